@@ -1,0 +1,257 @@
+//! Checks on a finished job: terminal status, error text, warnings, and each
+//! returned image (decodes, format, size, not blank). Every check returns all
+//! its failures, each with what was expected and what was found.
+
+use std::fmt;
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageReader, Limits};
+use serde::{Deserialize, Serialize};
+
+use crate::output::Returned;
+use crate::scenario::{Expect, ImageExpect, ImageFormat, WarningPolicy};
+
+/// A frame whose every channel varies less than this (standard deviation, 0-255
+/// scale) is blank: a safety-filtered black frame with compression noise still is.
+pub const BLANK_STDDEV: f64 = 2.0;
+/// Decoder limits: a PNG that declares huge dimensions fails cleanly instead of
+/// allocating gigabytes.
+pub const MAX_SIDE: u32 = 16384;
+pub const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// One failed expectation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckFailure {
+    pub check: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl CheckFailure {
+    pub fn new(check: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        CheckFailure { check: check.into(), expected: expected.into(), actual: actual.into() }
+    }
+}
+
+impl fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: expected {}, got {}", self.check, self.expected, self.actual)
+    }
+}
+
+/// What was learnt about one returned image.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ImageInfo {
+    pub index: usize,
+    pub filename: String,
+    pub bytes: usize,
+    pub format: Option<ImageFormat>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Largest per-channel standard deviation of the pixels.
+    pub stddev: Option<f64>,
+    /// Why the image could not be read, if it could not.
+    pub problem: Option<String>,
+}
+
+/// A returned image, inspected, with its pixels when it decoded.
+pub struct Inspected {
+    pub info: ImageInfo,
+    pub pixels: Option<DynamicImage>,
+}
+
+/// Sniffs, decodes (within limits) and measures one returned image.
+pub fn inspect(index: usize, r: &Returned) -> Inspected {
+    let mut info = ImageInfo { index, filename: r.filename.clone(), bytes: 0, format: None, width: None, height: None, stddev: None, problem: None };
+    let bytes = match &r.bytes {
+        Ok(b) => b,
+        Err(e) => {
+            info.problem = Some(e.clone());
+            return Inspected { info, pixels: None };
+        }
+    };
+    info.bytes = bytes.len();
+    info.format = match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Png) => Some(ImageFormat::Png),
+        Ok(image::ImageFormat::Jpeg) => Some(ImageFormat::Jpeg),
+        Ok(image::ImageFormat::WebP) => Some(ImageFormat::Webp),
+        _ => None,
+    };
+    let Some(format) = info.format else {
+        let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        info.problem = Some(format!("not a PNG, JPEG or WebP image (first bytes: {})", head.join(" ")));
+        return Inspected { info, pixels: None };
+    };
+    if let Some(mime) = &r.declared_mime {
+        let ok = matches!((mime.as_str(), format), ("image/png", ImageFormat::Png) | ("image/jpeg" | "image/jpg", ImageFormat::Jpeg) | ("image/webp", ImageFormat::Webp));
+        if !ok {
+            info.problem = Some(format!("data URI declares {mime} but the bytes are {}", format.as_str()));
+        }
+    }
+    match decode(bytes) {
+        Ok(img) => {
+            info.width = Some(img.width());
+            info.height = Some(img.height());
+            info.stddev = Some(max_channel_stddev(&img));
+            Inspected { info, pixels: Some(img) }
+        }
+        Err(e) => {
+            info.problem.get_or_insert(e);
+            Inspected { info, pixels: None }
+        }
+    }
+}
+
+/// Decodes with dimension and allocation limits.
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format!("cannot read image: {e}"))?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| format!("image does not decode: {e}"))
+}
+
+fn max_channel_stddev(img: &DynamicImage) -> f64 {
+    let rgb = img.to_rgb8();
+    let n = f64::from(rgb.width()) * f64::from(rgb.height());
+    if n == 0.0 {
+        return 0.0;
+    }
+    let mut sum = [0f64; 3];
+    let mut sq = [0f64; 3];
+    for p in rgb.pixels() {
+        for c in 0..3 {
+            let v = f64::from(p.0[c]);
+            sum[c] += v;
+            sq[c] += v * v;
+        }
+    }
+    (0..3).map(|c| (sq[c] / n - (sum[c] / n).powi(2)).max(0.0).sqrt()).fold(0.0, f64::max)
+}
+
+/// Count, format, size and blankness of the returned images.
+pub fn images(expect: &ImageExpect, found: &[ImageInfo]) -> Vec<CheckFailure> {
+    let mut out = Vec::new();
+    if !expect.count.contains(found.len()) {
+        out.push(CheckFailure::new("image count", expect.count.describe(), found.len().to_string()));
+    }
+    for img in found {
+        let label = |what: &str| format!("image {} ({}) {what}", img.index, img.filename);
+        if let Some(p) = &img.problem {
+            out.push(CheckFailure::new(label("is readable"), "a decodable image", p.clone()));
+        }
+        if let (Some(want), Some(got)) = (expect.format, img.format) {
+            if want != got {
+                out.push(CheckFailure::new(label("format"), want.as_str(), got.as_str()));
+            }
+        }
+        if let (Some(want), Some(got)) = (expect.width, img.width) {
+            if want != got {
+                out.push(CheckFailure::new(label("width"), format!("{want} px"), format!("{got} px")));
+            }
+        }
+        if let (Some(want), Some(got)) = (expect.height, img.height) {
+            if want != got {
+                out.push(CheckFailure::new(label("height"), format!("{want} px"), format!("{got} px")));
+            }
+        }
+        if expect.not_blank {
+            if let Some(sd) = img.stddev.filter(|sd| *sd < BLANK_STDDEV) {
+                out.push(CheckFailure::new(
+                    label("is not blank"),
+                    format!("pixel variation (stddev >= {BLANK_STDDEV})"),
+                    format!("a single-colour frame (stddev {sd:.2}); a safety filter or broken VAE gives this"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `output.errors` under the scenario's warning policy.
+pub fn warnings(policy: WarningPolicy, warnings: &[String]) -> Vec<CheckFailure> {
+    if policy == WarningPolicy::Forbid && !warnings.is_empty() {
+        let shown: Vec<String> = warnings.iter().map(|w| crate::redact::redact(w).into_owned()).collect();
+        vec![CheckFailure::new("output.errors", "none (or `expect.warnings: allow`)", shown.join(" | "))]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The terminal status and, for negative scenarios, the error text.
+pub fn status(expect: &Expect, state: &str, error: Option<&str>) -> Vec<CheckFailure> {
+    let mut out = Vec::new();
+    if state != expect.status.as_str() {
+        let got = match error {
+            Some(e) => format!("{state} with error: {}", crate::redact::redact(e)),
+            None => state.to_string(),
+        };
+        out.push(CheckFailure::new("job status", expect.status.as_str(), got));
+    } else if let Some(m) = &expect.error {
+        match error {
+            Some(e) if m.matches(e) => {}
+            Some(e) => out.push(CheckFailure::new("job error", m.describe(), format!("{:?}", crate::redact::redact(e)))),
+            None => out.push(CheckFailure::new("job error", m.describe(), "no error text")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::CountRange;
+
+    fn png(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb(f(x, y)));
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    }
+
+    fn returned(bytes: Vec<u8>, mime: Option<&str>) -> Returned {
+        Returned { filename: "x.png".into(), transport: crate::output::Transport::Base64, declared_mime: mime.map(str::to_string), bytes: Ok(bytes) }
+    }
+
+    fn expect() -> ImageExpect {
+        ImageExpect { count: CountRange { min: 1, max: Some(1) }, format: Some(ImageFormat::Jpeg), width: Some(64), height: Some(32), not_blank: true }
+    }
+
+    #[test]
+    fn reports_every_failure_of_an_image() {
+        let black = inspect(0, &returned(png(32, 32, |_, _| [0, 0, 0]), None));
+        let fails = images(&expect(), &[black.info]);
+        let names: Vec<&str> = fails.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(names, ["image 0 (x.png) format", "image 0 (x.png) width", "image 0 (x.png) is not blank"]);
+        assert_eq!(fails[1].to_string(), "image 0 (x.png) width: expected 64 px, got 32 px");
+    }
+
+    #[test]
+    fn near_uniform_frame_is_blank_but_a_pattern_is_not() {
+        let noisy_black = inspect(0, &returned(png(64, 64, |x, y| [((x * 7 + y * 3) % 3) as u8, 0, 0]), None));
+        assert!(noisy_black.info.stddev.unwrap() < BLANK_STDDEV);
+        let pattern = inspect(0, &returned(png(64, 64, |x, _| [(x * 4) as u8, 0, 0]), None));
+        assert!(pattern.info.stddev.unwrap() > 10.0);
+    }
+
+    #[test]
+    fn mismatched_data_uri_type_and_garbage_bytes() {
+        let i = inspect(0, &returned(png(4, 4, |_, _| [1, 2, 3]), Some("image/jpeg")));
+        assert_eq!(i.info.problem.as_deref(), Some("data URI declares image/jpeg but the bytes are png"));
+        let i = inspect(0, &returned(b"GIF89a......".to_vec(), None));
+        assert!(i.info.problem.unwrap().starts_with("not a PNG, JPEG or WebP image (first bytes: 47 49 46"));
+    }
+
+    #[test]
+    fn huge_declared_dimensions_fail_cleanly() {
+        // A valid PNG header declaring 100000x100000, with no data behind it.
+        let mut bytes = png(1, 1, |_, _| [0, 0, 0]);
+        bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let i = inspect(0, &returned(bytes, None));
+        assert!(i.pixels.is_none());
+        assert!(i.info.problem.unwrap().starts_with("image does not decode"));
+    }
+}

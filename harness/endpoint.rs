@@ -1,0 +1,379 @@
+//! RunPod serverless v2 client: `/run`, `/runsync?wait=`, `/status/{id}`,
+//! `/cancel/{id}`, `/health`, and plain downloads of `s3_url` results.
+//!
+//! Answers are parsed leniently (unknown keys ignored, unknown states kept as
+//! [`JobState::Other`]) but a malformed answer is an error naming the request and
+//! job. Errors and bodies pass through [`crate::redact`]; the key is never shown.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::redact::redact;
+
+/// Largest response body read; worker results are limited to about 20 MB by RunPod.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+/// RunPod's documented request limits (decimal megabytes; the exact live limit is unconfirmed,
+/// so the smaller reading is used).
+pub const RUN_LIMIT: usize = 10_000_000;
+pub const RUNSYNC_LIMIT: usize = 20_000_000;
+
+/// A job state as RunPod reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum JobState {
+    InQueue,
+    InProgress,
+    /// Documented but not seen from SDKs; not terminal.
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    TimedOut,
+    /// Anything else: treated as not terminal.
+    Other(String),
+}
+
+impl JobState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "IN_QUEUE" => JobState::InQueue,
+            "IN_PROGRESS" => JobState::InProgress,
+            "RUNNING" => JobState::Running,
+            "COMPLETED" => JobState::Completed,
+            "FAILED" => JobState::Failed,
+            "CANCELLED" => JobState::Cancelled,
+            "TIMED_OUT" => JobState::TimedOut,
+            other => JobState::Other(other.to_string()),
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, JobState::Completed | JobState::Failed | JobState::Cancelled | JobState::TimedOut)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            JobState::InQueue => "IN_QUEUE",
+            JobState::InProgress => "IN_PROGRESS",
+            JobState::Running => "RUNNING",
+            JobState::Completed => "COMPLETED",
+            JobState::Failed => "FAILED",
+            JobState::Cancelled => "CANCELLED",
+            JobState::TimedOut => "TIMED_OUT",
+            JobState::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `/run`, `/runsync` or `/status` answer.
+#[derive(Clone, Debug)]
+pub struct JobStatus {
+    pub id: String,
+    pub state: JobState,
+    pub delay_ms: Option<u64>,
+    pub execution_ms: Option<u64>,
+    /// `None` when the key is absent (distinct from `Some(Value::Null)`).
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub worker_id: Option<String>,
+}
+
+/// `/health` answer; both maps are open (RunPod adds keys over time).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Health {
+    pub jobs: BTreeMap<String, i64>,
+    pub workers: BTreeMap<String, i64>,
+}
+
+impl Health {
+    fn count(map: &BTreeMap<String, i64>, key: &str) -> i64 {
+        map.get(key).copied().unwrap_or(0)
+    }
+
+    /// True when no worker exists or can start while jobs wait.
+    pub fn no_worker_can_start(&self) -> bool {
+        let w = |k| Self::count(&self.workers, k);
+        w("idle") + w("running") + w("initializing") + w("ready") == 0
+    }
+
+    pub fn describe(&self) -> String {
+        let fmt = |m: &BTreeMap<String, i64>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+        format!("jobs: {}; workers: {}", fmt(&self.jobs), fmt(&self.workers))
+    }
+}
+
+/// A failed request, naming the operation and job.
+#[derive(Debug, thiserror::Error)]
+#[error("{op}{}: {kind}", job.as_ref().map(|j| format!(" (job {j})")).unwrap_or_default())]
+pub struct EndpointError {
+    pub op: String,
+    pub job: Option<String>,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ErrorKind {
+    #[error("401 Unauthorized: the endpoint refused the API key (check RUNPOD_API_KEY)")]
+    Unauthorized,
+    #[error("404 Not Found{0}")]
+    NotFound(String),
+    #[error("429 Too Many Requests (rate limited{})", .0.map(|d| format!(", Retry-After {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited(Option<Duration>),
+    #[error("HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("transport error: {0}")]
+    Transport(String),
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("malformed answer: {0}")]
+    Malformed(String),
+    #[error("answer larger than {} MB", MAX_BODY / 1_000_000)]
+    BodyTooLarge,
+}
+
+impl ErrorKind {
+    /// Worth retrying for idempotent calls (status, health, downloads).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ErrorKind::RateLimited(_) | ErrorKind::Transport(_) | ErrorKind::Timeout(_) => true,
+            ErrorKind::Status { status, .. } => *status >= 500 || *status == 408,
+            // A proxy's HTML error page or a cut body: the next poll may be fine.
+            ErrorKind::Malformed(_) => true,
+            _ => false,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ErrorKind::RateLimited(d) => *d,
+            _ => None,
+        }
+    }
+}
+
+/// How a submission is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submit {
+    Run,
+    /// `/runsync?wait=ms`.
+    RunSync(Duration),
+}
+
+/// A client for one endpoint base URL (`.../v2/<endpoint id>`).
+#[derive(Clone)]
+pub struct Endpoint {
+    http: reqwest::Client,
+    /// Downloads of presigned URLs must never carry the Authorization header.
+    plain: reqwest::Client,
+    base: String,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// `base` is the endpoint URL including its id, e.g. `https://api.runpod.ai/v2/abc123`.
+    pub fn new(base: &str, api_key: Option<&str>) -> Result<Self, String> {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = api_key {
+            crate::redact::register_secret(key);
+            let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| "the API key contains characters not allowed in a header".to_string())?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        let build = |h: HeaderMap| {
+            reqwest::Client::builder()
+                .default_headers(h)
+                .user_agent(concat!("endpoint-harness/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(10))
+                .pool_max_idle_per_host(64)
+                .build()
+                .map_err(|e| format!("cannot build HTTP client: {e}"))
+        };
+        Ok(Endpoint { http: build(headers)?, plain: build(HeaderMap::new())?, base: base.trim_end_matches('/').to_string() })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Submits `body` (the JSON request, already serialised) with `/run` or `/runsync`.
+    pub async fn submit(&self, how: Submit, body: Vec<u8>) -> Result<JobStatus, EndpointError> {
+        let (path, timeout) = match how {
+            Submit::Run => ("/run".to_string(), Duration::from_secs(60)),
+            Submit::RunSync(wait) => {
+                let ms = wait.as_millis().clamp(1000, 300_000);
+                (format!("/runsync?wait={ms}"), Duration::from_millis(ms as u64) + Duration::from_secs(30))
+            }
+        };
+        let op = format!("POST {}", path.split('?').next().unwrap_or(&path));
+        let v = self.call(Method::POST, &path, Some(body), timeout, &op, None).await?;
+        parse_status(&v).map_err(|m| EndpointError { op, job: None, kind: ErrorKind::Malformed(m) })
+    }
+
+    pub async fn status(&self, id: &str) -> Result<JobStatus, EndpointError> {
+        let op = "GET /status".to_string();
+        let v = self.call(Method::GET, &format!("/status/{id}"), None, Duration::from_secs(30), &op, Some(id)).await?;
+        parse_status(&v).map_err(|m| EndpointError { op, job: Some(id.to_string()), kind: ErrorKind::Malformed(m) })
+    }
+
+    pub async fn cancel(&self, id: &str) -> Result<(), EndpointError> {
+        self.call(Method::POST, &format!("/cancel/{id}"), Some(b"{}".to_vec()), Duration::from_secs(10), "POST /cancel", Some(id))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn health(&self) -> Result<Health, EndpointError> {
+        let v = self.call(Method::GET, "/health", None, Duration::from_secs(10), "GET /health", None).await?;
+        let map = |k: &str| -> BTreeMap<String, i64> {
+            v.get(k)
+                .and_then(Value::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_i64()?))).collect())
+                .unwrap_or_default()
+        };
+        Ok(Health { jobs: map("jobs"), workers: map("workers") })
+    }
+
+    /// Downloads a result URL (`s3_url`) without credentials.
+    pub async fn download(&self, url: &str) -> Result<Vec<u8>, EndpointError> {
+        let op = format!("GET {}", crate::redact::url_for_display(url));
+        let err = |kind| EndpointError { op: op.clone(), job: None, kind };
+        let resp = self.plain.get(url).timeout(Duration::from_secs(120)).send().await.map_err(|e| err(transport(e)))?;
+        let status = resp.status();
+        let body = read_capped(resp).await.map_err(err)?;
+        if !status.is_success() {
+            return Err(err(ErrorKind::Status { status: status.as_u16(), body: snippet(&body) }));
+        }
+        Ok(body)
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>, timeout: Duration, op: &str, job: Option<&str>) -> Result<Value, EndpointError> {
+        let err = |kind| EndpointError { op: op.to_string(), job: job.map(str::to_string), kind };
+        let mut req = self.http.request(method, format!("{}{}", self.base, path)).timeout(timeout);
+        if let Some(b) = body {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b);
+        }
+        let resp = req.send().await.map_err(|e| err(if e.is_timeout() { ErrorKind::Timeout(timeout) } else { transport(e) }))?;
+        let status = resp.status();
+        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let bytes = read_capped(resp).await.map_err(err)?;
+        match status {
+            s if s.is_success() => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(err(ErrorKind::Unauthorized)),
+            StatusCode::NOT_FOUND => {
+                let b = snippet(&bytes);
+                return Err(err(ErrorKind::NotFound(if b.is_empty() { String::new() } else { format!(": {b}") })));
+            }
+            StatusCode::TOO_MANY_REQUESTS => return Err(err(ErrorKind::RateLimited(retry_after))),
+            s => return Err(err(ErrorKind::Status { status: s.as_u16(), body: snippet(&bytes) })),
+        }
+        serde_json::from_slice(&bytes).map_err(|e| err(ErrorKind::Malformed(format!("not JSON ({e}): {}", snippet(&bytes)))))
+    }
+}
+
+fn transport(e: reqwest::Error) -> ErrorKind {
+    // reqwest's Display includes the URL; keep the cause chain, redacted.
+    let mut causes = String::new();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        causes.push_str(": ");
+        causes.push_str(&s.to_string());
+        src = s.source();
+    }
+    let msg = format!("{}{causes}", e.without_url());
+    ErrorKind::Transport(redact(&msg).into_owned())
+}
+
+async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, ErrorKind> {
+    if resp.content_length().is_some_and(|n| n as usize > MAX_BODY) {
+        return Err(ErrorKind::BodyTooLarge);
+    }
+    let mut out = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+        if out.len() + chunk.len() > MAX_BODY {
+            return Err(ErrorKind::BodyTooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    // Seconds; an HTTP date is rare for APIs and treated as "unspecified".
+    v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(|s| Duration::from_secs_f64(s.min(3600.0)))
+}
+
+/// The first 300 characters of a body, redacted, on one line.
+pub(crate) fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let one_line: String = text.chars().take(300).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let more = if text.chars().count() > 300 { "…" } else { "" };
+    format!("{}{more}", redact(one_line.trim()))
+}
+
+fn parse_status(v: &Value) -> Result<JobStatus, String> {
+    let obj = v.as_object().ok_or_else(|| format!("expected a JSON object, found {}", snippet(v.to_string().as_bytes())))?;
+    let id = match obj.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(format!("no job `id` in {}", snippet(v.to_string().as_bytes()))),
+    };
+    let state = match obj.get("status") {
+        Some(Value::String(s)) => JobState::parse(s),
+        _ => return Err(format!("no `status` for job {id}")),
+    };
+    let ms = |k: &str| obj.get(k).and_then(|v| v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)));
+    let error = obj.get("error").filter(|e| !e.is_null()).map(|e| match e {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    Ok(JobStatus {
+        id,
+        state,
+        delay_ms: ms("delayTime"),
+        execution_ms: ms("executionTime"),
+        output: obj.get("output").cloned(),
+        error,
+        worker_id: obj.get("workerId").and_then(Value::as_str).map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_status_leniently() {
+        let s = parse_status(&json!({"id": "a-u1", "status": "RUNNING", "delayTime": 12.0, "extra": 1})).unwrap();
+        assert_eq!(s.state, JobState::Running);
+        assert!(!s.state.is_terminal());
+        assert_eq!(s.delay_ms, Some(12));
+        assert!(s.output.is_none());
+        let s = parse_status(&json!({"id": "b", "status": "SOMETHING_NEW"})).unwrap();
+        assert_eq!(s.state, JobState::Other("SOMETHING_NEW".into()));
+        assert!(parse_status(&json!({"status": "COMPLETED"})).unwrap_err().contains("no job `id`"));
+        let s = parse_status(&json!({"id": "c", "status": "COMPLETED", "output": null})).unwrap();
+        assert_eq!(s.output, Some(Value::Null));
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+}

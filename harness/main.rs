@@ -1,0 +1,6 @@
+//! The `scenarios` test target (`cargo test --test scenarios`): one trial per
+//! YAML file under `scenarios/`. All logic lives in `endpoint_harness::runner`.
+
+fn main() -> std::process::ExitCode {
+    endpoint_harness::runner::main()
+}

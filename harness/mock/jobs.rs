@@ -1,0 +1,311 @@
+//! The mock's job store and life cycle: IN_QUEUE -> IN_PROGRESS -> terminal on a
+//! simulated clock. Declared delays are reported as declared in `delayTime` /
+//! `executionTime`; the real wait is the declared one divided by `speed`.
+//! Results expire after retention (30 min after `/run`, 1 min after `/runsync`,
+//! or `policy.ttl`), scaled the same way but never below `min_retention`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::behaviour::{Behaviour, FinalStatus};
+use super::worker::{self, Accepted};
+
+const RETENTION_RUN: Duration = Duration::from_secs(30 * 60);
+const RETENTION_SYNC: Duration = Duration::from_secs(60);
+/// A job that fails validation ends this long after it starts running.
+const VALIDATION_TIME: Duration = Duration::from_millis(150);
+
+/// What a job looks like at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Phase {
+    Queued,
+    Running,
+    /// Terminal, at this real instant.
+    Done(Instant),
+    Expired,
+}
+
+/// The terminal result, computed once (rendering is the expensive part).
+pub(crate) struct Outcome {
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub output: Option<Value>,
+    pub execution_ms: u64,
+}
+
+pub(crate) struct Job {
+    pub id: String,
+    pub endpoint: String,
+    pub behaviour: Arc<Behaviour>,
+    pub worker_id: String,
+    pub accepted: Result<Arc<Accepted>, String>,
+    pub sync: bool,
+    pub webhook: Option<String>,
+    pub ttl: Option<Duration>,
+    pub execution_timeout: Option<Duration>,
+    pub nonce: u64,
+    pub m: Mutex<JobMut>,
+}
+
+pub(crate) struct JobMut {
+    pub created: Instant,
+    pub cancelled: Option<Instant>,
+    pub outcome: Option<Arc<Outcome>>,
+    pub retries: u32,
+    /// Requests seen per route name, for `nth` faults.
+    pub seen: HashMap<&'static str, u32>,
+}
+
+/// Every job of a mock server.
+pub(crate) struct Store {
+    pub speed: f64,
+    pub min_retention: Duration,
+    jobs: Mutex<HashMap<String, Arc<Job>>>,
+    files: Mutex<HashMap<String, Vec<u8>>>,
+    counter: AtomicU64,
+    seed: u64,
+}
+
+impl Store {
+    pub fn new(speed: f64, min_retention: Duration) -> Self {
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+        Store { speed: speed.max(1e-6), min_retention, jobs: Mutex::default(), files: Mutex::default(), counter: AtomicU64::new(1), seed }
+    }
+
+    fn next_u64(&self) -> u64 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut z = self.seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A RunPod-looking job id (`sync-` prefixed for `/runsync`).
+    fn new_id(&self, sync: bool) -> String {
+        let (a, b) = (self.next_u64(), self.next_u64());
+        let uuid = format!("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff, b >> 52, b & 0xffff_ffff_ffff);
+        if sync { format!("sync-{uuid}-u1") } else { format!("{uuid}-u1") }
+    }
+
+    /// Real time for a declared (simulated) duration.
+    pub fn real(&self, declared: Duration) -> Duration {
+        declared.div_f64(self.speed)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(&self, endpoint: &str, behaviour: Arc<Behaviour>, input: &Value, sync: bool, webhook: Option<String>, policy: &Value) -> Arc<Job> {
+        let ms = |k: &str| policy.get(k).and_then(Value::as_u64).map(Duration::from_millis);
+        let accepted = worker::accept(input, &behaviour).map(Arc::new);
+        let job = Arc::new(Job {
+            id: self.new_id(sync),
+            endpoint: endpoint.to_string(),
+            worker_id: format!("mock{:010x}", fnv(endpoint) & 0xff_ffff_ffff),
+            behaviour,
+            accepted,
+            sync,
+            webhook,
+            ttl: ms("ttl"),
+            execution_timeout: ms("executionTimeout"),
+            nonce: self.next_u64(),
+            m: Mutex::new(JobMut { created: Instant::now(), cancelled: None, outcome: None, retries: 0, seen: HashMap::new() }),
+        });
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id.clone(), job.clone());
+        job
+    }
+
+    pub fn get(&self, endpoint: &str, id: &str) -> Option<Arc<Job>> {
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.get(id).filter(|j| j.endpoint == endpoint).cloned()
+    }
+
+    pub fn jobs_of(&self, endpoint: &str) -> Vec<Arc<Job>> {
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.values().filter(|j| j.endpoint == endpoint).cloned().collect()
+    }
+
+    pub fn remove(&self, id: &str) {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
+    pub fn store_file(&self, key: String, bytes: Vec<u8>) {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(key, bytes);
+    }
+
+    pub fn file(&self, key: &str) -> Option<Vec<u8>> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+    }
+
+    /// Declared queue and execution durations of a job, after validation and policy.
+    pub fn declared(&self, job: &Job) -> (Duration, Duration) {
+        let b = &job.behaviour;
+        let exec = match &job.accepted {
+            Err(_) => VALIDATION_TIME.min(b.execution_d),
+            Ok(_) => b.execution_d,
+        };
+        let exec = job.execution_timeout.map_or(exec, |t| exec.min(t));
+        (b.queue_d, exec)
+    }
+
+    /// The job's phase now.
+    pub fn phase(&self, job: &Job) -> Phase {
+        let m = job.m.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if let Some(ttl) = job.ttl {
+            if now >= m.created + self.real(ttl).max(self.min_retention) {
+                return Phase::Expired;
+            }
+        }
+        let done_at = if let Some(c) = m.cancelled {
+            Some(c)
+        } else if job.behaviour.stuck {
+            None
+        } else {
+            let (q, e) = self.declared(job);
+            let (rq, re) = (self.real(q), self.real(e));
+            if now < m.created + rq {
+                return Phase::Queued;
+            }
+            if now < m.created + rq + re {
+                return Phase::Running;
+            }
+            Some(m.created + rq + re)
+        };
+        let Some(done) = done_at else { return Phase::Queued };
+        let retention = if job.sync { RETENTION_SYNC } else { RETENTION_RUN };
+        if now >= done + self.real(retention).max(self.min_retention) {
+            return Phase::Expired;
+        }
+        Phase::Done(done)
+    }
+
+    /// Marks a job cancelled if it has not finished; returns false when it already had.
+    pub fn cancel(&self, job: &Job) -> bool {
+        if matches!(self.phase(job), Phase::Done(_) | Phase::Expired) {
+            return false;
+        }
+        let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
+        m.cancelled = Some(Instant::now());
+        true
+    }
+
+    /// Re-queues a FAILED or TIMED_OUT job (`/retry`); the id is kept.
+    pub fn retry(&self, job: &Job) -> bool {
+        let outcome = job.m.lock().unwrap_or_else(|e| e.into_inner()).outcome.clone();
+        let retryable = outcome.is_some_and(|o| o.status == "FAILED" || o.status == "TIMED_OUT");
+        if retryable {
+            let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
+            m.created = Instant::now();
+            m.outcome = None;
+            m.cancelled = None;
+            m.retries += 1;
+        }
+        retryable
+    }
+
+    /// The terminal outcome, computed (and rendered) on first need.
+    pub async fn outcome(self: &Arc<Self>, job: &Arc<Job>, base_url: &str) -> Arc<Outcome> {
+        if let Some(o) = job.m.lock().unwrap_or_else(|e| e.into_inner()).outcome.clone() {
+            return o;
+        }
+        let (store, j, base) = (self.clone(), job.clone(), base_url.to_string());
+        let computed = tokio::task::spawn_blocking(move || store.compute(&j, &base)).await.unwrap_or_else(|e| {
+            Arc::new(Outcome { status: "FAILED", error: Some(format!("mock worker crashed: {e}")), output: None, execution_ms: 0 })
+        });
+        let (outcome, first) = {
+            let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
+            let first = m.outcome.is_none();
+            (m.outcome.get_or_insert(computed).clone(), first)
+        };
+        if first {
+            if let Some(url) = job.webhook.clone() {
+                self.notify(job.clone(), url, base_url.to_string());
+            }
+        }
+        outcome
+    }
+
+    /// POSTs the final status to the job's webhook, as RunPod does: loopback URLs
+    /// only (the mock never calls out), and up to 2 retries 10 s (scaled) apart.
+    fn notify(self: &Arc<Self>, job: Arc<Job>, url: String, base_url: String) {
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| url.starts_with(p));
+        if !loopback {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let Some(body) = store.status_body(&job, &base_url).await else { return };
+            let client = reqwest::Client::new();
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    tokio::time::sleep(store.real(Duration::from_secs(10))).await;
+                }
+                let sent = client.post(&url).json(&body).timeout(Duration::from_secs(10)).send().await;
+                if sent.is_ok_and(|r| r.status().is_success()) {
+                    return;
+                }
+            }
+        });
+    }
+
+    fn compute(&self, job: &Job, base_url: &str) -> Arc<Outcome> {
+        let (_, exec) = self.declared(job);
+        let execution_ms = exec.as_millis() as u64;
+        let cancelled = job.m.lock().unwrap_or_else(|e| e.into_inner()).cancelled.is_some();
+        let b = &job.behaviour;
+        let o = |status, error: Option<String>, output| Arc::new(Outcome { status, error, output, execution_ms });
+        if cancelled {
+            return o("CANCELLED", None, None);
+        }
+        if job.execution_timeout.is_some_and(|t| b.execution_d > t) {
+            return o("TIMED_OUT", None, None);
+        }
+        let accepted = match &job.accepted {
+            Ok(a) => a,
+            Err(e) => return o("FAILED", Some(e.clone()), None),
+        };
+        match b.status {
+            FinalStatus::Failed => o("FAILED", b.error.clone(), None),
+            FinalStatus::TimedOut => o("TIMED_OUT", None, None),
+            FinalStatus::Cancelled => o("CANCELLED", None, None),
+            FinalStatus::Completed => {
+                let (output, files) = worker::output(accepted, b, &job.id, job.nonce, base_url);
+                for f in files {
+                    self.store_file(f.key, f.bytes);
+                }
+                o("COMPLETED", None, output)
+            }
+        }
+    }
+
+    /// The `/status` body of a job, or None when it has expired (404).
+    pub async fn status_body(self: &Arc<Self>, job: &Arc<Job>, base_url: &str) -> Option<Value> {
+        let (q, _) = self.declared(job);
+        match self.phase(job) {
+            Phase::Expired => None,
+            Phase::Queued => Some(json!({"id": job.id, "status": "IN_QUEUE"})),
+            Phase::Running => Some(json!({"id": job.id, "status": "IN_PROGRESS", "delayTime": q.as_millis() as u64, "workerId": job.worker_id})),
+            Phase::Done(_) => {
+                let o = self.outcome(job, base_url).await;
+                let mut body = json!({"id": job.id, "status": o.status, "delayTime": q.as_millis() as u64, "executionTime": o.execution_ms, "workerId": job.worker_id});
+                if let Some(out) = &o.output {
+                    body["output"] = out.clone();
+                }
+                if let Some(e) = &o.error {
+                    body["error"] = json!(e);
+                }
+                if o.status == "CANCELLED" {
+                    body.as_object_mut().map(|b| b.remove("executionTime"));
+                }
+                Some(body)
+            }
+        }
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}

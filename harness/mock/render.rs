@@ -1,0 +1,232 @@
+//! Deterministic images from a workflow, so the mock's answers mean something:
+//! size and batch come from the latent node (EmptyLatentImage, EmptySD3LatentImage,
+//! EmptyImage) or the loaded input image, the pattern from the sampler seed and
+//! the prompt text. One image per SaveImage-like node and batch item; PreviewImage
+//! outputs are skipped, as worker-comfyui skips ComfyUI's `temp` images.
+
+use std::io::Cursor;
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ImageEncoder, RgbImage};
+use serde_json::Value;
+
+use crate::workflow::{class_type, Graph};
+
+use super::behaviour::ImageKind;
+
+/// Fallback size when nothing in the graph says otherwise (SD1.5's native size).
+const DEFAULT_SIDE: u32 = 512;
+/// The mock refuses to render more than this per side (ComfyUI allows 16384).
+const MAX_SIDE: u32 = 8192;
+
+/// What the workflow asks to be produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub width: u32,
+    pub height: u32,
+    pub batch: u32,
+    pub seed: u64,
+    /// `filename_prefix` of each saving node, in node-id order.
+    pub outputs: Vec<String>,
+}
+
+fn literal_u64(v: Option<&Value>) -> Option<u64> {
+    v.and_then(|v| v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)))
+}
+
+fn sorted_ids(graph: &Graph) -> Vec<&String> {
+    let mut ids: Vec<&String> = graph.keys().collect();
+    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
+    ids
+}
+
+fn is_saver(class: &str) -> bool {
+    class != "PreviewImage" && class.contains("Save") && class.contains("Image")
+}
+
+/// Reads size, batch, seed and outputs; `input_size` gives the size of an uploaded image by name.
+pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> Plan {
+    let mut p = Plan { width: DEFAULT_SIDE, height: DEFAULT_SIDE, batch: 1, seed: 0, outputs: Vec::new() };
+    let mut sized = false;
+    let mut seeded = false;
+    let mut text = String::new();
+    for id in sorted_ids(graph) {
+        let node = &graph[id];
+        let inputs = node.get("inputs");
+        let get = |k: &str| inputs.and_then(|i| i.get(k));
+        let class = class_type(node);
+        match class {
+            "EmptyLatentImage" | "EmptySD3LatentImage" | "EmptyImage" | "EmptyHunyuanLatentVideo" if !sized => {
+                p.width = literal_u64(get("width")).unwrap_or(u64::from(DEFAULT_SIDE)) as u32;
+                p.height = literal_u64(get("height")).unwrap_or(u64::from(DEFAULT_SIDE)) as u32;
+                p.batch = literal_u64(get("batch_size")).unwrap_or(1).max(1) as u32;
+                sized = true;
+            }
+            "LoadImage" if !sized => {
+                if let Some((w, h)) = get("image").and_then(Value::as_str).and_then(input_size) {
+                    (p.width, p.height) = (w, h);
+                    sized = true;
+                }
+            }
+            _ => {}
+        }
+        if !seeded {
+            if let Some(seed) = literal_u64(get("seed")).or_else(|| literal_u64(get("noise_seed"))) {
+                p.seed = seed;
+                seeded = true;
+            }
+        }
+        if let Some(t) = get("text").and_then(Value::as_str) {
+            text.push_str(t);
+        }
+        if is_saver(class) {
+            let prefix = get("filename_prefix").and_then(Value::as_str).unwrap_or("ComfyUI");
+            p.outputs.push(prefix.rsplit('/').next().unwrap_or("ComfyUI").to_string());
+        }
+    }
+    p.width = p.width.clamp(8, MAX_SIDE);
+    p.height = p.height.clamp(8, MAX_SIDE);
+    p.batch = p.batch.min(64);
+    p.seed ^= fnv(text.as_bytes()).rotate_left(17);
+    p
+}
+
+/// Renders every output image as `(filename, png bytes)`; `nonce` varies drift noise per job.
+pub fn render(plan: &Plan, kind: ImageKind, nonce: u64) -> Vec<(String, Vec<u8>)> {
+    let mut counters: Vec<(String, u32)> = Vec::new();
+    let mut out = Vec::new();
+    for prefix in &plan.outputs {
+        for b in 0..plan.batch {
+            let n = match counters.iter_mut().find(|(p, _)| p == prefix) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    counters.push((prefix.clone(), 1));
+                    1
+                }
+            };
+            let img = match kind {
+                ImageKind::Black => RgbImage::new(plan.width, plan.height),
+                ImageKind::Render => pattern(plan.width, plan.height, plan.seed.wrapping_add(u64::from(b))),
+                ImageKind::Drift => {
+                    let mut img = pattern(plan.width, plan.height, plan.seed.wrapping_add(u64::from(b)));
+                    add_noise(&mut img, nonce ^ u64::from(b));
+                    img
+                }
+            };
+            out.push((format!("{prefix}_{n:05}_.png"), encode_png(&img)));
+        }
+    }
+    out
+}
+
+pub fn encode_png(img: &RgbImage) -> Vec<u8> {
+    let mut buf = Vec::with_capacity((img.width() * img.height()) as usize / 4);
+    PngEncoder::new_with_quality(Cursor::new(&mut buf), CompressionType::Fast, FilterType::Sub)
+        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .expect("encoding to memory cannot fail");
+    buf
+}
+
+/// A gradient background with three soft discs, all placed and coloured by the seed.
+fn pattern(w: u32, h: u32, seed: u64) -> RgbImage {
+    let mut rng = SplitMix(seed);
+    let c0 = [rng.byte(), rng.byte(), rng.byte()];
+    let c1 = [rng.byte(), rng.byte(), rng.byte()];
+    let discs: Vec<(f32, f32, f32, [u8; 3])> = (0..3)
+        .map(|_| (rng.unit() * w as f32, rng.unit() * h as f32, (0.12 + 0.25 * rng.unit()) * w.min(h) as f32, [rng.byte(), rng.byte(), rng.byte()]))
+        .collect();
+    let angle = rng.unit() * std::f32::consts::TAU;
+    let (dx, dy) = (angle.cos(), angle.sin());
+    let norm = (w as f32).hypot(h as f32).max(1.0);
+    RgbImage::from_fn(w, h, |x, y| {
+        let (xf, yf) = (x as f32, y as f32);
+        let t = ((xf * dx + yf * dy) / norm + 1.0) * 0.5;
+        let mut px = [0f32; 3];
+        for c in 0..3 {
+            px[c] = f32::from(c0[c]) * (1.0 - t) + f32::from(c1[c]) * t;
+        }
+        for (cx, cy, r, col) in &discs {
+            let d2 = (xf - cx).powi(2) + (yf - cy).powi(2);
+            if d2 < r * r {
+                for c in 0..3 {
+                    px[c] = px[c] * 0.3 + f32::from(col[c]) * 0.7;
+                }
+            }
+        }
+        image::Rgb([px[0] as u8, px[1] as u8, px[2] as u8])
+    })
+}
+
+/// Small per-pixel noise (±2 levels): what two GPU runs of one seed differ by.
+fn add_noise(img: &mut RgbImage, nonce: u64) {
+    let mut rng = SplitMix(nonce | 1);
+    for p in img.pixels_mut() {
+        for c in p.0.iter_mut() {
+            let delta = (rng.next() % 5) as i16 - 2;
+            *c = (i16::from(*c) + delta).clamp(0, 255) as u8;
+        }
+    }
+}
+
+/// SplitMix64: tiny, fast, deterministic; quality is ample for test patterns.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn byte(&mut self) -> u8 {
+        (self.next() >> 56) as u8
+    }
+
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn graph(seed: u64) -> Graph {
+        crate::workflow::normalise(json!({
+            "3": {"class_type": "KSampler", "inputs": {"seed": seed}},
+            "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 32, "batch_size": 2}},
+            "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "sd/fox"}},
+            "10": {"class_type": "PreviewImage", "inputs": {}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn plan_reads_size_batch_and_outputs() {
+        let p = plan(&graph(1), &|_| None);
+        assert_eq!((p.width, p.height, p.batch), (64, 32, 2));
+        assert_eq!(p.outputs, vec!["fox".to_string()]);
+        let files = render(&p, ImageKind::Render, 0);
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["fox_00001_.png", "fox_00002_.png"]);
+    }
+
+    #[test]
+    fn same_seed_same_pixels_other_seed_differs() {
+        let a = render(&plan(&graph(1), &|_| None), ImageKind::Render, 0);
+        let b = render(&plan(&graph(1), &|_| None), ImageKind::Render, 9);
+        let c = render(&plan(&graph(2), &|_| None), ImageKind::Render, 0);
+        assert_eq!(a[0].1, b[0].1);
+        assert_ne!(a[0].1, c[0].1);
+    }
+}

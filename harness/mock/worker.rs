@@ -1,0 +1,249 @@
+//! What a worker-comfyui worker would do with a job's `input`: validate it as
+//! the handler and ComfyUI do (with their real error texts), render the images,
+//! and shape the `output` per the behaviour (images, s3_url, legacy message,
+//! none, success_no_images, warnings, damaged image data).
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::behaviour::{Behaviour, FaultKind, OutputShape};
+use super::render::{self, Plan};
+use crate::workflow::{class_type, Graph};
+
+/// A job's input after worker-side validation.
+pub(crate) struct Accepted {
+    pub plan: Plan,
+}
+
+/// Validates `input` as worker-comfyui 5.x and ComfyUI's `/prompt` do. The error is
+/// the job's `error` string exactly as the worker would report it.
+pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, String> {
+    let parsed;
+    let input = match input {
+        Value::Null => return Err("Please provide input".into()),
+        Value::String(s) => {
+            parsed = serde_json::from_str::<Value>(s).map_err(|_| "Invalid JSON format in input".to_string())?;
+            &parsed
+        }
+        other => other,
+    };
+    let Some(Value::Object(graph)) = input.get("workflow") else {
+        return Err("Missing 'workflow' parameter".into());
+    };
+    let mut uploaded: HashMap<String, (u32, u32)> = HashMap::new();
+    if let Some(images) = input.get("images") {
+        let list = images.as_array().filter(|l| l.iter().all(|i| i.get("name").is_some_and(Value::is_string) && i.get("image").is_some_and(Value::is_string)));
+        let Some(list) = list else {
+            return Err("'images' must be a list of objects with 'name' and 'image' keys".into());
+        };
+        let mut details = Vec::new();
+        for item in list {
+            let name = item["name"].as_str().unwrap_or_default();
+            let (_, bytes) = crate::output::decode_base64(item["image"].as_str().unwrap_or_default());
+            match bytes.map_err(|e| e.to_string()).and_then(|b| image::load_from_memory(&b).map_err(|e| e.to_string())) {
+                Ok(img) => {
+                    uploaded.insert(name.to_string(), (img.width(), img.height()));
+                }
+                Err(e) => details.push(format!("Error uploading {name}: {e}")),
+            }
+        }
+        if !details.is_empty() {
+            return Err(format!("Failed to upload one or more input images: {}", details.join("; ")));
+        }
+    }
+    validate_graph(graph, behaviour, &uploaded)?;
+    Ok(Accepted { plan: render::plan(graph, &|name| uploaded.get(name).copied()) })
+}
+
+/// ComfyUI-side validation: every node has a class_type, checkpoints exist, and
+/// LoadImage names an uploaded image.
+fn validate_graph(graph: &Graph, behaviour: &Behaviour, uploaded: &HashMap<String, (u32, u32)>) -> Result<(), String> {
+    for (id, node) in graph {
+        if node.get("class_type").and_then(Value::as_str).is_none() {
+            let body = json!({"error": {"type": "invalid_prompt", "message": format!("Cannot execute because a node is missing the class_type property.: Node ID '#{id}'"), "details": "", "extra_info": {}}, "node_errors": {}});
+            return Err(format!("Cannot execute because a node is missing the class_type property.: Node ID '#{id}'. Raw response: {body}"));
+        }
+    }
+    let mut errors: Vec<String> = Vec::new();
+    let mut missing_ckpt = false;
+    for (id, node) in graph {
+        let inputs = node.get("inputs");
+        let class = class_type(node);
+        let field = |k: &str| inputs.and_then(|i| i.get(k)).and_then(Value::as_str);
+        if class == "CheckpointLoaderSimple" && !behaviour.models.is_empty() {
+            if let Some(ckpt) = field("ckpt_name").filter(|c| !behaviour.models.iter().any(|m| m == c)) {
+                let list: Vec<String> = behaviour.models.iter().map(|m| format!("'{m}'")).collect();
+                errors.push(node_error(id, class, "value_not_in_list", "Value not in list", &format!("ckpt_name: '{ckpt}' not in [{}]", list.join(", "))));
+                missing_ckpt = true;
+            }
+        }
+        if class == "LoadImage" {
+            if let Some(img) = field("image").filter(|i| !uploaded.contains_key(*i)) {
+                errors.push(node_error(id, class, "custom_validation_failed", "Custom validation failed for node", &format!("image - Invalid image file: {img}")));
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!("Workflow validation failed:\n{}", errors.join("\n"));
+    if missing_ckpt {
+        msg.push_str(&format!("\n\nAvailable checkpoint models: {}", behaviour.models.join(", ")));
+    }
+    Err(msg)
+}
+
+/// One node error in the worker's bullet format (`• Node <id> (<key>): <value>`).
+fn node_error(id: &str, class: &str, kind: &str, message: &str, details: &str) -> String {
+    format!(
+        "• Node {id} (errors): [{{'type': '{kind}', 'message': '{message}', 'details': \"{details}\", 'extra_info': {{}}}}]\n• Node {id} (dependent_outputs): []\n• Node {id} (class_type): {class}"
+    )
+}
+
+/// A file the mock serves for `s3_url` outputs.
+pub(crate) struct Stored {
+    pub key: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Builds the COMPLETED job's `output` (None = no `output` key) and the files to serve.
+pub(crate) fn output(accepted: &Accepted, behaviour: &Behaviour, job_id: &str, nonce: u64, base_url: &str) -> (Option<Value>, Vec<Stored>) {
+    let mut stored = Vec::new();
+    let images = match behaviour.output {
+        OutputShape::None => return (None, stored),
+        OutputShape::SuccessNoImages => Vec::new(),
+        _ => {
+            let mut imgs = render::render(&accepted.plan, behaviour.image, nonce);
+            for (_, bytes) in &mut imgs {
+                damage(bytes, behaviour);
+            }
+            imgs
+        }
+    };
+    let b64 = |bytes: &[u8]| {
+        let mut s = base64::engine::general_purpose::STANDARD.encode(bytes);
+        if has_fault(behaviour, |k| matches!(k, FaultKind::TruncatedBase64)) {
+            s.truncate(s.len() * 2 / 3 + 1);
+        }
+        if has_fault(behaviour, |k| matches!(k, FaultKind::InvalidBase64)) {
+            s.replace_range(0..s.len().min(8), "!!not**b");
+        }
+        s
+    };
+    let mut out = serde_json::Map::new();
+    match behaviour.output {
+        OutputShape::Message => {
+            // Pre-5.0 workers returned only the last image.
+            let data = images.last().map(|(_, b)| b64(b)).unwrap_or_default();
+            out.insert("message".into(), json!(data));
+            out.insert("status".into(), json!("success"));
+        }
+        _ if images.is_empty() => {
+            out.insert("status".into(), json!("success_no_images"));
+            out.insert("images".into(), json!([]));
+        }
+        OutputShape::S3Url => {
+            let items: Vec<Value> = images
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, bytes))| {
+                    let key = format!("{job_id}/{:08x}.png", nonce.wrapping_add(i as u64) as u32);
+                    let url = format!("{base_url}/s3/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800&X-Amz-Signature={:016x}", nonce);
+                    stored.push(Stored { key, bytes });
+                    json!({"filename": name, "type": "s3_url", "data": url})
+                })
+                .collect();
+            out.insert("images".into(), Value::Array(items));
+        }
+        _ => {
+            let items: Vec<Value> = images.iter().map(|(name, bytes)| json!({"filename": name, "type": "base64", "data": b64(bytes)})).collect();
+            out.insert("images".into(), Value::Array(items));
+        }
+    }
+    if !behaviour.warnings.is_empty() {
+        out.insert("errors".into(), json!(behaviour.warnings));
+    }
+    (Some(Value::Object(out)), stored)
+}
+
+fn has_fault(b: &Behaviour, pred: impl Fn(&FaultKind) -> bool) -> bool {
+    b.faults.iter().any(|f| pred(f.kind()))
+}
+
+/// Applies image-damaging faults to rendered PNG bytes.
+fn damage(bytes: &mut Vec<u8>, b: &Behaviour) {
+    if has_fault(b, |k| matches!(k, FaultKind::CorruptPng)) && bytes.len() > 64 {
+        // Keep the signature and IHDR, scramble the image data.
+        for x in bytes[40..].iter_mut().step_by(7) {
+            *x ^= 0x5A;
+        }
+    }
+    if has_fault(b, |k| matches!(k, FaultKind::HugePng)) {
+        *bytes = huge_png();
+    }
+}
+
+/// A tiny but valid PNG whose header declares 100000x100000 pixels.
+pub(crate) fn huge_png() -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for b in data {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn behaviour(yaml: &str) -> Behaviour {
+        Behaviour::parse(yaml).unwrap()
+    }
+
+    #[test]
+    fn worker_errors_match_worker_comfyui() {
+        let b = behaviour("models: [sd_xl_base_1.0.safetensors]");
+        assert_eq!(accept(&json!({}), &b).err().unwrap(), "Missing 'workflow' parameter");
+        assert_eq!(accept(&Value::Null, &b).err().unwrap(), "Please provide input");
+        assert_eq!(accept(&json!("{oops"), &b).err().unwrap(), "Invalid JSON format in input");
+        let wf = json!({"workflow": {"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "flux1-dev.safetensors"}}}});
+        let err = accept(&wf, &b).err().unwrap();
+        assert!(err.starts_with("Workflow validation failed:\n• Node 4 (errors): [{'type': 'value_not_in_list'"), "{err}");
+        assert!(err.ends_with("\n\nAvailable checkpoint models: sd_xl_base_1.0.safetensors"), "{err}");
+        let bad_images = json!({"workflow": {"1": {"class_type": "SaveImage", "inputs": {}}}, "images": [{"name": "a.png"}]});
+        assert_eq!(accept(&bad_images, &b).err().unwrap(), "'images' must be a list of objects with 'name' and 'image' keys");
+    }
+
+    #[test]
+    fn huge_png_declares_huge_size() {
+        let png = huge_png();
+        let dec = image::ImageReader::new(std::io::Cursor::new(&png)).with_guessed_format().unwrap().into_dimensions().unwrap();
+        assert_eq!(dec, (100_000, 100_000));
+    }
+}

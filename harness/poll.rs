@@ -1,0 +1,202 @@
+//! Driving one job to a terminal state: submit once, poll against the scenario
+//! deadline, back off on transient errors and 429 (`Retry-After`), cancel the job
+//! when the deadline passes or polling has to give up.
+//!
+//! The rule that protects the user's GPU money: a submission is sent exactly
+//! once. A failed status call is retried (it is idempotent); it never causes a
+//! new `/run`. A `/run` whose answer was lost is reported, not repeated.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::endpoint::{Endpoint, EndpointError, ErrorKind, Health, JobState, JobStatus, Submit};
+
+/// RunPod keeps results this long after `/run` (1 minute after `/runsync`).
+const RETENTION_RUN: Duration = Duration::from_secs(30 * 60);
+const RETENTION_SYNC: Duration = Duration::from_secs(60);
+/// Polling interval schedule: start fast (short jobs), grow to a ceiling (long jobs)
+/// far inside RunPod's 2000 status calls per 10 s.
+const FIRST_INTERVAL: Duration = Duration::from_millis(25);
+const MAX_INTERVAL: Duration = Duration::from_millis(1000);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// A state change seen while polling, at a time since submission.
+#[derive(Clone, Debug, Serialize)]
+pub struct Seen {
+    pub at_ms: u64,
+    pub state: String,
+}
+
+/// What the harness observed of one job.
+#[derive(Clone, Debug)]
+pub struct JobRun {
+    pub status: JobStatus,
+    /// Submission to terminal status observed.
+    pub wall: Duration,
+    pub timeline: Vec<Seen>,
+    pub status_calls: u32,
+}
+
+/// Why a job did not reach a terminal state the harness could read.
+#[derive(Debug, thiserror::Error)]
+pub enum DriveError {
+    #[error("submission failed: {0}")]
+    Submit(EndpointError),
+    #[error("{error}{}", cancel_note(.cancelled))]
+    Status { error: EndpointError, job: String, cancelled: Option<Result<(), String>> },
+    #[error("job {job} was still {last_state} when the {} deadline passed{}{}", humantime::format_duration(*.deadline), diagnosis.as_ref().map(|d| format!("; {d}")).unwrap_or_default(), cancel_note(.cancelled))]
+    Deadline { job: String, last_state: String, deadline: Duration, diagnosis: Option<String>, cancelled: Option<Result<(), String>>, timeline: Vec<Seen> },
+}
+
+fn cancel_note(c: &Option<Result<(), String>>) -> String {
+    match c {
+        Some(Ok(())) => "; the job was cancelled".into(),
+        Some(Err(e)) => format!("; cancelling the job failed: {e}"),
+        None => String::new(),
+    }
+}
+
+/// Submits `body` and polls until a terminal state or `deadline` (a duration from now).
+pub async fn drive(endpoint: &Endpoint, how: Submit, body: Vec<u8>, deadline: Duration) -> Result<JobRun, DriveError> {
+    let start = Instant::now();
+    let end = start + deadline;
+    let how = match how {
+        Submit::RunSync(_) => Submit::RunSync(deadline.min(Duration::from_secs(90))),
+        other => other,
+    };
+    let first = endpoint.submit(how, body).await.map_err(DriveError::Submit)?;
+    let mut timeline = vec![Seen { at_ms: ms(start.elapsed()), state: first.state.to_string() }];
+    if first.state.is_terminal() {
+        return Ok(JobRun { status: first, wall: start.elapsed(), timeline, status_calls: 0 });
+    }
+    let retention = if matches!(how, Submit::RunSync(_)) { RETENTION_SYNC } else { RETENTION_RUN };
+    let mut poller = Poller { endpoint, job: first.id.clone(), start, end, retention, last: first.state.clone(), calls: 0 };
+    let result = poller.poll(&mut timeline).await;
+    match result {
+        Ok(status) => Ok(JobRun { status, wall: start.elapsed(), timeline, status_calls: poller.calls }),
+        Err(PollStop::Deadline) => {
+            let diagnosis = if poller.last == JobState::InQueue { poller.queue_diagnosis().await } else { None };
+            let cancelled = Some(cancel(endpoint, &poller.job).await);
+            Err(DriveError::Deadline { job: poller.job, last_state: poller.last.to_string(), deadline, diagnosis, cancelled, timeline })
+        }
+        Err(PollStop::Error(error)) => {
+            let cancelled = if matches!(error.kind, ErrorKind::NotFound(_) | ErrorKind::Unauthorized) { None } else { Some(cancel(endpoint, &poller.job).await) };
+            Err(DriveError::Status { error, job: poller.job, cancelled })
+        }
+    }
+}
+
+/// Best-effort cancel of an abandoned job, with its own short deadline.
+pub async fn cancel(endpoint: &Endpoint, job: &str) -> Result<(), String> {
+    match tokio::time::timeout(Duration::from_secs(10), endpoint.cancel(job)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 10s".into()),
+    }
+}
+
+enum PollStop {
+    Deadline,
+    Error(EndpointError),
+}
+
+struct Poller<'a> {
+    endpoint: &'a Endpoint,
+    job: String,
+    start: Instant,
+    end: Instant,
+    retention: Duration,
+    last: JobState,
+    calls: u32,
+}
+
+impl Poller<'_> {
+    async fn poll(&mut self, timeline: &mut Vec<Seen>) -> Result<JobStatus, PollStop> {
+        let mut interval = FIRST_INTERVAL;
+        let mut failures = 0u32;
+        loop {
+            self.sleep(interval).await?;
+            self.calls += 1;
+            match self.endpoint.status(&self.job).await {
+                Ok(s) => {
+                    failures = 0;
+                    if s.state != self.last {
+                        timeline.push(Seen { at_ms: ms(self.start.elapsed()), state: s.state.to_string() });
+                        self.last = s.state.clone();
+                    }
+                    if s.state.is_terminal() {
+                        return Ok(s);
+                    }
+                    interval = (interval.mul_f32(1.5)).min(MAX_INTERVAL);
+                }
+                Err(mut e) if e.kind.is_transient() => {
+                    failures += 1;
+                    // Capped exponential backoff with jitter; Retry-After wins when given.
+                    let backoff = e.kind.retry_after().unwrap_or_else(|| jitter(Duration::from_millis(100) * 2u32.saturating_pow(failures.min(8))).min(MAX_BACKOFF));
+                    if Instant::now() + backoff >= self.end {
+                        e.op = format!("{} (after {failures} failed attempts)", e.op);
+                        return Err(PollStop::Error(e));
+                    }
+                    interval = backoff;
+                }
+                Err(mut e) => {
+                    if let ErrorKind::NotFound(_) = e.kind {
+                        e.kind = ErrorKind::NotFound(self.explain_404());
+                    }
+                    return Err(PollStop::Error(e));
+                }
+            }
+        }
+    }
+
+    /// Sleeps up to the deadline; past it, stops. The poll right after reaching the
+    /// deadline still happens, so a job that finished just in time counts.
+    async fn sleep(&self, d: Duration) -> Result<(), PollStop> {
+        let now = Instant::now();
+        if now >= self.end {
+            return Err(PollStop::Deadline);
+        }
+        tokio::time::sleep(d.min(self.end - now)).await;
+        Ok(())
+    }
+
+    fn explain_404(&self) -> String {
+        let waited = self.start.elapsed();
+        if waited >= self.retention {
+            format!(
+                ": the job's result is gone; RunPod keeps results {} after {}, and {} passed",
+                humantime::format_duration(self.retention),
+                if self.retention == RETENTION_SYNC { "/runsync" } else { "/run" },
+                humantime::format_duration(Duration::from_secs(waited.as_secs()))
+            )
+        } else {
+            ": the endpoint does not know this job (expired `policy.ttl`, purged queue, or another endpoint id)".into()
+        }
+    }
+
+    /// Explains a job stuck in IN_QUEUE from what `/health` reports.
+    async fn queue_diagnosis(&self) -> Option<String> {
+        let health: Health = tokio::time::timeout(Duration::from_secs(10), self.endpoint.health()).await.ok()?.ok()?;
+        let throttled = health.workers.get("throttled").copied().unwrap_or(0);
+        Some(if health.no_worker_can_start() {
+            format!(
+                "no worker is running or can start ({}){}: check the endpoint's max workers, GPU type availability and balance",
+                health.describe(),
+                if throttled > 0 { ", workers are throttled" } else { "" }
+            )
+        } else {
+            format!("the endpoint reports {}", health.describe())
+        })
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// Up to +25% random jitter, so many trials do not retry in lockstep.
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
+    d + d.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}

@@ -1,0 +1,89 @@
+//! `index.html`: one self-contained page (inline CSS, thumbnails as data URIs)
+//! with every scenario's verdict, timings against budgets, images and problems.
+//! Everything that came from the endpoint or a scenario file is HTML-escaped.
+
+use std::fmt::Write;
+
+use super::{RunReport, Verdict};
+use crate::budget::fmt_ms;
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed,.error,.timed_out{color:#cf222e}.over_budget{color:#9a6700}.ignored{color:#777}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;margin:4px 0}img{border:1px solid #ccc;margin:2px}.muted{color:#777}";
+
+pub(super) fn render(r: &RunReport) -> String {
+    let c = &r.counts;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>endpoint-harness report</title><style>{STYLE}</style></head><body><h1>endpoint-harness</h1><p>Target: <b>{}</b> · {} · commit {}</p><p>{} passed, {} failed, {} over budget, {} errors, {} timed out, {} ignored (of {})</p>",
+        esc(&r.target),
+        esc(&r.started_at),
+        esc(r.git_commit.as_deref().unwrap_or("unknown")),
+        c.passed, c.failed, c.over_budget, c.error, c.timed_out, c.ignored, c.total
+    );
+    out.push_str("<table><tr><th>scenario</th><th>verdict</th><th>timings</th><th>images</th></tr>");
+    for s in &r.scenarios {
+        let class = serde_json::to_value(s.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let _ = write!(out, "<tr><td><b>{}</b><br><span class=\"muted\">{}</span>", esc(&s.name), esc(s.description.as_deref().unwrap_or("")));
+        if let Some(msg) = s.message.as_deref().filter(|_| s.verdict != Verdict::Passed) {
+            let _ = write!(out, "<pre>{}</pre>", esc(msg));
+        }
+        let _ = write!(out, "</td><td class=\"{}\">{}</td><td>", esc(&class), esc(s.verdict.as_str()));
+        for run in &s.runs {
+            let t = |v: Option<u64>| v.map(fmt_ms).unwrap_or_else(|| "–".into());
+            let _ = write!(
+                out,
+                "queue {} · exec {} · total {}<br><span class=\"muted\">job {}</span><br>",
+                t(run.delay_ms),
+                t(run.execution_ms),
+                fmt_ms(run.total_ms),
+                esc(run.job_id.as_deref().unwrap_or("–"))
+            );
+        }
+        if let Some(b) = &s.budget {
+            for m in &b.misses {
+                let _ = write!(out, "<span class=\"over_budget\">{}</span><br>", esc(&m.to_string()));
+            }
+        }
+        out.push_str("</td><td>");
+        for run in &s.runs {
+            for img in &run.images {
+                let label = format!("{} {}×{}", img.info.filename, img.info.width.unwrap_or(0), img.info.height.unwrap_or(0));
+                match (&img.thumbnail, &img.file) {
+                    (Some(thumb), Some(file)) => {
+                        let _ = write!(out, "<a href=\"{}\"><img src=\"{}\" alt=\"{}\" title=\"{}\"></a>", esc(file), esc(thumb), esc(&label), esc(&label));
+                    }
+                    _ => {
+                        let _ = write!(out, "<span class=\"error\">{}: {}</span><br>", esc(&img.info.filename), esc(img.info.problem.as_deref().unwrap_or("no image")));
+                    }
+                }
+            }
+        }
+        out.push_str("</td></tr>");
+    }
+    out.push_str("</table></body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(super::esc("<script>alert('x')</script>&"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;");
+    }
+}

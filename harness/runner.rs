@@ -1,0 +1,291 @@
+//! The scenario suite as a libtest-mimic test binary: read the environment,
+//! discover `scenarios/**/*.yaml`, make one trial per file (a malformed file is
+//! a failing trial of its own), run them on one shared tokio runtime, and write
+//! the reports. `harness/main.rs` only calls [`main`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+
+use crate::endpoint::Endpoint;
+use crate::mock::behaviour::Catalogue;
+use crate::mock::{MockOptions, MockServer};
+use crate::report::{RunReport, ScenarioReport, Verdict};
+use crate::scenario::{load, Diagnostics, Scenario};
+use crate::target::{Kind, Target};
+use crate::trial::{self, TrialEnv};
+
+/// Default cap on jobs in flight: small, so the harness never builds its own queue
+/// in front of the endpoint and skews latency figures.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+/// Default simulated seconds per real second for the embedded mock.
+pub const DEFAULT_MOCK_SPEED: f64 = 100.0;
+/// Exit code when discovery finds nothing or the environment is invalid.
+pub const EXIT_SETUP: u8 = 2;
+
+/// Settings read from the environment.
+pub struct Settings {
+    pub scenarios: PathBuf,
+    pub reports: PathBuf,
+    pub mocks: PathBuf,
+    pub max_in_flight: usize,
+    pub mock_speed: f64,
+}
+
+impl Settings {
+    pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let path = |k: &str, d: &str| PathBuf::from(var(k).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string()));
+        let max_in_flight = match var("HARNESS_MAX_IN_FLIGHT") {
+            Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("HARNESS_MAX_IN_FLIGHT must be a positive integer, not `{v}`"))?,
+            None => DEFAULT_MAX_IN_FLIGHT,
+        };
+        let mock_speed = match var("HARNESS_MOCK_SPEED") {
+            Some(v) => v.trim().parse::<f64>().ok().filter(|n| *n > 0.0 && n.is_finite()).ok_or_else(|| format!("HARNESS_MOCK_SPEED must be a positive number, not `{v}`"))?,
+            None => DEFAULT_MOCK_SPEED,
+        };
+        Ok(Settings { scenarios: path("HARNESS_SCENARIOS", "scenarios"), reports: path("HARNESS_REPORTS", "reports"), mocks: path("HARNESS_MOCKS", "mocks"), max_in_flight, mock_speed })
+    }
+}
+
+/// State shared by all trials of one process.
+struct Ctx {
+    target: Target,
+    settings: Settings,
+    handle: tokio::runtime::Handle,
+    catalogue: Catalogue,
+    mock_key: String,
+    mock: OnceLock<Result<MockServer, String>>,
+    live: OnceLock<Result<Endpoint, String>>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+    reports: Mutex<Vec<ScenarioReport>>,
+}
+
+impl Ctx {
+    fn capabilities(&self) -> Vec<String> {
+        match (&self.target.capabilities, self.target.kind) {
+            (Some(c), _) => c.clone(),
+            (None, Kind::Mock) => self.catalogue.get(None).map(|b| b.capabilities.clone()).unwrap_or_default(),
+            (None, _) => Vec::new(),
+        }
+    }
+
+    /// Why a scenario cannot run on this target, if it cannot.
+    fn unmet(&self, s: &Scenario) -> Option<String> {
+        let caps = self.capabilities();
+        let missing: Vec<&str> = s.requires.iter().filter(|r| !caps.contains(r)).map(String::as_str).collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "requires {} which the {} does not offer (capabilities: {}; set HARNESS_CAPABILITIES)",
+                missing.join(", "),
+                self.target,
+                if caps.is_empty() { "none".to_string() } else { caps.join(", ") }
+            )
+        })
+    }
+
+    /// The endpoint a scenario talks to.
+    fn endpoint_for(&self, s: &Scenario) -> Result<(Endpoint, String), String> {
+        match self.target.kind {
+            Kind::Mock => {
+                let name = s.mock.as_deref().unwrap_or("default");
+                self.catalogue.get(Some(name))?;
+                let server = self
+                    .mock
+                    .get_or_init(|| {
+                        let opts = MockOptions::from_catalogue(&self.catalogue, &self.mock_key, self.settings.mock_speed);
+                        MockServer::start(opts, 0).map_err(|e| format!("cannot start the embedded mock: {e}"))
+                    })
+                    .as_ref()
+                    .map_err(Clone::clone)?;
+                let ep = Endpoint::new(&server.endpoint_url(&crate::mock::endpoint_id(name)), Some(&self.mock_key))?;
+                Ok((ep, format!("embedded mock ({name})")))
+            }
+            Kind::Live | Kind::Local => {
+                let ep = self.live.get_or_init(|| Endpoint::new(self.target.url.as_deref().unwrap_or_default(), self.target.api_key.as_deref())).clone()?;
+                Ok((ep, self.target.to_string()))
+            }
+        }
+    }
+
+    fn run_scenario(&self, s: &Scenario) -> ScenarioReport {
+        if let Some(reason) = self.unmet(s) {
+            return trial::ignored(s, &reason);
+        }
+        let (endpoint, label) = match self.endpoint_for(s) {
+            Ok(e) => e,
+            Err(e) => {
+                let mut r = trial::ignored(s, &e);
+                r.verdict = Verdict::Error;
+                r.message = Some(format!("ERROR against {}\n  ✗ {e}", self.target));
+                return r;
+            }
+        };
+        let env = TrialEnv { endpoint, in_flight: self.in_flight.clone(), reports_dir: self.settings.reports.clone(), target_label: label };
+        let hard = trial::hard_deadline(s);
+        self.handle.block_on(async {
+            match tokio::time::timeout(hard, trial::run(s, &env)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let mut r = trial::ignored(s, "");
+                    r.verdict = Verdict::TimedOut;
+                    r.message = Some(format!("TIMED OUT: the harness gave up after {}", humantime::format_duration(hard)));
+                    r
+                }
+            }
+        })
+    }
+}
+
+/// Entry point of the `scenarios` test target.
+pub fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let var = |k: &str| std::env::var(k).ok();
+    let (settings, target) = match Settings::from_env(&var).and_then(|s| crate::target::from_env(var).map(|t| (s, t))) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_SETUP);
+        }
+    };
+    let files = match select_files(&settings.scenarios, &args) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_SETUP);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let catalogue = if target.kind == Kind::Mock { Catalogue::load(&settings.mocks) } else { Catalogue::default() };
+    let ctx = Arc::new(Ctx {
+        in_flight: Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight)),
+        target,
+        settings,
+        handle: runtime.handle().clone(),
+        catalogue,
+        mock_key: mock_key(),
+        mock: OnceLock::new(),
+        live: OnceLock::new(),
+        reports: Mutex::new(Vec::new()),
+    });
+    let loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> =
+        files.into_iter().map(|f| (load::scenario_name(&ctx.settings.scenarios, &f), f.clone(), load::load(&f, &ctx.settings.scenarios))).collect();
+    let quiet = args.list;
+    if !quiet {
+        announce(&ctx, &loaded);
+    }
+    let nextest = std::env::var_os("NEXTEST").is_some();
+    let trials = loaded.into_iter().map(|(name, file, res)| make_trial(&ctx, name, file, res, nextest)).collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if !quiet {
+        write_reports(&ctx);
+    }
+    drop(runtime);
+    conclusion.exit_code()
+}
+
+fn make_trial(ctx: &Arc<Ctx>, name: String, file: PathBuf, res: Result<Scenario, Diagnostics>, nextest: bool) -> Trial {
+    let kind = res.as_ref().map(|s| s.tags.join(",")).unwrap_or_default();
+    // Under nextest the reason cannot be shown inline, so unmet requirements become
+    // the static ignored flag (nextest shows SKIP); under cargo test they are ignored
+    // at run time with the reason printed.
+    let static_ignore = nextest && res.as_ref().is_ok_and(|s| ctx.unmet(s).is_some());
+    let ctx = ctx.clone();
+    let trial_name = name.clone();
+    Trial::ignorable_test(trial_name, move || {
+        let report = match &res {
+            Err(diags) => trial::invalid(&name, &file, diags),
+            Ok(s) => ctx.run_scenario(s),
+        };
+        let verdict = report.verdict;
+        let message = report.message.clone().unwrap_or_default();
+        ctx.reports.lock().unwrap_or_else(|e| e.into_inner()).push(report);
+        match verdict {
+            Verdict::Passed => {
+                if !message.is_empty() {
+                    eprintln!("{}: {}", name, message.trim_end());
+                }
+                Ok(Completion::Completed)
+            }
+            Verdict::Ignored => Ok(Completion::ignored_with(message)),
+            _ => Err(Failed::from(message)),
+        }
+    })
+    .with_kind(kind)
+    .with_ignored_flag(static_ignore)
+}
+
+/// One line on stderr saying what runs where (stdout stays libtest's).
+fn announce(ctx: &Ctx, loaded: &[(String, PathBuf, Result<Scenario, Diagnostics>)]) {
+    eprintln!("endpoint-harness: {} scenario file(s) from {} against the {}", loaded.len(), ctx.settings.scenarios.display(), ctx.target);
+    for n in &ctx.target.notes {
+        eprintln!("endpoint-harness: note: {n}");
+    }
+    for (_, _, r) in loaded {
+        if let Ok(s) = r {
+            for w in &s.warnings {
+                eprintln!("endpoint-harness: warning: {}: {w}", s.name);
+            }
+        }
+    }
+    for (name, err) in &ctx.catalogue.errors {
+        eprintln!("endpoint-harness: warning: mock behaviour `{name}` is invalid: {err}");
+    }
+}
+
+fn write_reports(ctx: &Ctx) {
+    let mine: Vec<ScenarioReport> = std::mem::take(&mut *ctx.reports.lock().unwrap_or_else(|e| e.into_inner()));
+    if mine.is_empty() {
+        return;
+    }
+    let dir = &ctx.settings.reports;
+    let label = ctx.target.to_string();
+    let result = match std::env::var("NEXTEST_RUN_ID") {
+        Ok(run_id) => crate::report::write_fragment_and_merge(dir, &run_id, &label, ctx.target.kind, &mine),
+        Err(_) => {
+            let report = RunReport::new(&label, ctx.target.kind, mine.clone());
+            crate::report::write_all(dir, &report).and_then(|_| crate::report::append_history(dir, &report, &mine))
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("endpoint-harness: warning: could not write reports to {}: {e}", dir.display());
+    }
+}
+
+/// The scenario files to load: all of them, or under nextest's process-per-test
+/// with an exact name only the one asked for, so start-up stays cheap.
+fn select_files(root: &Path, args: &Arguments) -> Result<Vec<PathBuf>, String> {
+    if args.exact && !args.list {
+        if let Some(name) = &args.filter {
+            for ext in ["yaml", "yml"] {
+                let f = root.join(format!("{name}.{ext}"));
+                if f.is_file() {
+                    return Ok(vec![f]);
+                }
+            }
+        }
+    }
+    let files = discover(root)?;
+    if files.is_empty() {
+        return Err(format!(
+            "no scenario files (*.yaml) found under {} (set HARNESS_SCENARIOS or add a scenario there)",
+            crate::scenario::diag::display_path(root).display()
+        ));
+    }
+    Ok(files)
+}
+
+/// Every `*.yaml` / `*.yml` under `root`, sorted; a missing folder is an error.
+pub fn discover(root: &Path) -> Result<Vec<PathBuf>, String> {
+    if !root.is_dir() {
+        return Err(format!("scenario folder {} does not exist", crate::scenario::diag::display_path(root).display()));
+    }
+    Ok(crate::mock::behaviour::yaml_files(root))
+}
+
+/// A per-process random key for the embedded mock: no fixed secret to leak or reuse.
+fn mock_key() -> String {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("mock-{:x}-{:x}", t, std::process::id())
+}

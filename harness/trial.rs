@@ -1,0 +1,266 @@
+//! One scenario run end to end: build the request, submit and poll (within the
+//! in-flight cap), decode and check the output, save the images, apply budgets,
+//! and turn it all into a [`ScenarioReport`] and a libtest verdict.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::budget::{self, Timing};
+use crate::checks::{self, CheckFailure};
+use crate::endpoint::{Endpoint, JobState, Submit, RUNSYNC_LIMIT, RUN_LIMIT};
+use crate::output;
+use crate::poll::{self, DriveError};
+use crate::report::{ImageRecord, RunRecord, ScenarioReport, Verdict};
+use crate::scenario::{Diagnostics, ExpectedStatus, Mode, Scenario};
+
+/// Everything a trial needs from the run.
+pub struct TrialEnv {
+    pub endpoint: Endpoint,
+    /// Caps jobs in flight per endpoint across trial threads.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    pub reports_dir: std::path::PathBuf,
+    pub target_label: String,
+}
+
+/// The outcome of one submitted job, before verdicts.
+struct OneRun {
+    record: RunRecord,
+    failures: Vec<CheckFailure>,
+    /// An endpoint or harness error that stopped this run.
+    error: Option<(Verdict, String)>,
+    timing: Option<Timing>,
+}
+
+/// The request body worker-comfyui expects: `{"input": {"workflow", "images"?}}`.
+pub fn request_body(s: &Scenario) -> Result<Vec<u8>, String> {
+    let mut input = json!({ "workflow": Value::Object(s.workflow.clone()) });
+    if !s.images.is_empty() {
+        let mut images = Vec::new();
+        for img in &s.images {
+            let bytes = std::fs::read(&img.path).map_err(|e| format!("cannot read input image `{}` ({}): {e}", img.name, img.path.display()))?;
+            images.push(json!({"name": img.name, "image": base64::engine::general_purpose::STANDARD.encode(bytes)}));
+        }
+        input["images"] = Value::Array(images);
+    }
+    let body = serde_json::to_vec(&json!({ "input": input })).map_err(|e| format!("cannot serialise request: {e}"))?;
+    let (limit, route) = if s.mode == Mode::Sync { (RUNSYNC_LIMIT, "/runsync") } else { (RUN_LIMIT, "/run") };
+    if body.len() > limit {
+        return Err(format!(
+            "the request is {:.1} MB, over RunPod's {} MB limit for {route}: shrink the input images (or use mode: sync, limited to 20 MB)",
+            body.len() as f64 / 1e6,
+            limit / 1_000_000
+        ));
+    }
+    Ok(body)
+}
+
+/// Runs a loaded scenario against `env` (in the caller's runtime).
+pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
+    let started = Instant::now();
+    let mut runs = Vec::new();
+    let mut failures = Vec::new();
+    let mut error: Option<(Verdict, String)> = None;
+    let mut timings = Vec::new();
+    for i in 0..s.repeat {
+        let one = run_once(s, env, i).await;
+        failures.extend(one.failures.into_iter().map(|mut f| {
+            if s.repeat > 1 {
+                f.check = format!("run {}: {}", i + 1, f.check);
+            }
+            f
+        }));
+        timings.extend(one.timing);
+        runs.push(one.record);
+        if one.error.is_some() {
+            error = one.error;
+            break;
+        }
+    }
+    let budget = budget::evaluate(&s.budget, &timings);
+    let verdict = match (&error, failures.is_empty(), budget.misses.is_empty()) {
+        (Some((v, _)), _, _) => *v,
+        (None, false, _) => Verdict::Failed,
+        (None, true, false) => Verdict::OverBudget,
+        (None, true, true) => Verdict::Passed,
+    };
+    let message = message(s, env, verdict, &error, &failures, &budget, &runs);
+    ScenarioReport {
+        name: s.name.clone(),
+        file: crate::scenario::diag::display_path(&s.file).display().to_string(),
+        description: s.description.clone(),
+        tags: s.tags.clone(),
+        verdict,
+        message,
+        failures,
+        budget: Some(budget),
+        runs,
+        warnings: s.warnings.clone(),
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
+    let mut one = OneRun { record: RunRecord::default(), failures: Vec::new(), error: None, timing: None };
+    let body = match request_body(s) {
+        Ok(b) => b,
+        Err(e) => {
+            one.error = Some((Verdict::Error, e));
+            return one;
+        }
+    };
+    let how = if s.mode == Mode::Sync { Submit::RunSync(s.timeout) } else { Submit::Run };
+    let _permit = env.in_flight.acquire().await.expect("semaphore is never closed");
+    let started = Instant::now();
+    let job = match poll::drive(&env.endpoint, how, body, s.timeout).await {
+        Ok(job) => job,
+        Err(e) => {
+            one.record.total_ms = started.elapsed().as_millis() as u64;
+            let verdict = match &e {
+                DriveError::Deadline { job, last_state, .. } => {
+                    one.record.job_id = Some(job.clone());
+                    one.record.state = Some(last_state.clone());
+                    Verdict::TimedOut
+                }
+                DriveError::Status { job, .. } => {
+                    one.record.job_id = Some(job.clone());
+                    Verdict::Error
+                }
+                DriveError::Submit(_) => Verdict::Error,
+            };
+            one.error = Some((verdict, crate::redact::redact(&e.to_string()).into_owned()));
+            return one;
+        }
+    };
+    let st = &job.status;
+    one.record = RunRecord {
+        job_id: Some(st.id.clone()),
+        worker_id: st.worker_id.clone(),
+        state: Some(st.state.to_string()),
+        error: st.error.as_deref().map(|e| crate::redact::redact(e).into_owned()),
+        delay_ms: st.delay_ms,
+        execution_ms: st.execution_ms,
+        total_ms: job.wall.as_millis() as u64,
+        status_calls: job.status_calls,
+        ..RunRecord::default()
+    };
+    one.timing = Some(Timing { queue_ms: st.delay_ms, execution_ms: st.execution_ms, total_ms: one.record.total_ms });
+    one.failures.extend(checks::status(&s.expect, st.state.as_str(), st.error.as_deref()));
+    if st.state == JobState::Completed && s.expect.status == ExpectedStatus::Completed {
+        check_output(s, env, index, st.output.as_ref(), &mut one).await;
+    }
+    one
+}
+
+async fn check_output(s: &Scenario, env: &TrialEnv, index: u32, output: Option<&Value>, one: &mut OneRun) {
+    let out = match output::decode(output, &env.endpoint).await {
+        Ok(o) => o,
+        Err(e) => {
+            one.failures.push(CheckFailure::new("job output", "images from the worker", e.to_string()));
+            return;
+        }
+    };
+    one.record.output_shape = Some(out.shape);
+    one.record.warnings = out.warnings.iter().map(|w| crate::redact::redact(w).into_owned()).collect();
+    let mut infos = Vec::new();
+    for (i, returned) in out.images.iter().enumerate() {
+        let inspected = checks::inspect(i, returned);
+        let file = returned.bytes.as_ref().ok().and_then(|b| save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, inspected.info.format));
+        let thumbnail = inspected.pixels.as_ref().map(thumbnail);
+        infos.push(inspected.info.clone());
+        one.record.images.push(ImageRecord { info: inspected.info, file, thumbnail });
+    }
+    one.failures.extend(checks::images(&s.expect.images, &infos));
+    one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
+}
+
+/// Saves returned bytes under `reports/images/<scenario>/`; the name is sanitised so an
+/// endpoint filename like `../../x.png` cannot leave the folder.
+fn save_image(reports: &Path, scenario: &str, run: u32, i: usize, filename: &str, bytes: &[u8], format: Option<crate::scenario::ImageFormat>) -> Option<String> {
+    let rel = crate::report::images_dir(scenario);
+    let dir = reports.join(&rel);
+    std::fs::create_dir_all(&dir).ok()?;
+    let stem = crate::report::sanitize(Path::new(filename).file_stem().and_then(|s| s.to_str()).unwrap_or("image"));
+    let ext = format.map_or("bin", |f| if f == crate::scenario::ImageFormat::Jpeg { "jpg" } else { f.as_str() });
+    let name = format!("r{run}-{i}-{stem}.{ext}");
+    std::fs::write(dir.join(&name), bytes).ok()?;
+    Some(format!("{}/{name}", rel.to_string_lossy().replace('\\', "/")))
+}
+
+/// A 96-pixel PNG thumbnail as a data URI.
+fn thumbnail(img: &image::DynamicImage) -> String {
+    let small = img.thumbnail(96, 96).to_rgb8();
+    let png = crate::mock::render::encode_png(&small);
+    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+}
+
+fn message(s: &Scenario, env: &TrialEnv, verdict: Verdict, error: &Option<(Verdict, String)>, failures: &[CheckFailure], budget: &budget::BudgetReport, runs: &[RunRecord]) -> Option<String> {
+    use std::fmt::Write;
+    let mut m = String::new();
+    let job = runs.last().and_then(|r| r.job_id.as_deref()).map(|j| format!(", job {j}")).unwrap_or_default();
+    let _ = writeln!(m, "{} against {}{job} ({})", verdict.as_str().to_uppercase(), env.target_label, crate::scenario::diag::display_path(&s.file).display());
+    if let Some((_, e)) = error {
+        let _ = writeln!(m, "  ✗ {e}");
+    }
+    for f in failures {
+        let _ = writeln!(m, "  ✗ {f}");
+    }
+    for miss in &budget.misses {
+        let _ = writeln!(m, "  ✗ {miss}");
+    }
+    for na in &budget.not_applicable {
+        let _ = writeln!(m, "  · {na}");
+    }
+    for w in &s.warnings {
+        let _ = writeln!(m, "  ! {w}");
+    }
+    for r in runs {
+        for w in &r.warnings {
+            let _ = writeln!(m, "  ! output.errors: {w}");
+        }
+    }
+    (verdict != Verdict::Passed || !budget.not_applicable.is_empty() || !s.warnings.is_empty()).then_some(m)
+}
+
+/// The report of a scenario file that failed to load.
+pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
+    ScenarioReport {
+        name: name.to_string(),
+        file: crate::scenario::diag::display_path(file).display().to_string(),
+        description: None,
+        tags: Vec::new(),
+        verdict: Verdict::Error,
+        message: Some(format!("invalid scenario\n{diags}")),
+        failures: Vec::new(),
+        budget: None,
+        runs: Vec::new(),
+        warnings: Vec::new(),
+        duration_ms: 0,
+    }
+}
+
+/// The report of a scenario skipped for a missing capability (or other reason).
+pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
+    ScenarioReport {
+        name: s.name.clone(),
+        file: crate::scenario::diag::display_path(&s.file).display().to_string(),
+        description: s.description.clone(),
+        tags: s.tags.clone(),
+        verdict: Verdict::Ignored,
+        message: Some(reason.to_string()),
+        failures: Vec::new(),
+        budget: None,
+        runs: Vec::new(),
+        warnings: s.warnings.clone(),
+        duration_ms: 0,
+    }
+}
+
+/// A deadline for the whole trial, a little past the scenario's, so a hung
+/// transport can never hang the test process.
+pub fn hard_deadline(s: &Scenario) -> Duration {
+    s.timeout * s.repeat + Duration::from_secs(60)
+}
