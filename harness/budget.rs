@@ -66,17 +66,33 @@ pub fn evaluate(budget: &Budget, runs: &[Timing]) -> BudgetReport {
         ..Default::default()
     };
     let statistic = if runs.len() > 1 { "p95" } else { "max" };
-    let phases = [("queue", budget.queue, &rep.queue, "delayTime"), ("execution", budget.execution, &rep.execution, "executionTime"), ("total", budget.total, &rep.total, "")];
+    let phases = [
+        ("queue", budget.queue, &rep.queue, "delayTime"),
+        (
+            "execution",
+            budget.execution,
+            &rep.execution,
+            "executionTime",
+        ),
+        ("total", budget.total, &rep.total, ""),
+    ];
     let mut misses = Vec::new();
     let mut na = Vec::new();
     for (phase, limit, spread, field) in phases {
         let Some(limit) = limit else { continue };
         match spread {
-            None => na.push(format!("{phase} budget not checked: the target does not report `{field}`")),
+            None => na.push(format!(
+                "{phase} budget not checked: the target does not report `{field}`"
+            )),
             Some(s) => {
                 let measured = if runs.len() > 1 { s.p95_ms } else { s.max_ms };
                 if measured > limit.as_millis() as u64 {
-                    misses.push(BudgetMiss { phase: phase.to_string(), budget_ms: limit.as_millis() as u64, measured_ms: measured, statistic: statistic.to_string() });
+                    misses.push(BudgetMiss {
+                        phase: phase.to_string(),
+                        budget_ms: limit.as_millis() as u64,
+                        measured_ms: measured,
+                        statistic: statistic.to_string(),
+                    });
                 }
             }
         }
@@ -92,7 +108,11 @@ fn spread(values: impl Iterator<Item = Option<u64>>) -> Option<Spread> {
         return None;
     }
     v.sort_unstable();
-    Some(Spread { p50_ms: percentile(&v, 50.0), p95_ms: percentile(&v, 95.0), max_ms: *v.last().unwrap_or(&0) })
+    Some(Spread {
+        p50_ms: percentile(&v, 50.0),
+        p95_ms: percentile(&v, 95.0),
+        max_ms: *v.last().unwrap_or(&0),
+    })
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -121,12 +141,28 @@ mod tests {
 
     #[test]
     fn p95_over_repeats_and_not_applicable_phases() {
-        let runs: Vec<Timing> = (1..=20).map(|i| Timing { queue_ms: None, execution_ms: Some(i * 100), total_ms: i * 150 }).collect();
-        let b = Budget { queue: Some(Duration::from_secs(1)), execution: Some(Duration::from_millis(1800)), total: Some(Duration::from_secs(60)) };
+        let runs: Vec<Timing> = (1..=20)
+            .map(|i| Timing {
+                queue_ms: None,
+                execution_ms: Some(i * 100),
+                total_ms: i * 150,
+            })
+            .collect();
+        let b = Budget {
+            queue: Some(Duration::from_secs(1)),
+            execution: Some(Duration::from_millis(1800)),
+            total: Some(Duration::from_secs(60)),
+        };
         let r = evaluate(&b, &runs);
         assert_eq!(r.misses.len(), 1);
-        assert_eq!(r.misses[0].to_string(), "execution time over budget: p95 1.9s > budget 1.8s");
-        assert_eq!(r.not_applicable, vec!["queue budget not checked: the target does not report `delayTime`".to_string()]);
+        assert_eq!(
+            r.misses[0].to_string(),
+            "execution time over budget: p95 1.9s > budget 1.8s"
+        );
+        assert_eq!(
+            r.not_applicable,
+            vec!["queue budget not checked: the target does not report `delayTime`".to_string()]
+        );
         assert_eq!(percentile(&[1, 2, 3, 4], 50.0), 2);
     }
 }

@@ -28,14 +28,26 @@ pub struct CheckFailure {
 }
 
 impl CheckFailure {
-    pub fn new(check: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Self {
-        CheckFailure { check: check.into(), expected: expected.into(), actual: actual.into() }
+    pub fn new(
+        check: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
+        CheckFailure {
+            check: check.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+        }
     }
 }
 
 impl fmt::Display for CheckFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: expected {}, got {}", self.check, self.expected, self.actual)
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.check, self.expected, self.actual
+        )
     }
 }
 
@@ -62,7 +74,16 @@ pub struct Inspected {
 
 /// Sniffs, decodes (within limits) and measures one returned image.
 pub fn inspect(index: usize, r: &Returned) -> Inspected {
-    let mut info = ImageInfo { index, filename: r.filename.clone(), bytes: 0, format: None, width: None, height: None, stddev: None, problem: None };
+    let mut info = ImageInfo {
+        index,
+        filename: r.filename.clone(),
+        bytes: 0,
+        format: None,
+        width: None,
+        height: None,
+        stddev: None,
+        problem: None,
+    };
     let bytes = match &r.bytes {
         Ok(b) => b,
         Err(e) => {
@@ -79,13 +100,24 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
     };
     let Some(format) = info.format else {
         let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        info.problem = Some(format!("not a PNG, JPEG or WebP image (first bytes: {})", head.join(" ")));
+        info.problem = Some(format!(
+            "not a PNG, JPEG or WebP image (first bytes: {})",
+            head.join(" ")
+        ));
         return Inspected { info, pixels: None };
     };
     if let Some(mime) = &r.declared_mime {
-        let ok = matches!((mime.as_str(), format), ("image/png", ImageFormat::Png) | ("image/jpeg" | "image/jpg", ImageFormat::Jpeg) | ("image/webp", ImageFormat::Webp));
+        let ok = matches!(
+            (mime.as_str(), format),
+            ("image/png", ImageFormat::Png)
+                | ("image/jpeg" | "image/jpg", ImageFormat::Jpeg)
+                | ("image/webp", ImageFormat::Webp)
+        );
         if !ok {
-            info.problem = Some(format!("data URI declares {mime} but the bytes are {}", format.as_str()));
+            info.problem = Some(format!(
+                "data URI declares {mime} but the bytes are {}",
+                format.as_str()
+            ));
         }
     }
     match decode(bytes) {
@@ -93,7 +125,10 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
             info.width = Some(img.width());
             info.height = Some(img.height());
             info.stddev = Some(max_channel_stddev(&img));
-            Inspected { info, pixels: Some(img) }
+            Inspected {
+                info,
+                pixels: Some(img),
+            }
         }
         Err(e) => {
             info.problem.get_or_insert(e);
@@ -104,13 +139,17 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
 
 /// Decodes with dimension and allocation limits.
 pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| format!("cannot read image: {e}"))?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read image: {e}"))?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    reader.decode().map_err(|e| format!("image does not decode: {e}"))
+    reader
+        .decode()
+        .map_err(|e| format!("image does not decode: {e}"))
 }
 
 fn max_channel_stddev(img: &DynamicImage) -> f64 {
@@ -128,33 +167,55 @@ fn max_channel_stddev(img: &DynamicImage) -> f64 {
             sq[c] += v * v;
         }
     }
-    (0..3).map(|c| (sq[c] / n - (sum[c] / n).powi(2)).max(0.0).sqrt()).fold(0.0, f64::max)
+    (0..3)
+        .map(|c| (sq[c] / n - (sum[c] / n).powi(2)).max(0.0).sqrt())
+        .fold(0.0, f64::max)
 }
 
 /// Count, format, size and blankness of the returned images.
 pub fn images(expect: &ImageExpect, found: &[ImageInfo]) -> Vec<CheckFailure> {
     let mut out = Vec::new();
     if !expect.count.contains(found.len()) {
-        out.push(CheckFailure::new("image count", expect.count.describe(), found.len().to_string()));
+        out.push(CheckFailure::new(
+            "image count",
+            expect.count.describe(),
+            found.len().to_string(),
+        ));
     }
     for img in found {
         let label = |what: &str| format!("image {} ({}) {what}", img.index, img.filename);
         if let Some(p) = &img.problem {
-            out.push(CheckFailure::new(label("is readable"), "a decodable image", p.clone()));
+            out.push(CheckFailure::new(
+                label("is readable"),
+                "a decodable image",
+                p.clone(),
+            ));
         }
         if let (Some(want), Some(got)) = (expect.format, img.format) {
             if want != got {
-                out.push(CheckFailure::new(label("format"), want.as_str(), got.as_str()));
+                out.push(CheckFailure::new(
+                    label("format"),
+                    want.as_str(),
+                    got.as_str(),
+                ));
             }
         }
         if let (Some(want), Some(got)) = (expect.width, img.width) {
             if want != got {
-                out.push(CheckFailure::new(label("width"), format!("{want} px"), format!("{got} px")));
+                out.push(CheckFailure::new(
+                    label("width"),
+                    format!("{want} px"),
+                    format!("{got} px"),
+                ));
             }
         }
         if let (Some(want), Some(got)) = (expect.height, img.height) {
             if want != got {
-                out.push(CheckFailure::new(label("height"), format!("{want} px"), format!("{got} px")));
+                out.push(CheckFailure::new(
+                    label("height"),
+                    format!("{want} px"),
+                    format!("{got} px"),
+                ));
             }
         }
         if expect.not_blank {
@@ -173,8 +234,15 @@ pub fn images(expect: &ImageExpect, found: &[ImageInfo]) -> Vec<CheckFailure> {
 /// `output.errors` under the scenario's warning policy.
 pub fn warnings(policy: WarningPolicy, warnings: &[String]) -> Vec<CheckFailure> {
     if policy == WarningPolicy::Forbid && !warnings.is_empty() {
-        let shown: Vec<String> = warnings.iter().map(|w| crate::redact::redact(w).into_owned()).collect();
-        vec![CheckFailure::new("output.errors", "none (or `expect.warnings: allow`)", shown.join(" | "))]
+        let shown: Vec<String> = warnings
+            .iter()
+            .map(|w| crate::redact::redact(w).into_owned())
+            .collect();
+        vec![CheckFailure::new(
+            "output.errors",
+            "none (or `expect.warnings: allow`)",
+            shown.join(" | "),
+        )]
     } else {
         Vec::new()
     }
@@ -192,8 +260,16 @@ pub fn status(expect: &Expect, state: &str, error: Option<&str>) -> Vec<CheckFai
     } else if let Some(m) = &expect.error {
         match error {
             Some(e) if m.matches(e) => {}
-            Some(e) => out.push(CheckFailure::new("job error", m.describe(), format!("{:?}", crate::redact::redact(e)))),
-            None => out.push(CheckFailure::new("job error", m.describe(), "no error text")),
+            Some(e) => out.push(CheckFailure::new(
+                "job error",
+                m.describe(),
+                format!("{:?}", crate::redact::redact(e)),
+            )),
+            None => out.push(CheckFailure::new(
+                "job error",
+                m.describe(),
+                "no error text",
+            )),
         }
     }
     out
@@ -207,16 +283,31 @@ mod tests {
     fn png(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
         let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb(f(x, y)));
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
         out
     }
 
     fn returned(bytes: Vec<u8>, mime: Option<&str>) -> Returned {
-        Returned { filename: "x.png".into(), transport: crate::output::Transport::Base64, declared_mime: mime.map(str::to_string), bytes: Ok(bytes) }
+        Returned {
+            filename: "x.png".into(),
+            transport: crate::output::Transport::Base64,
+            declared_mime: mime.map(str::to_string),
+            bytes: Ok(bytes),
+        }
     }
 
     fn expect() -> ImageExpect {
-        ImageExpect { count: CountRange { min: 1, max: Some(1) }, format: Some(ImageFormat::Jpeg), width: Some(64), height: Some(32), not_blank: true }
+        ImageExpect {
+            count: CountRange {
+                min: 1,
+                max: Some(1),
+            },
+            format: Some(ImageFormat::Jpeg),
+            width: Some(64),
+            height: Some(32),
+            not_blank: true,
+        }
     }
 
     #[test]
@@ -224,24 +315,53 @@ mod tests {
         let black = inspect(0, &returned(png(32, 32, |_, _| [0, 0, 0]), None));
         let fails = images(&expect(), &[black.info]);
         let names: Vec<&str> = fails.iter().map(|f| f.check.as_str()).collect();
-        assert_eq!(names, ["image 0 (x.png) format", "image 0 (x.png) width", "image 0 (x.png) is not blank"]);
-        assert_eq!(fails[1].to_string(), "image 0 (x.png) width: expected 64 px, got 32 px");
+        assert_eq!(
+            names,
+            [
+                "image 0 (x.png) format",
+                "image 0 (x.png) width",
+                "image 0 (x.png) is not blank"
+            ]
+        );
+        assert_eq!(
+            fails[1].to_string(),
+            "image 0 (x.png) width: expected 64 px, got 32 px"
+        );
     }
 
     #[test]
     fn near_uniform_frame_is_blank_but_a_pattern_is_not() {
-        let noisy_black = inspect(0, &returned(png(64, 64, |x, y| [((x * 7 + y * 3) % 3) as u8, 0, 0]), None));
+        let noisy_black = inspect(
+            0,
+            &returned(
+                png(64, 64, |x, y| [((x * 7 + y * 3) % 3) as u8, 0, 0]),
+                None,
+            ),
+        );
         assert!(noisy_black.info.stddev.unwrap() < BLANK_STDDEV);
-        let pattern = inspect(0, &returned(png(64, 64, |x, _| [(x * 4) as u8, 0, 0]), None));
+        let pattern = inspect(
+            0,
+            &returned(png(64, 64, |x, _| [(x * 4) as u8, 0, 0]), None),
+        );
         assert!(pattern.info.stddev.unwrap() > 10.0);
     }
 
     #[test]
     fn mismatched_data_uri_type_and_garbage_bytes() {
-        let i = inspect(0, &returned(png(4, 4, |_, _| [1, 2, 3]), Some("image/jpeg")));
-        assert_eq!(i.info.problem.as_deref(), Some("data URI declares image/jpeg but the bytes are png"));
+        let i = inspect(
+            0,
+            &returned(png(4, 4, |_, _| [1, 2, 3]), Some("image/jpeg")),
+        );
+        assert_eq!(
+            i.info.problem.as_deref(),
+            Some("data URI declares image/jpeg but the bytes are png")
+        );
         let i = inspect(0, &returned(b"GIF89a......".to_vec(), None));
-        assert!(i.info.problem.unwrap().starts_with("not a PNG, JPEG or WebP image (first bytes: 47 49 46"));
+        assert!(i
+            .info
+            .problem
+            .unwrap()
+            .starts_with("not a PNG, JPEG or WebP image (first bytes: 47 49 46"));
     }
 
     #[test]

@@ -53,7 +53,10 @@ impl JobState {
     }
 
     pub fn is_terminal(&self) -> bool {
-        matches!(self, JobState::Completed | JobState::Failed | JobState::Cancelled | JobState::TimedOut)
+        matches!(
+            self,
+            JobState::Completed | JobState::Failed | JobState::Cancelled | JobState::TimedOut
+        )
     }
 
     pub fn as_str(&self) -> &str {
@@ -108,7 +111,12 @@ impl Health {
     }
 
     pub fn describe(&self) -> String {
-        let fmt = |m: &BTreeMap<String, i64>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+        let fmt = |m: &BTreeMap<String, i64>| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         format!("jobs: {}; workers: {}", fmt(&self.jobs), fmt(&self.workers))
     }
 }
@@ -181,7 +189,9 @@ pub struct Endpoint {
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Endpoint").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("Endpoint")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -191,7 +201,9 @@ impl Endpoint {
         let mut headers = HeaderMap::new();
         if let Some(key) = api_key {
             crate::redact::register_secret(key);
-            let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| "the API key contains characters not allowed in a header".to_string())?;
+            let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                "the API key contains characters not allowed in a header".to_string()
+            })?;
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
@@ -204,7 +216,11 @@ impl Endpoint {
                 .build()
                 .map_err(|e| format!("cannot build HTTP client: {e}"))
         };
-        Ok(Endpoint { http: build(headers)?, plain: build(HeaderMap::new())?, base: base.trim_end_matches('/').to_string() })
+        Ok(Endpoint {
+            http: build(headers)?,
+            plain: build(HeaderMap::new())?,
+            base: base.trim_end_matches('/').to_string(),
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -217,71 +233,172 @@ impl Endpoint {
             Submit::Run => ("/run".to_string(), Duration::from_secs(60)),
             Submit::RunSync(wait) => {
                 let ms = wait.as_millis().clamp(1000, 300_000);
-                (format!("/runsync?wait={ms}"), Duration::from_millis(ms as u64) + Duration::from_secs(30))
+                (
+                    format!("/runsync?wait={ms}"),
+                    Duration::from_millis(ms as u64) + Duration::from_secs(30),
+                )
             }
         };
         let op = format!("POST {}", path.split('?').next().unwrap_or(&path));
-        let v = self.call(Method::POST, &path, Some(body), timeout, &op, None).await?;
-        parse_status(&v).map_err(|m| EndpointError { op, job: None, kind: ErrorKind::Malformed(m) })
+        let v = self
+            .call(Method::POST, &path, Some(body), timeout, &op, None)
+            .await?;
+        parse_status(&v).map_err(|m| EndpointError {
+            op,
+            job: None,
+            kind: ErrorKind::Malformed(m),
+        })
     }
 
     pub async fn status(&self, id: &str) -> Result<JobStatus, EndpointError> {
         let op = "GET /status".to_string();
-        let v = self.call(Method::GET, &format!("/status/{id}"), None, Duration::from_secs(30), &op, Some(id)).await?;
-        parse_status(&v).map_err(|m| EndpointError { op, job: Some(id.to_string()), kind: ErrorKind::Malformed(m) })
+        let v = self
+            .call(
+                Method::GET,
+                &format!("/status/{id}"),
+                None,
+                Duration::from_secs(30),
+                &op,
+                Some(id),
+            )
+            .await?;
+        parse_status(&v).map_err(|m| EndpointError {
+            op,
+            job: Some(id.to_string()),
+            kind: ErrorKind::Malformed(m),
+        })
     }
 
     pub async fn cancel(&self, id: &str) -> Result<(), EndpointError> {
-        self.call(Method::POST, &format!("/cancel/{id}"), Some(b"{}".to_vec()), Duration::from_secs(10), "POST /cancel", Some(id))
-            .await
-            .map(|_| ())
+        self.call(
+            Method::POST,
+            &format!("/cancel/{id}"),
+            Some(b"{}".to_vec()),
+            Duration::from_secs(10),
+            "POST /cancel",
+            Some(id),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn health(&self) -> Result<Health, EndpointError> {
-        let v = self.call(Method::GET, "/health", None, Duration::from_secs(10), "GET /health", None).await?;
+        let v = self
+            .call(
+                Method::GET,
+                "/health",
+                None,
+                Duration::from_secs(10),
+                "GET /health",
+                None,
+            )
+            .await?;
         let map = |k: &str| -> BTreeMap<String, i64> {
             v.get(k)
                 .and_then(Value::as_object)
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_i64()?))).collect())
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_i64()?)))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
-        Ok(Health { jobs: map("jobs"), workers: map("workers") })
+        Ok(Health {
+            jobs: map("jobs"),
+            workers: map("workers"),
+        })
     }
 
     /// Downloads a result URL (`s3_url`) without credentials.
     pub async fn download(&self, url: &str) -> Result<Vec<u8>, EndpointError> {
         let op = format!("GET {}", crate::redact::url_for_display(url));
-        let err = |kind| EndpointError { op: op.clone(), job: None, kind };
-        let resp = self.plain.get(url).timeout(Duration::from_secs(120)).send().await.map_err(|e| err(transport(e)))?;
+        let err = |kind| EndpointError {
+            op: op.clone(),
+            job: None,
+            kind,
+        };
+        let resp = self
+            .plain
+            .get(url)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .map_err(|e| err(transport(e)))?;
         let status = resp.status();
         let body = read_capped(resp).await.map_err(err)?;
         if !status.is_success() {
-            return Err(err(ErrorKind::Status { status: status.as_u16(), body: snippet(&body) }));
+            return Err(err(ErrorKind::Status {
+                status: status.as_u16(),
+                body: snippet(&body),
+            }));
         }
         Ok(body)
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>, timeout: Duration, op: &str, job: Option<&str>) -> Result<Value, EndpointError> {
-        let err = |kind| EndpointError { op: op.to_string(), job: job.map(str::to_string), kind };
-        let mut req = self.http.request(method, format!("{}{}", self.base, path)).timeout(timeout);
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+        op: &str,
+        job: Option<&str>,
+    ) -> Result<Value, EndpointError> {
+        let err = |kind| EndpointError {
+            op: op.to_string(),
+            job: job.map(str::to_string),
+            kind,
+        };
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .timeout(timeout);
         if let Some(b) = body {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b);
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b);
         }
-        let resp = req.send().await.map_err(|e| err(if e.is_timeout() { ErrorKind::Timeout(timeout) } else { transport(e) }))?;
+        let resp = req.send().await.map_err(|e| {
+            err(if e.is_timeout() {
+                ErrorKind::Timeout(timeout)
+            } else {
+                transport(e)
+            })
+        })?;
         let status = resp.status();
-        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
         let bytes = read_capped(resp).await.map_err(err)?;
         match status {
             s if s.is_success() => {}
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(err(ErrorKind::Unauthorized)),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(err(ErrorKind::Unauthorized))
+            }
             StatusCode::NOT_FOUND => {
                 let b = snippet(&bytes);
-                return Err(err(ErrorKind::NotFound(if b.is_empty() { String::new() } else { format!(": {b}") })));
+                return Err(err(ErrorKind::NotFound(if b.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {b}")
+                })));
             }
             StatusCode::TOO_MANY_REQUESTS => return Err(err(ErrorKind::RateLimited(retry_after))),
-            s => return Err(err(ErrorKind::Status { status: s.as_u16(), body: snippet(&bytes) })),
+            s => {
+                return Err(err(ErrorKind::Status {
+                    status: s.as_u16(),
+                    body: snippet(&bytes),
+                }))
+            }
         }
-        serde_json::from_slice(&bytes).map_err(|e| err(ErrorKind::Malformed(format!("not JSON ({e}): {}", snippet(&bytes)))))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            err(ErrorKind::Malformed(format!(
+                "not JSON ({e}): {}",
+                snippet(&bytes)
+            )))
+        })
     }
 }
 
@@ -314,29 +431,56 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, ErrorKind> 
 
 fn parse_retry_after(v: &str) -> Option<Duration> {
     // Seconds; an HTTP date is rare for APIs and treated as "unspecified".
-    v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(|s| Duration::from_secs_f64(s.min(3600.0)))
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
 }
 
 /// The first 300 characters of a body, redacted, on one line.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let one_line: String = text.chars().take(300).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let more = if text.chars().count() > 300 { "…" } else { "" };
+    let one_line: String = text
+        .chars()
+        .take(300)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let more = if text.chars().count() > 300 {
+        "…"
+    } else {
+        ""
+    };
     format!("{}{more}", redact(one_line.trim()))
 }
 
 fn parse_status(v: &Value) -> Result<JobStatus, String> {
-    let obj = v.as_object().ok_or_else(|| format!("expected a JSON object, found {}", snippet(v.to_string().as_bytes())))?;
+    let obj = v.as_object().ok_or_else(|| {
+        format!(
+            "expected a JSON object, found {}",
+            snippet(v.to_string().as_bytes())
+        )
+    })?;
     let id = match obj.get("id") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
-        _ => return Err(format!("no job `id` in {}", snippet(v.to_string().as_bytes()))),
+        _ => {
+            return Err(format!(
+                "no job `id` in {}",
+                snippet(v.to_string().as_bytes())
+            ))
+        }
     };
     let state = match obj.get("status") {
         Some(Value::String(s)) => JobState::parse(s),
         _ => return Err(format!("no `status` for job {id}")),
     };
-    let ms = |k: &str| obj.get(k).and_then(|v| v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)));
+    let ms = |k: &str| {
+        obj.get(k).and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+        })
+    };
     let error = obj.get("error").filter(|e| !e.is_null()).map(|e| match e {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -348,7 +492,10 @@ fn parse_status(v: &Value) -> Result<JobStatus, String> {
         execution_ms: ms("executionTime"),
         output: obj.get("output").cloned(),
         error,
-        worker_id: obj.get("workerId").and_then(Value::as_str).map(str::to_string),
+        worker_id: obj
+            .get("workerId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
@@ -359,14 +506,19 @@ mod tests {
 
     #[test]
     fn parses_status_leniently() {
-        let s = parse_status(&json!({"id": "a-u1", "status": "RUNNING", "delayTime": 12.0, "extra": 1})).unwrap();
+        let s = parse_status(
+            &json!({"id": "a-u1", "status": "RUNNING", "delayTime": 12.0, "extra": 1}),
+        )
+        .unwrap();
         assert_eq!(s.state, JobState::Running);
         assert!(!s.state.is_terminal());
         assert_eq!(s.delay_ms, Some(12));
         assert!(s.output.is_none());
         let s = parse_status(&json!({"id": "b", "status": "SOMETHING_NEW"})).unwrap();
         assert_eq!(s.state, JobState::Other("SOMETHING_NEW".into()));
-        assert!(parse_status(&json!({"status": "COMPLETED"})).unwrap_err().contains("no job `id`"));
+        assert!(parse_status(&json!({"status": "COMPLETED"}))
+            .unwrap_err()
+            .contains("no job `id`"));
         let s = parse_status(&json!({"id": "c", "status": "COMPLETED", "output": null})).unwrap();
         assert_eq!(s.output, Some(Value::Null));
     }

@@ -6,6 +6,9 @@
 //! so scenarios choose a behaviour just by their URL. The same code runs embedded
 //! (on its own thread and runtime, like wiremock) and standalone (`endpoint-harness mock`).
 
+// Handlers answer errors with a ready `Response`; its size only matters on error paths.
+#![allow(clippy::result_large_err)]
+
 pub mod behaviour;
 mod jobs;
 pub mod render;
@@ -44,8 +47,17 @@ pub struct MockOptions {
 impl MockOptions {
     /// Serves every behaviour of `catalogue` under its own name (`/` becomes `~`).
     pub fn from_catalogue(cat: &behaviour::Catalogue, api_key: &str, speed: f64) -> Self {
-        let endpoints = cat.behaviours.iter().map(|(name, b)| (endpoint_id(name), b.clone())).collect();
-        MockOptions { api_key: api_key.to_string(), endpoints, speed, min_retention: Duration::from_secs(30) }
+        let endpoints = cat
+            .behaviours
+            .iter()
+            .map(|(name, b)| (endpoint_id(name), b.clone()))
+            .collect();
+        MockOptions {
+            api_key: api_key.to_string(),
+            endpoints,
+            speed,
+            min_retention: Duration::from_secs(30),
+        }
     }
 }
 
@@ -76,17 +88,28 @@ impl MockServer {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("mock-endpoint".into()).spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("mock runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("mock listener");
-                let _ = serve(listener, opts, async {
-                    let _ = rx.await;
-                })
-                .await;
-            });
-        })?;
-        Ok(MockServer { addr, shutdown: Some(tx), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("mock-endpoint".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("mock runtime");
+                rt.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("mock listener");
+                    let _ = serve(listener, opts, async {
+                        let _ = rx.await;
+                    })
+                    .await;
+                });
+            })?;
+        Ok(MockServer {
+            addr,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -116,20 +139,34 @@ impl Drop for MockServer {
 }
 
 /// Serves the mock on `listener` until `shutdown` resolves.
-pub async fn serve(listener: tokio::net::TcpListener, opts: MockOptions, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    opts: MockOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let base_url = format!("http://{}", listener.local_addr()?);
-    axum::serve(listener, router(opts, base_url)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(opts, base_url))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// The mock's routes, for serving or for calling in-process.
 pub fn router(opts: MockOptions, base_url: String) -> Router {
     let store = Arc::new(Store::new(opts.speed, opts.min_retention));
-    let mock = Arc::new(Mock { opts, store, base_url, seen: Mutex::default() });
+    let mock = Arc::new(Mock {
+        opts,
+        store,
+        base_url,
+        seen: Mutex::default(),
+    });
     Router::new()
         .route("/v2/{endpoint}/run", post(run))
         .route("/v2/{endpoint}/runsync", post(runsync))
         .route("/v2/{endpoint}/status/{id}", get(status).post(status))
-        .route("/v2/{endpoint}/status-sync/{id}", get(status_sync).post(status_sync))
+        .route(
+            "/v2/{endpoint}/status-sync/{id}",
+            get(status_sync).post(status_sync),
+        )
         .route("/v2/{endpoint}/cancel/{id}", post(cancel))
         .route("/v2/{endpoint}/retry/{id}", post(retry))
         .route("/v2/{endpoint}/purge-queue", post(purge))
@@ -148,14 +185,26 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 
 impl Mock {
     /// Auth, endpoint lookup, then any HTTP fault for this request.
-    async fn enter(&self, headers: &HeaderMap, endpoint: &str, route: Route, job: Option<&jobs::Job>) -> Result<Arc<Behaviour>, Response> {
-        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    async fn enter(
+        &self,
+        headers: &HeaderMap,
+        endpoint: &str,
+        route: Route,
+        job: Option<&jobs::Job>,
+    ) -> Result<Arc<Behaviour>, Response> {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let token = auth.strip_prefix("Bearer ").unwrap_or(auth);
         if token.is_empty() || token != self.opts.api_key {
             return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized"));
         }
         let Some(b) = self.opts.endpoints.get(endpoint).cloned() else {
-            return Err(error(StatusCode::NOT_FOUND, format!("endpoint {endpoint} not found")));
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                format!("endpoint {endpoint} not found"),
+            ));
         };
         let n = self.count(endpoint, route, job);
         for f in &b.faults {
@@ -187,7 +236,9 @@ impl Mock {
     }
 
     fn job(&self, endpoint: &str, id: &str) -> Result<Arc<jobs::Job>, Response> {
-        self.store.get(endpoint, id).ok_or_else(|| error(StatusCode::NOT_FOUND, format!("job {id} not found")))
+        self.store
+            .get(endpoint, id)
+            .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("job {id} not found")))
     }
 
     /// The job's status body, or 404 once it has expired.
@@ -196,26 +247,51 @@ impl Mock {
             Some(body) => Ok(Json(body).into_response()),
             None => {
                 self.store.remove(&job.id);
-                Err(error(StatusCode::NOT_FOUND, format!("job {} not found", job.id)))
+                Err(error(
+                    StatusCode::NOT_FOUND,
+                    format!("job {} not found", job.id),
+                ))
             }
         }
     }
 
-    async fn submit(&self, headers: &HeaderMap, endpoint: &str, body: &Bytes, sync: bool) -> Result<Arc<jobs::Job>, Response> {
+    async fn submit(
+        &self,
+        headers: &HeaderMap,
+        endpoint: &str,
+        body: &Bytes,
+        sync: bool,
+    ) -> Result<Arc<jobs::Job>, Response> {
         let route = if sync { Route::Runsync } else { Route::Run };
         let b = self.enter(headers, endpoint, route, None).await?;
         let limit = if sync { RUNSYNC_LIMIT } else { RUN_LIMIT };
         if body.len() > limit {
             // RunPod's exact status code for an oversized body is unconfirmed; 413 is the HTTP one.
-            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body of {} bytes exceeds the {} MB limit", body.len(), limit / 1_000_000)));
+            return Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request body of {} bytes exceeds the {} MB limit",
+                    body.len(),
+                    limit / 1_000_000
+                ),
+            ));
         }
-        let req: Value = serde_json::from_slice(body).map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
+        let req: Value = serde_json::from_slice(body)
+            .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
         let Some(input) = req.get("input") else {
-            return Err(error(StatusCode::BAD_REQUEST, "request body has no `input`"));
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "request body has no `input`",
+            ));
         };
-        let webhook = req.get("webhook").and_then(Value::as_str).map(str::to_string);
+        let webhook = req
+            .get("webhook")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let policy = req.get("policy").cloned().unwrap_or(Value::Null);
-        Ok(self.store.create(endpoint, b, input, sync, webhook, &policy))
+        Ok(self
+            .store
+            .create(endpoint, b, input, sync, webhook, &policy))
     }
 }
 
@@ -237,26 +313,53 @@ async fn http_fault(kind: &FaultKind) -> Option<Response> {
     Some(match kind {
         FaultKind::Http { status, body } => {
             let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (code, body.clone().unwrap_or_else(|| format!("{{\"error\": \"injected {status}\"}}"))).into_response()
+            (
+                code,
+                body.clone()
+                    .unwrap_or_else(|| format!("{{\"error\": \"injected {status}\"}}")),
+            )
+                .into_response()
         }
-        FaultKind::RateLimit { retry_after } => {
-            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after.to_string())], "{\"error\": \"Too Many Requests\"}").into_response()
-        }
+        FaultKind::RateLimit { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", retry_after.to_string())],
+            "{\"error\": \"Too Many Requests\"}",
+        )
+            .into_response(),
         FaultKind::Reset => {
             // Headers go out, then the body stream fails: the client sees the connection drop.
-            let stream = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset")) });
-            Response::builder().status(200).header("content-type", "application/json").body(Body::from_stream(stream)).expect("static response")
+            let stream = futures_util::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected reset",
+                ))
+            });
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from_stream(stream))
+                .expect("static response")
         }
         FaultKind::Slow { delay } => {
             tokio::time::sleep(*delay).await;
             return None;
         }
-        FaultKind::MalformedJson => (StatusCode::OK, [("content-type", "application/json")], "{\"id\": \"x\", \"status\": ").into_response(),
+        FaultKind::MalformedJson => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            "{\"id\": \"x\", \"status\": ",
+        )
+            .into_response(),
         _ => return None,
     })
 }
 
-async fn run(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, headers: HeaderMap, body: Bytes) -> Answer {
+async fn run(
+    State(m): State<Arc<Mock>>,
+    Path(endpoint): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     let job = m.submit(&headers, &endpoint, &body, false).await?;
     Ok(Json(json!({"id": job.id, "status": "IN_QUEUE"})).into_response())
 }
@@ -270,14 +373,24 @@ struct Wait {
 async fn wait_for(m: &Mock, job: &jobs::Job, wait: Duration) {
     let until = Instant::now() + wait;
     loop {
-        if matches!(m.store.phase(job), Phase::Done(_) | Phase::Expired) || Instant::now() >= until {
+        if matches!(m.store.phase(job), Phase::Done(_) | Phase::Expired) || Instant::now() >= until
+        {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(5).min(until.saturating_duration_since(Instant::now()))).await;
+        tokio::time::sleep(
+            Duration::from_millis(5).min(until.saturating_duration_since(Instant::now())),
+        )
+        .await;
     }
 }
 
-async fn runsync(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, Query(q): Query<Wait>, headers: HeaderMap, body: Bytes) -> Answer {
+async fn runsync(
+    State(m): State<Arc<Mock>>,
+    Path(endpoint): Path<String>,
+    Query(q): Query<Wait>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     let job = m.submit(&headers, &endpoint, &body, true).await?;
     let wait = Duration::from_millis(q.wait.unwrap_or(90_000).clamp(1000, 300_000));
     wait_for(&m, &job, wait).await;
@@ -287,24 +400,45 @@ async fn runsync(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, Query
     }
 }
 
-async fn status(State(m): State<Arc<Mock>>, Path((endpoint, id)): Path<(String, String)>, headers: HeaderMap) -> Answer {
+async fn status(
+    State(m): State<Arc<Mock>>,
+    Path((endpoint, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Answer {
     let job = m.store.get(&endpoint, &id);
-    m.enter(&headers, &endpoint, Route::Status, job.as_deref()).await?;
+    m.enter(&headers, &endpoint, Route::Status, job.as_deref())
+        .await?;
     let job = m.job(&endpoint, &id)?;
     m.status_of(&job).await
 }
 
-async fn status_sync(State(m): State<Arc<Mock>>, Path((endpoint, id)): Path<(String, String)>, Query(q): Query<Wait>, headers: HeaderMap) -> Answer {
+async fn status_sync(
+    State(m): State<Arc<Mock>>,
+    Path((endpoint, id)): Path<(String, String)>,
+    Query(q): Query<Wait>,
+    headers: HeaderMap,
+) -> Answer {
     let job = m.store.get(&endpoint, &id);
-    m.enter(&headers, &endpoint, Route::StatusSync, job.as_deref()).await?;
+    m.enter(&headers, &endpoint, Route::StatusSync, job.as_deref())
+        .await?;
     let job = m.job(&endpoint, &id)?;
-    wait_for(&m, &job, Duration::from_millis(q.wait.unwrap_or(90_000).clamp(1000, 300_000))).await;
+    wait_for(
+        &m,
+        &job,
+        Duration::from_millis(q.wait.unwrap_or(90_000).clamp(1000, 300_000)),
+    )
+    .await;
     m.status_of(&job).await
 }
 
-async fn cancel(State(m): State<Arc<Mock>>, Path((endpoint, id)): Path<(String, String)>, headers: HeaderMap) -> Answer {
+async fn cancel(
+    State(m): State<Arc<Mock>>,
+    Path((endpoint, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Answer {
     let job = m.store.get(&endpoint, &id);
-    m.enter(&headers, &endpoint, Route::Cancel, job.as_deref()).await?;
+    m.enter(&headers, &endpoint, Route::Cancel, job.as_deref())
+        .await?;
     let job = m.job(&endpoint, &id)?;
     if m.store.cancel(&job) {
         Ok(Json(json!({"id": job.id, "status": "CANCELLED"})).into_response())
@@ -313,7 +447,11 @@ async fn cancel(State(m): State<Arc<Mock>>, Path((endpoint, id)): Path<(String, 
     }
 }
 
-async fn retry(State(m): State<Arc<Mock>>, Path((endpoint, id)): Path<(String, String)>, headers: HeaderMap) -> Answer {
+async fn retry(
+    State(m): State<Arc<Mock>>,
+    Path((endpoint, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Answer {
     m.enter(&headers, &endpoint, Route::Any, None).await?;
     let job = m.job(&endpoint, &id)?;
     if matches!(m.store.phase(&job), Phase::Done(_)) {
@@ -322,11 +460,18 @@ async fn retry(State(m): State<Arc<Mock>>, Path((endpoint, id)): Path<(String, S
     if m.store.retry(&job) {
         Ok(Json(json!({"id": job.id, "status": "IN_QUEUE"})).into_response())
     } else {
-        Err(error(StatusCode::BAD_REQUEST, format!("job {id} is not FAILED or TIMED_OUT and cannot be retried")))
+        Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("job {id} is not FAILED or TIMED_OUT and cannot be retried"),
+        ))
     }
 }
 
-async fn purge(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, headers: HeaderMap) -> Answer {
+async fn purge(
+    State(m): State<Arc<Mock>>,
+    Path(endpoint): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
     m.enter(&headers, &endpoint, Route::Any, None).await?;
     let mut removed = 0;
     for job in m.store.jobs_of(&endpoint) {
@@ -338,7 +483,11 @@ async fn purge(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, headers
     Ok(Json(json!({"removed": removed, "status": "completed"})).into_response())
 }
 
-async fn health(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, headers: HeaderMap) -> Answer {
+async fn health(
+    State(m): State<Arc<Mock>>,
+    Path(endpoint): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
     let b = m.enter(&headers, &endpoint, Route::Health, None).await?;
     let (mut queued, mut running, mut completed, mut failed, mut retried) = (0, 0, 0, 0, 0);
     for job in m.store.jobs_of(&endpoint) {
@@ -348,13 +497,21 @@ async fn health(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, header
             Phase::Running => running += 1,
             Phase::Done(_) => {
                 let o = m.store.outcome(&job, &m.base_url).await;
-                if o.status == "COMPLETED" { completed += 1 } else { failed += 1 }
+                if o.status == "COMPLETED" {
+                    completed += 1
+                } else {
+                    failed += 1
+                }
             }
             Phase::Expired => {}
         }
     }
     // A stuck endpoint has no worker at all; otherwise a small pool with one idle when free.
-    let (idle, ready) = if b.stuck { (0, 0) } else { (i32::from(running == 0), i32::from(running == 0)) };
+    let (idle, ready) = if b.stuck {
+        (0, 0)
+    } else {
+        (i32::from(running == 0), i32::from(running == 0))
+    };
     Ok(Json(json!({
         "jobs": {"completed": completed, "failed": failed, "inProgress": running, "inQueue": queued, "retried": retried},
         "workers": {"idle": idle, "initializing": 0, "ready": ready, "running": running, "throttled": 0, "unhealthy": 0}
@@ -362,7 +519,11 @@ async fn health(State(m): State<Arc<Mock>>, Path(endpoint): Path<String>, header
     .into_response())
 }
 
-async fn download(State(m): State<Arc<Mock>>, Path(key): Path<String>, Query(q): Query<HashMap<String, String>>) -> Answer {
+async fn download(
+    State(m): State<Arc<Mock>>,
+    Path(key): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
     // Presigned URLs carry their credentials; without the signature, S3 says 403.
     if !q.contains_key("X-Amz-Signature") {
         return Err(error(StatusCode::FORBIDDEN, "missing signature"));

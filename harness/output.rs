@@ -66,51 +66,109 @@ pub async fn decode(output: Option<&Value>, endpoint: &Endpoint) -> Result<Outpu
     let obj = match output {
         None | Some(Value::Null) => return Err(OutputError::Missing),
         Some(Value::Object(o)) => o,
-        Some(other) => return Err(OutputError::Unrecognised(format!("`output` is {} rather than an object", short(other)))),
+        Some(other) => {
+            return Err(OutputError::Unrecognised(format!(
+                "`output` is {} rather than an object",
+                short(other)
+            )))
+        }
     };
     let warnings = match obj.get("errors") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().map(|e| e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string())).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|e| {
+                e.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string())
+            })
+            .collect(),
         Some(other) => vec![other.to_string()],
     };
     if let Some(images) = obj.get("images") {
         let Value::Array(items) = images else {
-            return Err(OutputError::Unrecognised(format!("`output.images` is {} rather than a list", short(images))));
+            return Err(OutputError::Unrecognised(format!(
+                "`output.images` is {} rather than a list",
+                short(images)
+            )));
         };
         let no_images = obj.get("status").and_then(Value::as_str) == Some("success_no_images");
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             out.push(image_item(i, item, endpoint).await);
         }
-        let shape = if no_images && out.is_empty() { Shape::NoImages } else { Shape::Images };
-        return Ok(Output { shape, images: out, warnings });
+        let shape = if no_images && out.is_empty() {
+            Shape::NoImages
+        } else {
+            Shape::Images
+        };
+        return Ok(Output {
+            shape,
+            images: out,
+            warnings,
+        });
     }
     if let Some(message) = obj.get("message") {
         let Some(text) = message.as_str() else {
-            return Err(OutputError::Unrecognised(format!("`output.message` is {}", short(message))));
+            return Err(OutputError::Unrecognised(format!(
+                "`output.message` is {}",
+                short(message)
+            )));
         };
         if obj.get("status").and_then(Value::as_str) == Some("error") {
-            return Err(OutputError::Unrecognised(format!("legacy worker reported an error: {}", crate::redact::redact(text))));
+            return Err(OutputError::Unrecognised(format!(
+                "legacy worker reported an error: {}",
+                crate::redact::redact(text)
+            )));
         }
         let img = if is_url(text) {
-            Returned { filename: "message".into(), transport: Transport::Message, declared_mime: None, bytes: fetch(text, endpoint).await }
+            Returned {
+                filename: "message".into(),
+                transport: Transport::Message,
+                declared_mime: None,
+                bytes: fetch(text, endpoint).await,
+            }
         } else {
             let (mime, bytes) = decode_base64(text);
-            Returned { filename: "message".into(), transport: Transport::Message, declared_mime: mime, bytes }
+            Returned {
+                filename: "message".into(),
+                transport: Transport::Message,
+                declared_mime: mime,
+                bytes,
+            }
         };
-        return Ok(Output { shape: Shape::LegacyMessage, images: vec![img], warnings });
+        return Ok(Output {
+            shape: Shape::LegacyMessage,
+            images: vec![img],
+            warnings,
+        });
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    Err(OutputError::Unrecognised(format!("`output` has neither `images` nor `message` (keys: {})", keys.join(", "))))
+    Err(OutputError::Unrecognised(format!(
+        "`output` has neither `images` nor `message` (keys: {})",
+        keys.join(", ")
+    )))
 }
 
 async fn image_item(i: usize, item: &Value, endpoint: &Endpoint) -> Returned {
-    let filename = item.get("filename").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("image-{i}"));
+    let filename = item
+        .get("filename")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("image-{i}"));
     let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
     let data = item.get("data").and_then(Value::as_str);
-    let fail = |transport, msg: String| Returned { filename: filename.clone(), transport, declared_mime: None, bytes: Err(msg) };
+    let fail = |transport, msg: String| Returned {
+        filename: filename.clone(),
+        transport,
+        declared_mime: None,
+        bytes: Err(msg),
+    };
     let Some(data) = data else {
-        return fail(Transport::Base64, format!("images[{i}] has no string `data`"));
+        return fail(
+            Transport::Base64,
+            format!("images[{i}] has no string `data`"),
+        );
     };
     match kind {
         "base64" => {
@@ -139,7 +197,10 @@ pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, String>) {
         Some(rest) => match rest.split_once(',') {
             Some((meta, payload)) => {
                 if !meta.ends_with(";base64") {
-                    return (None, Err(format!("data URI `data:{meta},…` is not base64-encoded")));
+                    return (
+                        None,
+                        Err(format!("data URI `data:{meta},…` is not base64-encoded")),
+                    );
                 }
                 (Some(meta.trim_end_matches(";base64").to_string()), payload)
             }
@@ -149,16 +210,22 @@ pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, String>) {
     };
     let cleaned: String;
     let payload = if payload.bytes().any(|b| b.is_ascii_whitespace()) {
-        cleaned = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        cleaned = payload
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
         cleaned.as_str()
     } else {
         payload
     };
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new().with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
-    let bytes = engine.decode(payload).map_err(|e| format!("invalid base64 ({e}; {} characters)", payload.len()));
+    let bytes = engine
+        .decode(payload)
+        .map_err(|e| format!("invalid base64 ({e}; {} characters)", payload.len()));
     (mime, bytes)
 }
 
@@ -174,7 +241,11 @@ fn short(v: &Value) -> String {
 fn short_str(s: &str) -> String {
     let cut: String = s.chars().take(60).collect();
     let cut = crate::redact::redact(&cut).into_owned();
-    if s.chars().count() > 60 { format!("{cut:?}…") } else { format!("{cut:?}") }
+    if s.chars().count() > 60 {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
 }
 
 #[cfg(test)]
@@ -187,7 +258,11 @@ mod tests {
     }
 
     fn run(v: Value) -> Result<Output, OutputError> {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async { decode(Some(&v), &ep()).await })
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { decode(Some(&v), &ep()).await })
     }
 
     #[test]
@@ -222,19 +297,37 @@ mod tests {
             {"filename": "c.png", "type": "gif", "data": "x"}
         ]}))
         .unwrap();
-        assert!(o.images[0].bytes.as_ref().unwrap_err().starts_with("invalid base64"));
-        assert!(o.images[1].bytes.as_ref().unwrap_err().contains("not a URL"));
-        assert!(o.images[2].bytes.as_ref().unwrap_err().contains("unknown type `gif`"));
+        assert!(o.images[0]
+            .bytes
+            .as_ref()
+            .unwrap_err()
+            .starts_with("invalid base64"));
+        assert!(o.images[1]
+            .bytes
+            .as_ref()
+            .unwrap_err()
+            .contains("not a URL"));
+        assert!(o.images[2]
+            .bytes
+            .as_ref()
+            .unwrap_err()
+            .contains("unknown type `gif`"));
     }
 
     #[test]
     fn missing_and_unrecognised_output() {
         assert!(matches!(
-            tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(decode(None, &ep())),
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(decode(None, &ep())),
             Err(OutputError::Missing)
         ));
         let e = run(json!({"foo": 1})).unwrap_err().to_string();
-        assert_eq!(e, "unrecognised output shape: `output` has neither `images` nor `message` (keys: foo)");
+        assert_eq!(
+            e,
+            "unrecognised output shape: `output` has neither `images` nor `message` (keys: foo)"
+        );
         assert!(run(json!("a string")).is_err());
     }
 }

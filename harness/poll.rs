@@ -44,9 +44,20 @@ pub enum DriveError {
     #[error("submission failed: {0}")]
     Submit(EndpointError),
     #[error("{error}{}", cancel_note(.cancelled))]
-    Status { error: EndpointError, job: String, cancelled: Option<Result<(), String>> },
+    Status {
+        error: EndpointError,
+        job: String,
+        cancelled: Option<Result<(), String>>,
+    },
     #[error("job {job} was still {last_state} when the {} deadline passed{}{}", humantime::format_duration(*.deadline), diagnosis.as_ref().map(|d| format!("; {d}")).unwrap_or_default(), cancel_note(.cancelled))]
-    Deadline { job: String, last_state: String, deadline: Duration, diagnosis: Option<String>, cancelled: Option<Result<(), String>>, timeline: Vec<Seen> },
+    Deadline {
+        job: String,
+        last_state: String,
+        deadline: Duration,
+        diagnosis: Option<String>,
+        cancelled: Option<Result<(), String>>,
+        timeline: Vec<Seen>,
+    },
 }
 
 fn cancel_note(c: &Option<Result<(), String>>) -> String {
@@ -58,31 +69,84 @@ fn cancel_note(c: &Option<Result<(), String>>) -> String {
 }
 
 /// Submits `body` and polls until a terminal state or `deadline` (a duration from now).
-pub async fn drive(endpoint: &Endpoint, how: Submit, body: Vec<u8>, deadline: Duration) -> Result<JobRun, DriveError> {
+pub async fn drive(
+    endpoint: &Endpoint,
+    how: Submit,
+    body: Vec<u8>,
+    deadline: Duration,
+) -> Result<JobRun, DriveError> {
     let start = Instant::now();
     let end = start + deadline;
     let how = match how {
         Submit::RunSync(_) => Submit::RunSync(deadline.min(Duration::from_secs(90))),
         other => other,
     };
-    let first = endpoint.submit(how, body).await.map_err(DriveError::Submit)?;
-    let mut timeline = vec![Seen { at_ms: ms(start.elapsed()), state: first.state.to_string() }];
+    let first = endpoint
+        .submit(how, body)
+        .await
+        .map_err(DriveError::Submit)?;
+    let mut timeline = vec![Seen {
+        at_ms: ms(start.elapsed()),
+        state: first.state.to_string(),
+    }];
     if first.state.is_terminal() {
-        return Ok(JobRun { status: first, wall: start.elapsed(), timeline, status_calls: 0 });
+        return Ok(JobRun {
+            status: first,
+            wall: start.elapsed(),
+            timeline,
+            status_calls: 0,
+        });
     }
-    let retention = if matches!(how, Submit::RunSync(_)) { RETENTION_SYNC } else { RETENTION_RUN };
-    let mut poller = Poller { endpoint, job: first.id.clone(), start, end, retention, last: first.state.clone(), calls: 0 };
+    let retention = if matches!(how, Submit::RunSync(_)) {
+        RETENTION_SYNC
+    } else {
+        RETENTION_RUN
+    };
+    let mut poller = Poller {
+        endpoint,
+        job: first.id.clone(),
+        start,
+        end,
+        retention,
+        last: first.state.clone(),
+        calls: 0,
+    };
     let result = poller.poll(&mut timeline).await;
     match result {
-        Ok(status) => Ok(JobRun { status, wall: start.elapsed(), timeline, status_calls: poller.calls }),
+        Ok(status) => Ok(JobRun {
+            status,
+            wall: start.elapsed(),
+            timeline,
+            status_calls: poller.calls,
+        }),
         Err(PollStop::Deadline) => {
-            let diagnosis = if poller.last == JobState::InQueue { poller.queue_diagnosis().await } else { None };
+            let diagnosis = if poller.last == JobState::InQueue {
+                poller.queue_diagnosis().await
+            } else {
+                None
+            };
             let cancelled = Some(cancel(endpoint, &poller.job).await);
-            Err(DriveError::Deadline { job: poller.job, last_state: poller.last.to_string(), deadline, diagnosis, cancelled, timeline })
+            Err(DriveError::Deadline {
+                job: poller.job,
+                last_state: poller.last.to_string(),
+                deadline,
+                diagnosis,
+                cancelled,
+                timeline,
+            })
         }
         Err(PollStop::Error(error)) => {
-            let cancelled = if matches!(error.kind, ErrorKind::NotFound(_) | ErrorKind::Unauthorized) { None } else { Some(cancel(endpoint, &poller.job).await) };
-            Err(DriveError::Status { error, job: poller.job, cancelled })
+            let cancelled =
+                if matches!(error.kind, ErrorKind::NotFound(_) | ErrorKind::Unauthorized) {
+                    None
+                } else {
+                    Some(cancel(endpoint, &poller.job).await)
+                };
+            Err(DriveError::Status {
+                error,
+                job: poller.job,
+                cancelled,
+            })
         }
     }
 }
@@ -122,7 +186,10 @@ impl Poller<'_> {
                 Ok(s) => {
                     failures = 0;
                     if s.state != self.last {
-                        timeline.push(Seen { at_ms: ms(self.start.elapsed()), state: s.state.to_string() });
+                        timeline.push(Seen {
+                            at_ms: ms(self.start.elapsed()),
+                            state: s.state.to_string(),
+                        });
                         self.last = s.state.clone();
                     }
                     if s.state.is_terminal() {
@@ -133,7 +200,10 @@ impl Poller<'_> {
                 Err(mut e) if e.kind.is_transient() => {
                     failures += 1;
                     // Capped exponential backoff with jitter; Retry-After wins when given.
-                    let backoff = e.kind.retry_after().unwrap_or_else(|| jitter(Duration::from_millis(100) * 2u32.saturating_pow(failures.min(8))).min(MAX_BACKOFF));
+                    let backoff = e.kind.retry_after().unwrap_or_else(|| {
+                        jitter(Duration::from_millis(100) * 2u32.saturating_pow(failures.min(8)))
+                            .min(MAX_BACKOFF)
+                    });
                     if Instant::now() + backoff >= self.end {
                         e.op = format!("{} (after {failures} failed attempts)", e.op);
                         return Err(PollStop::Error(e));
@@ -167,7 +237,11 @@ impl Poller<'_> {
             format!(
                 ": the job's result is gone; RunPod keeps results {} after {}, and {} passed",
                 humantime::format_duration(self.retention),
-                if self.retention == RETENTION_SYNC { "/runsync" } else { "/run" },
+                if self.retention == RETENTION_SYNC {
+                    "/runsync"
+                } else {
+                    "/run"
+                },
                 humantime::format_duration(Duration::from_secs(waited.as_secs()))
             )
         } else {
@@ -177,7 +251,10 @@ impl Poller<'_> {
 
     /// Explains a job stuck in IN_QUEUE from what `/health` reports.
     async fn queue_diagnosis(&self) -> Option<String> {
-        let health: Health = tokio::time::timeout(Duration::from_secs(10), self.endpoint.health()).await.ok()?.ok()?;
+        let health: Health = tokio::time::timeout(Duration::from_secs(10), self.endpoint.health())
+            .await
+            .ok()?
+            .ok()?;
         let throttled = health.workers.get("throttled").copied().unwrap_or(0);
         Some(if health.no_worker_can_start() {
             format!(
@@ -197,6 +274,9 @@ fn ms(d: Duration) -> u64 {
 
 /// Up to +25% random jitter, so many trials do not retry in lockstep.
 fn jitter(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
     d + d.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }

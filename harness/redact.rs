@@ -45,7 +45,11 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     if signature_params().is_match(&out) {
-        out = Cow::Owned(signature_params().replace_all(&out, "${1}[REDACTED]").into_owned());
+        out = Cow::Owned(
+            signature_params()
+                .replace_all(&out, "${1}[REDACTED]")
+                .into_owned(),
+        );
     }
     if bearer().is_match(&out) {
         out = Cow::Owned(bearer().replace_all(&out, "${1}[REDACTED]").into_owned());
@@ -70,6 +74,9 @@ mod tests {
         register_secret("rpa_TESTKEY_123456");
         let s = redact("key rpa_TESTKEY_123456 at https://b.s3/x.png?X-Amz-Signature=abc&X-Amz-Date=1 Bearer zzzzzzzz");
         assert_eq!(s, "key [REDACTED] at https://b.s3/x.png?X-Amz-Signature=[REDACTED]&X-Amz-Date=1 Bearer [REDACTED]");
-        assert_eq!(url_for_display("https://h/p.png?sig=1"), "https://h/p.png?[query redacted]");
+        assert_eq!(
+            url_for_display("https://h/p.png?sig=1"),
+            "https://h/p.png?[query redacted]"
+        );
     }
 }

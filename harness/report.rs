@@ -124,9 +124,16 @@ pub struct ImageRecord {
 }
 
 impl RunReport {
-    pub fn new(target: &str, kind: crate::target::Kind, mut scenarios: Vec<ScenarioReport>) -> Self {
+    pub fn new(
+        target: &str,
+        kind: crate::target::Kind,
+        mut scenarios: Vec<ScenarioReport>,
+    ) -> Self {
         scenarios.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut counts = Counts { total: scenarios.len(), ..Counts::default() };
+        let mut counts = Counts {
+            total: scenarios.len(),
+            ..Counts::default()
+        };
         for s in &scenarios {
             *match s.verdict {
                 Verdict::Passed => &mut counts.passed,
@@ -154,19 +161,38 @@ fn git_commit() -> Option<String> {
     if let Ok(sha) = std::env::var("GITHUB_SHA") {
         return Some(sha);
     }
-    let out = std::process::Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).stderr(std::process::Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// Writes every report file for `report` under `dir`.
 pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
-    atomic_write(&dir.join("report.json"), crate::redact::redact(&json).as_bytes())?;
-    atomic_write(&dir.join("junit.xml"), crate::redact::redact(&junit::render(report)).as_bytes())?;
+    atomic_write(
+        &dir.join("report.json"),
+        crate::redact::redact(&json).as_bytes(),
+    )?;
+    atomic_write(
+        &dir.join("junit.xml"),
+        crate::redact::redact(&junit::render(report)).as_bytes(),
+    )?;
     let summary = markdown::render(report);
-    atomic_write(&dir.join("summary.md"), crate::redact::redact(&summary).as_bytes())?;
-    atomic_write(&dir.join("index.html"), crate::redact::redact(&html::render(report)).as_bytes())?;
+    atomic_write(
+        &dir.join("summary.md"),
+        crate::redact::redact(&summary).as_bytes(),
+    )?;
+    atomic_write(
+        &dir.join("index.html"),
+        crate::redact::redact(&html::render(report)).as_bytes(),
+    )?;
     if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
         if let Ok(mut f) = fs::OpenOptions::new().append(true).create(true).open(path) {
             let _ = f.write_all(crate::redact::redact(&summary).as_bytes());
@@ -176,9 +202,16 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
 }
 
 /// Appends one history line per scenario (never rewritten, so nights accumulate).
-pub fn append_history(dir: &Path, report: &RunReport, scenarios: &[ScenarioReport]) -> std::io::Result<()> {
+pub fn append_history(
+    dir: &Path,
+    report: &RunReport,
+    scenarios: &[ScenarioReport],
+) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
-    let mut f = fs::OpenOptions::new().append(true).create(true).open(dir.join("history.jsonl"))?;
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join("history.jsonl"))?;
     let mut buf = String::new();
     for s in scenarios {
         let runs = &s.runs;
@@ -207,19 +240,34 @@ fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Nextest mode: saves this process's scenarios and rebuilds the reports from all
 /// fragments of the same run, under an exclusive lock.
-pub fn write_fragment_and_merge(dir: &Path, run_id: &str, target: &str, kind: crate::target::Kind, mine: &[ScenarioReport]) -> std::io::Result<()> {
+pub fn write_fragment_and_merge(
+    dir: &Path,
+    run_id: &str,
+    target: &str,
+    kind: crate::target::Kind,
+    mine: &[ScenarioReport],
+) -> std::io::Result<()> {
     let frag_dir = dir.join(".trials").join(sanitize(run_id));
     fs::create_dir_all(&frag_dir)?;
-    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".trials").join("lock"))?;
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".trials").join("lock"))?;
     lock.lock()?;
     for s in mine {
         let json = serde_json::to_string(s).map_err(std::io::Error::other)?;
-        atomic_write(&frag_dir.join(format!("{}.json", sanitize(&s.name))), json.as_bytes())?;
+        atomic_write(
+            &frag_dir.join(format!("{}.json", sanitize(&s.name))),
+            json.as_bytes(),
+        )?;
     }
     let mut all = Vec::new();
     for e in fs::read_dir(&frag_dir)?.flatten() {
         if e.path().extension().is_some_and(|x| x == "json") {
-            if let Ok(s) = fs::read(e.path()).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<ScenarioReport>(&b).map_err(|e| e.to_string())) {
+            if let Ok(s) = fs::read(e.path()).map_err(|e| e.to_string()).and_then(|b| {
+                serde_json::from_slice::<ScenarioReport>(&b).map_err(|e| e.to_string())
+            }) {
                 all.push(s);
             }
         }
@@ -234,9 +282,22 @@ pub fn write_fragment_and_merge(dir: &Path, run_id: &str, target: &str, kind: cr
 /// A file-name-safe form of a scenario name or endpoint filename: only
 /// `[A-Za-z0-9._-]`, no leading dots, so nothing escapes the reports folder.
 pub fn sanitize(name: &str) -> String {
-    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect();
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let s = s.trim_start_matches('.').to_string();
-    if s.is_empty() { "_".into() } else { s.chars().take(120).collect() }
+    if s.is_empty() {
+        "_".into()
+    } else {
+        s.chars().take(120).collect()
+    }
 }
 
 /// The folder for one scenario's images, relative to the reports folder.
@@ -257,7 +318,10 @@ mod tests {
         assert_eq!(sanitize("../../x.png"), "_.._x.png");
         assert_eq!(sanitize("..\\evil"), "_evil");
         assert!(!sanitize("/etc/passwd").contains('/'));
-        assert_eq!(images_dir("sdxl/txt2img"), PathBuf::from("images/sdxl/txt2img"));
+        assert_eq!(
+            images_dir("sdxl/txt2img"),
+            PathBuf::from("images/sdxl/txt2img")
+        );
         assert_eq!(images_dir("../x"), PathBuf::from("images/_/x"));
     }
 }

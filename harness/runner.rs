@@ -36,16 +36,42 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let path = |k: &str, d: &str| PathBuf::from(var(k).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string()));
+        let path = |k: &str, d: &str| {
+            PathBuf::from(
+                var(k)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| d.to_string()),
+            )
+        };
         let max_in_flight = match var("HARNESS_MAX_IN_FLIGHT") {
-            Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("HARNESS_MAX_IN_FLIGHT must be a positive integer, not `{v}`"))?,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    format!("HARNESS_MAX_IN_FLIGHT must be a positive integer, not `{v}`")
+                })?,
             None => DEFAULT_MAX_IN_FLIGHT,
         };
         let mock_speed = match var("HARNESS_MOCK_SPEED") {
-            Some(v) => v.trim().parse::<f64>().ok().filter(|n| *n > 0.0 && n.is_finite()).ok_or_else(|| format!("HARNESS_MOCK_SPEED must be a positive number, not `{v}`"))?,
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| *n > 0.0 && n.is_finite())
+                .ok_or_else(|| {
+                    format!("HARNESS_MOCK_SPEED must be a positive number, not `{v}`")
+                })?,
             None => DEFAULT_MOCK_SPEED,
         };
-        Ok(Settings { scenarios: path("HARNESS_SCENARIOS", "scenarios"), reports: path("HARNESS_REPORTS", "reports"), mocks: path("HARNESS_MOCKS", "mocks"), max_in_flight, mock_speed })
+        Ok(Settings {
+            scenarios: path("HARNESS_SCENARIOS", "scenarios"),
+            reports: path("HARNESS_REPORTS", "reports"),
+            mocks: path("HARNESS_MOCKS", "mocks"),
+            max_in_flight,
+            mock_speed,
+        })
     }
 }
 
@@ -66,7 +92,11 @@ impl Ctx {
     fn capabilities(&self) -> Vec<String> {
         match (&self.target.capabilities, self.target.kind) {
             (Some(c), _) => c.clone(),
-            (None, Kind::Mock) => self.catalogue.get(None).map(|b| b.capabilities.clone()).unwrap_or_default(),
+            (None, Kind::Mock) => self
+                .catalogue
+                .get(None)
+                .map(|b| b.capabilities.clone())
+                .unwrap_or_default(),
             (None, _) => Vec::new(),
         }
     }
@@ -74,7 +104,12 @@ impl Ctx {
     /// Why a scenario cannot run on this target, if it cannot.
     fn unmet(&self, s: &Scenario) -> Option<String> {
         let caps = self.capabilities();
-        let missing: Vec<&str> = s.requires.iter().filter(|r| !caps.contains(r)).map(String::as_str).collect();
+        let missing: Vec<&str> = s
+            .requires
+            .iter()
+            .filter(|r| !caps.contains(r))
+            .map(String::as_str)
+            .collect();
         (!missing.is_empty()).then(|| {
             format!(
                 "requires {} which the {} does not offer (capabilities: {}; set HARNESS_CAPABILITIES)",
@@ -94,16 +129,32 @@ impl Ctx {
                 let server = self
                     .mock
                     .get_or_init(|| {
-                        let opts = MockOptions::from_catalogue(&self.catalogue, &self.mock_key, self.settings.mock_speed);
-                        MockServer::start(opts, 0).map_err(|e| format!("cannot start the embedded mock: {e}"))
+                        let opts = MockOptions::from_catalogue(
+                            &self.catalogue,
+                            &self.mock_key,
+                            self.settings.mock_speed,
+                        );
+                        MockServer::start(opts, 0)
+                            .map_err(|e| format!("cannot start the embedded mock: {e}"))
                     })
                     .as_ref()
                     .map_err(Clone::clone)?;
-                let ep = Endpoint::new(&server.endpoint_url(&crate::mock::endpoint_id(name)), Some(&self.mock_key))?;
+                let ep = Endpoint::new(
+                    &server.endpoint_url(&crate::mock::endpoint_id(name)),
+                    Some(&self.mock_key),
+                )?;
                 Ok((ep, format!("embedded mock ({name})")))
             }
             Kind::Live | Kind::Local => {
-                let ep = self.live.get_or_init(|| Endpoint::new(self.target.url.as_deref().unwrap_or_default(), self.target.api_key.as_deref())).clone()?;
+                let ep = self
+                    .live
+                    .get_or_init(|| {
+                        Endpoint::new(
+                            self.target.url.as_deref().unwrap_or_default(),
+                            self.target.api_key.as_deref(),
+                        )
+                    })
+                    .clone()?;
                 Ok((ep, self.target.to_string()))
             }
         }
@@ -122,7 +173,12 @@ impl Ctx {
                 return r;
             }
         };
-        let env = TrialEnv { endpoint, in_flight: self.in_flight.clone(), reports_dir: self.settings.reports.clone(), target_label: label };
+        let env = TrialEnv {
+            endpoint,
+            in_flight: self.in_flight.clone(),
+            reports_dir: self.settings.reports.clone(),
+            target_label: label,
+        };
         let hard = trial::hard_deadline(s);
         self.handle.block_on(async {
             match tokio::time::timeout(hard, trial::run(s, &env)).await {
@@ -130,7 +186,10 @@ impl Ctx {
                 Err(_) => {
                     let mut r = trial::ignored(s, "");
                     r.verdict = Verdict::TimedOut;
-                    r.message = Some(format!("TIMED OUT: the harness gave up after {}", humantime::format_duration(hard)));
+                    r.message = Some(format!(
+                        "TIMED OUT: the harness gave up after {}",
+                        humantime::format_duration(hard)
+                    ));
                     r
                 }
             }
@@ -142,13 +201,14 @@ impl Ctx {
 pub fn main() -> ExitCode {
     let args = Arguments::from_args();
     let var = |k: &str| std::env::var(k).ok();
-    let (settings, target) = match Settings::from_env(&var).and_then(|s| crate::target::from_env(var).map(|t| (s, t))) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_SETUP);
-        }
-    };
+    let (settings, target) =
+        match Settings::from_env(&var).and_then(|s| crate::target::from_env(var).map(|t| (s, t))) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_SETUP);
+            }
+        };
     let files = match select_files(&settings.scenarios, &args) {
         Ok(f) => f,
         Err(e) => {
@@ -156,8 +216,16 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_SETUP);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let catalogue = if target.kind == Kind::Mock { Catalogue::load(&settings.mocks) } else { Catalogue::default() };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let catalogue = if target.kind == Kind::Mock {
+        Catalogue::load(&settings.mocks)
+    } else {
+        Catalogue::default()
+    };
     let ctx = Arc::new(Ctx {
         in_flight: Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight)),
         target,
@@ -169,14 +237,25 @@ pub fn main() -> ExitCode {
         live: OnceLock::new(),
         reports: Mutex::new(Vec::new()),
     });
-    let loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> =
-        files.into_iter().map(|f| (load::scenario_name(&ctx.settings.scenarios, &f), f.clone(), load::load(&f, &ctx.settings.scenarios))).collect();
+    let loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> = files
+        .into_iter()
+        .map(|f| {
+            (
+                load::scenario_name(&ctx.settings.scenarios, &f),
+                f.clone(),
+                load::load(&f, &ctx.settings.scenarios),
+            )
+        })
+        .collect();
     let quiet = args.list;
     if !quiet {
         announce(&ctx, &loaded);
     }
     let nextest = std::env::var_os("NEXTEST").is_some();
-    let trials = loaded.into_iter().map(|(name, file, res)| make_trial(&ctx, name, file, res, nextest)).collect();
+    let trials = loaded
+        .into_iter()
+        .map(|(name, file, res)| make_trial(&ctx, name, file, res, nextest))
+        .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     if !quiet {
         write_reports(&ctx);
@@ -185,7 +264,13 @@ pub fn main() -> ExitCode {
     conclusion.exit_code()
 }
 
-fn make_trial(ctx: &Arc<Ctx>, name: String, file: PathBuf, res: Result<Scenario, Diagnostics>, nextest: bool) -> Trial {
+fn make_trial(
+    ctx: &Arc<Ctx>,
+    name: String,
+    file: PathBuf,
+    res: Result<Scenario, Diagnostics>,
+    nextest: bool,
+) -> Trial {
     let kind = res.as_ref().map(|s| s.tags.join(",")).unwrap_or_default();
     // Under nextest the reason cannot be shown inline, so unmet requirements become
     // the static ignored flag (nextest shows SKIP); under cargo test they are ignored
@@ -200,7 +285,10 @@ fn make_trial(ctx: &Arc<Ctx>, name: String, file: PathBuf, res: Result<Scenario,
         };
         let verdict = report.verdict;
         let message = report.message.clone().unwrap_or_default();
-        ctx.reports.lock().unwrap_or_else(|e| e.into_inner()).push(report);
+        ctx.reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(report);
         match verdict {
             Verdict::Passed => {
                 if !message.is_empty() {
@@ -218,7 +306,12 @@ fn make_trial(ctx: &Arc<Ctx>, name: String, file: PathBuf, res: Result<Scenario,
 
 /// One line on stderr saying what runs where (stdout stays libtest's).
 fn announce(ctx: &Ctx, loaded: &[(String, PathBuf, Result<Scenario, Diagnostics>)]) {
-    eprintln!("endpoint-harness: {} scenario file(s) from {} against the {}", loaded.len(), ctx.settings.scenarios.display(), ctx.target);
+    eprintln!(
+        "endpoint-harness: {} scenario file(s) from {} against the {}",
+        loaded.len(),
+        ctx.settings.scenarios.display(),
+        ctx.target
+    );
     for n in &ctx.target.notes {
         eprintln!("endpoint-harness: note: {n}");
     }
@@ -235,21 +328,28 @@ fn announce(ctx: &Ctx, loaded: &[(String, PathBuf, Result<Scenario, Diagnostics>
 }
 
 fn write_reports(ctx: &Ctx) {
-    let mine: Vec<ScenarioReport> = std::mem::take(&mut *ctx.reports.lock().unwrap_or_else(|e| e.into_inner()));
+    let mine: Vec<ScenarioReport> =
+        std::mem::take(&mut *ctx.reports.lock().unwrap_or_else(|e| e.into_inner()));
     if mine.is_empty() {
         return;
     }
     let dir = &ctx.settings.reports;
     let label = ctx.target.to_string();
     let result = match std::env::var("NEXTEST_RUN_ID") {
-        Ok(run_id) => crate::report::write_fragment_and_merge(dir, &run_id, &label, ctx.target.kind, &mine),
+        Ok(run_id) => {
+            crate::report::write_fragment_and_merge(dir, &run_id, &label, ctx.target.kind, &mine)
+        }
         Err(_) => {
             let report = RunReport::new(&label, ctx.target.kind, mine.clone());
-            crate::report::write_all(dir, &report).and_then(|_| crate::report::append_history(dir, &report, &mine))
+            crate::report::write_all(dir, &report)
+                .and_then(|_| crate::report::append_history(dir, &report, &mine))
         }
     };
     if let Err(e) = result {
-        eprintln!("endpoint-harness: warning: could not write reports to {}: {e}", dir.display());
+        eprintln!(
+            "endpoint-harness: warning: could not write reports to {}: {e}",
+            dir.display()
+        );
     }
 }
 
@@ -279,13 +379,19 @@ fn select_files(root: &Path, args: &Arguments) -> Result<Vec<PathBuf>, String> {
 /// Every `*.yaml` / `*.yml` under `root`, sorted; a missing folder is an error.
 pub fn discover(root: &Path) -> Result<Vec<PathBuf>, String> {
     if !root.is_dir() {
-        return Err(format!("scenario folder {} does not exist", crate::scenario::diag::display_path(root).display()));
+        return Err(format!(
+            "scenario folder {} does not exist",
+            crate::scenario::diag::display_path(root).display()
+        ));
     }
     Ok(crate::mock::behaviour::yaml_files(root))
 }
 
 /// A per-process random key for the embedded mock: no fixed secret to leak or reuse.
 fn mock_key() -> String {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("mock-{:x}-{:x}", t, std::process::id())
 }

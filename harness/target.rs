@@ -39,8 +39,12 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.kind, &self.url) {
             (Kind::Mock, _) => write!(f, "embedded mock"),
-            (Kind::Live, Some(u)) => write!(f, "live endpoint {}", crate::redact::url_for_display(u)),
-            (Kind::Local, Some(u)) => write!(f, "local worker {}", crate::redact::url_for_display(u)),
+            (Kind::Live, Some(u)) => {
+                write!(f, "live endpoint {}", crate::redact::url_for_display(u))
+            }
+            (Kind::Local, Some(u)) => {
+                write!(f, "local worker {}", crate::redact::url_for_display(u))
+            }
             (k, None) => write!(f, "{k:?}"),
         }
     }
@@ -48,30 +52,67 @@ impl fmt::Display for Target {
 
 /// Reads the target from environment variables through `var`.
 pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Target, String> {
-    let get = |k: &str| var(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let get = |k: &str| {
+        var(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let key = get("RUNPOD_API_KEY");
     let id = get("RUNPOD_ENDPOINT_ID");
     let url = get("RUNPOD_ENDPOINT_URL");
-    let capabilities = get("HARNESS_CAPABILITIES").map(|c| c.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
-    let live_url = url.clone().or_else(|| id.as_ref().map(|id| format!("{RUNPOD_API}/{id}")));
-    let mock = |notes: Vec<String>| Target { kind: Kind::Mock, url: None, api_key: None, capabilities: capabilities.clone(), notes };
+    let capabilities = get("HARNESS_CAPABILITIES").map(|c| {
+        c.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
+    let live_url = url
+        .clone()
+        .or_else(|| id.as_ref().map(|id| format!("{RUNPOD_API}/{id}")));
+    let mock = |notes: Vec<String>| Target {
+        kind: Kind::Mock,
+        url: None,
+        api_key: None,
+        capabilities: capabilities.clone(),
+        notes,
+    };
     match get("HARNESS_TARGET").as_deref() {
         None => match (&key, &live_url) {
-            (Some(_), Some(u)) if id.is_some() || url.is_some() => Ok(Target { kind: Kind::Live, url: Some(u.clone()), api_key: key.clone(), capabilities, notes: vec![] }),
+            (Some(_), Some(u)) if id.is_some() || url.is_some() => Ok(Target {
+                kind: Kind::Live,
+                url: Some(u.clone()),
+                api_key: key.clone(),
+                capabilities,
+                notes: vec![],
+            }),
             _ => Ok(mock(vec![])),
         },
         Some("mock") => Ok(mock(vec![])),
-        Some("live") => match (&key, &live_url) {
-            (Some(_), Some(u)) => Ok(Target { kind: Kind::Live, url: Some(u.clone()), api_key: key.clone(), capabilities, notes: vec![] }),
-            _ => {
-                let missing: Vec<&str> = [("RUNPOD_API_KEY", key.is_none()), ("RUNPOD_ENDPOINT_ID (or RUNPOD_ENDPOINT_URL)", live_url.is_none())]
+        Some("live") => {
+            match (&key, &live_url) {
+                (Some(_), Some(u)) => Ok(Target {
+                    kind: Kind::Live,
+                    url: Some(u.clone()),
+                    api_key: key.clone(),
+                    capabilities,
+                    notes: vec![],
+                }),
+                _ => {
+                    let missing: Vec<&str> = [
+                        ("RUNPOD_API_KEY", key.is_none()),
+                        (
+                            "RUNPOD_ENDPOINT_ID (or RUNPOD_ENDPOINT_URL)",
+                            live_url.is_none(),
+                        ),
+                    ]
                     .iter()
                     .filter(|(_, m)| *m)
                     .map(|(n, _)| *n)
                     .collect();
-                Ok(mock(vec![format!("HARNESS_TARGET=live but {} not set: running against the embedded mock instead", missing.join(" and "))]))
+                    Ok(mock(vec![format!("HARNESS_TARGET=live but {} not set: running against the embedded mock instead", missing.join(" and "))]))
+                }
             }
-        },
+        }
         Some("local") => Ok(Target {
             kind: Kind::Local,
             url: Some(url.unwrap_or_else(|| "http://localhost:8000".into())),
@@ -79,7 +120,9 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Target, String> 
             capabilities,
             notes: vec![],
         }),
-        Some(other) => Err(format!("HARNESS_TARGET must be mock, live or local, not `{other}`")),
+        Some(other) => Err(format!(
+            "HARNESS_TARGET must be mock, live or local, not `{other}`"
+        )),
     }
 }
 
@@ -89,21 +132,36 @@ mod tests {
     use std::collections::HashMap;
 
     fn target(vars: &[(&str, &str)]) -> Result<Target, String> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         from_env(|k| map.get(k).cloned())
     }
 
     #[test]
     fn chooses_live_only_with_both_variables() {
-        let t = target(&[("RUNPOD_API_KEY", "k-secret"), ("RUNPOD_ENDPOINT_ID", "abc")]).unwrap();
+        let t = target(&[
+            ("RUNPOD_API_KEY", "k-secret"),
+            ("RUNPOD_ENDPOINT_ID", "abc"),
+        ])
+        .unwrap();
         assert_eq!(t.kind, Kind::Live);
         assert_eq!(t.url.as_deref(), Some("https://api.runpod.ai/v2/abc"));
         assert!(!format!("{t} {t:?}").contains("k-secret"));
-        assert_eq!(target(&[("RUNPOD_ENDPOINT_ID", "abc")]).unwrap().kind, Kind::Mock);
+        assert_eq!(
+            target(&[("RUNPOD_ENDPOINT_ID", "abc")]).unwrap().kind,
+            Kind::Mock
+        );
         let t = target(&[("HARNESS_TARGET", "live"), ("RUNPOD_ENDPOINT_ID", "abc")]).unwrap();
         assert_eq!(t.kind, Kind::Mock);
         assert_eq!(t.notes, vec!["HARNESS_TARGET=live but RUNPOD_API_KEY not set: running against the embedded mock instead".to_string()]);
-        let t = target(&[("HARNESS_TARGET", "live"), ("RUNPOD_API_KEY", "k"), ("RUNPOD_ENDPOINT_URL", "http://127.0.0.1:9/v2/x")]).unwrap();
+        let t = target(&[
+            ("HARNESS_TARGET", "live"),
+            ("RUNPOD_API_KEY", "k"),
+            ("RUNPOD_ENDPOINT_URL", "http://127.0.0.1:9/v2/x"),
+        ])
+        .unwrap();
         assert_eq!(t.url.as_deref(), Some("http://127.0.0.1:9/v2/x"));
         assert!(target(&[("HARNESS_TARGET", "prod")]).is_err());
     }

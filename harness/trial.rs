@@ -41,13 +41,24 @@ pub fn request_body(s: &Scenario) -> Result<Vec<u8>, String> {
     if !s.images.is_empty() {
         let mut images = Vec::new();
         for img in &s.images {
-            let bytes = std::fs::read(&img.path).map_err(|e| format!("cannot read input image `{}` ({}): {e}", img.name, img.path.display()))?;
+            let bytes = std::fs::read(&img.path).map_err(|e| {
+                format!(
+                    "cannot read input image `{}` ({}): {e}",
+                    img.name,
+                    img.path.display()
+                )
+            })?;
             images.push(json!({"name": img.name, "image": base64::engine::general_purpose::STANDARD.encode(bytes)}));
         }
         input["images"] = Value::Array(images);
     }
-    let body = serde_json::to_vec(&json!({ "input": input })).map_err(|e| format!("cannot serialise request: {e}"))?;
-    let (limit, route) = if s.mode == Mode::Sync { (RUNSYNC_LIMIT, "/runsync") } else { (RUN_LIMIT, "/run") };
+    let body = serde_json::to_vec(&json!({ "input": input }))
+        .map_err(|e| format!("cannot serialise request: {e}"))?;
+    let (limit, route) = if s.mode == Mode::Sync {
+        (RUNSYNC_LIMIT, "/runsync")
+    } else {
+        (RUN_LIMIT, "/run")
+    };
     if body.len() > limit {
         return Err(format!(
             "the request is {:.1} MB, over RunPod's {} MB limit for {route}: shrink the input images (or use mode: sync, limited to 20 MB)",
@@ -90,7 +101,9 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
     let message = message(s, env, verdict, &error, &failures, &budget, &runs);
     ScenarioReport {
         name: s.name.clone(),
-        file: crate::scenario::diag::display_path(&s.file).display().to_string(),
+        file: crate::scenario::diag::display_path(&s.file)
+            .display()
+            .to_string(),
         description: s.description.clone(),
         tags: s.tags.clone(),
         verdict,
@@ -104,7 +117,12 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
 }
 
 async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
-    let mut one = OneRun { record: RunRecord::default(), failures: Vec::new(), error: None, timing: None };
+    let mut one = OneRun {
+        record: RunRecord::default(),
+        failures: Vec::new(),
+        error: None,
+        timing: None,
+    };
     let body = match request_body(s) {
         Ok(b) => b,
         Err(e) => {
@@ -112,15 +130,25 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
             return one;
         }
     };
-    let how = if s.mode == Mode::Sync { Submit::RunSync(s.timeout) } else { Submit::Run };
-    let _permit = env.in_flight.acquire().await.expect("semaphore is never closed");
+    let how = if s.mode == Mode::Sync {
+        Submit::RunSync(s.timeout)
+    } else {
+        Submit::Run
+    };
+    let _permit = env
+        .in_flight
+        .acquire()
+        .await
+        .expect("semaphore is never closed");
     let started = Instant::now();
     let job = match poll::drive(&env.endpoint, how, body, s.timeout).await {
         Ok(job) => job,
         Err(e) => {
             one.record.total_ms = started.elapsed().as_millis() as u64;
             let verdict = match &e {
-                DriveError::Deadline { job, last_state, .. } => {
+                DriveError::Deadline {
+                    job, last_state, ..
+                } => {
                     one.record.job_id = Some(job.clone());
                     one.record.state = Some(last_state.clone());
                     Verdict::TimedOut
@@ -140,68 +168,152 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
         job_id: Some(st.id.clone()),
         worker_id: st.worker_id.clone(),
         state: Some(st.state.to_string()),
-        error: st.error.as_deref().map(|e| crate::redact::redact(e).into_owned()),
+        error: st
+            .error
+            .as_deref()
+            .map(|e| crate::redact::redact(e).into_owned()),
         delay_ms: st.delay_ms,
         execution_ms: st.execution_ms,
         total_ms: job.wall.as_millis() as u64,
         status_calls: job.status_calls,
         ..RunRecord::default()
     };
-    one.timing = Some(Timing { queue_ms: st.delay_ms, execution_ms: st.execution_ms, total_ms: one.record.total_ms });
-    one.failures.extend(checks::status(&s.expect, st.state.as_str(), st.error.as_deref()));
+    one.timing = Some(Timing {
+        queue_ms: st.delay_ms,
+        execution_ms: st.execution_ms,
+        total_ms: one.record.total_ms,
+    });
+    one.failures.extend(checks::status(
+        &s.expect,
+        st.state.as_str(),
+        st.error.as_deref(),
+    ));
     if st.state == JobState::Completed && s.expect.status == ExpectedStatus::Completed {
         check_output(s, env, index, st.output.as_ref(), &mut one).await;
     }
     one
 }
 
-async fn check_output(s: &Scenario, env: &TrialEnv, index: u32, output: Option<&Value>, one: &mut OneRun) {
+async fn check_output(
+    s: &Scenario,
+    env: &TrialEnv,
+    index: u32,
+    output: Option<&Value>,
+    one: &mut OneRun,
+) {
     let out = match output::decode(output, &env.endpoint).await {
         Ok(o) => o,
         Err(e) => {
-            one.failures.push(CheckFailure::new("job output", "images from the worker", e.to_string()));
+            one.failures.push(CheckFailure::new(
+                "job output",
+                "images from the worker",
+                e.to_string(),
+            ));
             return;
         }
     };
     one.record.output_shape = Some(out.shape);
-    one.record.warnings = out.warnings.iter().map(|w| crate::redact::redact(w).into_owned()).collect();
+    one.record.warnings = out
+        .warnings
+        .iter()
+        .map(|w| crate::redact::redact(w).into_owned())
+        .collect();
     let mut infos = Vec::new();
     for (i, returned) in out.images.iter().enumerate() {
         let inspected = checks::inspect(i, returned);
-        let file = returned.bytes.as_ref().ok().and_then(|b| save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, inspected.info.format));
+        let file = returned.bytes.as_ref().ok().and_then(|b| {
+            save_image(
+                &env.reports_dir,
+                &s.name,
+                index,
+                i,
+                &returned.filename,
+                b,
+                inspected.info.format,
+            )
+        });
         let thumbnail = inspected.pixels.as_ref().map(thumbnail);
         infos.push(inspected.info.clone());
-        one.record.images.push(ImageRecord { info: inspected.info, file, thumbnail });
+        one.record.images.push(ImageRecord {
+            info: inspected.info,
+            file,
+            thumbnail,
+        });
     }
-    one.failures.extend(checks::images(&s.expect.images, &infos));
-    one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
+    one.failures
+        .extend(checks::images(&s.expect.images, &infos));
+    one.failures
+        .extend(checks::warnings(s.expect.warnings, &out.warnings));
 }
 
 /// Saves returned bytes under `reports/images/<scenario>/`; the name is sanitised so an
 /// endpoint filename like `../../x.png` cannot leave the folder.
-fn save_image(reports: &Path, scenario: &str, run: u32, i: usize, filename: &str, bytes: &[u8], format: Option<crate::scenario::ImageFormat>) -> Option<String> {
+fn save_image(
+    reports: &Path,
+    scenario: &str,
+    run: u32,
+    i: usize,
+    filename: &str,
+    bytes: &[u8],
+    format: Option<crate::scenario::ImageFormat>,
+) -> Option<String> {
     let rel = crate::report::images_dir(scenario);
     let dir = reports.join(&rel);
     std::fs::create_dir_all(&dir).ok()?;
-    let stem = crate::report::sanitize(Path::new(filename).file_stem().and_then(|s| s.to_str()).unwrap_or("image"));
-    let ext = format.map_or("bin", |f| if f == crate::scenario::ImageFormat::Jpeg { "jpg" } else { f.as_str() });
+    let stem = crate::report::sanitize(
+        Path::new(filename)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("image"),
+    );
+    let ext = format.map_or("bin", |f| {
+        if f == crate::scenario::ImageFormat::Jpeg {
+            "jpg"
+        } else {
+            f.as_str()
+        }
+    });
     let name = format!("r{run}-{i}-{stem}.{ext}");
     std::fs::write(dir.join(&name), bytes).ok()?;
-    Some(format!("{}/{name}", rel.to_string_lossy().replace('\\', "/")))
+    Some(format!(
+        "{}/{name}",
+        rel.to_string_lossy().replace('\\', "/")
+    ))
 }
 
 /// A 96-pixel PNG thumbnail as a data URI.
 fn thumbnail(img: &image::DynamicImage) -> String {
     let small = img.thumbnail(96, 96).to_rgb8();
     let png = crate::mock::render::encode_png(&small);
-    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
 }
 
-fn message(s: &Scenario, env: &TrialEnv, verdict: Verdict, error: &Option<(Verdict, String)>, failures: &[CheckFailure], budget: &budget::BudgetReport, runs: &[RunRecord]) -> Option<String> {
+fn message(
+    s: &Scenario,
+    env: &TrialEnv,
+    verdict: Verdict,
+    error: &Option<(Verdict, String)>,
+    failures: &[CheckFailure],
+    budget: &budget::BudgetReport,
+    runs: &[RunRecord],
+) -> Option<String> {
     use std::fmt::Write;
     let mut m = String::new();
-    let job = runs.last().and_then(|r| r.job_id.as_deref()).map(|j| format!(", job {j}")).unwrap_or_default();
-    let _ = writeln!(m, "{} against {}{job} ({})", verdict.as_str().to_uppercase(), env.target_label, crate::scenario::diag::display_path(&s.file).display());
+    let job = runs
+        .last()
+        .and_then(|r| r.job_id.as_deref())
+        .map(|j| format!(", job {j}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        m,
+        "{} against {}{job} ({})",
+        verdict.as_str().to_uppercase(),
+        env.target_label,
+        crate::scenario::diag::display_path(&s.file).display()
+    );
     if let Some((_, e)) = error {
         let _ = writeln!(m, "  ✗ {e}");
     }
@@ -222,14 +334,17 @@ fn message(s: &Scenario, env: &TrialEnv, verdict: Verdict, error: &Option<(Verdi
             let _ = writeln!(m, "  ! output.errors: {w}");
         }
     }
-    (verdict != Verdict::Passed || !budget.not_applicable.is_empty() || !s.warnings.is_empty()).then_some(m)
+    (verdict != Verdict::Passed || !budget.not_applicable.is_empty() || !s.warnings.is_empty())
+        .then_some(m)
 }
 
 /// The report of a scenario file that failed to load.
 pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
     ScenarioReport {
         name: name.to_string(),
-        file: crate::scenario::diag::display_path(file).display().to_string(),
+        file: crate::scenario::diag::display_path(file)
+            .display()
+            .to_string(),
         description: None,
         tags: Vec::new(),
         verdict: Verdict::Error,
@@ -246,7 +361,9 @@ pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
 pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
     ScenarioReport {
         name: s.name.clone(),
-        file: crate::scenario::diag::display_path(&s.file).display().to_string(),
+        file: crate::scenario::diag::display_path(&s.file)
+            .display()
+            .to_string(),
         description: s.description.clone(),
         tags: s.tags.clone(),
         verdict: Verdict::Ignored,

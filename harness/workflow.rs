@@ -20,7 +20,11 @@ pub struct WorkflowProblem {
 
 impl WorkflowProblem {
     fn new(message: impl Into<String>) -> Self {
-        WorkflowProblem { message: message.into(), help: None, at: None }
+        WorkflowProblem {
+            message: message.into(),
+            help: None,
+            at: None,
+        }
     }
 
     fn help(mut self, help: impl Into<String>) -> Self {
@@ -58,7 +62,9 @@ pub fn normalise(value: Value) -> Result<Graph, WorkflowProblem> {
     if let Some(Value::Object(input)) = map.get("input") {
         return match input.get("workflow") {
             Some(inner) => normalise(inner.clone()),
-            None => Err(WorkflowProblem::new("worker request has `input` but no `input.workflow`")),
+            None => Err(WorkflowProblem::new(
+                "worker request has `input` but no `input.workflow`",
+            )),
         };
     }
     if map.len() == 1 {
@@ -78,15 +84,22 @@ fn validate_nodes(graph: &Graph) -> Result<(), WorkflowProblem> {
     }
     for (id, node) in graph {
         let Some(obj) = node.as_object() else {
-            return Err(WorkflowProblem::new(format!("node `{id}` is {}, not an object", kind_of(node)))
-                .help(EXPORT_HELP));
+            return Err(WorkflowProblem::new(format!(
+                "node `{id}` is {}, not an object",
+                kind_of(node)
+            ))
+            .help(EXPORT_HELP));
         };
         if !obj.get("class_type").is_some_and(Value::is_string) {
-            return Err(WorkflowProblem::new(format!("node `{id}` has no `class_type`; is this an API-format workflow?"))
-                .help(EXPORT_HELP));
+            return Err(WorkflowProblem::new(format!(
+                "node `{id}` has no `class_type`; is this an API-format workflow?"
+            ))
+            .help(EXPORT_HELP));
         }
         if obj.get("inputs").is_some_and(|i| !i.is_object()) {
-            return Err(WorkflowProblem::new(format!("node `{id}` has `inputs` that is not an object")));
+            return Err(WorkflowProblem::new(format!(
+                "node `{id}` has `inputs` that is not an object"
+            )));
         }
     }
     Ok(())
@@ -110,7 +123,9 @@ pub fn title(node: &Value) -> Option<&str> {
 
 /// The node's `class_type`.
 pub fn class_type(node: &Value) -> &str {
-    node.get("class_type").and_then(Value::as_str).unwrap_or("?")
+    node.get("class_type")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
 }
 
 /// Resolves `NODE` (an id or a `_meta.title`) to a node id.
@@ -118,12 +133,19 @@ pub fn resolve_node(graph: &Graph, node: &str) -> Result<String, WorkflowProblem
     if graph.contains_key(node) {
         return Ok(node.to_string());
     }
-    let by_title: Vec<&String> = graph.iter().filter(|(_, n)| title(n) == Some(node)).map(|(id, _)| id).collect();
+    let by_title: Vec<&String> = graph
+        .iter()
+        .filter(|(_, n)| title(n) == Some(node))
+        .map(|(id, _)| id)
+        .collect();
     match by_title.as_slice() {
         [one] => Ok((*one).clone()),
         [] => {
-            let names: Vec<&str> =
-                graph.iter().flat_map(|(id, n)| [Some(id.as_str()), title(n)]).flatten().collect();
+            let names: Vec<&str> = graph
+                .iter()
+                .flat_map(|(id, n)| [Some(id.as_str()), title(n)])
+                .flatten()
+                .collect();
             let mut p = WorkflowProblem::new(format!("no node has id or title `{node}`"));
             let listing = list_nodes(graph);
             p.help = Some(match crate::scenario::diag::did_you_mean(node, names) {
@@ -134,8 +156,11 @@ pub fn resolve_node(graph: &Graph, node: &str) -> Result<String, WorkflowProblem
         }
         many => {
             let ids: Vec<String> = many.iter().map(|id| format!("`{id}`")).collect();
-            Err(WorkflowProblem::new(format!("title `{node}` is ambiguous: nodes {} share it", ids.join(", ")))
-                .help("address the node by its id instead"))
+            Err(WorkflowProblem::new(format!(
+                "title `{node}` is ambiguous: nodes {} share it",
+                ids.join(", ")
+            ))
+            .help("address the node by its id instead"))
         }
     }
 }
@@ -158,9 +183,14 @@ fn list_nodes(graph: &Graph) -> String {
 /// Applies one `NODE.INPUT: value` override. The input name is after the last `.`,
 /// since titles may contain dots and ComfyUI input names never do.
 pub fn apply_override(graph: &mut Graph, key: &str, value: Value) -> Result<(), WorkflowProblem> {
-    let Some((node, input)) = key.rsplit_once('.').filter(|(n, i)| !n.is_empty() && !i.is_empty()) else {
-        return Err(WorkflowProblem::new(format!("override key `{key}` must be NODE.INPUT"))
-            .help("e.g. `\"3.seed\": 42` or `\"Positive Prompt.text\": \"a fox\"`"));
+    let Some((node, input)) = key
+        .rsplit_once('.')
+        .filter(|(n, i)| !n.is_empty() && !i.is_empty())
+    else {
+        return Err(
+            WorkflowProblem::new(format!("override key `{key}` must be NODE.INPUT"))
+                .help("e.g. `\"3.seed\": 42` or `\"Positive Prompt.text\": \"a fox\"`"),
+        );
     };
     let id = resolve_node(graph, node)?;
     let node_value = graph.get_mut(&id).expect("resolved id exists");
@@ -175,11 +205,17 @@ pub fn apply_override(graph: &mut Graph, key: &str, value: Value) -> Result<(), 
     if !inputs.contains_key(input) {
         let names: Vec<&str> = inputs.keys().map(String::as_str).collect();
         let mut p = WorkflowProblem::new(format!("node `{id}` ({class}) has no input `{input}`"));
-        let listing = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-        p.help = Some(match crate::scenario::diag::did_you_mean(input, names.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`? its inputs: {listing}"),
-            None => format!("its inputs: {listing}"),
-        });
+        let listing = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        p.help = Some(
+            match crate::scenario::diag::did_you_mean(input, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? its inputs: {listing}"),
+                None => format!("its inputs: {listing}"),
+            },
+        );
         return Err(p);
     }
     inputs.insert(input.to_string(), value);
@@ -199,7 +235,9 @@ pub fn yaml_to_json(v: &serde_yaml_ng::Value) -> Result<Value, String> {
                 Value::from(u)
             } else {
                 let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f).map(Value::Number).ok_or_else(|| format!("number {f} has no JSON form"))?
+                serde_json::Number::from_f64(f)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("number {f} has no JSON form"))?
             }
         }
         Y::String(s) => Value::String(s.clone()),
@@ -258,14 +296,20 @@ mod tests {
     #[test]
     fn ambiguous_title_names_the_nodes() {
         let err = apply_override(&mut graph(), "Prompt.text", json!("x")).unwrap_err();
-        assert_eq!(err.message, "title `Prompt` is ambiguous: nodes `7`, `8` share it");
+        assert_eq!(
+            err.message,
+            "title `Prompt` is ambiguous: nodes `7`, `8` share it"
+        );
     }
 
     #[test]
     fn unknown_input_suggests() {
         let err = apply_override(&mut graph(), "3.sed", json!(1)).unwrap_err();
         assert_eq!(err.message, "node `3` (KSampler) has no input `sed`");
-        assert_eq!(err.help.unwrap(), "did you mean `seed`? its inputs: `seed`, `steps`, `model`");
+        assert_eq!(
+            err.help.unwrap(),
+            "did you mean `seed`? its inputs: `seed`, `steps`, `model`"
+        );
     }
 
     #[test]
@@ -276,7 +320,10 @@ mod tests {
 
     #[test]
     fn unwraps_worker_request_and_refuses_ui_format() {
-        let g = normalise(json!({"input": {"workflow": {"1": {"class_type": "SaveImage", "inputs": {}}}}})).unwrap();
+        let g = normalise(
+            json!({"input": {"workflow": {"1": {"class_type": "SaveImage", "inputs": {}}}}}),
+        )
+        .unwrap();
         assert!(g.contains_key("1"));
         let err = normalise(json!({"nodes": [], "links": [], "version": 0.4})).unwrap_err();
         assert!(err.message.contains("UI-format"), "{}", err.message);

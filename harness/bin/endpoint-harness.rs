@@ -10,7 +10,11 @@ use endpoint_harness::mock::{self, MockOptions};
 use endpoint_harness::scenario::load;
 
 #[derive(Parser)]
-#[command(name = "endpoint-harness", version, about = "Regression tests for RunPod serverless ComfyUI endpoints")]
+#[command(
+    name = "endpoint-harness",
+    version,
+    about = "Regression tests for RunPod serverless ComfyUI endpoints"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,7 +33,12 @@ enum Command {
         #[arg(long, default_value_t = 8080)]
         port: u16,
         /// API key clients must send as `Authorization: Bearer <key>`.
-        #[arg(long, env = "MOCK_API_KEY", default_value = "test-key", hide_env_values = true)]
+        #[arg(
+            long,
+            env = "MOCK_API_KEY",
+            default_value = "test-key",
+            hide_env_values = true
+        )]
         api_key: String,
         /// Behaviour served under the endpoint id given by --endpoint-id.
         #[arg(long, default_value = "default")]
@@ -49,19 +58,31 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { path } => check(path),
-        Command::Mock { port, api_key, behaviour, endpoint_id, speed, mocks } => serve(port, api_key, behaviour, endpoint_id, speed, mocks),
+        Command::Mock {
+            port,
+            api_key,
+            behaviour,
+            endpoint_id,
+            speed,
+            mocks,
+        } => serve(port, api_key, behaviour, endpoint_id, speed, mocks),
     }
 }
 
 fn check(path: Option<PathBuf>) -> ExitCode {
-    let root = path.unwrap_or_else(|| PathBuf::from(std::env::var("HARNESS_SCENARIOS").unwrap_or_else(|_| "scenarios".into())));
+    let root = path.unwrap_or_else(|| {
+        PathBuf::from(std::env::var("HARNESS_SCENARIOS").unwrap_or_else(|_| "scenarios".into()))
+    });
     let files = if root.is_file() {
         vec![root.clone()]
     } else {
         match endpoint_harness::runner::discover(&root) {
             Ok(f) if !f.is_empty() => f,
             Ok(_) => {
-                eprintln!("error: no scenario files (*.yaml) found under {}", root.display());
+                eprintln!(
+                    "error: no scenario files (*.yaml) found under {}",
+                    root.display()
+                );
                 return ExitCode::from(2);
             }
             Err(e) => {
@@ -70,7 +91,11 @@ fn check(path: Option<PathBuf>) -> ExitCode {
             }
         }
     };
-    let base = if root.is_file() { root.parent().map(PathBuf::from).unwrap_or_default() } else { root.clone() };
+    let base = if root.is_file() {
+        root.parent().map(PathBuf::from).unwrap_or_default()
+    } else {
+        root.clone()
+    };
     let mut bad = 0;
     for f in &files {
         if let Err(diags) = load::load(f, &base) {
@@ -87,7 +112,14 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn serve(port: u16, api_key: String, behaviour: String, endpoint_id: String, speed: f64, mocks: PathBuf) -> ExitCode {
+fn serve(
+    port: u16,
+    api_key: String,
+    behaviour: String,
+    endpoint_id: String,
+    speed: f64,
+    mocks: PathBuf,
+) -> ExitCode {
     let cat = Catalogue::load(&mocks);
     for (name, err) in &cat.errors {
         eprintln!("warning: mock behaviour `{name}` is invalid: {err}");
@@ -105,7 +137,11 @@ fn serve(port: u16, api_key: String, behaviour: String, endpoint_id: String, spe
     }
     let mut opts = MockOptions::from_catalogue(&cat, &api_key, speed);
     opts.endpoints.insert(endpoint_id.clone(), b);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
             Ok(l) => l,

@@ -150,12 +150,20 @@ fn any_route() -> Route {
 impl Fault {
     fn resolve(&mut self) -> Result<(), String> {
         self.kind = Some(match self.respond {
-            FaultType::Http => FaultKind::Http { status: self.status.unwrap_or(500), body: self.body.clone() },
-            FaultType::RateLimit => FaultKind::RateLimit { retry_after: self.retry_after.unwrap_or(1) },
+            FaultType::Http => FaultKind::Http {
+                status: self.status.unwrap_or(500),
+                body: self.body.clone(),
+            },
+            FaultType::RateLimit => FaultKind::RateLimit {
+                retry_after: self.retry_after.unwrap_or(1),
+            },
             FaultType::Reset => FaultKind::Reset,
             FaultType::Slow => {
                 let text = self.delay.as_deref().unwrap_or("5s");
-                FaultKind::Slow { delay: humantime::parse_duration(text).map_err(|e| format!("faults: slow delay `{text}`: {e}"))? }
+                FaultKind::Slow {
+                    delay: humantime::parse_duration(text)
+                        .map_err(|e| format!("faults: slow delay `{text}`: {e}"))?,
+                }
             }
             FaultType::MalformedJson => FaultKind::MalformedJson,
             FaultType::TruncatedBase64 => FaultKind::TruncatedBase64,
@@ -171,7 +179,9 @@ impl Fault {
 
     /// The resolved fault.
     pub fn kind(&self) -> &FaultKind {
-        self.kind.as_ref().expect("faults are resolved when the behaviour is parsed")
+        self.kind
+            .as_ref()
+            .expect("faults are resolved when the behaviour is parsed")
     }
 }
 
@@ -242,8 +252,10 @@ impl Behaviour {
     }
 
     fn finish(&mut self) -> Result<(), String> {
-        self.queue_d = humantime::parse_duration(&self.queue).map_err(|e| format!("queue: `{}`: {e}", self.queue))?;
-        self.execution_d = humantime::parse_duration(&self.execution).map_err(|e| format!("execution: `{}`: {e}", self.execution))?;
+        self.queue_d = humantime::parse_duration(&self.queue)
+            .map_err(|e| format!("queue: `{}`: {e}", self.queue))?;
+        self.execution_d = humantime::parse_duration(&self.execution)
+            .map_err(|e| format!("execution: `{}`: {e}", self.execution))?;
         for f in &mut self.faults {
             f.resolve()?;
         }
@@ -267,16 +279,27 @@ impl Catalogue {
         let mut cat = Catalogue::default();
         for file in yaml_files(dir) {
             let name = crate::scenario::load::scenario_name(dir, &file);
-            match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| Behaviour::parse(&t)) {
+            match std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| Behaviour::parse(&t))
+            {
                 Ok(b) => {
                     cat.behaviours.insert(name, Arc::new(b));
                 }
                 Err(e) => {
-                    cat.errors.insert(name, format!("{}: {e}", crate::scenario::diag::display_path(&file).display()));
+                    cat.errors.insert(
+                        name,
+                        format!(
+                            "{}: {e}",
+                            crate::scenario::diag::display_path(&file).display()
+                        ),
+                    );
                 }
             }
         }
-        cat.behaviours.entry("default".into()).or_insert_with(|| Arc::new(Behaviour::default()));
+        cat.behaviours
+            .entry("default".into())
+            .or_insert_with(|| Arc::new(Behaviour::default()));
         cat
     }
 
@@ -290,8 +313,13 @@ impl Catalogue {
             return Err(format!("mock behaviour `{name}` is invalid: {e}"));
         }
         let names: Vec<&str> = self.behaviours.keys().map(String::as_str).collect();
-        let hint = crate::scenario::diag::did_you_mean(name, names.iter().copied()).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
-        Err(format!("no mock behaviour `{name}`{hint}; available: {}", names.join(", ")))
+        let hint = crate::scenario::diag::did_you_mean(name, names.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        Err(format!(
+            "no mock behaviour `{name}`{hint}; available: {}",
+            names.join(", ")
+        ))
     }
 }
 
@@ -300,7 +328,9 @@ pub(crate) fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let hidden = e.file_name().to_string_lossy().starts_with('.');
@@ -330,9 +360,17 @@ mod tests {
         .unwrap();
         assert_eq!(b.queue_d, Duration::from_secs(45));
         assert_eq!(b.status, FinalStatus::Failed);
-        assert_eq!(b.faults[0].kind(), &FaultKind::Http { status: 503, body: None });
+        assert_eq!(
+            b.faults[0].kind(),
+            &FaultKind::Http {
+                status: 503,
+                body: None
+            }
+        );
         assert_eq!(b.faults[1].kind(), &FaultKind::RateLimit { retry_after: 1 });
-        assert!(Behaviour::parse("queu: 1s").unwrap_err().contains("unknown field `queu`"));
+        assert!(Behaviour::parse("queu: 1s")
+            .unwrap_err()
+            .contains("unknown field `queu`"));
         assert_eq!(Behaviour::default().status, FinalStatus::Completed);
     }
 }

@@ -72,13 +72,25 @@ pub(crate) struct Store {
 
 impl Store {
     pub fn new(speed: f64, min_retention: Duration) -> Self {
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
-        Store { speed: speed.max(1e-6), min_retention, jobs: Mutex::default(), files: Mutex::default(), counter: AtomicU64::new(1), seed }
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
+        Store {
+            speed: speed.max(1e-6),
+            min_retention,
+            jobs: Mutex::default(),
+            files: Mutex::default(),
+            counter: AtomicU64::new(1),
+            seed,
+        }
     }
 
     fn next_u64(&self) -> u64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut z = self.seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut z = self
+            .seed
+            .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -87,8 +99,19 @@ impl Store {
     /// A RunPod-looking job id (`sync-` prefixed for `/runsync`).
     fn new_id(&self, sync: bool) -> String {
         let (a, b) = (self.next_u64(), self.next_u64());
-        let uuid = format!("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff, b >> 52, b & 0xffff_ffff_ffff);
-        if sync { format!("sync-{uuid}-u1") } else { format!("{uuid}-u1") }
+        let uuid = format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        );
+        if sync {
+            format!("sync-{uuid}-u1")
+        } else {
+            format!("{uuid}-u1")
+        }
     }
 
     /// Real time for a declared (simulated) duration.
@@ -97,8 +120,21 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn create(&self, endpoint: &str, behaviour: Arc<Behaviour>, input: &Value, sync: bool, webhook: Option<String>, policy: &Value) -> Arc<Job> {
-        let ms = |k: &str| policy.get(k).and_then(Value::as_u64).map(Duration::from_millis);
+    pub fn create(
+        &self,
+        endpoint: &str,
+        behaviour: Arc<Behaviour>,
+        input: &Value,
+        sync: bool,
+        webhook: Option<String>,
+        policy: &Value,
+    ) -> Arc<Job> {
+        let ms = |k: &str| {
+            policy
+                .get(k)
+                .and_then(Value::as_u64)
+                .map(Duration::from_millis)
+        };
         let accepted = worker::accept(input, &behaviour).map(Arc::new);
         let job = Arc::new(Job {
             id: self.new_id(sync),
@@ -111,9 +147,18 @@ impl Store {
             ttl: ms("ttl"),
             execution_timeout: ms("executionTimeout"),
             nonce: self.next_u64(),
-            m: Mutex::new(JobMut { created: Instant::now(), cancelled: None, outcome: None, retries: 0, seen: HashMap::new() }),
+            m: Mutex::new(JobMut {
+                created: Instant::now(),
+                cancelled: None,
+                outcome: None,
+                retries: 0,
+                seen: HashMap::new(),
+            }),
         });
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id.clone(), job.clone());
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(job.id.clone(), job.clone());
         job
     }
 
@@ -124,19 +169,32 @@ impl Store {
 
     pub fn jobs_of(&self, endpoint: &str) -> Vec<Arc<Job>> {
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.values().filter(|j| j.endpoint == endpoint).cloned().collect()
+        jobs.values()
+            .filter(|j| j.endpoint == endpoint)
+            .cloned()
+            .collect()
     }
 
     pub fn remove(&self, id: &str) {
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     pub fn store_file(&self, key: String, bytes: Vec<u8>) {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(key, bytes);
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, bytes);
     }
 
     pub fn file(&self, key: &str) -> Option<Vec<u8>> {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
     }
 
     /// Declared queue and execution durations of a job, after validation and policy.
@@ -174,8 +232,14 @@ impl Store {
             }
             Some(m.created + rq + re)
         };
-        let Some(done) = done_at else { return Phase::Queued };
-        let retention = if job.sync { RETENTION_SYNC } else { RETENTION_RUN };
+        let Some(done) = done_at else {
+            return Phase::Queued;
+        };
+        let retention = if job.sync {
+            RETENTION_SYNC
+        } else {
+            RETENTION_RUN
+        };
         if now >= done + self.real(retention).max(self.min_retention) {
             return Phase::Expired;
         }
@@ -194,7 +258,12 @@ impl Store {
 
     /// Re-queues a FAILED or TIMED_OUT job (`/retry`); the id is kept.
     pub fn retry(&self, job: &Job) -> bool {
-        let outcome = job.m.lock().unwrap_or_else(|e| e.into_inner()).outcome.clone();
+        let outcome = job
+            .m
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outcome
+            .clone();
         let retryable = outcome.is_some_and(|o| o.status == "FAILED" || o.status == "TIMED_OUT");
         if retryable {
             let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
@@ -208,13 +277,26 @@ impl Store {
 
     /// The terminal outcome, computed (and rendered) on first need.
     pub async fn outcome(self: &Arc<Self>, job: &Arc<Job>, base_url: &str) -> Arc<Outcome> {
-        if let Some(o) = job.m.lock().unwrap_or_else(|e| e.into_inner()).outcome.clone() {
+        if let Some(o) = job
+            .m
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outcome
+            .clone()
+        {
             return o;
         }
         let (store, j, base) = (self.clone(), job.clone(), base_url.to_string());
-        let computed = tokio::task::spawn_blocking(move || store.compute(&j, &base)).await.unwrap_or_else(|e| {
-            Arc::new(Outcome { status: "FAILED", error: Some(format!("mock worker crashed: {e}")), output: None, execution_ms: 0 })
-        });
+        let computed = tokio::task::spawn_blocking(move || store.compute(&j, &base))
+            .await
+            .unwrap_or_else(|e| {
+                Arc::new(Outcome {
+                    status: "FAILED",
+                    error: Some(format!("mock worker crashed: {e}")),
+                    output: None,
+                    execution_ms: 0,
+                })
+            });
         let (outcome, first) = {
             let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
             let first = m.outcome.is_none();
@@ -231,19 +313,28 @@ impl Store {
     /// POSTs the final status to the job's webhook, as RunPod does: loopback URLs
     /// only (the mock never calls out), and up to 2 retries 10 s (scaled) apart.
     fn notify(self: &Arc<Self>, job: Arc<Job>, url: String, base_url: String) {
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| url.starts_with(p));
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| url.starts_with(p));
         if !loopback {
             return;
         }
         let store = self.clone();
         tokio::spawn(async move {
-            let Some(body) = store.status_body(&job, &base_url).await else { return };
+            let Some(body) = store.status_body(&job, &base_url).await else {
+                return;
+            };
             let client = reqwest::Client::new();
             for attempt in 0..3 {
                 if attempt > 0 {
                     tokio::time::sleep(store.real(Duration::from_secs(10))).await;
                 }
-                let sent = client.post(&url).json(&body).timeout(Duration::from_secs(10)).send().await;
+                let sent = client
+                    .post(&url)
+                    .json(&body)
+                    .timeout(Duration::from_secs(10))
+                    .send()
+                    .await;
                 if sent.is_ok_and(|r| r.status().is_success()) {
                     return;
                 }
@@ -254,9 +345,21 @@ impl Store {
     fn compute(&self, job: &Job, base_url: &str) -> Arc<Outcome> {
         let (_, exec) = self.declared(job);
         let execution_ms = exec.as_millis() as u64;
-        let cancelled = job.m.lock().unwrap_or_else(|e| e.into_inner()).cancelled.is_some();
+        let cancelled = job
+            .m
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .cancelled
+            .is_some();
         let b = &job.behaviour;
-        let o = |status, error: Option<String>, output| Arc::new(Outcome { status, error, output, execution_ms });
+        let o = |status, error: Option<String>, output| {
+            Arc::new(Outcome {
+                status,
+                error,
+                output,
+                execution_ms,
+            })
+        };
         if cancelled {
             return o("CANCELLED", None, None);
         }
@@ -287,7 +390,9 @@ impl Store {
         match self.phase(job) {
             Phase::Expired => None,
             Phase::Queued => Some(json!({"id": job.id, "status": "IN_QUEUE"})),
-            Phase::Running => Some(json!({"id": job.id, "status": "IN_PROGRESS", "delayTime": q.as_millis() as u64, "workerId": job.worker_id})),
+            Phase::Running => Some(
+                json!({"id": job.id, "status": "IN_PROGRESS", "delayTime": q.as_millis() as u64, "workerId": job.worker_id}),
+            ),
             Phase::Done(_) => {
                 let o = self.outcome(job, base_url).await;
                 let mut body = json!({"id": job.id, "status": o.status, "delayTime": q.as_millis() as u64, "executionTime": o.execution_ms, "workerId": job.worker_id});
@@ -307,5 +412,7 @@ impl Store {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }

@@ -31,7 +31,10 @@ pub struct Plan {
 }
 
 fn literal_u64(v: Option<&Value>) -> Option<u64> {
-    v.and_then(|v| v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)))
+    v.and_then(|v| {
+        v.as_u64()
+            .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+    })
 }
 
 fn sorted_ids(graph: &Graph) -> Vec<&String> {
@@ -46,7 +49,13 @@ fn is_saver(class: &str) -> bool {
 
 /// Reads size, batch, seed and outputs; `input_size` gives the size of an uploaded image by name.
 pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> Plan {
-    let mut p = Plan { width: DEFAULT_SIDE, height: DEFAULT_SIDE, batch: 1, seed: 0, outputs: Vec::new() };
+    let mut p = Plan {
+        width: DEFAULT_SIDE,
+        height: DEFAULT_SIDE,
+        batch: 1,
+        seed: 0,
+        outputs: Vec::new(),
+    };
     let mut sized = false;
     let mut seeded = false;
     let mut text = String::new();
@@ -56,7 +65,12 @@ pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> P
         let get = |k: &str| inputs.and_then(|i| i.get(k));
         let class = class_type(node);
         match class {
-            "EmptyLatentImage" | "EmptySD3LatentImage" | "EmptyImage" | "EmptyHunyuanLatentVideo" if !sized => {
+            "EmptyLatentImage"
+            | "EmptySD3LatentImage"
+            | "EmptyImage"
+            | "EmptyHunyuanLatentVideo"
+                if !sized =>
+            {
                 p.width = literal_u64(get("width")).unwrap_or(u64::from(DEFAULT_SIDE)) as u32;
                 p.height = literal_u64(get("height")).unwrap_or(u64::from(DEFAULT_SIDE)) as u32;
                 p.batch = literal_u64(get("batch_size")).unwrap_or(1).max(1) as u32;
@@ -71,7 +85,8 @@ pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> P
             _ => {}
         }
         if !seeded {
-            if let Some(seed) = literal_u64(get("seed")).or_else(|| literal_u64(get("noise_seed"))) {
+            if let Some(seed) = literal_u64(get("seed")).or_else(|| literal_u64(get("noise_seed")))
+            {
                 p.seed = seed;
                 seeded = true;
             }
@@ -80,8 +95,11 @@ pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> P
             text.push_str(t);
         }
         if is_saver(class) {
-            let prefix = get("filename_prefix").and_then(Value::as_str).unwrap_or("ComfyUI");
-            p.outputs.push(prefix.rsplit('/').next().unwrap_or("ComfyUI").to_string());
+            let prefix = get("filename_prefix")
+                .and_then(Value::as_str)
+                .unwrap_or("ComfyUI");
+            p.outputs
+                .push(prefix.rsplit('/').next().unwrap_or("ComfyUI").to_string());
         }
     }
     p.width = p.width.clamp(8, MAX_SIDE);
@@ -109,9 +127,17 @@ pub fn render(plan: &Plan, kind: ImageKind, nonce: u64) -> Vec<(String, Vec<u8>)
             };
             let img = match kind {
                 ImageKind::Black => RgbImage::new(plan.width, plan.height),
-                ImageKind::Render => pattern(plan.width, plan.height, plan.seed.wrapping_add(u64::from(b))),
+                ImageKind::Render => pattern(
+                    plan.width,
+                    plan.height,
+                    plan.seed.wrapping_add(u64::from(b)),
+                ),
                 ImageKind::Drift => {
-                    let mut img = pattern(plan.width, plan.height, plan.seed.wrapping_add(u64::from(b)));
+                    let mut img = pattern(
+                        plan.width,
+                        plan.height,
+                        plan.seed.wrapping_add(u64::from(b)),
+                    );
                     add_noise(&mut img, nonce ^ u64::from(b));
                     img
                 }
@@ -124,9 +150,18 @@ pub fn render(plan: &Plan, kind: ImageKind, nonce: u64) -> Vec<(String, Vec<u8>)
 
 pub fn encode_png(img: &RgbImage) -> Vec<u8> {
     let mut buf = Vec::with_capacity((img.width() * img.height()) as usize / 4);
-    PngEncoder::new_with_quality(Cursor::new(&mut buf), CompressionType::Fast, FilterType::Sub)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-        .expect("encoding to memory cannot fail");
+    PngEncoder::new_with_quality(
+        Cursor::new(&mut buf),
+        CompressionType::Fast,
+        FilterType::Sub,
+    )
+    .write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .expect("encoding to memory cannot fail");
     buf
 }
 
@@ -136,7 +171,14 @@ fn pattern(w: u32, h: u32, seed: u64) -> RgbImage {
     let c0 = [rng.byte(), rng.byte(), rng.byte()];
     let c1 = [rng.byte(), rng.byte(), rng.byte()];
     let discs: Vec<(f32, f32, f32, [u8; 3])> = (0..3)
-        .map(|_| (rng.unit() * w as f32, rng.unit() * h as f32, (0.12 + 0.25 * rng.unit()) * w.min(h) as f32, [rng.byte(), rng.byte(), rng.byte()]))
+        .map(|_| {
+            (
+                rng.unit() * w as f32,
+                rng.unit() * h as f32,
+                (0.12 + 0.25 * rng.unit()) * w.min(h) as f32,
+                [rng.byte(), rng.byte(), rng.byte()],
+            )
+        })
         .collect();
     let angle = rng.unit() * std::f32::consts::TAU;
     let (dx, dy) = (angle.cos(), angle.sin());
@@ -193,7 +235,9 @@ impl SplitMix {
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@ pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, S
     let input = match input {
         Value::Null => return Err("Please provide input".into()),
         Value::String(s) => {
-            parsed = serde_json::from_str::<Value>(s).map_err(|_| "Invalid JSON format in input".to_string())?;
+            parsed = serde_json::from_str::<Value>(s)
+                .map_err(|_| "Invalid JSON format in input".to_string())?;
             &parsed
         }
         other => other,
@@ -34,15 +35,24 @@ pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, S
     };
     let mut uploaded: HashMap<String, (u32, u32)> = HashMap::new();
     if let Some(images) = input.get("images") {
-        let list = images.as_array().filter(|l| l.iter().all(|i| i.get("name").is_some_and(Value::is_string) && i.get("image").is_some_and(Value::is_string)));
+        let list = images.as_array().filter(|l| {
+            l.iter().all(|i| {
+                i.get("name").is_some_and(Value::is_string)
+                    && i.get("image").is_some_and(Value::is_string)
+            })
+        });
         let Some(list) = list else {
             return Err("'images' must be a list of objects with 'name' and 'image' keys".into());
         };
         let mut details = Vec::new();
         for item in list {
             let name = item["name"].as_str().unwrap_or_default();
-            let (_, bytes) = crate::output::decode_base64(item["image"].as_str().unwrap_or_default());
-            match bytes.map_err(|e| e.to_string()).and_then(|b| image::load_from_memory(&b).map_err(|e| e.to_string())) {
+            let (_, bytes) =
+                crate::output::decode_base64(item["image"].as_str().unwrap_or_default());
+            match bytes
+                .map_err(|e| e.to_string())
+                .and_then(|b| image::load_from_memory(&b).map_err(|e| e.to_string()))
+            {
                 Ok(img) => {
                     uploaded.insert(name.to_string(), (img.width(), img.height()));
                 }
@@ -50,16 +60,25 @@ pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, S
             }
         }
         if !details.is_empty() {
-            return Err(format!("Failed to upload one or more input images: {}", details.join("; ")));
+            return Err(format!(
+                "Failed to upload one or more input images: {}",
+                details.join("; ")
+            ));
         }
     }
     validate_graph(graph, behaviour, &uploaded)?;
-    Ok(Accepted { plan: render::plan(graph, &|name| uploaded.get(name).copied()) })
+    Ok(Accepted {
+        plan: render::plan(graph, &|name| uploaded.get(name).copied()),
+    })
 }
 
 /// ComfyUI-side validation: every node has a class_type, checkpoints exist, and
 /// LoadImage names an uploaded image.
-fn validate_graph(graph: &Graph, behaviour: &Behaviour, uploaded: &HashMap<String, (u32, u32)>) -> Result<(), String> {
+fn validate_graph(
+    graph: &Graph,
+    behaviour: &Behaviour,
+    uploaded: &HashMap<String, (u32, u32)>,
+) -> Result<(), String> {
     for (id, node) in graph {
         if node.get("class_type").and_then(Value::as_str).is_none() {
             let body = json!({"error": {"type": "invalid_prompt", "message": format!("Cannot execute because a node is missing the class_type property.: Node ID '#{id}'"), "details": "", "extra_info": {}}, "node_errors": {}});
@@ -73,15 +92,29 @@ fn validate_graph(graph: &Graph, behaviour: &Behaviour, uploaded: &HashMap<Strin
         let class = class_type(node);
         let field = |k: &str| inputs.and_then(|i| i.get(k)).and_then(Value::as_str);
         if class == "CheckpointLoaderSimple" && !behaviour.models.is_empty() {
-            if let Some(ckpt) = field("ckpt_name").filter(|c| !behaviour.models.iter().any(|m| m == c)) {
+            if let Some(ckpt) =
+                field("ckpt_name").filter(|c| !behaviour.models.iter().any(|m| m == c))
+            {
                 let list: Vec<String> = behaviour.models.iter().map(|m| format!("'{m}'")).collect();
-                errors.push(node_error(id, class, "value_not_in_list", "Value not in list", &format!("ckpt_name: '{ckpt}' not in [{}]", list.join(", "))));
+                errors.push(node_error(
+                    id,
+                    class,
+                    "value_not_in_list",
+                    "Value not in list",
+                    &format!("ckpt_name: '{ckpt}' not in [{}]", list.join(", ")),
+                ));
                 missing_ckpt = true;
             }
         }
         if class == "LoadImage" {
             if let Some(img) = field("image").filter(|i| !uploaded.contains_key(*i)) {
-                errors.push(node_error(id, class, "custom_validation_failed", "Custom validation failed for node", &format!("image - Invalid image file: {img}")));
+                errors.push(node_error(
+                    id,
+                    class,
+                    "custom_validation_failed",
+                    "Custom validation failed for node",
+                    &format!("image - Invalid image file: {img}"),
+                ));
             }
         }
     }
@@ -90,7 +123,10 @@ fn validate_graph(graph: &Graph, behaviour: &Behaviour, uploaded: &HashMap<Strin
     }
     let mut msg = format!("Workflow validation failed:\n{}", errors.join("\n"));
     if missing_ckpt {
-        msg.push_str(&format!("\n\nAvailable checkpoint models: {}", behaviour.models.join(", ")));
+        msg.push_str(&format!(
+            "\n\nAvailable checkpoint models: {}",
+            behaviour.models.join(", ")
+        ));
     }
     Err(msg)
 }
@@ -109,7 +145,13 @@ pub(crate) struct Stored {
 }
 
 /// Builds the COMPLETED job's `output` (None = no `output` key) and the files to serve.
-pub(crate) fn output(accepted: &Accepted, behaviour: &Behaviour, job_id: &str, nonce: u64, base_url: &str) -> (Option<Value>, Vec<Stored>) {
+pub(crate) fn output(
+    accepted: &Accepted,
+    behaviour: &Behaviour,
+    job_id: &str,
+    nonce: u64,
+    base_url: &str,
+) -> (Option<Value>, Vec<Stored>) {
     let mut stored = Vec::new();
     let images = match behaviour.output {
         OutputShape::None => return (None, stored),
@@ -158,7 +200,12 @@ pub(crate) fn output(accepted: &Accepted, behaviour: &Behaviour, job_id: &str, n
             out.insert("images".into(), Value::Array(items));
         }
         _ => {
-            let items: Vec<Value> = images.iter().map(|(name, bytes)| json!({"filename": name, "type": "base64", "data": b64(bytes)})).collect();
+            let items: Vec<Value> = images
+                .iter()
+                .map(
+                    |(name, bytes)| json!({"filename": name, "type": "base64", "data": b64(bytes)}),
+                )
+                .collect();
             out.insert("images".into(), Value::Array(items));
         }
     }
@@ -193,7 +240,11 @@ pub(crate) fn huge_png() -> Vec<u8> {
     ihdr.extend_from_slice(&100_000u32.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -212,7 +263,11 @@ fn crc32(data: &[u8]) -> u32 {
     for b in data {
         crc ^= u32::from(*b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -229,21 +284,45 @@ mod tests {
     #[test]
     fn worker_errors_match_worker_comfyui() {
         let b = behaviour("models: [sd_xl_base_1.0.safetensors]");
-        assert_eq!(accept(&json!({}), &b).err().unwrap(), "Missing 'workflow' parameter");
-        assert_eq!(accept(&Value::Null, &b).err().unwrap(), "Please provide input");
-        assert_eq!(accept(&json!("{oops"), &b).err().unwrap(), "Invalid JSON format in input");
+        assert_eq!(
+            accept(&json!({}), &b).err().unwrap(),
+            "Missing 'workflow' parameter"
+        );
+        assert_eq!(
+            accept(&Value::Null, &b).err().unwrap(),
+            "Please provide input"
+        );
+        assert_eq!(
+            accept(&json!("{oops"), &b).err().unwrap(),
+            "Invalid JSON format in input"
+        );
         let wf = json!({"workflow": {"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "flux1-dev.safetensors"}}}});
         let err = accept(&wf, &b).err().unwrap();
-        assert!(err.starts_with("Workflow validation failed:\n• Node 4 (errors): [{'type': 'value_not_in_list'"), "{err}");
-        assert!(err.ends_with("\n\nAvailable checkpoint models: sd_xl_base_1.0.safetensors"), "{err}");
+        assert!(
+            err.starts_with(
+                "Workflow validation failed:\n• Node 4 (errors): [{'type': 'value_not_in_list'"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("\n\nAvailable checkpoint models: sd_xl_base_1.0.safetensors"),
+            "{err}"
+        );
         let bad_images = json!({"workflow": {"1": {"class_type": "SaveImage", "inputs": {}}}, "images": [{"name": "a.png"}]});
-        assert_eq!(accept(&bad_images, &b).err().unwrap(), "'images' must be a list of objects with 'name' and 'image' keys");
+        assert_eq!(
+            accept(&bad_images, &b).err().unwrap(),
+            "'images' must be a list of objects with 'name' and 'image' keys"
+        );
     }
 
     #[test]
     fn huge_png_declares_huge_size() {
         let png = huge_png();
-        let dec = image::ImageReader::new(std::io::Cursor::new(&png)).with_guessed_format().unwrap().into_dimensions().unwrap();
+        let dec = image::ImageReader::new(std::io::Cursor::new(&png))
+            .with_guessed_format()
+            .unwrap()
+            .into_dimensions()
+            .unwrap();
         assert_eq!(dec, (100_000, 100_000));
     }
 }

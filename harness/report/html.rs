@@ -36,14 +36,33 @@ pub(super) fn render(r: &RunReport) -> String {
         esc(r.git_commit.as_deref().unwrap_or("unknown")),
         c.passed, c.failed, c.over_budget, c.error, c.timed_out, c.ignored, c.total
     );
-    out.push_str("<table><tr><th>scenario</th><th>verdict</th><th>timings</th><th>images</th></tr>");
+    out.push_str(
+        "<table><tr><th>scenario</th><th>verdict</th><th>timings</th><th>images</th></tr>",
+    );
     for s in &r.scenarios {
-        let class = serde_json::to_value(s.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        let _ = write!(out, "<tr><td><b>{}</b><br><span class=\"muted\">{}</span>", esc(&s.name), esc(s.description.as_deref().unwrap_or("")));
-        if let Some(msg) = s.message.as_deref().filter(|_| s.verdict != Verdict::Passed) {
+        let class = serde_json::to_value(s.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr><td><b>{}</b><br><span class=\"muted\">{}</span>",
+            esc(&s.name),
+            esc(s.description.as_deref().unwrap_or(""))
+        );
+        if let Some(msg) = s
+            .message
+            .as_deref()
+            .filter(|_| s.verdict != Verdict::Passed)
+        {
             let _ = write!(out, "<pre>{}</pre>", esc(msg));
         }
-        let _ = write!(out, "</td><td class=\"{}\">{}</td><td>", esc(&class), esc(s.verdict.as_str()));
+        let _ = write!(
+            out,
+            "</td><td class=\"{}\">{}</td><td>",
+            esc(&class),
+            esc(s.verdict.as_str())
+        );
         for run in &s.runs {
             let t = |v: Option<u64>| v.map(fmt_ms).unwrap_or_else(|| "–".into());
             let _ = write!(
@@ -57,19 +76,40 @@ pub(super) fn render(r: &RunReport) -> String {
         }
         if let Some(b) = &s.budget {
             for m in &b.misses {
-                let _ = write!(out, "<span class=\"over_budget\">{}</span><br>", esc(&m.to_string()));
+                let _ = write!(
+                    out,
+                    "<span class=\"over_budget\">{}</span><br>",
+                    esc(&m.to_string())
+                );
             }
         }
         out.push_str("</td><td>");
         for run in &s.runs {
             for img in &run.images {
-                let label = format!("{} {}×{}", img.info.filename, img.info.width.unwrap_or(0), img.info.height.unwrap_or(0));
+                let label = format!(
+                    "{} {}×{}",
+                    img.info.filename,
+                    img.info.width.unwrap_or(0),
+                    img.info.height.unwrap_or(0)
+                );
                 match (&img.thumbnail, &img.file) {
                     (Some(thumb), Some(file)) => {
-                        let _ = write!(out, "<a href=\"{}\"><img src=\"{}\" alt=\"{}\" title=\"{}\"></a>", esc(file), esc(thumb), esc(&label), esc(&label));
+                        let _ = write!(
+                            out,
+                            "<a href=\"{}\"><img src=\"{}\" alt=\"{}\" title=\"{}\"></a>",
+                            esc(file),
+                            esc(thumb),
+                            esc(&label),
+                            esc(&label)
+                        );
                     }
                     _ => {
-                        let _ = write!(out, "<span class=\"error\">{}: {}</span><br>", esc(&img.info.filename), esc(img.info.problem.as_deref().unwrap_or("no image")));
+                        let _ = write!(
+                            out,
+                            "<span class=\"error\">{}: {}</span><br>",
+                            esc(&img.info.filename),
+                            esc(img.info.problem.as_deref().unwrap_or("no image"))
+                        );
                     }
                 }
             }
@@ -84,6 +124,9 @@ pub(super) fn render(r: &RunReport) -> String {
 mod tests {
     #[test]
     fn escapes_markup() {
-        assert_eq!(super::esc("<script>alert('x')</script>&"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;");
+        assert_eq!(
+            super::esc("<script>alert('x')</script>&"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
+        );
     }
 }

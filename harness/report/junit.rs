@@ -16,24 +16,45 @@ pub(super) fn render(report: &RunReport) -> String {
         let mut status = match s.verdict {
             Verdict::Passed => TestCaseStatus::success(),
             Verdict::Ignored => TestCaseStatus::skipped(),
-            Verdict::Failed | Verdict::OverBudget => TestCaseStatus::non_success(NonSuccessKind::Failure),
-            Verdict::Error | Verdict::TimedOut => TestCaseStatus::non_success(NonSuccessKind::Error),
+            Verdict::Failed | Verdict::OverBudget => {
+                TestCaseStatus::non_success(NonSuccessKind::Failure)
+            }
+            Verdict::Error | Verdict::TimedOut => {
+                TestCaseStatus::non_success(NonSuccessKind::Error)
+            }
         };
         if let Some(msg) = &s.message {
-            let first = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+            let first = msg
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim();
             status.set_message(first);
             status.set_description(msg.as_str());
             status.set_type(s.verdict.as_str());
         }
         let mut case = TestCase::new(s.name.as_str(), status);
-        case.set_classname(format!("scenarios.{}", s.name.rsplit_once('/').map_or("", |(dir, _)| dir).replace('/', ".")).trim_end_matches('.'));
+        case.set_classname(
+            format!(
+                "scenarios.{}",
+                s.name
+                    .rsplit_once('/')
+                    .map_or("", |(dir, _)| dir)
+                    .replace('/', ".")
+            )
+            .trim_end_matches('.'),
+        );
         let time = Duration::from_millis(s.duration_ms);
         total += time;
         case.set_time(time);
         case.add_property(Property::new("file", s.file.as_str()));
         case.add_property(Property::new("target", report.target.as_str()));
         for (i, r) in s.runs.iter().enumerate() {
-            let suffix = if s.runs.len() > 1 { format!(".{i}") } else { String::new() };
+            let suffix = if s.runs.len() > 1 {
+                format!(".{i}")
+            } else {
+                String::new()
+            };
             let mut prop = |k: &str, v: Option<String>| {
                 if let Some(v) = v {
                     case.add_property(Property::new(format!("{k}{suffix}"), v));
@@ -50,5 +71,7 @@ pub(super) fn render(report: &RunReport) -> String {
     suite.set_time(total);
     let mut junit = Report::new("endpoint-harness");
     junit.add_test_suite(suite);
-    junit.to_string().unwrap_or_else(|e| format!("<!-- junit serialisation failed: {e} -->"))
+    junit
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- junit serialisation failed: {e} -->"))
 }

@@ -19,19 +19,31 @@ fn icon(v: Verdict) -> &'static str {
 
 /// Escapes text for a Markdown table cell.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub(super) fn render(r: &RunReport) -> String {
     let c = &r.counts;
     let mut out = String::new();
-    let _ = writeln!(out, "## endpoint-harness: {}/{} passed against {}\n", c.passed, c.total - c.ignored, cell(&r.target));
+    let _ = writeln!(
+        out,
+        "## endpoint-harness: {}/{} passed against {}\n",
+        c.passed,
+        c.total - c.ignored,
+        cell(&r.target)
+    );
     let _ = writeln!(
         out,
         "{} passed, {} failed, {} over budget, {} errors, {} timed out, {} ignored\n",
         c.passed, c.failed, c.over_budget, c.error, c.timed_out, c.ignored
     );
-    let _ = writeln!(out, "| | scenario | verdict | queue | execution | total | job |");
+    let _ = writeln!(
+        out,
+        "| | scenario | verdict | queue | execution | total | job |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for s in &r.scenarios {
         let last = s.runs.last();
@@ -45,15 +57,31 @@ pub(super) fn render(r: &RunReport) -> String {
             t(last.and_then(|r| r.delay_ms)),
             t(last.and_then(|r| r.execution_ms)),
             t(last.map(|r| r.total_ms)),
-            last.and_then(|r| r.job_id.as_deref()).map(|j| format!("`{}`", cell(j))).unwrap_or_default()
+            last.and_then(|r| r.job_id.as_deref())
+                .map(|j| format!("`{}`", cell(j)))
+                .unwrap_or_default()
         );
     }
-    let bad: Vec<_> = r.scenarios.iter().filter(|s| !s.verdict.is_success() || s.verdict == Verdict::Ignored).collect();
+    let bad: Vec<_> = r
+        .scenarios
+        .iter()
+        .filter(|s| !s.verdict.is_success() || s.verdict == Verdict::Ignored)
+        .collect();
     if !bad.is_empty() {
         let _ = writeln!(out, "\n### Details\n");
         for s in bad {
-            let _ = writeln!(out, "<details><summary>{} <code>{}</code>: {}</summary>\n", icon(s.verdict), cell(&s.name), s.verdict.as_str());
-            let _ = writeln!(out, "```text\n{}\n```\n</details>\n", s.message.as_deref().unwrap_or("").replace("```", "'''"));
+            let _ = writeln!(
+                out,
+                "<details><summary>{} <code>{}</code>: {}</summary>\n",
+                icon(s.verdict),
+                cell(&s.name),
+                s.verdict.as_str()
+            );
+            let _ = writeln!(
+                out,
+                "```text\n{}\n```\n</details>\n",
+                s.message.as_deref().unwrap_or("").replace("```", "'''")
+            );
         }
     }
     out

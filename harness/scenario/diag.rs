@@ -39,7 +39,10 @@ impl Diagnostic {
 
     /// Attaches the source line so the rendering can show it.
     pub(crate) fn with_source(mut self, text: &str) -> Self {
-        self.source_line = text.lines().nth(self.line.saturating_sub(1)).map(str::to_string);
+        self.source_line = text
+            .lines()
+            .nth(self.line.saturating_sub(1))
+            .map(str::to_string);
         self
     }
 
@@ -58,7 +61,12 @@ impl fmt::Display for Diagnostic {
             let pad = " ".repeat(num.len());
             let caret_at = self.col.saturating_sub(1).min(src.len());
             let width = token_width(&src[caret_at..]);
-            write!(f, "\n {pad} |\n {num} | {src}\n {pad} | {}{}", " ".repeat(caret_at), "^".repeat(width))?;
+            write!(
+                f,
+                "\n {pad} |\n {num} | {src}\n {pad} | {}{}",
+                " ".repeat(caret_at),
+                "^".repeat(width)
+            )?;
             if let Some(help) = &self.help {
                 write!(f, " {help}")?;
             }
@@ -75,7 +83,10 @@ fn token_width(rest: &str) -> usize {
     let end = if trimmed.starts_with('"') || trimmed.starts_with('\'') {
         trimmed.len()
     } else {
-        trimmed.find(": ").or_else(|| trimmed.strip_suffix(':').map(str::len)).unwrap_or(trimmed.len())
+        trimmed
+            .find(": ")
+            .or_else(|| trimmed.strip_suffix(':').map(str::len))
+            .unwrap_or(trimmed.len())
     };
     end.clamp(1, 60)
 }
@@ -100,7 +111,10 @@ impl fmt::Display for Diagnostics {
 impl std::error::Error for Diagnostics {}
 
 /// The closest candidate to `word`, when it is close enough to be a typo.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = word.to_lowercase();
     candidates
         .into_iter()
@@ -132,9 +146,13 @@ mod tests {
 
     #[test]
     fn renders_source_and_caret() {
-        let d = Diagnostic::new(Path::new("s.yaml"), Pos { line: 2, col: 1 }, "unknown key `timout`")
-            .with_help(Some("did you mean `timeout`?".into()))
-            .with_source("a: 1\ntimout: 5m\n");
+        let d = Diagnostic::new(
+            Path::new("s.yaml"),
+            Pos { line: 2, col: 1 },
+            "unknown key `timout`",
+        )
+        .with_help(Some("did you mean `timeout`?".into()))
+        .with_source("a: 1\ntimout: 5m\n");
         assert_eq!(
             d.to_string(),
             "error: unknown key `timout`\n  --> s.yaml:2:1\n   |\n 2 | timout: 5m\n   | ^^^^^^ did you mean `timeout`?"

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_yaml_ng::Value;
 
 use super::diag::{did_you_mean, Diagnostic, Diagnostics};
-use super::positions::{PositionIndex, Pos};
+use super::positions::{Pos, PositionIndex};
 use super::raw::{RawBudget, RawCount, RawExpect, RawImageExpect, RawScenario, RawSnapshot};
 use super::*;
 use crate::workflow;
@@ -25,22 +25,37 @@ const MAX_SIDE: u32 = 16384;
 /// Loads and validates the scenario at `file`; `root` is the scenario folder (for the name).
 pub fn load(file: &Path, root: &Path) -> Result<Scenario, Diagnostics> {
     let text = std::fs::read_to_string(file).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(file, Pos { line: 1, col: 1 }, format!("cannot read scenario: {e}"))])
+        Diagnostics(vec![Diagnostic::new(
+            file,
+            Pos { line: 1, col: 1 },
+            format!("cannot read scenario: {e}"),
+        )])
     })?;
     load_str(&text, file, root)
 }
 
 /// Like [`load`], from text already read.
 pub fn load_str(text: &str, file: &Path, root: &Path) -> Result<Scenario, Diagnostics> {
-    let mut cx = Cx { file, text, idx: PositionIndex::build(text), diags: Vec::new() };
+    let mut cx = Cx {
+        file,
+        text,
+        idx: PositionIndex::build(text),
+        diags: Vec::new(),
+    };
     let raw = cx.parse();
     let scenario = raw.and_then(|raw| cx.validate(raw, scenario_name(root, file)));
     match scenario {
         Some(s) if cx.diags.is_empty() => Ok(s),
         _ => {
             if cx.diags.is_empty() {
-                cx.at(Pos { line: 1, col: 1 }, "scenario could not be loaded", None);
+                cx.at(
+                    Pos { line: 1, col: 1 },
+                    "scenario could not be loaded",
+                    None,
+                );
             }
+            cx.diags
+                .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
             Err(Diagnostics(cx.diags))
         }
     }
@@ -49,7 +64,10 @@ pub fn load_str(text: &str, file: &Path, root: &Path) -> Result<Scenario, Diagno
 /// The trial name: the path under `root` without extension, `/`-separated on every OS.
 pub fn scenario_name(root: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(root).unwrap_or(file).with_extension("");
-    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 struct Cx<'a> {
@@ -61,7 +79,9 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn at(&mut self, pos: Pos, msg: impl Into<String>, help: Option<String>) {
-        let d = Diagnostic::new(self.file, pos, msg).with_help(help).with_source(self.text);
+        let d = Diagnostic::new(self.file, pos, msg)
+            .with_help(help)
+            .with_source(self.text);
         self.diags.push(d);
     }
 
@@ -80,7 +100,13 @@ impl Cx<'_> {
         let mut value: Value = match serde_yaml_ng::from_str(self.text) {
             Ok(v) => v,
             Err(e) => {
-                let pos = e.location().map(|l| Pos { line: l.line(), col: l.column() }).unwrap_or_default();
+                let pos = e
+                    .location()
+                    .map(|l| Pos {
+                        line: l.line(),
+                        col: l.column(),
+                    })
+                    .unwrap_or_default();
                 let msg = e.to_string();
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                 self.at(pos, format!("invalid YAML: {msg}"), None);
@@ -89,12 +115,20 @@ impl Cx<'_> {
         };
         match &value {
             Value::Null => {
-                self.at(Pos { line: 1, col: 1 }, "the scenario file is empty", Some("a scenario needs at least `workflow:`".into()));
+                self.at(
+                    Pos { line: 1, col: 1 },
+                    "the scenario file is empty",
+                    Some("a scenario needs at least `workflow:`".into()),
+                );
                 return None;
             }
             Value::Mapping(_) => {}
             _ => {
-                self.at(Pos { line: 1, col: 1 }, "a scenario must be a YAML mapping of keys", None);
+                self.at(
+                    Pos { line: 1, col: 1 },
+                    "a scenario must be a YAML mapping of keys",
+                    None,
+                );
                 return None;
             }
         }
@@ -103,21 +137,33 @@ impl Cx<'_> {
             match serde_path_to_error::deserialize::<_, RawScenario>(value.clone()) {
                 Ok(raw) => return (self.diags.is_empty()).then_some(raw),
                 Err(err) => {
-                    let parent = dotted(&err.path().to_string());
+                    let mut parent = dotted(&err.path().to_string());
                     let inner = err.into_inner().to_string();
                     match unknown_field(&inner) {
                         Some((key, expected)) => {
+                            // serde_path_to_error may already include the unknown key itself.
+                            if parent == key {
+                                parent.clear();
+                            } else if let Some(p) = parent.strip_suffix(&format!(".{key}")) {
+                                parent = p.to_string();
+                            }
                             let path = join(&parent, &key);
                             let help = did_you_mean(&key, expected.iter().map(String::as_str))
                                 .map(|s| format!("did you mean `{s}`?"))
-                                .or_else(|| Some(format!("expected one of: {}", expected.join(", "))));
+                                .or_else(|| {
+                                    Some(format!("expected one of: {}", expected.join(", ")))
+                                });
                             self.key_err(&path, format!("unknown key `{path}`"), help);
                             if !remove_path(&mut value, &parent, &key) {
                                 return None;
                             }
                         }
                         None => {
-                            let shown = if parent.is_empty() || parent == "." { String::new() } else { format!("`{parent}`: ") };
+                            let shown = if parent.is_empty() || parent == "." {
+                                String::new()
+                            } else {
+                                format!("`{parent}`: ")
+                            };
                             let help = type_help(&inner);
                             self.val_err(&parent, format!("{shown}{inner}"), help);
                             return None;
@@ -161,13 +207,27 @@ impl Cx<'_> {
         let budget = self.budget(raw.budget.unwrap_or_default());
         let repeat = raw.repeat.unwrap_or(1);
         if !(1..=1000).contains(&repeat) {
-            self.val_err("repeat", format!("repeat must be between 1 and 1000, found {repeat}"), None);
+            self.val_err(
+                "repeat",
+                format!("repeat must be between 1 and 1000, found {repeat}"),
+                None,
+            );
         }
         if let Some(m) = &raw.mock {
             let ok = !m.is_empty()
-                && m.split('/').all(|seg| !seg.is_empty() && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+                && m.split('/').all(|seg| {
+                    !seg.is_empty()
+                        && seg != ".."
+                        && seg
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                });
             if !ok {
-                self.val_err("mock", format!("mock behaviour `{m}` is not a name under mocks/"), Some("e.g. `mock: cold-start` for mocks/cold-start.yaml".into()));
+                self.val_err(
+                    "mock",
+                    format!("mock behaviour `{m}` is not a name under mocks/"),
+                    Some("e.g. `mock: cold-start` for mocks/cold-start.yaml".into()),
+                );
             }
         }
         Some(Scenario {
@@ -192,8 +252,16 @@ impl Cx<'_> {
 
     fn words(&mut self, items: Vec<String>, key: &str) -> Vec<String> {
         for (i, t) in items.iter().enumerate() {
-            if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-                self.val_err(&format!("{key}.{i}"), format!("`{t}` in `{key}` must be a word of letters, digits, `-`, `_` or `.`"), None);
+            if t.is_empty()
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                self.val_err(
+                    &format!("{key}.{i}"),
+                    format!("`{t}` in `{key}` must be a word of letters, digits, `-`, `_` or `.`"),
+                    None,
+                );
             }
         }
         items
@@ -213,12 +281,20 @@ impl Cx<'_> {
                 None
             }
             Ok(d) if d > MAX_TIMEOUT => {
-                self.val_err(path, format!("`{path}` of {text} is longer than RunPod's 7-day limit on a job"), None);
+                self.val_err(
+                    path,
+                    format!("`{path}` of {text} is longer than RunPod's 7-day limit on a job"),
+                    None,
+                );
                 None
             }
             Ok(d) => Some(d),
             Err(e) => {
-                self.val_err(path, format!("`{path}`: `{text}` is not a duration ({e})"), Some("write durations like `90s`, `10m` or `1h 30m`".into()));
+                self.val_err(
+                    path,
+                    format!("`{path}`: `{text}` is not a duration ({e})"),
+                    Some("write durations like `90s`, `10m` or `1h 30m`".into()),
+                );
                 None
             }
         }
@@ -235,7 +311,11 @@ impl Cx<'_> {
                 let text = match std::fs::read_to_string(&path) {
                     Ok(t) => t,
                     Err(e) => {
-                        self.val_err("workflow", format!("cannot read workflow `{rel}` ({}): {e}", path.display()), None);
+                        self.val_err(
+                            "workflow",
+                            format!("cannot read workflow `{rel}` ({}): {e}", path.display()),
+                            None,
+                        );
                         return None;
                     }
                 };
@@ -258,13 +338,17 @@ impl Cx<'_> {
                 match workflow::normalise(json) {
                     Ok(g) => Some((g, "inline".into())),
                     Err(p) => {
-                        self.val_err("workflow", p.message, p.help);
+                        self.key_err("workflow", p.message, p.help);
                         None
                     }
                 }
             }
             Some(_) => {
-                self.val_err("workflow", "`workflow` must be a file path or an inline mapping", None);
+                self.val_err(
+                    "workflow",
+                    "`workflow` must be a file path or an inline mapping",
+                    None,
+                );
                 None
             }
         }
@@ -273,11 +357,17 @@ impl Cx<'_> {
     fn workflow_problem(&mut self, path: &Path, text: &str, p: workflow::WorkflowProblem) {
         match p.at {
             Some((line, col)) => {
-                let d = Diagnostic::new(path, Pos { line, col }, p.message).with_help(p.help).with_source(text);
+                let d = Diagnostic::new(path, Pos { line, col }, p.message)
+                    .with_help(p.help)
+                    .with_source(text);
                 self.diags.push(d);
             }
             None => {
-                let msg = format!("{} ({})", p.message, super::diag::display_path(path).display());
+                let msg = format!(
+                    "{} ({})",
+                    p.message,
+                    super::diag::display_path(path).display()
+                );
                 self.val_err("workflow", msg, p.help);
             }
         }
@@ -308,15 +398,34 @@ impl Cx<'_> {
         let mut out: Vec<InputImage> = Vec::new();
         for (i, img) in raw.into_iter().enumerate() {
             if img.name.is_empty() || img.name.contains('/') || img.name.contains('\\') {
-                self.val_err(&format!("images.{i}.name"), format!("input image name `{}` must be a plain file name", img.name), None);
+                self.val_err(
+                    &format!("images.{i}.name"),
+                    format!("input image name `{}` must be a plain file name", img.name),
+                    None,
+                );
             } else if out.iter().any(|o| o.name == img.name) {
-                self.val_err(&format!("images.{i}.name"), format!("input image name `{}` is used twice", img.name), None);
+                self.val_err(
+                    &format!("images.{i}.name"),
+                    format!("input image name `{}` is used twice", img.name),
+                    None,
+                );
             }
             let path: PathBuf = base.join(&img.path);
             if !path.is_file() {
-                self.val_err(&format!("images.{i}.path"), format!("input image `{}` not found ({})", img.path, super::diag::display_path(&path).display()), None);
+                self.val_err(
+                    &format!("images.{i}.path"),
+                    format!(
+                        "input image `{}` not found ({})",
+                        img.path,
+                        super::diag::display_path(&path).display()
+                    ),
+                    None,
+                );
             }
-            out.push(InputImage { name: img.name, path });
+            out.push(InputImage {
+                name: img.name,
+                path,
+            });
         }
         out
     }
@@ -335,10 +444,21 @@ impl Cx<'_> {
         };
         let error = raw.error.as_deref().and_then(|e| self.error_match(e));
         if error.is_some() && status == ExpectedStatus::Completed {
-            self.key_err("expect.error", "`expect.error` needs `expect.status: FAILED` (or TIMED_OUT / CANCELLED)", None);
+            self.key_err(
+                "expect.error",
+                "`expect.error` needs `expect.status: FAILED` (or TIMED_OUT / CANCELLED)",
+                None,
+            );
         }
         if raw.images.is_some() && status != ExpectedStatus::Completed {
-            self.key_err("expect.images", format!("`expect.images` applies only to COMPLETED jobs, not {}", status.as_str()), None);
+            self.key_err(
+                "expect.images",
+                format!(
+                    "`expect.images` applies only to COMPLETED jobs, not {}",
+                    status.as_str()
+                ),
+                None,
+            );
         }
         let images = self.image_expect(raw.images.unwrap_or_default());
         let warnings = match raw.warnings.as_deref() {
@@ -349,7 +469,12 @@ impl Cx<'_> {
                 WarningPolicy::Forbid
             }
         };
-        Expect { status, error, images, warnings }
+        Expect {
+            status,
+            error,
+            images,
+            warnings,
+        }
     }
 
     fn error_match(&mut self, text: &str) -> Option<ErrorMatch> {
@@ -357,7 +482,11 @@ impl Cx<'_> {
             Some(re) if !re.is_empty() => match regex::Regex::new(re) {
                 Ok(r) => Some(ErrorMatch::Regex(r)),
                 Err(e) => {
-                    self.val_err("expect.error", format!("`expect.error` is not a valid regex: {e}"), None);
+                    self.val_err(
+                        "expect.error",
+                        format!("`expect.error` is not a valid regex: {e}"),
+                        None,
+                    );
                     None
                 }
             },
@@ -382,10 +511,20 @@ impl Cx<'_> {
         };
         for (key, v) in [("width", raw.width), ("height", raw.height)] {
             if let Some(v) = v.filter(|v| *v == 0 || *v > MAX_SIDE) {
-                self.val_err(&format!("expect.images.{key}"), format!("`expect.images.{key}` of {v} is outside 1..={MAX_SIDE}"), None);
+                self.val_err(
+                    &format!("expect.images.{key}"),
+                    format!("`expect.images.{key}` of {v} is outside 1..={MAX_SIDE}"),
+                    None,
+                );
             }
         }
-        ImageExpect { count, format, width: raw.width, height: raw.height, not_blank: raw.not_blank.unwrap_or(true) }
+        ImageExpect {
+            count,
+            format,
+            width: raw.width,
+            height: raw.height,
+            not_blank: raw.not_blank.unwrap_or(true),
+        }
     }
 
     fn count(&mut self, v: &Value) -> CountRange {
@@ -393,23 +532,41 @@ impl Cx<'_> {
         let fallback = CountRange { min: 1, max: None };
         if let Some(n) = v.as_u64() {
             return match u32::try_from(n) {
-                Ok(n) if n <= 4096 => CountRange { min: n, max: Some(n) },
+                Ok(n) if n <= 4096 => CountRange {
+                    min: n,
+                    max: Some(n),
+                },
                 _ => {
-                    self.val_err(PATH, format!("image count {n} is not plausible (at most 4096)"), None);
+                    self.val_err(
+                        PATH,
+                        format!("image count {n} is not plausible (at most 4096)"),
+                        None,
+                    );
                     fallback
                 }
             };
         }
         match serde_yaml_ng::from_value::<RawCount>(v.clone()) {
             Ok(RawCount { min, max }) => {
-                let r = CountRange { min: min.unwrap_or(0), max };
+                let r = CountRange {
+                    min: min.unwrap_or(0),
+                    max,
+                };
                 if r.max.is_some_and(|m| m < r.min) {
-                    self.val_err(PATH, format!("count max {} is below min {}", r.max.unwrap_or(0), r.min), None);
+                    self.val_err(
+                        PATH,
+                        format!("count max {} is below min {}", r.max.unwrap_or(0), r.min),
+                        None,
+                    );
                 }
                 r
             }
             Err(e) => {
-                self.val_err(PATH, format!("`{PATH}` must be a number or {{min, max}}: {e}"), Some("e.g. `count: 1` or `count: {min: 1, max: 4}`".into()));
+                self.val_err(
+                    PATH,
+                    format!("`{PATH}` must be a number or {{min, max}}: {e}"),
+                    Some("e.g. `count: 1` or `count: {min: 1, max: 4}`".into()),
+                );
                 fallback
             }
         }
@@ -427,14 +584,27 @@ impl Cx<'_> {
         };
         let max_distance = raw.max_distance.unwrap_or(DEFAULT_MAX_DISTANCE);
         if max_distance > 64 {
-            self.val_err("snapshot.max_distance", format!("max_distance {max_distance} is above 64, the hash length in bits"), None);
+            self.val_err(
+                "snapshot.max_distance",
+                format!("max_distance {max_distance} is above 64, the hash length in bits"),
+                None,
+            );
         }
-        SnapshotSpec { compare, max_distance }
+        SnapshotSpec {
+            compare,
+            max_distance,
+        }
     }
 
     fn budget(&mut self, raw: RawBudget) -> Budget {
-        let mut one = |key: &str, v: Option<String>| v.and_then(|t| self.duration(&format!("budget.{key}"), &t));
-        Budget { queue: one("queue", raw.queue), execution: one("execution", raw.execution), total: one("total", raw.total) }
+        let mut one = |key: &str, v: Option<String>| {
+            v.and_then(|t| self.duration(&format!("budget.{key}"), &t))
+        };
+        Budget {
+            queue: one("queue", raw.queue),
+            execution: one("execution", raw.execution),
+            total: one("total", raw.total),
+        }
     }
 }
 
@@ -442,18 +612,31 @@ impl Cx<'_> {
 fn dotted(p: &str) -> String {
     let p = p.replace('[', ".").replace(']', "");
     let p = p.trim_start_matches('.');
-    if p == "." { String::new() } else { p.to_string() }
+    if p == "." {
+        String::new()
+    } else {
+        p.to_string()
+    }
 }
 
 fn join(parent: &str, key: &str) -> String {
-    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
 }
 
 /// Parses serde's "unknown field `x`, expected one of `a`, `b`" message.
 fn unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
     let rest = msg.strip_prefix("unknown field `")?;
     let (key, tail) = rest.split_once('`')?;
-    let expected = tail.split('`').skip(1).step_by(2).map(str::to_string).collect();
+    let expected = tail
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
     Some((key.to_string(), expected))
 }
 

@@ -21,7 +21,10 @@ pub(crate) struct Pos {
 impl Pos {
     fn from_marker(m: Marker) -> Self {
         // yaml-rust2 reports 1-based lines and 0-based columns (checked in tests).
-        Pos { line: m.line().max(1), col: m.col() + 1 }
+        Pos {
+            line: m.line().max(1),
+            col: m.col() + 1,
+        }
     }
 }
 
@@ -62,7 +65,13 @@ impl PositionIndex {
             }
             match p.rfind('.') {
                 Some(i) => p = &p[..i],
-                None => return self.values.get("").copied().unwrap_or(Pos { line: 1, col: 1 }),
+                None => {
+                    return self
+                        .values
+                        .get("")
+                        .copied()
+                        .unwrap_or(Pos { line: 1, col: 1 })
+                }
             }
         }
     }
@@ -70,8 +79,14 @@ impl PositionIndex {
 
 enum Frame {
     /// A mapping: the path of the mapping, and the pending key (None = next scalar is a key).
-    Map { path: String, key: Option<String> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        key: Option<String>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 #[derive(Default)]
