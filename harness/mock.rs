@@ -72,6 +72,8 @@ struct Mock {
     base_url: String,
     /// Requests per (endpoint, route) for faults on routes without a job.
     seen: Mutex<HashMap<(String, &'static str), u32>>,
+    /// Every request per `endpoint route`, for `/_mock/stats` (tests count submissions).
+    stats: Mutex<BTreeMap<String, u32>>,
 }
 
 /// A running mock on 127.0.0.1; dropping it stops the server.
@@ -158,6 +160,7 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         store,
         base_url,
         seen: Mutex::default(),
+        stats: Mutex::default(),
     });
     Router::new()
         .route("/v2/{endpoint}/run", post(run))
@@ -172,6 +175,7 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         .route("/v2/{endpoint}/purge-queue", post(purge))
         .route("/v2/{endpoint}/health", get(health))
         .route("/s3/{*key}", get(download))
+        .route("/_mock/stats", get(stats))
         // RunPod refuses /runsync bodies over 20 MB; the route handlers apply 10 MB to /run.
         .layer(DefaultBodyLimit::max(RUNSYNC_LIMIT + 1))
         .with_state(mock)
@@ -200,6 +204,12 @@ impl Mock {
         if token.is_empty() || token != self.opts.api_key {
             return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized"));
         }
+        *self
+            .stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(format!("{endpoint} {}", route_name(route)))
+            .or_insert(0) += 1;
         let Some(b) = self.opts.endpoints.get(endpoint).cloned() else {
             return Err(error(
                 StatusCode::NOT_FOUND,
@@ -304,6 +314,8 @@ fn route_name(r: Route) -> &'static str {
         Route::Cancel => "cancel",
         Route::Health => "health",
         Route::Download => "download",
+        Route::Retry => "retry",
+        Route::PurgeQueue => "purge-queue",
         Route::Any => "any",
     }
 }
@@ -452,7 +464,7 @@ async fn retry(
     Path((endpoint, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Answer {
-    m.enter(&headers, &endpoint, Route::Any, None).await?;
+    m.enter(&headers, &endpoint, Route::Retry, None).await?;
     let job = m.job(&endpoint, &id)?;
     if matches!(m.store.phase(&job), Phase::Done(_)) {
         m.store.outcome(&job, &m.base_url).await;
@@ -472,7 +484,8 @@ async fn purge(
     Path(endpoint): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    m.enter(&headers, &endpoint, Route::Any, None).await?;
+    m.enter(&headers, &endpoint, Route::PurgeQueue, None)
+        .await?;
     let mut removed = 0;
     for job in m.store.jobs_of(&endpoint) {
         if m.store.phase(&job) == Phase::Queued {
@@ -532,4 +545,22 @@ async fn download(
         Some(bytes) => Ok(([("content-type", "image/png")], bytes).into_response()),
         None => Err(error(StatusCode::NOT_FOUND, "NoSuchKey")),
     }
+}
+
+/// Mock-only introspection: requests seen per `endpoint route` (after auth) and jobs
+/// created per endpoint. Tests use it to prove a job was submitted exactly once.
+async fn stats(State(m): State<Arc<Mock>>, headers: HeaderMap) -> Answer {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if auth.strip_prefix("Bearer ").unwrap_or(auth) != m.opts.api_key {
+        return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized"));
+    }
+    let requests = m.stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut jobs: BTreeMap<String, usize> = BTreeMap::new();
+    for id in m.opts.endpoints.keys() {
+        jobs.insert(id.clone(), m.store.created(id));
+    }
+    Ok(Json(json!({"requests": requests, "jobs_created": jobs})).into_response())
 }

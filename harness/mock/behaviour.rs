@@ -76,6 +76,8 @@ pub enum Route {
     Cancel,
     Health,
     Download,
+    Retry,
+    PurgeQueue,
     Any,
 }
 
@@ -202,6 +204,10 @@ pub struct Behaviour {
     pub stuck: bool,
     #[serde(default)]
     pub status: FinalStatus,
+    /// The state reported while the job runs: `IN_PROGRESS` (default) or `RUNNING`
+    /// (documented by RunPod, never seen from its SDKs; clients must not treat it as final).
+    #[serde(default = "default_running")]
+    pub running_state: String,
     /// The job's `error` when it FAILs.
     #[serde(default)]
     pub error: Option<String>,
@@ -225,6 +231,10 @@ pub struct Behaviour {
     pub(crate) queue_d: Duration,
     #[serde(skip)]
     pub(crate) execution_d: Duration,
+}
+
+fn default_running() -> String {
+    "IN_PROGRESS".into()
 }
 
 fn default_queue() -> String {

@@ -65,6 +65,7 @@ pub(crate) struct Store {
     pub speed: f64,
     pub min_retention: Duration,
     jobs: Mutex<HashMap<String, Arc<Job>>>,
+    created: Mutex<HashMap<String, usize>>,
     files: Mutex<HashMap<String, Vec<u8>>>,
     counter: AtomicU64,
     seed: u64,
@@ -80,6 +81,7 @@ impl Store {
             speed: speed.max(1e-6),
             min_retention,
             jobs: Mutex::default(),
+            created: Mutex::default(),
             files: Mutex::default(),
             counter: AtomicU64::new(1),
             seed,
@@ -159,7 +161,19 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(job.id.clone(), job.clone());
+        *self
+            .created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(endpoint.to_string())
+            .or_insert(0) += 1;
         job
+    }
+
+    /// Jobs ever created on an endpoint.
+    pub fn created(&self, endpoint: &str) -> usize {
+        let created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        created.get(endpoint).copied().unwrap_or(0)
     }
 
     pub fn get(&self, endpoint: &str, id: &str) -> Option<Arc<Job>> {
@@ -391,7 +405,7 @@ impl Store {
             Phase::Expired => None,
             Phase::Queued => Some(json!({"id": job.id, "status": "IN_QUEUE"})),
             Phase::Running => Some(
-                json!({"id": job.id, "status": "IN_PROGRESS", "delayTime": q.as_millis() as u64, "workerId": job.worker_id}),
+                json!({"id": job.id, "status": job.behaviour.running_state, "delayTime": q.as_millis() as u64, "workerId": job.worker_id}),
             ),
             Phase::Done(_) => {
                 let o = self.outcome(job, base_url).await;

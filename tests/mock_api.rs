@@ -1,0 +1,233 @@
+//! The mock speaks RunPod's v2 API: routes, auth, life cycle, limits, retention.
+//! Each test fails if the mock mishandles the corner case it names.
+
+mod common;
+
+use std::time::Duration;
+
+use common::mockenv::{body, mock_with, rt, stats, KEY};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const SLOW: &str = "queue: 20s\nexecution: 20s\n";
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    fn new(server: &endpoint_harness::mock::MockServer, id: &str) -> Self {
+        Api { http: reqwest::Client::new(), base: server.endpoint_url(id) }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(KEY);
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn post(&self, path: &str, body: Option<Vec<u8>>) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, body).await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+}
+
+#[test]
+fn job_life_cycle_reports_declared_times() {
+    // 10 ms of queue and 20 ms of execution at speed 1000 = 10 s and 20 s declared.
+    let server = mock_with(&[("ep", "queue: 10s\nexecution: 20s\n")], 1000.0, Duration::from_secs(30));
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        let (code, run) = api.post("/run", Some(body(64, 64))).await;
+        assert_eq!(code, 200);
+        assert_eq!(run["status"], "IN_QUEUE");
+        let id = run["id"].as_str().unwrap().to_string();
+        assert!(id.ends_with("-u1"), "{id}");
+        let (_, first) = api.get(&format!("/status/{id}")).await;
+        assert_eq!(first["status"], "IN_QUEUE");
+        let mut seen = vec![first["status"].as_str().unwrap().to_string()];
+        let done = loop {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let (_, s) = api.get(&format!("/status/{id}")).await;
+            let st = s["status"].as_str().unwrap().to_string();
+            if seen.last() != Some(&st) {
+                seen.push(st.clone());
+            }
+            if st == "COMPLETED" {
+                break s;
+            }
+        };
+        assert_eq!(seen, ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]);
+        assert_eq!(done["delayTime"], 10_000);
+        assert_eq!(done["executionTime"], 20_000);
+        assert!(done["workerId"].is_string());
+        assert_eq!(done["output"]["images"][0]["type"], "base64");
+        // POST /status works too (older docs and the Go SDK use it).
+        let (code, again) = api.post(&format!("/status/{id}"), None).await;
+        assert_eq!((code, &again["status"]), (StatusCode::OK, &json!("COMPLETED")));
+    });
+}
+
+#[test]
+fn auth_unknown_endpoint_and_unknown_job() {
+    let server = mock_with(&[("ep", "{}")], 1000.0, Duration::from_secs(30));
+    rt().block_on(async {
+        let http = reqwest::Client::new();
+        let url = format!("{}/run", server.endpoint_url("ep"));
+        let none = http.post(&url).body(body(8, 8)).send().await.unwrap();
+        assert_eq!(none.status(), 401);
+        let wrong = http.post(&url).bearer_auth("nope").body(body(8, 8)).send().await.unwrap();
+        assert_eq!(wrong.status(), 401);
+        let (code, _) = Api::new(&server, "other").post("/run", Some(body(8, 8))).await;
+        assert_eq!(code, 404);
+        let (code, _) = Api::new(&server, "ep").get("/status/no-such-job").await;
+        assert_eq!(code, 404);
+    });
+}
+
+#[test]
+fn runsync_returns_non_terminal_after_wait_and_status_sync_long_polls() {
+    let server = mock_with(&[("ep", "queue: 0s\nexecution: 2s\n")], 1.0, Duration::from_secs(30));
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        let t = std::time::Instant::now();
+        let (_, r) = api.post("/runsync?wait=1000", Some(body(16, 16))).await;
+        assert_eq!(r["status"], "IN_PROGRESS", "{r}");
+        assert!(t.elapsed() >= Duration::from_millis(950));
+        let id = r["id"].as_str().unwrap().to_string();
+        assert!(id.starts_with("sync-"));
+        let (_, s) = api.get(&format!("/status-sync/{id}?wait=5000")).await;
+        assert_eq!(s["status"], "COMPLETED");
+        assert!(t.elapsed() < Duration::from_millis(3500), "long poll answered as soon as the job ended");
+    });
+}
+
+#[test]
+fn cancel_purge_health_and_retry() {
+    let server = mock_with(&[("slow", SLOW), ("fail", "status: FAILED\nerror: boom\nqueue: 0s\nexecution: 0s\n"), ("stuck", "stuck: true\n")], 1000.0, Duration::from_secs(30));
+    rt().block_on(async {
+        let slow = Api::new(&server, "slow");
+        let (_, a) = slow.post("/run", Some(body(8, 8))).await;
+        let (_, b) = slow.post("/run", Some(body(8, 8))).await;
+        let (_, c) = slow.post("/run", Some(body(8, 8))).await;
+        let (_, h) = slow.get("/health").await;
+        assert_eq!(h["jobs"]["inQueue"], 3, "{h}");
+        let (_, cancelled) = slow.post(&format!("/cancel/{}", a["id"].as_str().unwrap()), None).await;
+        assert_eq!(cancelled["status"], "CANCELLED");
+        let (_, purged) = slow.post("/purge-queue", None).await;
+        assert_eq!(purged, json!({"removed": 2, "status": "completed"}));
+        let (code, _) = slow.get(&format!("/status/{}", b["id"].as_str().unwrap())).await;
+        assert_eq!(code, 404, "purged jobs are gone");
+        let _ = c;
+        let (_, h) = slow.get("/health").await;
+        assert_eq!(h["jobs"]["inQueue"], 0);
+        for k in ["idle", "running", "initializing", "ready", "throttled", "unhealthy"] {
+            assert!(h["workers"][k].is_number(), "workers.{k} in {h}");
+        }
+
+        let fail = Api::new(&server, "fail");
+        let (_, f) = fail.post("/run", Some(body(8, 8))).await;
+        let id = f["id"].as_str().unwrap().to_string();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (_, s) = fail.get(&format!("/status/{id}")).await;
+        assert_eq!((s["status"].as_str(), s["error"].as_str()), (Some("FAILED"), Some("boom")));
+        let (code, r) = fail.post(&format!("/retry/{id}"), None).await;
+        assert_eq!((code, &r["status"]), (StatusCode::OK, &json!("IN_QUEUE")));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (_, h) = fail.get("/health").await;
+        assert_eq!(h["jobs"]["retried"], 1);
+
+        let (_, done) = Api::new(&server, "slow").post(&format!("/retry/{}", a["id"].as_str().unwrap()), None).await;
+        assert!(done["error"].as_str().unwrap().contains("cannot be retried"));
+
+        let stuck = Api::new(&server, "stuck");
+        stuck.post("/run", Some(body(8, 8))).await;
+        let (_, h) = stuck.get("/health").await;
+        assert_eq!(h["workers"]["idle"], 0);
+        assert_eq!(h["workers"]["running"], 0);
+        assert_eq!(h["jobs"]["inQueue"], 1);
+    });
+}
+
+#[test]
+fn payload_limits_policy_and_retention() {
+    // At 100000x, 30 minutes of retention is 18 ms of real time, floored at 50 ms.
+    let server = mock_with(&[("ep", "queue: 0s\nexecution: 10s\n")], 100_000.0, Duration::from_millis(50));
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        let big = serde_json::to_vec(&json!({"input": {"workflow": common::mockenv::workflow(8, 8), "pad": "x".repeat(10_500_000)}})).unwrap();
+        let (code, e) = api.post("/run", Some(big.clone())).await;
+        assert_eq!(code, 413, "{e}");
+        let (code, _) = api.post("/runsync?wait=1000", Some(big)).await;
+        assert_eq!(code, 200, "runsync takes up to 20 MB");
+        // executionTimeout shorter than the job: TIMED_OUT.
+        let req = json!({"input": {"workflow": common::mockenv::workflow(8, 8)}, "policy": {"executionTimeout": 5000}});
+        let (_, r) = api.post("/run", Some(serde_json::to_vec(&req).unwrap())).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let (_, s) = api.get(&format!("/status/{}", r["id"].as_str().unwrap())).await;
+        assert_eq!(s["status"], "TIMED_OUT", "{s}");
+        assert_eq!(s["executionTime"], 5000);
+        // Retention: results expire (at least min_retention of real time after the end).
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        let (code, _) = api.get(&format!("/status/{}", r["id"].as_str().unwrap())).await;
+        assert_eq!(code, 404, "expired results answer 404");
+        let st = stats(&server).await;
+        assert_eq!(st["jobs_created"]["ep"], 2, "the refused /run created no job");
+    });
+}
+
+#[test]
+fn worker_validation_errors_are_the_workers_own() {
+    let server = mock_with(&[("ep", "queue: 0s\nexecution: 0s\nmodels: [sd_xl_base_1.0.safetensors]\n")], 1000.0, Duration::from_secs(30));
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        let req = json!({"input": {"workflow": {"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "nope.safetensors"}}, "10": {"class_type": "LoadImage", "inputs": {"image": "missing.png"}}}}});
+        let (_, r) = api.post("/runsync", Some(serde_json::to_vec(&req).unwrap())).await;
+        assert_eq!(r["status"], "FAILED");
+        let e = r["error"].as_str().unwrap();
+        assert!(e.starts_with("Workflow validation failed:\n• Node "), "{e}");
+        assert!(e.contains("ckpt_name: 'nope.safetensors' not in ['sd_xl_base_1.0.safetensors']"), "{e}");
+        assert!(e.contains("Invalid image file: missing.png"), "{e}");
+        assert!(e.ends_with("Available checkpoint models: sd_xl_base_1.0.safetensors"), "{e}");
+        let (_, r) = api.post("/runsync", Some(br#"{"input": {"prompt": "x"}}"#.to_vec())).await;
+        assert_eq!(r["error"], "Missing 'workflow' parameter");
+    });
+}
+
+#[test]
+fn s3_urls_are_served_by_the_mock_and_need_their_signature() {
+    let server = mock_with(&[("ep", "queue: 0s\nexecution: 0s\noutput: s3_url\n")], 1000.0, Duration::from_secs(30));
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        let (_, r) = api.post("/runsync", Some(body(32, 16))).await;
+        let url = r["output"]["images"][0]["data"].as_str().unwrap().to_string();
+        assert!(url.contains("X-Amz-Signature="), "{url}");
+        let ok = reqwest::get(&url).await.unwrap();
+        assert_eq!(ok.status(), 200);
+        let img = image::load_from_memory(&ok.bytes().await.unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (32, 16));
+        let unsigned = reqwest::get(url.split('?').next().unwrap()).await.unwrap();
+        assert_eq!(unsigned.status(), 403);
+    });
+}
+
+#[test]
+fn running_state_can_be_reported_as_running() {
+    let server = mock_with(&[("ep", "queue: 0s\nexecution: 20s\nrunning_state: RUNNING\n")], 1000.0, Duration::from_secs(30));
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        let (_, r) = api.post("/run", Some(body(8, 8))).await;
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        let (_, s) = api.get(&format!("/status/{}", r["id"].as_str().unwrap())).await;
+        assert_eq!(s["status"], "RUNNING");
+    });
+}
