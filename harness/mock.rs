@@ -381,9 +381,11 @@ struct Wait {
     wait: Option<u64>,
 }
 
-/// Waits (real time) until the job is terminal or `wait` passes.
+/// Waits until the job is terminal or `wait` passes. `wait` is simulated time like
+/// every other duration the mock sees, so RunPod's 90 s default stays proportionate
+/// to the scaled job times.
 async fn wait_for(m: &Mock, job: &jobs::Job, wait: Duration) {
-    let until = Instant::now() + wait;
+    let until = Instant::now() + m.store.real(wait);
     loop {
         if matches!(m.store.phase(job), Phase::Done(_) | Phase::Expired) || Instant::now() >= until
         {

@@ -18,22 +18,55 @@ fn endpoint(server: &MockServer, id: &str) -> Endpoint {
 #[test]
 fn transient_status_faults_are_retried_and_the_job_is_submitted_once() {
     let faults = [
-        ("http503", "on: status\n    nth: [1, 2]\n    respond: http\n    status: 503"),
-        ("rate", "on: status\n    nth: [1]\n    respond: rate_limit\n    retry_after: 1"),
+        (
+            "http503",
+            "on: status\n    nth: [1, 2]\n    respond: http\n    status: 503",
+        ),
+        (
+            "rate",
+            "on: status\n    nth: [1]\n    respond: rate_limit\n    retry_after: 1",
+        ),
         ("reset", "on: status\n    nth: [1, 3]\n    respond: reset"),
-        ("malformed", "on: status\n    nth: [2]\n    respond: malformed_json"),
-        ("slow", "on: status\n    nth: [1]\n    respond: slow\n    delay: 300ms"),
+        (
+            "malformed",
+            "on: status\n    nth: [2]\n    respond: malformed_json",
+        ),
+        (
+            "slow",
+            "on: status\n    nth: [1]\n    respond: slow\n    delay: 300ms",
+        ),
     ];
-    let yamls: Vec<(String, String)> = faults.iter().map(|(id, f)| (id.to_string(), format!("queue: 1s\nexecution: 1s\nfaults:\n  - {f}\n"))).collect();
-    let refs: Vec<(&str, &str)> = yamls.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let yamls: Vec<(String, String)> = faults
+        .iter()
+        .map(|(id, f)| {
+            (
+                id.to_string(),
+                format!("queue: 1s\nexecution: 1s\nfaults:\n  - {f}\n"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = yamls
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let server = mock_with(&refs, 20.0, Duration::from_secs(30));
     rt().block_on(async {
         for (id, _) in faults {
             let started = std::time::Instant::now();
-            let job = drive(&endpoint(&server, id), Submit::Run, body(16, 16), Duration::from_secs(20)).await.unwrap_or_else(|e| panic!("{id}: {e}"));
+            let job = drive(
+                &endpoint(&server, id),
+                Submit::Run,
+                body(16, 16),
+                Duration::from_secs(20),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
             assert_eq!(job.status.state, JobState::Completed, "{id}");
             if id == "rate" {
-                assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+                assert!(
+                    started.elapsed() >= Duration::from_secs(1),
+                    "Retry-After honoured"
+                );
             }
         }
         let st = stats(&server).await;
@@ -47,13 +80,27 @@ fn transient_status_faults_are_retried_and_the_job_is_submitted_once() {
 #[test]
 fn a_failed_submission_is_never_repeated() {
     let server = mock_with(
-        &[("e500", "faults:\n  - on: run\n    respond: http\n    status: 500\n"), ("reset", "faults:\n  - on: run\n    respond: reset\n"), ("r429", "faults:\n  - on: run\n    respond: rate_limit\n")],
+        &[
+            (
+                "e500",
+                "faults:\n  - on: run\n    respond: http\n    status: 500\n",
+            ),
+            ("reset", "faults:\n  - on: run\n    respond: reset\n"),
+            ("r429", "faults:\n  - on: run\n    respond: rate_limit\n"),
+        ],
         100.0,
         Duration::from_secs(30),
     );
     rt().block_on(async {
         for id in ["e500", "reset", "r429"] {
-            let err = drive(&endpoint(&server, id), Submit::Run, body(8, 8), Duration::from_secs(5)).await.unwrap_err();
+            let err = drive(
+                &endpoint(&server, id),
+                Submit::Run,
+                body(8, 8),
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap_err();
             assert!(matches!(err, DriveError::Submit(_)), "{id}: {err}");
         }
         let st = stats(&server).await;
@@ -65,18 +112,57 @@ fn a_failed_submission_is_never_repeated() {
 
 #[test]
 fn the_deadline_cancels_the_job_and_explains_a_stuck_queue() {
-    let server = mock_with(&[("slow", "queue: 0s\nexecution: 60s\n"), ("stuck", "stuck: true\n")], 1.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[
+            ("slow", "queue: 0s\nexecution: 60s\n"),
+            ("stuck", "stuck: true\n"),
+        ],
+        1.0,
+        Duration::from_secs(30),
+    );
     rt().block_on(async {
-        let err = drive(&endpoint(&server, "slow"), Submit::Run, body(8, 8), Duration::from_millis(400)).await.unwrap_err();
-        let DriveError::Deadline { job, last_state, cancelled, .. } = &err else { panic!("{err}") };
+        let err = drive(
+            &endpoint(&server, "slow"),
+            Submit::Run,
+            body(8, 8),
+            Duration::from_millis(400),
+        )
+        .await
+        .unwrap_err();
+        let DriveError::Deadline {
+            job,
+            last_state,
+            cancelled,
+            ..
+        } = &err
+        else {
+            panic!("{err}")
+        };
         assert_eq!(last_state, "IN_PROGRESS");
         assert_eq!(cancelled, &Some(Ok(())));
         let status = endpoint(&server, "slow").status(job).await.unwrap();
-        assert_eq!(status.state, JobState::Cancelled, "the abandoned job was cancelled on the endpoint");
+        assert_eq!(
+            status.state,
+            JobState::Cancelled,
+            "the abandoned job was cancelled on the endpoint"
+        );
         let msg = err.to_string();
-        assert!(msg.contains("was still IN_PROGRESS when the 400ms deadline passed; the job was cancelled"), "{msg}");
+        assert!(
+            msg.contains(
+                "was still IN_PROGRESS when the 400ms deadline passed; the job was cancelled"
+            ),
+            "{msg}"
+        );
 
-        let err = drive(&endpoint(&server, "stuck"), Submit::Run, body(8, 8), Duration::from_millis(300)).await.unwrap_err().to_string();
+        let err = drive(
+            &endpoint(&server, "stuck"),
+            Submit::Run,
+            body(8, 8),
+            Duration::from_millis(300),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("was still IN_QUEUE"), "{err}");
         assert!(err.contains("no worker is running or can start"), "{err}");
         assert!(err.contains("max workers"), "{err}");
@@ -96,31 +182,84 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
         Duration::from_secs(30),
     );
     rt().block_on(async {
-        let job = drive(&endpoint(&server, "failed"), Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        let job = drive(
+            &endpoint(&server, "failed"),
+            Submit::Run,
+            body(8, 8),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(job.status.state, JobState::Failed);
-        assert_eq!(job.status.error.as_deref(), Some("Workflow validation failed: x"));
+        assert_eq!(
+            job.status.error.as_deref(),
+            Some("Workflow validation failed: x")
+        );
         assert!(job.status_calls <= 2, "{}", job.status_calls);
-        let job = drive(&endpoint(&server, "timedout"), Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        let job = drive(
+            &endpoint(&server, "timedout"),
+            Submit::Run,
+            body(8, 8),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(job.status.state, JobState::TimedOut);
-        let job = drive(&endpoint(&server, "running"), Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        let job = drive(
+            &endpoint(&server, "running"),
+            Submit::Run,
+            body(8, 8),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(job.status.state, JobState::Completed);
-        assert!(job.timeline.iter().any(|s| s.state == "RUNNING"), "{:?}", job.timeline);
+        assert!(
+            job.timeline.iter().any(|s| s.state == "RUNNING"),
+            "{:?}",
+            job.timeline
+        );
         let ep = endpoint(&server, "nooutput");
-        let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10))
+            .await
+            .unwrap();
         assert_eq!(job.status.state, JobState::Completed);
-        let err = endpoint_harness::output::decode(job.status.output.as_ref(), &ep).await.unwrap_err().to_string();
-        assert!(err.contains("COMPLETED but has no `output`") && err.contains("20 MB"), "{err}");
+        let err = endpoint_harness::output::decode(job.status.output.as_ref(), &ep)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("COMPLETED but has no `output`") && err.contains("20 MB"),
+            "{err}"
+        );
     });
 }
 
 #[test]
 fn runsync_that_is_not_final_is_followed_by_polling() {
-    let server = mock_with(&[("ep", "queue: 0s\nexecution: 1500ms\n")], 1.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[("ep", "queue: 0s\nexecution: 1500ms\n")],
+        1.0,
+        Duration::from_secs(30),
+    );
     rt().block_on(async {
-        let job = drive(&endpoint(&server, "ep"), Submit::RunSync(Duration::from_secs(1)), body(8, 8), Duration::from_secs(1)).await;
+        let job = drive(
+            &endpoint(&server, "ep"),
+            Submit::RunSync(Duration::from_secs(1)),
+            body(8, 8),
+            Duration::from_secs(1),
+        )
+        .await;
         // A 1 s deadline ends before the 1.5 s job: the job is cancelled, not resubmitted.
         assert!(matches!(job, Err(DriveError::Deadline { .. })), "{job:?}");
-        let job = drive(&endpoint(&server, "ep"), Submit::RunSync(Duration::from_secs(10)), body(8, 8), Duration::from_secs(10)).await.unwrap();
+        let job = drive(
+            &endpoint(&server, "ep"),
+            Submit::RunSync(Duration::from_secs(10)),
+            body(8, 8),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(job.status.state, JobState::Completed);
         assert!(job.status.id.starts_with("sync-"));
         let st = stats(&server).await;

@@ -18,18 +18,32 @@ struct Api {
 
 impl Api {
     fn new(server: &endpoint_harness::mock::MockServer, id: &str) -> Self {
-        Api { http: reqwest::Client::new(), base: server.endpoint_url(id) }
+        Api {
+            http: reqwest::Client::new(),
+            base: server.endpoint_url(id),
+        }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(KEY);
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(KEY);
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn post(&self, path: &str, body: Option<Vec<u8>>) -> (StatusCode, Value) {
@@ -44,7 +58,11 @@ impl Api {
 #[test]
 fn job_life_cycle_reports_declared_times() {
     // 10 ms of queue and 20 ms of execution at speed 1000 = 10 s and 20 s declared.
-    let server = mock_with(&[("ep", "queue: 10s\nexecution: 20s\n")], 1000.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[("ep", "queue: 10s\nexecution: 20s\n")],
+        1000.0,
+        Duration::from_secs(30),
+    );
     let api = Api::new(&server, "ep");
     rt().block_on(async {
         let (code, run) = api.post("/run", Some(body(64, 64))).await;
@@ -73,7 +91,10 @@ fn job_life_cycle_reports_declared_times() {
         assert_eq!(done["output"]["images"][0]["type"], "base64");
         // POST /status works too (older docs and the Go SDK use it).
         let (code, again) = api.post(&format!("/status/{id}"), None).await;
-        assert_eq!((code, &again["status"]), (StatusCode::OK, &json!("COMPLETED")));
+        assert_eq!(
+            (code, &again["status"]),
+            (StatusCode::OK, &json!("COMPLETED"))
+        );
     });
 }
 
@@ -85,9 +106,17 @@ fn auth_unknown_endpoint_and_unknown_job() {
         let url = format!("{}/run", server.endpoint_url("ep"));
         let none = http.post(&url).body(body(8, 8)).send().await.unwrap();
         assert_eq!(none.status(), 401);
-        let wrong = http.post(&url).bearer_auth("nope").body(body(8, 8)).send().await.unwrap();
+        let wrong = http
+            .post(&url)
+            .bearer_auth("nope")
+            .body(body(8, 8))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(wrong.status(), 401);
-        let (code, _) = Api::new(&server, "other").post("/run", Some(body(8, 8))).await;
+        let (code, _) = Api::new(&server, "other")
+            .post("/run", Some(body(8, 8)))
+            .await;
         assert_eq!(code, 404);
         let (code, _) = Api::new(&server, "ep").get("/status/no-such-job").await;
         assert_eq!(code, 404);
@@ -96,7 +125,11 @@ fn auth_unknown_endpoint_and_unknown_job() {
 
 #[test]
 fn runsync_returns_non_terminal_after_wait_and_status_sync_long_polls() {
-    let server = mock_with(&[("ep", "queue: 0s\nexecution: 2s\n")], 1.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[("ep", "queue: 0s\nexecution: 2s\n")],
+        1.0,
+        Duration::from_secs(30),
+    );
     let api = Api::new(&server, "ep");
     rt().block_on(async {
         let t = std::time::Instant::now();
@@ -107,13 +140,27 @@ fn runsync_returns_non_terminal_after_wait_and_status_sync_long_polls() {
         assert!(id.starts_with("sync-"));
         let (_, s) = api.get(&format!("/status-sync/{id}?wait=5000")).await;
         assert_eq!(s["status"], "COMPLETED");
-        assert!(t.elapsed() < Duration::from_millis(3500), "long poll answered as soon as the job ended");
+        assert!(
+            t.elapsed() < Duration::from_millis(3500),
+            "long poll answered as soon as the job ended"
+        );
     });
 }
 
 #[test]
 fn cancel_purge_health_and_retry() {
-    let server = mock_with(&[("slow", SLOW), ("fail", "status: FAILED\nerror: boom\nqueue: 0s\nexecution: 0s\n"), ("stuck", "stuck: true\n")], 1000.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[
+            ("slow", SLOW),
+            (
+                "fail",
+                "status: FAILED\nerror: boom\nqueue: 0s\nexecution: 0s\n",
+            ),
+            ("stuck", "stuck: true\n"),
+        ],
+        1000.0,
+        Duration::from_secs(30),
+    );
     rt().block_on(async {
         let slow = Api::new(&server, "slow");
         let (_, a) = slow.post("/run", Some(body(8, 8))).await;
@@ -121,16 +168,27 @@ fn cancel_purge_health_and_retry() {
         let (_, c) = slow.post("/run", Some(body(8, 8))).await;
         let (_, h) = slow.get("/health").await;
         assert_eq!(h["jobs"]["inQueue"], 3, "{h}");
-        let (_, cancelled) = slow.post(&format!("/cancel/{}", a["id"].as_str().unwrap()), None).await;
+        let (_, cancelled) = slow
+            .post(&format!("/cancel/{}", a["id"].as_str().unwrap()), None)
+            .await;
         assert_eq!(cancelled["status"], "CANCELLED");
         let (_, purged) = slow.post("/purge-queue", None).await;
         assert_eq!(purged, json!({"removed": 2, "status": "completed"}));
-        let (code, _) = slow.get(&format!("/status/{}", b["id"].as_str().unwrap())).await;
+        let (code, _) = slow
+            .get(&format!("/status/{}", b["id"].as_str().unwrap()))
+            .await;
         assert_eq!(code, 404, "purged jobs are gone");
         let _ = c;
         let (_, h) = slow.get("/health").await;
         assert_eq!(h["jobs"]["inQueue"], 0);
-        for k in ["idle", "running", "initializing", "ready", "throttled", "unhealthy"] {
+        for k in [
+            "idle",
+            "running",
+            "initializing",
+            "ready",
+            "throttled",
+            "unhealthy",
+        ] {
             assert!(h["workers"][k].is_number(), "workers.{k} in {h}");
         }
 
@@ -139,15 +197,23 @@ fn cancel_purge_health_and_retry() {
         let id = f["id"].as_str().unwrap().to_string();
         tokio::time::sleep(Duration::from_millis(20)).await;
         let (_, s) = fail.get(&format!("/status/{id}")).await;
-        assert_eq!((s["status"].as_str(), s["error"].as_str()), (Some("FAILED"), Some("boom")));
+        assert_eq!(
+            (s["status"].as_str(), s["error"].as_str()),
+            (Some("FAILED"), Some("boom"))
+        );
         let (code, r) = fail.post(&format!("/retry/{id}"), None).await;
         assert_eq!((code, &r["status"]), (StatusCode::OK, &json!("IN_QUEUE")));
         tokio::time::sleep(Duration::from_millis(20)).await;
         let (_, h) = fail.get("/health").await;
         assert_eq!(h["jobs"]["retried"], 1);
 
-        let (_, done) = Api::new(&server, "slow").post(&format!("/retry/{}", a["id"].as_str().unwrap()), None).await;
-        assert!(done["error"].as_str().unwrap().contains("cannot be retried"));
+        let (_, done) = Api::new(&server, "slow")
+            .post(&format!("/retry/{}", a["id"].as_str().unwrap()), None)
+            .await;
+        assert!(done["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be retried"));
 
         let stuck = Api::new(&server, "stuck");
         stuck.post("/run", Some(body(8, 8))).await;
@@ -161,7 +227,11 @@ fn cancel_purge_health_and_retry() {
 #[test]
 fn payload_limits_policy_and_retention() {
     // At 100000x, 30 minutes of retention is 18 ms of real time, floored at 50 ms.
-    let server = mock_with(&[("ep", "queue: 0s\nexecution: 10s\n")], 100_000.0, Duration::from_millis(50));
+    let server = mock_with(
+        &[("ep", "queue: 0s\nexecution: 10s\n")],
+        100_000.0,
+        Duration::from_millis(50),
+    );
     let api = Api::new(&server, "ep");
     rt().block_on(async {
         let big = serde_json::to_vec(&json!({"input": {"workflow": common::mockenv::workflow(8, 8), "pad": "x".repeat(10_500_000)}})).unwrap();
@@ -187,7 +257,14 @@ fn payload_limits_policy_and_retention() {
 
 #[test]
 fn worker_validation_errors_are_the_workers_own() {
-    let server = mock_with(&[("ep", "queue: 0s\nexecution: 0s\nmodels: [sd_xl_base_1.0.safetensors]\n")], 1000.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[(
+            "ep",
+            "queue: 0s\nexecution: 0s\nmodels: [sd_xl_base_1.0.safetensors]\n",
+        )],
+        1000.0,
+        Duration::from_secs(30),
+    );
     let api = Api::new(&server, "ep");
     rt().block_on(async {
         let req = json!({"input": {"workflow": {"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "nope.safetensors"}}, "10": {"class_type": "LoadImage", "inputs": {"image": "missing.png"}}}}});
@@ -205,11 +282,18 @@ fn worker_validation_errors_are_the_workers_own() {
 
 #[test]
 fn s3_urls_are_served_by_the_mock_and_need_their_signature() {
-    let server = mock_with(&[("ep", "queue: 0s\nexecution: 0s\noutput: s3_url\n")], 1000.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[("ep", "queue: 0s\nexecution: 0s\noutput: s3_url\n")],
+        1000.0,
+        Duration::from_secs(30),
+    );
     let api = Api::new(&server, "ep");
     rt().block_on(async {
         let (_, r) = api.post("/runsync", Some(body(32, 16))).await;
-        let url = r["output"]["images"][0]["data"].as_str().unwrap().to_string();
+        let url = r["output"]["images"][0]["data"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(url.contains("X-Amz-Signature="), "{url}");
         let ok = reqwest::get(&url).await.unwrap();
         assert_eq!(ok.status(), 200);
@@ -222,12 +306,18 @@ fn s3_urls_are_served_by_the_mock_and_need_their_signature() {
 
 #[test]
 fn running_state_can_be_reported_as_running() {
-    let server = mock_with(&[("ep", "queue: 0s\nexecution: 20s\nrunning_state: RUNNING\n")], 1000.0, Duration::from_secs(30));
+    let server = mock_with(
+        &[("ep", "queue: 0s\nexecution: 20s\nrunning_state: RUNNING\n")],
+        1000.0,
+        Duration::from_secs(30),
+    );
     let api = Api::new(&server, "ep");
     rt().block_on(async {
         let (_, r) = api.post("/run", Some(body(8, 8))).await;
         tokio::time::sleep(Duration::from_millis(3)).await;
-        let (_, s) = api.get(&format!("/status/{}", r["id"].as_str().unwrap())).await;
+        let (_, s) = api
+            .get(&format!("/status/{}", r["id"].as_str().unwrap()))
+            .await;
         assert_eq!(s["status"], "RUNNING");
     });
 }

@@ -151,10 +151,13 @@ fn serve(
             }
         };
         let addr = listener.local_addr().expect("bound address");
-        println!("mock RunPod endpoint listening on http://{addr}/v2/{endpoint_id} (behaviour `{behaviour}`, speed {speed}x)");
-        println!("other behaviours: {}", cat.behaviours.keys().map(|n| format!("/v2/{}", mock::endpoint_id(n))).collect::<Vec<_>>().join(" "));
+        // Written without panicking: whoever started us may have closed our stdout.
         use std::io::Write;
-        let _ = std::io::stdout().flush();
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "mock RunPod endpoint listening on http://{addr}/v2/{endpoint_id} (behaviour `{behaviour}`, speed {speed}x)");
+        let others: Vec<String> = cat.behaviours.keys().map(|n| format!("/v2/{}", mock::endpoint_id(n))).collect();
+        let _ = writeln!(out, "other behaviours: {}", others.join(" "));
+        let _ = out.flush();
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

@@ -11,18 +11,41 @@ pub const KEY: &str = "mock-test-key-0123456789";
 
 /// A mock serving each `(endpoint id, behaviour yaml)` at `speed`.
 pub fn mock_with(behaviours: &[(&str, &str)], speed: f64, min_retention: Duration) -> MockServer {
-    let endpoints: BTreeMap<String, Arc<Behaviour>> =
-        behaviours.iter().map(|(id, yaml)| (id.to_string(), Arc::new(Behaviour::parse(yaml).unwrap()))).collect();
-    MockServer::start(MockOptions { api_key: KEY.into(), endpoints, speed, min_retention }, 0).unwrap()
+    let endpoints: BTreeMap<String, Arc<Behaviour>> = behaviours
+        .iter()
+        .map(|(id, yaml)| (id.to_string(), Arc::new(Behaviour::parse(yaml).unwrap())))
+        .collect();
+    MockServer::start(
+        MockOptions {
+            api_key: KEY.into(),
+            endpoints,
+            speed,
+            min_retention,
+        },
+        0,
+    )
+    .unwrap()
 }
 
 pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// `/_mock/stats` of a mock.
 pub async fn stats(server: &MockServer) -> serde_json::Value {
-    reqwest::Client::new().get(format!("{}/_mock/stats", server.url())).bearer_auth(KEY).send().await.unwrap().json().await.unwrap()
+    reqwest::Client::new()
+        .get(format!("{}/_mock/stats", server.url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// A tiny valid workflow that saves one `w`x`h` image.
