@@ -60,6 +60,8 @@ pub struct ImageInfo {
     pub format: Option<ImageFormat>,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// Decoded colour type (`rgb8`, `rgba8`, `gray8`, `gray_alpha8`, `rgb16`, ...).
+    pub color: Option<String>,
     /// Largest per-channel standard deviation of the pixels.
     pub stddev: Option<f64>,
     /// Why the image could not be read, if it could not.
@@ -81,6 +83,7 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
         format: None,
         width: None,
         height: None,
+        color: None,
         stddev: None,
         problem: None,
     };
@@ -124,6 +127,7 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
         Ok(img) => {
             info.width = Some(img.width());
             info.height = Some(img.height());
+            info.color = Some(color_name(img.color()).to_string());
             info.stddev = Some(max_channel_stddev(&img));
             Inspected {
                 info,
@@ -150,6 +154,29 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
     reader
         .decode()
         .map_err(|e| format!("image does not decode: {e}"))
+}
+
+/// A stable name for a decoded colour type.
+pub fn color_name(c: image::ColorType) -> &'static str {
+    use image::ColorType as C;
+    match c {
+        C::L8 => "gray8",
+        C::La8 => "gray_alpha8",
+        C::Rgb8 => "rgb8",
+        C::Rgba8 => "rgba8",
+        C::L16 => "gray16",
+        C::La16 => "gray_alpha16",
+        C::Rgb16 => "rgb16",
+        C::Rgba16 => "rgba16",
+        C::Rgb32F => "rgb32f",
+        C::Rgba32F => "rgba32f",
+        _ => "other",
+    }
+}
+
+/// The colour family of a colour-type name: `rgba16` -> `rgba`.
+fn family(color: &str) -> &str {
+    color.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'f')
 }
 
 fn max_channel_stddev(img: &DynamicImage) -> f64 {
@@ -217,6 +244,39 @@ pub fn images(expect: &ImageExpect, found: &[ImageInfo]) -> Vec<CheckFailure> {
                     format!("{got} px"),
                 ));
             }
+        }
+        if let (Some(want), Some(got)) = (&expect.color, &img.color) {
+            if family(got) != want {
+                out.push(CheckFailure::new(
+                    label("colour type"),
+                    want.clone(),
+                    got.clone(),
+                ));
+            }
+        }
+        if let (Some(want), Some(got)) = (expect.alpha, &img.color) {
+            let has = family(got).ends_with("alpha") || family(got) == "rgba";
+            if want != has {
+                let say = |b: bool| {
+                    if b {
+                        "an alpha channel"
+                    } else {
+                        "no alpha channel"
+                    }
+                };
+                out.push(CheckFailure::new(
+                    label("alpha"),
+                    say(want),
+                    format!("{} ({got})", say(has)),
+                ));
+            }
+        }
+        if let Some(max) = expect.max_bytes.filter(|m| img.bytes as u64 > *m) {
+            out.push(CheckFailure::new(
+                label("size"),
+                format!("at most {max} bytes"),
+                format!("{} bytes", img.bytes),
+            ));
         }
         if expect.not_blank {
             if let Some(sd) = img.stddev.filter(|sd| *sd < BLANK_STDDEV) {
@@ -299,6 +359,9 @@ mod tests {
 
     fn expect() -> ImageExpect {
         ImageExpect {
+            color: Some("rgba".into()),
+            alpha: Some(true),
+            max_bytes: Some(10),
             count: CountRange {
                 min: 1,
                 max: Some(1),
@@ -320,6 +383,9 @@ mod tests {
             [
                 "image 0 (x.png) format",
                 "image 0 (x.png) width",
+                "image 0 (x.png) colour type",
+                "image 0 (x.png) alpha",
+                "image 0 (x.png) size",
                 "image 0 (x.png) is not blank"
             ]
         );

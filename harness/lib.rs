@@ -6,7 +6,7 @@
 //! [`workflow`] (the ComfyUI graph and its `set:` overrides) ->
 //! [`endpoint`] (the RunPod v2 client) -> [`poll`] (drive a job to a terminal
 //! state, cancel on timeout) -> [`output`] (worker-comfyui output shapes) ->
-//! [`checks`] and [`budget`] (verdicts) -> [`report`] (JSON, JUnit, Markdown, HTML).
+//! [`checks`], [`budget`] and [`snapshot`] (verdicts) -> [`report`] (JSON, JUnit, Markdown, HTML).
 //! [`trial`] runs one scenario through all of it; [`runner`] makes the libtest
 //! binary; [`mock`] is the RunPod-compatible mock endpoint; [`target`] picks
 //! the endpoint from the environment; [`redact`] keeps secrets out of output.
@@ -21,6 +21,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod snapshot;
 pub mod target;
 pub mod trial;
 pub mod workflow;

@@ -94,6 +94,12 @@ pub struct ScenarioReport {
     pub runs: Vec<RunRecord>,
     pub warnings: Vec<String>,
     pub duration_ms: u64,
+    /// Reference-snapshot outcomes per image (empty when `snapshot.compare` is off).
+    #[serde(default)]
+    pub snapshots: Vec<crate::snapshot::SnapshotRecord>,
+    /// With `repeat` > 1: the spread of the metrics between runs of the same seed.
+    #[serde(default)]
+    pub calibration: Option<crate::snapshot::Calibration>,
 }
 
 /// One job submitted for a scenario.

@@ -86,6 +86,7 @@ struct Ctx {
     live: OnceLock<Result<Endpoint, String>>,
     in_flight: Arc<tokio::sync::Semaphore>,
     reports: Mutex<Vec<ScenarioReport>>,
+    snapshots: Arc<crate::snapshot::Config>,
 }
 
 impl Ctx {
@@ -178,6 +179,7 @@ impl Ctx {
             in_flight: self.in_flight.clone(),
             reports_dir: self.settings.reports.clone(),
             target_label: label,
+            snapshots: self.snapshots.clone(),
         };
         let hard = trial::hard_deadline(s);
         self.handle.block_on(async {
@@ -209,6 +211,16 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(EXIT_SETUP);
             }
         };
+    let (snapshots, snapshot_note) =
+        match crate::snapshot::Config::from_env(&var, &settings.reports) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_SETUP);
+            }
+        };
+    let mut target = target;
+    target.notes.extend(snapshot_note);
     let files = match select_files(&settings.scenarios, &args) {
         Ok(f) => f,
         Err(e) => {
@@ -236,6 +248,7 @@ pub fn main() -> ExitCode {
         mock: OnceLock::new(),
         live: OnceLock::new(),
         reports: Mutex::new(Vec::new()),
+        snapshots: Arc::new(snapshots),
     });
     let loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> = files
         .into_iter()

@@ -161,6 +161,12 @@ impl ImageFormat {
 
 #[derive(Clone, Debug)]
 pub struct ImageExpect {
+    /// Colour family the images must have (`rgb`, `rgba`, `gray`, `gray_alpha`), any bit depth.
+    pub color: Option<String>,
+    /// Whether the images must (true) or must not (false) have an alpha channel.
+    pub alpha: Option<bool>,
+    /// Largest accepted encoded size of one image, in bytes.
+    pub max_bytes: Option<u64>,
     pub count: CountRange,
     pub format: Option<ImageFormat>,
     pub width: Option<u32>,
@@ -190,7 +196,13 @@ pub struct SnapshotSpec {
     pub compare: CompareMode,
     /// Largest accepted perceptual-hash distance (bits out of 64).
     pub max_distance: u32,
+    /// Smallest accepted pixel similarity (1 - RMSE of luma, 1.0 = identical).
+    pub min_similarity: f64,
 }
+
+/// Default similarity floor: ±2 levels of GPU noise stay above 0.99, while another
+/// seed of the same workflow scored 0.78-0.87 in our measurements.
+pub const DEFAULT_MIN_SIMILARITY: f64 = 0.95;
 
 /// Default perceptual tolerance: GPUs are not bit-exact, but a different seed or model
 /// moves a 64-bit gradient hash by far more than this.

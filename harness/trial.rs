@@ -16,6 +16,7 @@ use crate::output;
 use crate::poll::{self, DriveError};
 use crate::report::{ImageRecord, RunRecord, ScenarioReport, Verdict};
 use crate::scenario::{Diagnostics, ExpectedStatus, Mode, Scenario};
+use crate::snapshot;
 
 /// Everything a trial needs from the run.
 pub struct TrialEnv {
@@ -24,6 +25,7 @@ pub struct TrialEnv {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub reports_dir: std::path::PathBuf,
     pub target_label: String,
+    pub snapshots: Arc<snapshot::Config>,
 }
 
 /// The outcome of one submitted job, before verdicts.
@@ -33,6 +35,9 @@ struct OneRun {
     /// An endpoint or harness error that stopped this run.
     error: Option<(Verdict, String)>,
     timing: Option<Timing>,
+    /// Decoded images (in order) for snapshot calibration across repeats.
+    pixels: Vec<image::DynamicImage>,
+    snapshots: Vec<snapshot::SnapshotRecord>,
 }
 
 /// The request body worker-comfyui expects: `{"input": {"workflow", "images"?}}`.
@@ -76,8 +81,14 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
     let mut failures = Vec::new();
     let mut error: Option<(Verdict, String)> = None;
     let mut timings = Vec::new();
+    let mut pixels = Vec::new();
+    let mut snapshots = Vec::new();
     for i in 0..s.repeat {
-        let one = run_once(s, env, i).await;
+        let mut one = run_once(s, env, i).await;
+        if s.snapshot.compare != crate::scenario::CompareMode::Off && s.repeat > 1 {
+            pixels.push(std::mem::take(&mut one.pixels));
+        }
+        snapshots.append(&mut one.snapshots);
         failures.extend(one.failures.into_iter().map(|mut f| {
             if s.repeat > 1 {
                 f.check = format!("run {}: {}", i + 1, f.check);
@@ -92,6 +103,7 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         }
     }
     let budget = budget::evaluate(&s.budget, &timings);
+    let calibration = snapshot::calibrate(&pixels);
     let verdict = match (&error, failures.is_empty(), budget.misses.is_empty()) {
         (Some((v, _)), _, _) => *v,
         (None, false, _) => Verdict::Failed,
@@ -113,6 +125,8 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         runs,
         warnings: s.warnings.clone(),
         duration_ms: started.elapsed().as_millis() as u64,
+        snapshots,
+        calibration,
     }
 }
 
@@ -122,6 +136,8 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
         failures: Vec::new(),
         error: None,
         timing: None,
+        pixels: Vec::new(),
+        snapshots: Vec::new(),
     };
     let body = match request_body(s) {
         Ok(b) => b,
@@ -219,6 +235,7 @@ async fn check_output(
         .map(|w| crate::redact::redact(w).into_owned())
         .collect();
     let mut infos = Vec::new();
+    let mut decoded = Vec::new();
     for (i, returned) in out.images.iter().enumerate() {
         let inspected = checks::inspect(i, returned);
         let file = returned.bytes.as_ref().ok().and_then(|b| {
@@ -233,6 +250,7 @@ async fn check_output(
             )
         });
         let thumbnail = inspected.pixels.as_ref().map(thumbnail);
+        decoded.push(inspected.pixels);
         infos.push(inspected.info.clone());
         one.record.images.push(ImageRecord {
             info: inspected.info,
@@ -244,6 +262,14 @@ async fn check_output(
         .extend(checks::images(&s.expect.images, &infos));
     one.failures
         .extend(checks::warnings(s.expect.warnings, &out.warnings));
+    // Later repeats are verified too, but only the first may write references.
+    if index == 0 || env.snapshots.mode == snapshot::Mode::Verify {
+        let refs: Vec<Option<&image::DynamicImage>> = decoded.iter().map(Option::as_ref).collect();
+        let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs);
+        one.failures.extend(snap.failures);
+        one.snapshots = snap.records;
+    }
+    one.pixels = decoded.into_iter().flatten().collect();
 }
 
 /// Saves returned bytes under `reports/images/<scenario>/`; the name is sanitised so an
@@ -282,7 +308,7 @@ fn save_image(
 }
 
 /// A 96-pixel PNG thumbnail as a data URI.
-fn thumbnail(img: &image::DynamicImage) -> String {
+pub(crate) fn thumbnail(img: &image::DynamicImage) -> String {
     let small = img.thumbnail(96, 96).to_rgb8();
     let png = crate::mock::render::encode_png(&small);
     format!(
@@ -354,6 +380,8 @@ pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
         runs: Vec::new(),
         warnings: Vec::new(),
         duration_ms: 0,
+        snapshots: Vec::new(),
+        calibration: None,
     }
 }
 
@@ -373,6 +401,8 @@ pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
         runs: Vec::new(),
         warnings: s.warnings.clone(),
         duration_ms: 0,
+        snapshots: Vec::new(),
+        calibration: None,
     }
 }
 

@@ -114,6 +114,28 @@ pub(super) fn render(r: &RunReport) -> String {
                 }
             }
         }
+        for snap in s.snapshots.iter().filter(|r| !r.thumbnails.is_empty()) {
+            let _ = write!(
+                out,
+                "<div>snapshot {} ({}):<br>",
+                snap.index,
+                esc(&snap.outcome)
+            );
+            let labels = ["expected", "actual", "diff"];
+            let files = [&snap.expected, &snap.actual, &snap.diff];
+            for (k, thumb) in snap.thumbnails.iter().enumerate() {
+                let file = files.get(k).and_then(|f| f.as_deref()).unwrap_or("");
+                let _ = write!(
+                    out,
+                    "<a href=\"{}\"><img src=\"{}\" alt=\"{}\" title=\"{}\"></a>",
+                    esc(file),
+                    esc(thumb),
+                    labels[k],
+                    labels[k]
+                );
+            }
+            out.push_str("</div>");
+        }
         out.push_str("</td></tr>");
     }
     out.push_str("</table></body></html>\n");

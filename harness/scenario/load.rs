@@ -19,6 +19,8 @@ use crate::workflow;
 const RESULT_RETENTION: Duration = Duration::from_secs(30 * 60);
 /// RunPod's own ceiling for a job's life (`policy.ttl`, `executionTimeout`).
 const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Colour families `expect.images.color` accepts.
+const COLORS: &[&str] = &["rgb", "rgba", "gray", "gray_alpha"];
 /// Largest image side a scenario may expect; beyond it a check is surely a typo.
 const MAX_SIDE: u32 = 16384;
 
@@ -518,12 +520,58 @@ impl Cx<'_> {
                 );
             }
         }
+        let color = raw.color.filter(|c| {
+            let ok = COLORS.contains(&c.as_str());
+            if !ok {
+                self.one_of("expect.images.color", c, COLORS);
+            }
+            ok
+        });
+        let max_bytes = raw
+            .max_bytes
+            .as_ref()
+            .and_then(|v| self.bytes("expect.images.max_bytes", v));
         ImageExpect {
+            color,
+            alpha: raw.alpha,
+            max_bytes,
             count,
             format,
             width: raw.width,
             height: raw.height,
             not_blank: raw.not_blank.unwrap_or(true),
+        }
+    }
+
+    /// A byte size: an integer, or a number with a unit (KB, MB, KiB, MiB, GB, B).
+    fn bytes(&mut self, path: &str, v: &Value) -> Option<u64> {
+        if let Some(n) = v.as_u64() {
+            return Some(n);
+        }
+        let text = v.as_str().unwrap_or_default().trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (num, unit) = text.split_at(split);
+        let mult = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => Some(1.0),
+            "kb" => Some(1e3),
+            "mb" => Some(1e6),
+            "gb" => Some(1e9),
+            "kib" => Some(1024.0),
+            "mib" => Some(1024.0 * 1024.0),
+            _ => None,
+        };
+        match (num.parse::<f64>(), mult) {
+            (Ok(n), Some(m)) if n > 0.0 => Some((n * m) as u64),
+            _ => {
+                self.val_err(
+                    path,
+                    format!("`{path}` must be a size like 5000000, \"5MB\" or \"512KiB\""),
+                    None,
+                );
+                None
+            }
         }
     }
 
@@ -590,9 +638,18 @@ impl Cx<'_> {
                 None,
             );
         }
+        let min_similarity = raw.min_similarity.unwrap_or(DEFAULT_MIN_SIMILARITY);
+        if !(0.0..=1.0).contains(&min_similarity) {
+            self.val_err(
+                "snapshot.min_similarity",
+                format!("min_similarity {min_similarity} is outside 0..=1"),
+                None,
+            );
+        }
         SnapshotSpec {
             compare,
             max_distance,
+            min_similarity,
         }
     }
 

@@ -50,6 +50,10 @@ pub(super) struct RawImageExpect {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub not_blank: Option<bool>,
+    pub color: Option<String>,
+    pub alpha: Option<bool>,
+    /// An integer number of bytes, or a string like "5MB" / "512KiB".
+    pub max_bytes: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +61,7 @@ pub(super) struct RawImageExpect {
 pub(super) struct RawSnapshot {
     pub compare: Option<String>,
     pub max_distance: Option<u32>,
+    pub min_similarity: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

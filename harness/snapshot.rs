@@ -1,0 +1,618 @@
+//! Reference snapshots: the images an endpoint returned once and a person
+//! accepted, compared on decoded pixels (never on file bytes: PNG metadata,
+//! compression level and encoder do not matter).
+//!
+//! Layout: `snapshots/<scenario>/<n>.png` (the reference pixels, re-encoded by
+//! us) and `<n>.snap` (a small metadata record in insta's `.snap` layout:
+//! format, size, colour, hash and the tolerances in force). Per target variant
+//! (`HARNESS_SNAPSHOT_VARIANT=a100-fp16`) references may live under
+//! `snapshots/<scenario>/variants/<variant>/`, falling back to the default ones.
+//!
+//! Modes: `verify` (default, and always on CI) fails on a missing or changed
+//! reference; locally it also writes the candidate as `<n>.png.new` + `<n>.snap.new`
+//! for review (`endpoint-harness snapshots accept|reject`). `update` writes or
+//! overwrites the references. Read [`verify`] first.
+
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
+use image_hasher::{HashAlg, HasherConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::checks::CheckFailure;
+use crate::scenario::{CompareMode, SnapshotSpec};
+
+/// What to do with references.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Verify,
+    Update,
+}
+
+/// Snapshot settings of a run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub root: PathBuf,
+    pub mode: Mode,
+    /// On CI nothing is written and a missing reference is a failure.
+    pub ci: bool,
+    pub variant: Option<String>,
+    pub reports: PathBuf,
+}
+
+impl Config {
+    /// From `HARNESS_SNAPSHOTS`, `HARNESS_SNAPSHOT_DIR`, `HARNESS_SNAPSHOT_VARIANT` and `CI`.
+    pub fn from_env(
+        var: &dyn Fn(&str) -> Option<String>,
+        reports: &Path,
+    ) -> Result<(Self, Option<String>), String> {
+        let ci = var("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let requested = match var("HARNESS_SNAPSHOTS").as_deref().map(str::trim) {
+            None | Some("") | Some("verify") => Mode::Verify,
+            Some("update") => Mode::Update,
+            Some(other) => {
+                return Err(format!(
+                    "HARNESS_SNAPSHOTS must be verify or update, not `{other}`"
+                ))
+            }
+        };
+        let note = (ci && requested == Mode::Update).then(|| {
+            "HARNESS_SNAPSHOTS=update is ignored on CI: references are only verified there"
+                .to_string()
+        });
+        let variant = var("HARNESS_SNAPSHOT_VARIANT").filter(|v| !v.trim().is_empty());
+        if let Some(v) = &variant {
+            if !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                || v.starts_with('.')
+            {
+                return Err(format!("HARNESS_SNAPSHOT_VARIANT `{v}` must be a plain name of letters, digits, `-`, `_`, `.`"));
+            }
+        }
+        let root = PathBuf::from(
+            var("HARNESS_SNAPSHOT_DIR")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "snapshots".into()),
+        );
+        let mode = if ci { Mode::Verify } else { requested };
+        Ok((
+            Config {
+                root,
+                mode,
+                ci,
+                variant,
+                reports: reports.to_path_buf(),
+            },
+            note,
+        ))
+    }
+
+    fn default_dir(&self, scenario: &str) -> PathBuf {
+        scenario
+            .split('/')
+            .fold(self.root.clone(), |p, seg| p.join(seg))
+    }
+
+    /// Where references are written: the variant folder when a variant is set.
+    fn write_dir(&self, scenario: &str) -> PathBuf {
+        match &self.variant {
+            Some(v) => self.default_dir(scenario).join("variants").join(v),
+            None => self.default_dir(scenario),
+        }
+    }
+
+    /// Where references are read: the variant's folder if it has any, else the default.
+    fn read_dir(&self, scenario: &str) -> PathBuf {
+        let w = self.write_dir(scenario);
+        if self.variant.is_some() && reference_count(&w) > 0 {
+            w
+        } else {
+            self.default_dir(scenario)
+        }
+    }
+}
+
+/// Comparison figures for one image.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Gradient-hash distance in bits (of 64).
+    pub distance: u32,
+    /// 1 - RMSE of luma on a 0..1 scale (1.0 = identical). SSIM was tried first and
+    /// rejected: on flat regions ±2 levels of noise drove it to 0.5, below what a
+    /// different seed scores.
+    pub similarity: f64,
+    /// Pixels whose channels differ at all.
+    pub differing_pixels: u64,
+}
+
+/// What happened to one image's reference.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    pub index: usize,
+    pub reference: String,
+    /// `matched`, `mismatched`, `missing`, `written`, `updated`.
+    pub outcome: String,
+    pub metrics: Option<Metrics>,
+    /// Expected / actual / diff images, relative to the reports folder.
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub diff: Option<String>,
+    /// Small data-URI thumbnails of expected, actual and diff, for the HTML report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbnails: Vec<String>,
+}
+
+/// The snapshot verdict of a scenario run.
+#[derive(Default)]
+pub struct Outcome {
+    pub failures: Vec<CheckFailure>,
+    pub records: Vec<SnapshotRecord>,
+}
+
+fn hasher() -> image_hasher::Hasher {
+    HasherConfig::new()
+        .hash_alg(HashAlg::Gradient)
+        .hash_size(8, 8)
+        .to_hasher()
+}
+
+/// Gradient hash of an image, as base64.
+pub fn hash(img: &DynamicImage) -> String {
+    hasher().hash_image(img).to_base64()
+}
+
+/// Distance and similarity of two images of the same size.
+pub fn measure(a: &DynamicImage, b: &DynamicImage) -> Metrics {
+    let h = hasher();
+    let distance = h.hash_image(a).dist(&h.hash_image(b));
+    let similarity = image_compare::gray_similarity_structure(
+        &image_compare::Algorithm::RootMeanSquared,
+        &a.to_luma8(),
+        &b.to_luma8(),
+    )
+    .map(|s| s.score)
+    .unwrap_or(0.0);
+    let (ra, rb) = (a.to_rgba8(), b.to_rgba8());
+    let differing_pixels = ra.pixels().zip(rb.pixels()).filter(|(p, q)| p != q).count() as u64;
+    Metrics {
+        distance,
+        similarity,
+        differing_pixels,
+    }
+}
+
+/// A diff image: the reference dimmed to grey, changed pixels in red by how much they changed.
+pub fn diff_image(expected: &DynamicImage, actual: &DynamicImage) -> RgbImage {
+    let (e, a) = (expected.to_rgb8(), actual.to_rgb8());
+    RgbImage::from_fn(e.width(), e.height(), |x, y| {
+        let p = e.get_pixel(x, y);
+        let q = a.get_pixel(x, y);
+        let delta =
+            p.0.iter()
+                .zip(q.0.iter())
+                .map(|(u, v)| u.abs_diff(*v))
+                .max()
+                .unwrap_or(0);
+        let grey = ((u16::from(p.0[0]) + u16::from(p.0[1]) + u16::from(p.0[2])) / 3 / 3 + 40) as u8;
+        if delta > 2 {
+            Rgb([200u8.saturating_add(delta.min(55)), 0, 0])
+        } else {
+            Rgb([grey, grey, grey])
+        }
+    })
+}
+
+/// Number of `<n>.png` references in a folder.
+pub fn reference_count(dir: &Path) -> usize {
+    (0..)
+        .take_while(|i| dir.join(format!("{i}.png")).is_file())
+        .count()
+}
+
+/// Compares the returned images of a scenario (in order) with its references.
+pub fn verify(
+    cfg: &Config,
+    scenario: &str,
+    spec: &SnapshotSpec,
+    images: &[Option<&DynamicImage>],
+) -> Outcome {
+    let mut out = Outcome::default();
+    if spec.compare == CompareMode::Off {
+        return out;
+    }
+    let read = cfg.read_dir(scenario);
+    let have = reference_count(&read);
+    if have > 0 && have != images.len() && cfg.mode == Mode::Verify {
+        out.failures.push(CheckFailure::new(
+            "snapshot count",
+            format!(
+                "{have} image(s), as in {}",
+                crate::scenario::diag::display_path(&read).display()
+            ),
+            format!("{} image(s)", images.len()),
+        ));
+    }
+    for (i, img) in images.iter().enumerate() {
+        let Some(img) = img else { continue };
+        one(cfg, scenario, spec, &read, i, img, &mut out);
+    }
+    if cfg.mode == Mode::Update {
+        // Drop references beyond the new count, so a smaller batch does not leave orphans.
+        let dir = cfg.write_dir(scenario);
+        for i in images.len()..reference_count(&dir) {
+            let _ = std::fs::remove_file(dir.join(format!("{i}.png")));
+            let _ = std::fs::remove_file(dir.join(format!("{i}.snap")));
+        }
+    }
+    out
+}
+
+fn one(
+    cfg: &Config,
+    scenario: &str,
+    spec: &SnapshotSpec,
+    read: &Path,
+    i: usize,
+    img: &DynamicImage,
+    out: &mut Outcome,
+) {
+    let ref_path = read.join(format!("{i}.png"));
+    let shown = crate::scenario::diag::display_path(&ref_path)
+        .display()
+        .to_string();
+    let mut rec = SnapshotRecord {
+        index: i,
+        reference: shown.clone(),
+        outcome: String::new(),
+        metrics: None,
+        expected: None,
+        actual: None,
+        diff: None,
+        thumbnails: Vec::new(),
+    };
+    let reference = if ref_path.is_file() {
+        match std::fs::read(&ref_path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::checks::decode(&b))
+        {
+            Ok(r) => Some(r),
+            Err(e) => {
+                out.failures.push(CheckFailure::new(
+                    format!("snapshot {i}"),
+                    format!("a readable reference {shown}"),
+                    e,
+                ));
+                rec.outcome = "mismatched".into();
+                out.records.push(rec);
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let Some(reference) = reference else {
+        rec.outcome = match cfg.mode {
+            Mode::Update => {
+                write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, "");
+                "written".into()
+            }
+            Mode::Verify => {
+                let fix = if cfg.ci {
+                    "record it locally with HARNESS_SNAPSHOTS=update and commit it".to_string()
+                } else {
+                    write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, ".new");
+                    "a candidate was written as .new: review it, then `endpoint-harness snapshots accept`".to_string()
+                };
+                out.failures.push(CheckFailure::new(
+                    format!("snapshot {i}"),
+                    format!("a reference image {shown}"),
+                    format!("none ({fix})"),
+                ));
+                "missing".into()
+            }
+        };
+        out.records.push(rec);
+        return;
+    };
+    let problem = compare(spec, &reference, img, &mut rec);
+    match (problem, cfg.mode) {
+        (None, _) => rec.outcome = "matched".into(),
+        (Some(_), Mode::Update) => {
+            write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, "");
+            rec.outcome = "updated".into();
+        }
+        (Some(actual), Mode::Verify) => {
+            let (e, a, d) = save_evidence(cfg, scenario, i, &reference, img);
+            rec.expected = e.clone();
+            rec.actual = a.clone();
+            rec.diff = d.clone();
+            rec.thumbnails = vec![
+                crate::trial::thumbnail(&reference),
+                crate::trial::thumbnail(img),
+            ];
+            if reference.dimensions() == img.dimensions() {
+                rec.thumbnails
+                    .push(crate::trial::thumbnail(&DynamicImage::ImageRgb8(
+                        diff_image(&reference, img),
+                    )));
+            }
+            let mut files = format!(
+                "; expected {}, actual {}",
+                e.unwrap_or_default(),
+                a.unwrap_or_default()
+            );
+            if let Some(d) = d {
+                files.push_str(&format!(", diff {d}"));
+            }
+            if !cfg.ci {
+                write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, ".new");
+                files.push_str(" (candidate written as .new)");
+            }
+            out.failures.push(CheckFailure::new(
+                format!("snapshot {i} ({})", tolerance(spec)),
+                format!("a match with {shown}"),
+                format!("{actual}{files}"),
+            ));
+            rec.outcome = "mismatched".into();
+        }
+    }
+    out.records.push(rec);
+}
+
+fn tolerance(spec: &SnapshotSpec) -> String {
+    match spec.compare {
+        CompareMode::Exact => "exact pixels".into(),
+        _ => format!(
+            "perceptual: distance <= {}, similarity >= {}",
+            spec.max_distance, spec.min_similarity
+        ),
+    }
+}
+
+/// None when the image matches under the scenario's mode; otherwise what differs.
+fn compare(
+    spec: &SnapshotSpec,
+    reference: &DynamicImage,
+    img: &DynamicImage,
+    rec: &mut SnapshotRecord,
+) -> Option<String> {
+    if reference.dimensions() != img.dimensions() {
+        let (rw, rh) = reference.dimensions();
+        let (w, h) = img.dimensions();
+        return Some(format!(
+            "a {w}x{h} image where the reference is {rw}x{rh}: the size changed"
+        ));
+    }
+    let m = measure(reference, img);
+    rec.metrics = Some(m.clone());
+    match spec.compare {
+        CompareMode::Exact if m.differing_pixels > 0 => Some(format!(
+            "{} differing pixels (distance {}, similarity {:.4})",
+            m.differing_pixels, m.distance, m.similarity
+        )),
+        CompareMode::Perceptual
+            if m.distance > spec.max_distance || m.similarity < spec.min_similarity =>
+        {
+            Some(format!(
+                "distance {} (max {}), similarity {:.4} (min {})",
+                m.distance, spec.max_distance, m.similarity, spec.min_similarity
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Writes `<n>.png<suffix>` and `<n>.snap<suffix>`.
+fn write_reference(
+    dir: &Path,
+    i: usize,
+    img: &DynamicImage,
+    spec: &SnapshotSpec,
+    scenario: &str,
+    suffix: &str,
+) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    // References are written rarely and kept in git: spend time on compression.
+    let png = encode_best(img);
+    let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
+    let _ = std::fs::write(
+        dir.join(format!("{i}.snap{suffix}")),
+        metadata(img, spec, scenario, i),
+    );
+}
+
+fn encode_best(img: &DynamicImage) -> Vec<u8> {
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut buf = Vec::new();
+    let enc = PngEncoder::new_with_quality(
+        std::io::Cursor::new(&mut buf),
+        CompressionType::Best,
+        FilterType::Adaptive,
+    );
+    let _ = if img.color().has_alpha() {
+        image::ImageEncoder::write_image(
+            enc,
+            img.to_rgba8().as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgba8,
+        )
+    } else {
+        image::ImageEncoder::write_image(
+            enc,
+            img.to_rgb8().as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+    };
+    buf
+}
+
+/// The metadata record, in insta's `.snap` layout (a header, then the body).
+pub fn metadata(img: &DynamicImage, spec: &SnapshotSpec, scenario: &str, i: usize) -> String {
+    let compare = serde_json::to_value(spec.compare)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!(
+        "---\nsource: endpoint-harness\nexpression: \"{scenario} image {i}\"\n---\nformat: png\nwidth: {}\nheight: {}\ncolor: {}\nhash: {}\ncompare: {compare}\nmax_distance: {}\nmin_similarity: {}\n",
+        img.width(),
+        img.height(),
+        crate::checks::color_name(img.color()),
+        hash(img),
+        spec.max_distance,
+        spec.min_similarity
+    )
+}
+
+/// Writes expected, actual and (same size only) diff images under `reports/images/<scenario>/`.
+fn save_evidence(
+    cfg: &Config,
+    scenario: &str,
+    i: usize,
+    expected: &DynamicImage,
+    actual: &DynamicImage,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let rel = crate::report::images_dir(scenario);
+    let dir = cfg.reports.join(&rel);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return (None, None, None);
+    }
+    let save = |name: String, img: &RgbImage| -> Option<String> {
+        std::fs::write(dir.join(&name), crate::mock::render::encode_png(img)).ok()?;
+        Some(format!(
+            "{}/{name}",
+            rel.to_string_lossy().replace('\\', "/")
+        ))
+    };
+    let e = save(format!("snapshot-{i}-expected.png"), &expected.to_rgb8());
+    let a = save(format!("snapshot-{i}-actual.png"), &actual.to_rgb8());
+    let d = (expected.dimensions() == actual.dimensions())
+        .then(|| {
+            save(
+                format!("snapshot-{i}-diff.png"),
+                &diff_image(expected, actual),
+            )
+        })
+        .flatten();
+    (e, a, d)
+}
+
+/// Pending `.new` files under `root`.
+pub fn pending(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(root, &mut |p| {
+        if p.extension().is_some_and(|x| x == "new") {
+            out.push(p.to_path_buf());
+        }
+    });
+    out.sort();
+    out
+}
+
+/// Accepts (renames over the reference) or rejects (deletes) pending files whose path contains `filter`.
+pub fn resolve_pending(
+    root: &Path,
+    filter: Option<&str>,
+    accept: bool,
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut done = Vec::new();
+    for p in pending(root) {
+        if filter.is_some_and(|f| !p.to_string_lossy().contains(f)) {
+            continue;
+        }
+        if accept {
+            std::fs::rename(&p, p.with_extension(""))?;
+        } else {
+            std::fs::remove_file(&p)?;
+        }
+        done.push(p);
+    }
+    Ok(done)
+}
+
+/// Reference folders no scenario with `snapshot.compare` on produces. `wanted` holds
+/// the scenario names that do compare.
+pub fn orphans(root: &Path, wanted: &[String]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(root, &mut |p| {
+        let is_ref = p.extension().is_some_and(|x| x == "png" || x == "snap")
+            && p.file_stem()
+                .is_some_and(|s| s.to_string_lossy().parse::<usize>().is_ok());
+        if !is_ref {
+            return;
+        }
+        let dir = p.parent().unwrap_or(root);
+        let rel = dir.strip_prefix(root).unwrap_or(dir);
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        // `<scenario>/variants/<variant>/` belongs to `<scenario>`.
+        let scenario = match parts.iter().rposition(|s| s == "variants") {
+            Some(k) if k + 2 == parts.len() => parts[..k].join("/"),
+            _ => parts.join("/"),
+        };
+        if !wanted.contains(&scenario) {
+            out.push(p.to_path_buf());
+        }
+    });
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, f);
+        } else {
+            f(&p);
+        }
+    }
+}
+
+/// Metrics between repeated runs of one scenario (same seed): the spread a
+/// tolerance must absorb.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Calibration {
+    pub pairs: usize,
+    pub max_distance: u32,
+    pub min_similarity: f64,
+}
+
+/// Compares every later run's images with the first run's, index by index.
+pub fn calibrate(runs: &[Vec<DynamicImage>]) -> Option<Calibration> {
+    let first = runs.first()?;
+    let mut c = Calibration {
+        pairs: 0,
+        max_distance: 0,
+        min_similarity: 1.0,
+    };
+    for later in runs.iter().skip(1) {
+        for (a, b) in first.iter().zip(later) {
+            if a.dimensions() == b.dimensions() {
+                let m = measure(a, b);
+                c.pairs += 1;
+                c.max_distance = c.max_distance.max(m.distance);
+                c.min_similarity = c.min_similarity.min(m.similarity);
+            }
+        }
+    }
+    (c.pairs > 0).then_some(c)
+}
+
+/// Suggested tolerances from an observed spread, with headroom.
+pub fn suggest(c: &Calibration) -> (u32, f64) {
+    let distance = (c.max_distance * 3 / 2 + 2).min(64);
+    let floor = 1.0 - (1.0 - c.min_similarity) * 2.0 - 0.005;
+    (distance, (floor * 1000.0).floor() / 1000.0)
+}

@@ -1,0 +1,361 @@
+//! Reference snapshots: written in update mode then verified; pixels, not bytes,
+//! are compared; noise passes perceptual and fails exact; another seed fails with
+//! a diff image; a missing reference fails on CI; orphans are found.
+
+mod common;
+
+use std::io::Cursor;
+use std::path::Path;
+
+use endpoint_harness::mock::behaviour::ImageKind;
+use endpoint_harness::mock::render;
+use endpoint_harness::scenario::{CompareMode, SnapshotSpec};
+use endpoint_harness::snapshot::{self, Config, Mode};
+use image::DynamicImage;
+
+fn rendered(seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
+    let graph = endpoint_harness::workflow::normalise(serde_json::json!({
+        "3": {"class_type": "KSampler", "inputs": {"seed": seed}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 256, "height": 192, "batch_size": 1}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t"}}
+    }))
+    .unwrap();
+    let plan = render::plan(&graph, &|_| None);
+    let (_, bytes) = render::render(&plan, kind, nonce).remove(0);
+    image::load_from_memory(&bytes).unwrap()
+}
+
+fn spec(compare: CompareMode) -> SnapshotSpec {
+    SnapshotSpec {
+        compare,
+        max_distance: endpoint_harness::scenario::DEFAULT_MAX_DISTANCE,
+        min_similarity: endpoint_harness::scenario::DEFAULT_MIN_SIMILARITY,
+    }
+}
+
+fn config(dir: &Path, mode: Mode, ci: bool) -> Config {
+    Config {
+        root: dir.join("snapshots"),
+        mode,
+        ci,
+        variant: None,
+        reports: dir.join("reports"),
+    }
+}
+
+fn check(cfg: &Config, compare: CompareMode, img: &DynamicImage) -> snapshot::Outcome {
+    snapshot::verify(cfg, "sdxl/fox", &spec(compare), &[Some(img)])
+}
+
+/// The same pixels, encoded differently: best compression and an extra tEXt chunk.
+fn reencoded(img: &DynamicImage) -> DynamicImage {
+    let mut bytes = Vec::new();
+    let enc = image::codecs::png::PngEncoder::new_with_quality(
+        Cursor::new(&mut bytes),
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Paeth,
+    );
+    image::ImageEncoder::write_image(
+        enc,
+        img.to_rgb8().as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    // Insert a tEXt chunk (as ComfyUI's prompt metadata) right after IHDR.
+    let mut chunk = Vec::new();
+    let data = b"prompt\0{\"3\": {\"class_type\": \"KSampler\"}}";
+    chunk.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let mut body = b"tEXt".to_vec();
+    body.extend_from_slice(data);
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&crc32(&body).to_be_bytes());
+    let at = 8 + 25;
+    bytes.splice(at..at, chunk);
+    let decoded = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(decoded.to_rgb8(), img.to_rgb8());
+    decoded
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for b in data {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn update_then_verify_and_pixels_not_bytes_are_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = rendered(1, ImageKind::Render, 0);
+    let written = check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Exact,
+        &img,
+    );
+    assert!(written.failures.is_empty());
+    assert_eq!(written.records[0].outcome, "written");
+    let meta = std::fs::read_to_string(tmp.path().join("snapshots/sdxl/fox/0.snap")).unwrap();
+    assert!(meta.starts_with("---\nsource: endpoint-harness\nexpression: \"sdxl/fox image 0\"\n---\nformat: png\nwidth: 256\nheight: 192\ncolor: rgb8\nhash: "), "{meta}");
+    let verified = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Exact,
+        &reencoded(&img),
+    );
+    assert!(verified.failures.is_empty(), "{:?}", verified.failures);
+    assert_eq!(verified.records[0].outcome, "matched");
+}
+
+#[test]
+fn mild_noise_passes_perceptual_and_fails_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &rendered(1, ImageKind::Render, 0),
+    );
+    let noisy = rendered(1, ImageKind::Drift, 77);
+    let ci = config(tmp.path(), Mode::Verify, true);
+    let p = check(&ci, CompareMode::Perceptual, &noisy);
+    assert!(p.failures.is_empty(), "{:?}", p.failures);
+    let m = p.records[0].metrics.clone().unwrap();
+    assert!(m.similarity > 0.97 && m.distance <= 2, "{m:?}");
+    let e = check(&ci, CompareMode::Exact, &noisy);
+    assert_eq!(e.failures.len(), 1);
+    assert!(
+        e.failures[0].actual.contains("differing pixels"),
+        "{}",
+        e.failures[0]
+    );
+}
+
+#[test]
+fn a_different_seed_fails_perceptual_with_metrics_and_a_diff_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &rendered(1, ImageKind::Render, 0),
+    );
+    let out = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &rendered(2, ImageKind::Render, 0),
+    );
+    assert_eq!(out.failures.len(), 1);
+    let f = &out.failures[0];
+    assert_eq!(
+        f.check,
+        "snapshot 0 (perceptual: distance <= 6, similarity >= 0.95)"
+    );
+    assert!(f.actual.starts_with("distance "), "{f}");
+    assert!(
+        f.actual
+            .contains("diff images/sdxl/fox/snapshot-0-diff.png"),
+        "{f}"
+    );
+    let diff = image::open(
+        tmp.path()
+            .join("reports/images/sdxl/fox/snapshot-0-diff.png"),
+    )
+    .unwrap()
+    .to_rgb8();
+    assert!(
+        diff.pixels().any(|p| p.0[0] >= 200 && p.0[1] == 0),
+        "changed pixels are red"
+    );
+    assert!(tmp
+        .path()
+        .join("reports/images/sdxl/fox/snapshot-0-expected.png")
+        .is_file());
+    assert!(
+        !tmp.path().join("snapshots/sdxl/fox/0.png.new").exists(),
+        "nothing is written on CI"
+    );
+}
+
+#[test]
+fn size_changes_are_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &rendered(1, ImageKind::Render, 0),
+    );
+    let small = rendered(1, ImageKind::Render, 0).thumbnail(128, 96);
+    let out = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &small,
+    );
+    assert!(
+        out.failures[0]
+            .actual
+            .starts_with("a 128x96 image where the reference is 256x192: the size changed"),
+        "{}",
+        out.failures[0]
+    );
+    let two = snapshot::verify(
+        &config(tmp.path(), Mode::Verify, true),
+        "sdxl/fox",
+        &spec(CompareMode::Perceptual),
+        &[Some(&rendered(1, ImageKind::Render, 0)), Some(&small)],
+    );
+    assert!(
+        two.failures
+            .iter()
+            .any(|f| f.check == "snapshot count" && f.actual == "2 image(s)"),
+        "{:?}",
+        two.failures
+    );
+}
+
+#[test]
+fn a_missing_reference_fails_on_ci_and_is_proposed_locally() {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = rendered(3, ImageKind::Render, 0);
+    let ci = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &img,
+    );
+    assert_eq!(ci.failures.len(), 1);
+    assert!(
+        ci.failures[0]
+            .actual
+            .contains("record it locally with HARNESS_SNAPSHOTS=update"),
+        "{}",
+        ci.failures[0]
+    );
+    assert!(snapshot::pending(&tmp.path().join("snapshots")).is_empty());
+    let local = check(
+        &config(tmp.path(), Mode::Verify, false),
+        CompareMode::Perceptual,
+        &img,
+    );
+    assert!(local.failures[0]
+        .actual
+        .contains("candidate was written as .new"));
+    let pending = snapshot::pending(&tmp.path().join("snapshots"));
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    snapshot::resolve_pending(&tmp.path().join("snapshots"), None, true).unwrap();
+    let again = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &img,
+    );
+    assert!(again.failures.is_empty());
+}
+
+#[test]
+fn orphans_and_variants() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("snapshots");
+    let img = rendered(1, ImageKind::Render, 0);
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &img,
+    );
+    let mut v = config(tmp.path(), Mode::Update, false);
+    v.variant = Some("a100-fp16".into());
+    let other = rendered(9, ImageKind::Render, 0);
+    check(&v, CompareMode::Perceptual, &other);
+    assert!(root.join("sdxl/fox/variants/a100-fp16/0.png").is_file());
+    v.mode = Mode::Verify;
+    assert!(
+        check(&v, CompareMode::Perceptual, &other)
+            .failures
+            .is_empty(),
+        "the variant's reference is used"
+    );
+    v.variant = Some("h100".into());
+    assert!(
+        check(&v, CompareMode::Perceptual, &img).failures.is_empty(),
+        "no h100 references: the default is used"
+    );
+    std::fs::create_dir_all(root.join("ghost")).unwrap();
+    std::fs::write(root.join("ghost/0.png"), b"x").unwrap();
+    let orphans = snapshot::orphans(&root, &["sdxl/fox".to_string()]);
+    assert_eq!(orphans, vec![root.join("ghost/0.png")]);
+}
+
+#[test]
+fn calibration_measures_the_spread_between_repeats() {
+    let runs: Vec<Vec<DynamicImage>> = (0..4)
+        .map(|n| vec![rendered(1, ImageKind::Drift, n)])
+        .collect();
+    let c = snapshot::calibrate(&runs).unwrap();
+    assert_eq!(c.pairs, 3);
+    assert!(c.min_similarity < 1.0 && c.min_similarity > 0.97, "{c:?}");
+    let (d, s) = snapshot::suggest(&c);
+    assert!(d >= c.max_distance && s < c.min_similarity, "{d} {s}");
+}
+
+#[test]
+fn end_to_end_update_verify_and_a_changed_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scen = tmp.path().join("scenarios");
+    common::copy_dir(
+        Path::new("tests/selftest/workflows"),
+        &scen.join("workflows"),
+    );
+    let yaml = |seed: u32| {
+        format!("workflow: workflows/tiny.json\nset:\n  \"3.seed\": {seed}\nmock: drift\nsnapshot:\n  compare: perceptual\n")
+    };
+    std::fs::write(scen.join("fox.yaml"), yaml(1)).unwrap();
+    let (s, r, d) = (
+        scen.to_string_lossy().to_string(),
+        tmp.path().join("reports").to_string_lossy().to_string(),
+        tmp.path().join("snapshots").to_string_lossy().to_string(),
+    );
+    let env = |mode: &'static str| {
+        vec![
+            ("HARNESS_SCENARIOS", s.clone()),
+            ("HARNESS_REPORTS", r.clone()),
+            ("HARNESS_SNAPSHOT_DIR", d.clone()),
+            ("HARNESS_SNAPSHOTS", mode.to_string()),
+        ]
+    };
+    let run = |e: Vec<(&str, String)>| {
+        let refs: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        common::run_suite(&[], &refs)
+    };
+    let missing = run([env("verify"), vec![("CI", "true".into())]].concat());
+    assert_eq!(missing.code, 101, "{}", missing.all());
+    assert!(
+        missing
+            .stdout
+            .contains("snapshot 0: expected a reference image"),
+        "{}",
+        missing.stdout
+    );
+    let update = run(env("update"));
+    assert_eq!(update.code, 0, "{}", update.all());
+    assert!(tmp.path().join("snapshots/fox/0.png").is_file());
+    let verify = run(env("verify"));
+    assert_eq!(verify.code, 0, "drift passes perceptual: {}", verify.all());
+    std::fs::write(scen.join("fox.yaml"), yaml(2)).unwrap();
+    let changed = run(env("verify"));
+    assert_eq!(changed.code, 101, "{}", changed.all());
+    assert!(
+        changed.stdout.contains(
+            "snapshot 0 (perceptual: distance <= 6, similarity >= 0.95): expected a match with"
+        ),
+        "{}",
+        changed.stdout
+    );
+    assert!(tmp
+        .path()
+        .join("reports/images/fox/snapshot-0-diff.png")
+        .is_file());
+}
