@@ -17,6 +17,7 @@ pub mod endpoint;
 pub mod mock;
 pub mod output;
 pub mod poll;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod runner;

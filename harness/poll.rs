@@ -6,6 +6,9 @@
 //! once. A failed status call is retried (it is idempotent); it never causes a
 //! new `/run`. A `/run` whose answer was lost is reported, not repeated.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -20,6 +23,48 @@ const RETENTION_SYNC: Duration = Duration::from_secs(60);
 const FIRST_INTERVAL: Duration = Duration::from_millis(25);
 const MAX_INTERVAL: Duration = Duration::from_millis(1000);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Jobs submitted and not yet terminal, so an interrupted run can cancel them.
+static IN_FLIGHT: Mutex<Option<HashMap<String, Endpoint>>> = Mutex::new(None);
+/// Set once the run is interrupted: no new job is submitted after that.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn in_flight() -> std::sync::MutexGuard<'static, Option<HashMap<String, Endpoint>>> {
+    IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Stops new submissions and cancels every job in flight, each cancel bounded by
+/// `per_job`; returns (cancelled, failed).
+pub async fn interrupt(per_job: Duration) -> (usize, usize) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    let jobs: Vec<(String, Endpoint)> =
+        in_flight().take().unwrap_or_default().into_iter().collect();
+    let cancels = jobs.iter().map(|(id, ep)| async move {
+        tokio::time::timeout(per_job, ep.cancel(id))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    });
+    let results = futures_util::future::join_all(cancels).await;
+    let ok = results.iter().filter(|r| **r).count();
+    (ok, results.len() - ok)
+}
+
+/// Whether the run was interrupted.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Reports every state a job is seen in (progress output).
+pub type Observer = Arc<dyn Fn(&str, &JobState) + Send + Sync>;
+
+/// Options for driving a job.
+#[derive(Clone, Default)]
+pub struct Watch {
+    /// When a job stays IN_QUEUE this long, `/health` is read; if no worker can start
+    /// the job is cancelled and fails with that diagnosis instead of waiting out its timeout.
+    pub queue_grace: Option<Duration>,
+    pub observer: Option<Observer>,
+}
 
 /// A state change seen while polling, at a time since submission.
 #[derive(Clone, Debug, Serialize)]
@@ -58,6 +103,15 @@ pub enum DriveError {
         cancelled: Option<Result<(), String>>,
         timeline: Vec<Seen>,
     },
+    #[error("job {job} stayed IN_QUEUE for {}: {diagnosis}{}", humantime::format_duration(Duration::from_secs(.waited.as_secs())), cancel_note(.cancelled))]
+    Stuck {
+        job: String,
+        waited: Duration,
+        diagnosis: String,
+        cancelled: Option<Result<(), String>>,
+    },
+    #[error("the run was interrupted before this job was submitted")]
+    Interrupted,
 }
 
 fn cancel_note(c: &Option<Result<(), String>>) -> String {
@@ -75,6 +129,20 @@ pub async fn drive(
     body: Vec<u8>,
     deadline: Duration,
 ) -> Result<JobRun, DriveError> {
+    drive_with(endpoint, how, body, deadline, &Watch::default()).await
+}
+
+/// [`drive`] with a queue grace period and a state observer.
+pub async fn drive_with(
+    endpoint: &Endpoint,
+    how: Submit,
+    body: Vec<u8>,
+    deadline: Duration,
+    watch: &Watch,
+) -> Result<JobRun, DriveError> {
+    if interrupted() {
+        return Err(DriveError::Interrupted);
+    }
     let start = Instant::now();
     let end = start + deadline;
     let how = match how {
@@ -89,6 +157,9 @@ pub async fn drive(
         at_ms: ms(start.elapsed()),
         state: first.state.to_string(),
     }];
+    if let Some(o) = &watch.observer {
+        o(&first.id, &first.state);
+    }
     if first.state.is_terminal() {
         return Ok(JobRun {
             status: first,
@@ -110,8 +181,20 @@ pub async fn drive(
         retention,
         last: first.state.clone(),
         calls: 0,
+        watch,
     };
+    in_flight()
+        .get_or_insert_with(HashMap::new)
+        .insert(first.id.clone(), endpoint.clone());
     let result = poller.poll(&mut timeline).await;
+    let abandon = |job: &str| {
+        if let Some(m) = in_flight().as_mut() {
+            m.remove(job);
+        }
+    };
+    if result.is_ok() {
+        abandon(&poller.job);
+    }
     match result {
         Ok(status) => Ok(JobRun {
             status,
@@ -126,6 +209,7 @@ pub async fn drive(
                 None
             };
             let cancelled = Some(cancel(endpoint, &poller.job).await);
+            abandon(&poller.job);
             Err(DriveError::Deadline {
                 job: poller.job,
                 last_state: poller.last.to_string(),
@@ -135,6 +219,16 @@ pub async fn drive(
                 timeline,
             })
         }
+        Err(PollStop::Stuck(diagnosis)) => {
+            let cancelled = Some(cancel(endpoint, &poller.job).await);
+            abandon(&poller.job);
+            Err(DriveError::Stuck {
+                job: poller.job,
+                waited: start.elapsed(),
+                diagnosis,
+                cancelled,
+            })
+        }
         Err(PollStop::Error(error)) => {
             let cancelled =
                 if matches!(error.kind, ErrorKind::NotFound(_) | ErrorKind::Unauthorized) {
@@ -142,6 +236,7 @@ pub async fn drive(
                 } else {
                     Some(cancel(endpoint, &poller.job).await)
                 };
+            abandon(&poller.job);
             Err(DriveError::Status {
                 error,
                 job: poller.job,
@@ -163,6 +258,7 @@ pub async fn cancel(endpoint: &Endpoint, job: &str) -> Result<(), String> {
 enum PollStop {
     Deadline,
     Error(EndpointError),
+    Stuck(String),
 }
 
 struct Poller<'a> {
@@ -173,12 +269,15 @@ struct Poller<'a> {
     retention: Duration,
     last: JobState,
     calls: u32,
+    watch: &'a Watch,
 }
 
 impl Poller<'_> {
     async fn poll(&mut self, timeline: &mut Vec<Seen>) -> Result<JobStatus, PollStop> {
         let mut interval = FIRST_INTERVAL;
         let mut failures = 0u32;
+        let mut queued_since = Instant::now();
+        let mut next_queue_check = self.watch.queue_grace.map(|g| queued_since + g);
         loop {
             self.sleep(interval).await?;
             self.calls += 1;
@@ -191,9 +290,22 @@ impl Poller<'_> {
                             state: s.state.to_string(),
                         });
                         self.last = s.state.clone();
+                        queued_since = Instant::now();
+                        next_queue_check = self.watch.queue_grace.map(|g| queued_since + g);
+                    }
+                    if let Some(o) = &self.watch.observer {
+                        o(&self.job, &s.state);
                     }
                     if s.state.is_terminal() {
                         return Ok(s);
+                    }
+                    if s.state == JobState::InQueue
+                        && next_queue_check.is_some_and(|t| Instant::now() >= t)
+                    {
+                        if let Some(diagnosis) = self.stuck_diagnosis().await {
+                            return Err(PollStop::Stuck(diagnosis));
+                        }
+                        next_queue_check = self.watch.queue_grace.map(|g| Instant::now() + g);
                     }
                     interval = (interval.mul_f32(1.5)).min(MAX_INTERVAL);
                 }
@@ -247,6 +359,22 @@ impl Poller<'_> {
         } else {
             ": the endpoint does not know this job (expired `policy.ttl`, purged queue, or another endpoint id)".into()
         }
+    }
+
+    /// Some(diagnosis) when `/health` says no worker can start while our job waits.
+    async fn stuck_diagnosis(&self) -> Option<String> {
+        let health = tokio::time::timeout(Duration::from_secs(10), self.endpoint.health())
+            .await
+            .ok()?
+            .ok()?;
+        let throttled = health.workers.get("throttled").copied().unwrap_or(0);
+        (health.no_worker_can_start()).then(|| {
+            format!(
+                "no worker is running or can start ({}){}: check the endpoint's max workers, GPU type availability and balance",
+                health.describe(),
+                if throttled > 0 { ", workers are throttled" } else { "" }
+            )
+        })
     }
 
     /// Explains a job stuck in IN_QUEUE from what `/health` reports.

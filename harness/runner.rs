@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
@@ -22,6 +23,10 @@ use crate::trial::{self, TrialEnv};
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
 /// Default simulated seconds per real second for the embedded mock.
 pub const DEFAULT_MOCK_SPEED: f64 = 100.0;
+/// Default `HARNESS_QUEUE_GRACE`.
+pub const DEFAULT_QUEUE_GRACE: Duration = Duration::from_secs(60);
+/// Exit code after SIGINT / SIGTERM (128 + 2, as shells report Ctrl-C).
+pub const EXIT_INTERRUPTED: i32 = 130;
 /// Exit code when discovery finds nothing or the environment is invalid.
 pub const EXIT_SETUP: u8 = 2;
 
@@ -32,6 +37,12 @@ pub struct Settings {
     pub mocks: PathBuf,
     pub max_in_flight: usize,
     pub mock_speed: f64,
+    /// How long a job may sit IN_QUEUE before `/health` is asked whether any worker can start.
+    pub queue_grace: Duration,
+    /// Interval of progress lines on stderr; None = off.
+    pub progress: Option<Duration>,
+    /// Key of the embedded mock (random per process unless `HARNESS_MOCK_API_KEY` is set).
+    pub mock_key: Option<String>,
 }
 
 impl Settings {
@@ -65,12 +76,30 @@ impl Settings {
                 })?,
             None => DEFAULT_MOCK_SPEED,
         };
+        let duration = |k: &str, d: Duration| -> Result<Duration, String> {
+            match var(k).filter(|v| !v.trim().is_empty()) {
+                None => Ok(d),
+                Some(v) => humantime::parse_duration(v.trim())
+                    .map_err(|e| format!("{k} must be a duration like 30s, not `{v}`: {e}")),
+            }
+        };
+        let queue_grace = duration("HARNESS_QUEUE_GRACE", DEFAULT_QUEUE_GRACE)?;
+        let progress = match var("HARNESS_PROGRESS").as_deref().map(str::trim) {
+            Some("off") | Some("0") => None,
+            _ => Some(duration(
+                "HARNESS_PROGRESS",
+                crate::progress::DEFAULT_EVERY,
+            )?),
+        };
         Ok(Settings {
             scenarios: path("HARNESS_SCENARIOS", "scenarios"),
             reports: path("HARNESS_REPORTS", "reports"),
             mocks: path("HARNESS_MOCKS", "mocks"),
             max_in_flight,
             mock_speed,
+            queue_grace,
+            progress,
+            mock_key: var("HARNESS_MOCK_API_KEY").filter(|k| !k.is_empty()),
         })
     }
 }
@@ -87,6 +116,7 @@ struct Ctx {
     in_flight: Arc<tokio::sync::Semaphore>,
     reports: Mutex<Vec<ScenarioReport>>,
     snapshots: Arc<crate::snapshot::Config>,
+    progress: Arc<crate::progress::Progress>,
 }
 
 impl Ctx {
@@ -180,6 +210,10 @@ impl Ctx {
             reports_dir: self.settings.reports.clone(),
             target_label: label,
             snapshots: self.snapshots.clone(),
+            watch: crate::poll::Watch {
+                queue_grace: Some(self.settings.queue_grace),
+                observer: Some(self.progress.observer(&s.name)),
+            },
         };
         let hard = trial::hard_deadline(s);
         self.handle.block_on(async {
@@ -238,17 +272,19 @@ pub fn main() -> ExitCode {
     } else {
         Catalogue::default()
     };
+    let key = settings.mock_key.clone().unwrap_or_else(mock_key);
     let ctx = Arc::new(Ctx {
         in_flight: Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight)),
         target,
         settings,
         handle: runtime.handle().clone(),
         catalogue,
-        mock_key: mock_key(),
+        mock_key: key,
         mock: OnceLock::new(),
         live: OnceLock::new(),
         reports: Mutex::new(Vec::new()),
         snapshots: Arc::new(snapshots),
+        progress: Arc::new(crate::progress::Progress::default()),
     });
     let loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> = files
         .into_iter()
@@ -263,6 +299,26 @@ pub fn main() -> ExitCode {
     let quiet = args.list;
     if !quiet {
         announce(&ctx, &loaded);
+    }
+    if !quiet {
+        if let Some(every) = ctx.settings.progress {
+            ctx.progress.start(every);
+        }
+        preflight(&ctx);
+        let on_signal = ctx.clone();
+        runtime.spawn(async move {
+            wait_for_signal().await;
+            eprintln!("endpoint-harness: interrupted: cancelling the jobs in flight");
+            let (ok, failed) = crate::poll::interrupt(Duration::from_secs(5)).await;
+            let failed = if failed > 0 {
+                format!(", {failed} could not be cancelled")
+            } else {
+                String::new()
+            };
+            eprintln!("endpoint-harness: cancelled {ok} job(s){failed}");
+            write_reports(&on_signal);
+            std::process::exit(EXIT_INTERRUPTED);
+        });
     }
     let nextest = std::env::var_os("NEXTEST").is_some();
     let trials = loaded
@@ -315,6 +371,67 @@ fn make_trial(
     })
     .with_kind(kind)
     .with_ignored_flag(static_ignore)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Live and local targets: read `/health` once and say up front when no worker can start.
+fn preflight(ctx: &Ctx) {
+    if ctx.target.kind != Kind::Live {
+        return;
+    }
+    let Ok(Some(ep)) = ctx
+        .live
+        .get_or_init(|| {
+            Endpoint::new(
+                ctx.target.url.as_deref().unwrap_or_default(),
+                ctx.target.api_key.as_deref(),
+            )
+        })
+        .as_ref()
+        .map(Some)
+    else {
+        return;
+    };
+    let health = ctx
+        .handle
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), ep.health()).await });
+    match health {
+        Ok(Ok(h)) => {
+            let queued = h.jobs.get("inQueue").copied().unwrap_or(0);
+            let throttled = h.workers.get("throttled").copied().unwrap_or(0);
+            eprintln!("endpoint-harness: preflight /health: {}", h.describe());
+            if throttled > 0 || (h.no_worker_can_start() && queued > 0) {
+                eprintln!(
+                    "endpoint-harness: warning: no worker can start right now ({}); jobs that stay IN_QUEUE longer than {} fail with this diagnosis (HARNESS_QUEUE_GRACE)",
+                    if throttled > 0 { "workers are throttled" } else { "jobs are queued and no worker is running" },
+                    humantime::format_duration(ctx.settings.queue_grace)
+                );
+            }
+        }
+        Ok(Err(e)) => eprintln!("endpoint-harness: warning: preflight {e}"),
+        Err(_) => {
+            eprintln!("endpoint-harness: warning: preflight GET /health: no answer within 10s")
+        }
+    }
 }
 
 /// One line on stderr saying what runs where (stdout stays libtest's).

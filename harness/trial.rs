@@ -26,6 +26,8 @@ pub struct TrialEnv {
     pub reports_dir: std::path::PathBuf,
     pub target_label: String,
     pub snapshots: Arc<snapshot::Config>,
+    /// Queue grace and progress observer for this scenario's jobs.
+    pub watch: poll::Watch,
 }
 
 /// The outcome of one submitted job, before verdicts.
@@ -157,7 +159,7 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
         .await
         .expect("semaphore is never closed");
     let started = Instant::now();
-    let job = match poll::drive(&env.endpoint, how, body, s.timeout).await {
+    let job = match poll::drive_with(&env.endpoint, how, body, s.timeout, &env.watch).await {
         Ok(job) => job,
         Err(e) => {
             one.record.total_ms = started.elapsed().as_millis() as u64;
@@ -173,7 +175,12 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
                     one.record.job_id = Some(job.clone());
                     Verdict::Error
                 }
-                DriveError::Submit(_) => Verdict::Error,
+                DriveError::Stuck { job, .. } => {
+                    one.record.job_id = Some(job.clone());
+                    one.record.state = Some("IN_QUEUE".into());
+                    Verdict::Error
+                }
+                DriveError::Submit(_) | DriveError::Interrupted => Verdict::Error,
             };
             one.error = Some((verdict, crate::redact::redact(&e.to_string()).into_owned()));
             return one;

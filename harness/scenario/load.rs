@@ -102,15 +102,19 @@ impl Cx<'_> {
         let mut value: Value = match serde_yaml_ng::from_str(self.text) {
             Ok(v) => v,
             Err(e) => {
+                // Some errors (e.g. a second document) carry no location: point at the start.
                 let pos = e
                     .location()
                     .map(|l| Pos {
-                        line: l.line(),
-                        col: l.column(),
+                        line: l.line().max(1),
+                        col: l.column().max(1),
                     })
-                    .unwrap_or_default();
+                    .unwrap_or(Pos { line: 1, col: 1 });
                 let msg = e.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                let mut msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                if msg.contains("more than one document") {
+                    msg = "a scenario file holds one YAML document, but this one has several (a `---` separator?)".into();
+                }
                 self.at(pos, format!("invalid YAML: {msg}"), None);
                 return None;
             }

@@ -95,3 +95,67 @@ pub fn all_text(dir: &Path) -> String {
     }
     out
 }
+
+/// A standalone `endpoint-harness mock` process; killed on drop.
+pub struct MockProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub root: String,
+}
+
+impl MockProcess {
+    pub fn start(args: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .arg("mock")
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        // Keep draining so the mock never writes to a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {first:?}"));
+        MockProcess {
+            child,
+            root: url.split("/v2/").next().unwrap().to_string(),
+        }
+    }
+
+    pub fn endpoint_url(&self, id: &str) -> String {
+        format!("{}/v2/{id}", self.root)
+    }
+
+    /// GET a path with the key, as JSON.
+    pub fn get(&self, path: &str, key: &str) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}{path}", self.root))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+}
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
