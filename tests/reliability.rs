@@ -41,7 +41,7 @@ fn an_interrupted_run_cancels_every_job_in_flight() {
     copy_dir(Path::new("scenarios/sdxl"), &scen.join("sdxl"));
     let mut cmd = Command::new(scenarios_bin());
     clean_env(&mut cmd);
-    let mut child = cmd
+    let child = cmd
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["--test-threads", "3"])
         .envs([
@@ -210,7 +210,7 @@ fn the_in_flight_cap_holds_across_trial_threads() {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let max = sampler.join().unwrap();
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(max <= 2 && max >= 1, "max jobs in flight {max}");
+    assert!((1..=2).contains(&max), "max jobs in flight {max}");
     println!("FIGURE in-flight cap: HARNESS_MAX_IN_FLIGHT=2 with 6 trial threads, at most {max} jobs in flight");
 }
 
