@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Budget;
 
 /// Timings of one run of a scenario.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timing {
     pub queue_ms: Option<u64>,
     pub execution_ms: Option<u64>,
@@ -17,7 +17,7 @@ pub struct Timing {
 }
 
 /// A phase that went over its budget.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BudgetMiss {
     pub phase: String,
     pub budget_ms: u64,
@@ -40,7 +40,7 @@ impl std::fmt::Display for BudgetMiss {
 }
 
 /// p50 / p95 / max of one phase over the runs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Spread {
     pub p50_ms: u64,
     pub p95_ms: u64,
@@ -48,7 +48,7 @@ pub struct Spread {
 }
 
 /// Budget verdicts and figures for a scenario.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BudgetReport {
     pub misses: Vec<BudgetMiss>,
     /// Budgets that could not be checked (the target does not report that phase).

@@ -20,7 +20,7 @@ pub const MAX_SIDE: u32 = 16384;
 pub const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// One failed expectation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckFailure {
     pub check: String,
     pub expected: String,
@@ -52,7 +52,7 @@ impl fmt::Display for CheckFailure {
 }
 
 /// What was learnt about one returned image.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageInfo {
     pub index: usize,
     pub filename: String,

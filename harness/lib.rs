@@ -22,6 +22,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod schema;
 pub mod snapshot;
 pub mod target;
 pub mod trial;

@@ -12,7 +12,9 @@ use serde_json::Value;
 use crate::endpoint::Endpoint;
 
 /// Which output shape the worker used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Shape {
     /// worker-comfyui >= 5.0: `images[]`.
@@ -24,7 +26,7 @@ pub enum Shape {
 }
 
 /// How an image was delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     Base64,

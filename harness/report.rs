@@ -23,7 +23,7 @@ use crate::checks::{CheckFailure, ImageInfo};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The verdict of one scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Passed,
@@ -56,7 +56,7 @@ impl Verdict {
 }
 
 /// Every run of the whole suite.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunReport {
     pub schema_version: u32,
     pub tool_version: String,
@@ -68,7 +68,7 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioReport>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counts {
     pub total: usize,
     pub passed: usize,
@@ -80,7 +80,7 @@ pub struct Counts {
 }
 
 /// One scenario's result.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioReport {
     pub name: String,
     pub file: String,
@@ -103,7 +103,7 @@ pub struct ScenarioReport {
 }
 
 /// One job submitted for a scenario.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     pub job_id: Option<String>,
     pub worker_id: Option<String>,
@@ -118,7 +118,7 @@ pub struct RunRecord {
     pub warnings: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageRecord {
     #[serde(flatten)]
     pub info: ImageInfo,

@@ -7,7 +7,7 @@
 pub(crate) mod diag;
 pub mod load;
 pub(crate) mod positions;
-mod raw;
+pub(crate) mod raw;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -141,7 +141,9 @@ impl CountRange {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
     Png,

@@ -23,7 +23,7 @@ use crate::checks::CheckFailure;
 use crate::scenario::{CompareMode, SnapshotSpec};
 
 /// What to do with references.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Verify,
@@ -115,7 +115,7 @@ impl Config {
 }
 
 /// Comparison figures for one image.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Metrics {
     /// Gradient-hash distance in bits (of 64).
     pub distance: u32,
@@ -128,7 +128,7 @@ pub struct Metrics {
 }
 
 /// What happened to one image's reference.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SnapshotRecord {
     pub index: usize,
     pub reference: String,
@@ -582,7 +582,7 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
 
 /// Metrics between repeated runs of one scenario (same seed): the spread a
 /// tolerance must absorb.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Calibration {
     pub pairs: usize,
     pub max_distance: u32,

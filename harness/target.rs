@@ -8,7 +8,9 @@ use std::fmt;
 /// The default live API base.
 pub const RUNPOD_API: &str = "https://api.runpod.ai/v2";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Mock,

@@ -35,6 +35,11 @@ enum Command {
         #[arg(long, global = true)]
         dir: Option<PathBuf>,
     },
+    /// Print a JSON Schema: `scenario` (default), `behaviour` (mocks/*.yaml) or `report`.
+    Schema {
+        #[arg(default_value = "scenario", value_parser = ["scenario", "behaviour", "report"])]
+        kind: String,
+    },
     /// Serve the mock RunPod endpoint on 127.0.0.1 until Ctrl-C.
     Mock {
         /// Port to listen on (0 = any free port).
@@ -88,6 +93,18 @@ enum SnapshotAction {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { path } => check(path),
+        Command::Schema { kind } => {
+            let schema = match kind.as_str() {
+                "behaviour" => endpoint_harness::schema::behaviour(),
+                "report" => endpoint_harness::schema::report(),
+                _ => endpoint_harness::schema::scenario(),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).expect("schema serialises")
+            );
+            ExitCode::SUCCESS
+        }
         Command::Snapshots { action, dir } => snapshots(action, dir),
         Command::Mock {
             port,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// What a job's `output` looks like when it completes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputShape {
     /// worker-comfyui >= 5.0: `images[]` of base64.
@@ -28,7 +28,7 @@ pub enum OutputShape {
 }
 
 /// How the returned pixels look.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageKind {
     /// Deterministic pattern from the workflow's seed and prompt.
@@ -41,7 +41,7 @@ pub enum ImageKind {
 }
 
 /// Terminal status a behaviour ends in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum FinalStatus {
     #[default]
     #[serde(rename = "COMPLETED")]
@@ -66,7 +66,7 @@ impl FinalStatus {
 }
 
 /// Which requests a fault applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Route {
     Run,
@@ -82,7 +82,7 @@ pub enum Route {
 }
 
 /// The kind of a fault, as written in `respond:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultType {
     Http,
@@ -121,7 +121,7 @@ pub enum FaultKind {
 
 /// One fault rule: on `on` requests numbered `nth` (1-based, counted per job for
 /// job routes and per endpoint otherwise; empty = every request), answer `respond`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     #[serde(default = "any_route")]
@@ -188,7 +188,7 @@ impl Fault {
 }
 
 /// A parsed behaviour file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Behaviour {
     #[serde(default)]

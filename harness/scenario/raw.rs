@@ -2,71 +2,97 @@
 //! model happens in `load`. Unknown keys are refused here (`deny_unknown_fields`)
 //! and turned into "did you mean" diagnostics by the loader.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-#[derive(Debug, Deserialize)]
+/// A scenario file (format v1). See README.md, "Scenario format".
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawScenario {
+#[schemars(title = "endpoint-harness scenario")]
+pub(crate) struct RawScenario {
+    /// Shown in reports.
     pub description: Option<String>,
+    /// Words for selection: they become the trial kind, so `cargo test --test scenarios -- smoke` selects them.
     pub tags: Option<Vec<String>>,
+    /// Capabilities the target must offer (HARNESS_CAPABILITIES); unmet -> ignored with the reason.
     pub requires: Option<Vec<String>>,
-    /// A path (string) or an inline mapping.
+    /// API-format workflow: a JSON file path relative to this file, or an inline mapping.
+    #[schemars(required, with = "serde_json::Value", extend("anyOf" = [{"type": "string"}, {"type": "object"}]))]
     pub workflow: Option<Value>,
-    /// `NODE.INPUT` -> value; kept as a mapping to preserve order and positions.
+    /// Overrides `"NODE.INPUT": value`; NODE is a node id or its `_meta.title`.
+    #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
     pub set: Option<serde_yaml_ng::Mapping>,
     pub images: Option<Vec<RawImage>>,
+    /// `async` (/run then poll) or `sync` (/runsync, then poll if not final).
+    #[schemars(extend("enum" = ["async", "sync"]))]
     pub mode: Option<String>,
+    /// Deadline for each job (humantime, e.g. `10m`); the job is cancelled when it passes.
     pub timeout: Option<String>,
     pub expect: Option<RawExpect>,
     pub snapshot: Option<RawSnapshot>,
     pub budget: Option<RawBudget>,
+    /// Run N times in sequence (1-1000); budgets then apply to the p95.
+    #[schemars(range(min = 1, max = 1000))]
     pub repeat: Option<u32>,
+    /// Mock behaviour (file stem under mocks/) used when the target is the mock.
     pub mock: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A worker-comfyui input image.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawImage {
+pub(crate) struct RawImage {
     pub name: String,
     pub path: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawExpect {
+pub(crate) struct RawExpect {
+    #[schemars(extend("enum" = ["COMPLETED", "FAILED", "TIMED_OUT", "CANCELLED"]))]
     pub status: Option<String>,
+    /// With a non-COMPLETED status: a substring, or `/regex/`, the job error must match.
     pub error: Option<String>,
     pub images: Option<RawImageExpect>,
+    /// `forbid` (default): output.errors must be empty; `allow`: listed only.
+    #[schemars(extend("enum" = ["forbid", "allow"]))]
     pub warnings: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawImageExpect {
+pub(crate) struct RawImageExpect {
     /// An integer, or `{min, max}`.
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "integer", "minimum": 0}, {"type": "object", "properties": {"min": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 0}}, "additionalProperties": false}]))]
     pub count: Option<Value>,
+    #[schemars(extend("enum" = ["png", "jpeg", "jpg", "webp"]))]
     pub format: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub not_blank: Option<bool>,
+    #[schemars(extend("enum" = ["rgb", "rgba", "gray", "gray_alpha"]))]
     pub color: Option<String>,
     pub alpha: Option<bool>,
     /// An integer number of bytes, or a string like "5MB" / "512KiB".
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "integer", "minimum": 1}, {"type": "string"}]))]
     pub max_bytes: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawSnapshot {
+pub(crate) struct RawSnapshot {
+    #[schemars(extend("enum" = ["off", "exact", "perceptual"]))]
     pub compare: Option<String>,
+    #[schemars(range(max = 64))]
     pub max_distance: Option<u32>,
     pub min_similarity: Option<f64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Latency budgets (humantime durations).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawBudget {
+pub(crate) struct RawBudget {
     pub queue: Option<String>,
     pub execution: Option<String>,
     pub total: Option<String>,
@@ -74,7 +100,7 @@ pub(super) struct RawBudget {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawCount {
+pub(crate) struct RawCount {
     pub min: Option<u32>,
     pub max: Option<u32>,
 }
