@@ -13,7 +13,9 @@
 
 pub mod budget;
 pub mod checks;
+pub mod cost;
 pub mod endpoint;
+pub mod history;
 pub mod mock;
 pub mod output;
 pub mod poll;
@@ -25,5 +27,6 @@ pub mod scenario;
 pub mod schema;
 pub mod snapshot;
 pub mod target;
+pub mod trend;
 pub mod trial;
 pub mod workflow;

@@ -60,12 +60,27 @@ impl Verdict {
 pub struct RunReport {
     pub schema_version: u32,
     pub tool_version: String,
+    /// Groups history lines of one run; nextest's run id under nextest.
+    #[serde(default)]
+    pub run_id: String,
     pub started_at: String,
     pub target: String,
     pub target_kind: crate::target::Kind,
     pub git_commit: Option<String>,
     pub counts: Counts,
+    /// Estimated cost of the run, when a price table is configured.
+    #[serde(default)]
+    pub cost: Option<CostSummary>,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+/// The run's estimated cost (executionTime x price per second).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CostSummary {
+    pub currency: String,
+    pub gpu: String,
+    pub per_second: f64,
+    pub total: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -100,6 +115,9 @@ pub struct ScenarioReport {
     /// With `repeat` > 1: the spread of the metrics between runs of the same seed.
     #[serde(default)]
     pub calibration: Option<crate::snapshot::Calibration>,
+    /// Estimated cost of this scenario's jobs.
+    #[serde(default)]
+    pub cost: Option<f64>,
 }
 
 /// One job submitted for a scenario.
@@ -116,6 +134,9 @@ pub struct RunRecord {
     pub output_shape: Option<crate::output::Shape>,
     pub images: Vec<ImageRecord>,
     pub warnings: Vec<String>,
+    /// Estimated cost of this job.
+    #[serde(default)]
+    pub cost: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -157,10 +178,27 @@ impl RunReport {
             target: target.to_string(),
             target_kind: kind,
             git_commit: git_commit(),
+            run_id: run_id(),
             counts,
+            cost: None,
             scenarios,
         }
     }
+}
+
+/// This run's id: nextest's when under nextest (shared by its processes), else time and pid.
+pub fn run_id() -> String {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::var("NEXTEST_RUN_ID").unwrap_or_else(|_| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            format!("{t:x}-{:x}", std::process::id())
+        })
+    })
+    .clone()
 }
 
 fn git_commit() -> Option<String> {
@@ -195,9 +233,13 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
         &dir.join("summary.md"),
         crate::redact::redact(&summary).as_bytes(),
     )?;
+    // The HTML charts each scenario's recent history (appended before this call).
+    let history = crate::history::read(&dir.join("history.jsonl"))
+        .map(|(l, _)| l)
+        .unwrap_or_default();
     atomic_write(
         &dir.join("index.html"),
-        crate::redact::redact(&html::render(report)).as_bytes(),
+        crate::redact::redact(&html::render(report, &history)).as_bytes(),
     )?;
     if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
         if let Ok(mut f) = fs::OpenOptions::new().append(true).create(true).open(path) {
@@ -207,35 +249,13 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Appends one history line per scenario (never rewritten, so nights accumulate).
+/// Appends one history line per scenario (see [`crate::history`]).
 pub fn append_history(
     dir: &Path,
     report: &RunReport,
     scenarios: &[ScenarioReport],
 ) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let mut f = fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(dir.join("history.jsonl"))?;
-    let mut buf = String::new();
-    for s in scenarios {
-        let runs = &s.runs;
-        let line = serde_json::json!({
-            "time": report.started_at,
-            "scenario": s.name,
-            "verdict": s.verdict,
-            "target": report.target,
-            "git_commit": report.git_commit,
-            "delay_ms": runs.iter().filter_map(|r| r.delay_ms).max(),
-            "execution_ms": runs.iter().filter_map(|r| r.execution_ms).max(),
-            "total_ms": runs.iter().map(|r| r.total_ms).max(),
-            "p95": s.budget.as_ref().map(|b| serde_json::json!({"queue": b.queue.as_ref().map(|x| x.p95_ms), "execution": b.execution.as_ref().map(|x| x.p95_ms), "total": b.total.as_ref().map(|x| x.p95_ms)})),
-        });
-        buf.push_str(&crate::redact::redact(&line.to_string()));
-        buf.push('\n');
-    }
-    f.write_all(buf.as_bytes())
+    crate::history::append(dir, report, scenarios)
 }
 
 fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -252,6 +272,7 @@ pub fn write_fragment_and_merge(
     target: &str,
     kind: crate::target::Kind,
     mine: &[ScenarioReport],
+    cost: Option<CostSummary>,
 ) -> std::io::Result<()> {
     let frag_dir = dir.join(".trials").join(sanitize(run_id));
     fs::create_dir_all(&frag_dir)?;
@@ -278,10 +299,28 @@ pub fn write_fragment_and_merge(
             }
         }
     }
-    let report = RunReport::new(target, kind, all);
-    write_all(dir, &report)?;
+    let mut report = RunReport::new(target, kind, all);
+    report.cost = cost.map(|mut c| {
+        c.total = report.scenarios.iter().filter_map(|s| s.cost).sum();
+        c
+    });
     append_history(dir, &report, mine)?;
+    write_all(dir, &report)?;
     let _ = lock.unlock();
+    // Fragments of runs finished more than a day ago are of no further use.
+    if let Ok(entries) = fs::read_dir(dir.join(".trials")) {
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(86_400));
+            if old && e.path().is_dir() && e.path() != frag_dir {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
     Ok(())
 }
 
@@ -329,5 +368,110 @@ mod tests {
             PathBuf::from("images/sdxl/txt2img")
         );
         assert_eq!(images_dir("../x"), PathBuf::from("images/_/x"));
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    //! Each renderer pinned with insta from one fixed report.
+    use super::*;
+    use crate::budget::{BudgetMiss, BudgetReport, Spread};
+
+    fn run(job: &str, total: u64) -> RunRecord {
+        RunRecord {
+            job_id: Some(job.into()),
+            worker_id: Some("mockworker01".into()),
+            state: Some("COMPLETED".into()),
+            delay_ms: Some(800),
+            execution_ms: Some(3000),
+            total_ms: total,
+            status_calls: 4,
+            cost: Some(0.00093),
+            ..RunRecord::default()
+        }
+    }
+
+    fn scenario(name: &str, verdict: Verdict, message: Option<&str>) -> ScenarioReport {
+        ScenarioReport {
+            name: name.into(),
+            file: format!("scenarios/{name}.yaml"),
+            description: Some(format!("{name} <b>described</b>")),
+            tags: vec!["smoke".into()],
+            verdict,
+            message: message.map(str::to_string),
+            failures: Vec::new(),
+            budget: None,
+            runs: vec![run(&format!("job-{name}-u1"), 1234)],
+            warnings: Vec::new(),
+            duration_ms: 1300,
+            snapshots: Vec::new(),
+            calibration: None,
+            cost: Some(0.00093),
+        }
+    }
+
+    pub(crate) fn fixed() -> RunReport {
+        let mut slow = scenario("sdxl/slow", Verdict::OverBudget, Some("OVER BUDGET against embedded mock\n  ✗ queue time over budget: max 45.0s > budget 30.0s"));
+        let spread = Spread {
+            p50_ms: 45_000,
+            p95_ms: 45_000,
+            max_ms: 45_000,
+        };
+        slow.budget = Some(BudgetReport {
+            misses: vec![BudgetMiss {
+                phase: "queue".into(),
+                budget_ms: 30_000,
+                measured_ms: 45_000,
+                statistic: "max".into(),
+            }],
+            not_applicable: Vec::new(),
+            queue: Some(spread.clone()),
+            execution: None,
+            total: None,
+        });
+        let scenarios = vec![
+            scenario("sdxl/ok", Verdict::Passed, None),
+            scenario("negative/xss", Verdict::Failed, Some("FAILED against embedded mock\n  ✗ job error: expected an error containing \"x\", got \"<script>alert('pwned')</script>\"")),
+            scenario("faults/run-500", Verdict::Error, Some("ERROR against embedded mock\n  ✗ submission failed: POST /run: HTTP 500: {\"error\": \"boom\"}")),
+            scenario("negative/sd3", Verdict::Ignored, Some("requires sd3-large which the embedded mock does not offer")),
+            slow,
+        ];
+        let mut r = RunReport::new("embedded mock", crate::target::Kind::Mock, scenarios);
+        r.started_at = "2026-11-26T20:00:00Z".into();
+        r.git_commit = Some("0123456789ab".into());
+        r.run_id = "fixed-run".into();
+        r.cost = Some(CostSummary {
+            currency: "USD".into(),
+            gpu: "ADA_24".into(),
+            per_second: 0.00031,
+            total: 0.00465,
+        });
+        r
+    }
+
+    #[test]
+    fn junit() {
+        insta::assert_snapshot!(junit::render(&fixed()));
+    }
+
+    #[test]
+    fn markdown() {
+        insta::assert_snapshot!(markdown::render(&fixed()));
+    }
+
+    #[test]
+    fn html() {
+        let html = html::render(&fixed(), &[]);
+        assert!(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
+        assert!(
+            !html.contains("<script>"),
+            "endpoint text reaches the page unescaped"
+        );
+        insta::assert_snapshot!(html);
+    }
+
+    #[test]
+    fn json() {
+        insta::assert_snapshot!(serde_json::to_string_pretty(&fixed()).unwrap());
     }
 }

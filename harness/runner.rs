@@ -43,6 +43,10 @@ pub struct Settings {
     pub progress: Option<Duration>,
     /// Key of the embedded mock (random per process unless `HARNESS_MOCK_API_KEY` is set).
     pub mock_key: Option<String>,
+    /// Price table (`HARNESS_COSTS`), GPU class (`HARNESS_GPU`) and cap (`HARNESS_MAX_COST`).
+    pub costs_file: PathBuf,
+    pub gpu: Option<String>,
+    pub max_cost: Option<f64>,
 }
 
 impl Settings {
@@ -100,6 +104,20 @@ impl Settings {
             queue_grace,
             progress,
             mock_key: var("HARNESS_MOCK_API_KEY").filter(|k| !k.is_empty()),
+            costs_file: path("HARNESS_COSTS", "costs.yaml"),
+            gpu: var("HARNESS_GPU").filter(|g| !g.trim().is_empty()),
+            max_cost: match var("HARNESS_MAX_COST").filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(v) => Some(
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|n| *n >= 0.0 && n.is_finite())
+                        .ok_or_else(|| {
+                            format!("HARNESS_MAX_COST must be a non-negative number, not `{v}`")
+                        })?,
+                ),
+            },
         })
     }
 }
@@ -117,6 +135,7 @@ struct Ctx {
     reports: Mutex<Vec<ScenarioReport>>,
     snapshots: Arc<crate::snapshot::Config>,
     progress: Arc<crate::progress::Progress>,
+    costs: Option<Arc<crate::cost::Costs>>,
 }
 
 impl Ctx {
@@ -214,6 +233,7 @@ impl Ctx {
                 queue_grace: Some(self.settings.queue_grace),
                 observer: Some(self.progress.observer(&s.name)),
             },
+            costs: self.costs.clone(),
         };
         let hard = trial::hard_deadline(s);
         self.handle.block_on(async {
@@ -253,6 +273,17 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(EXIT_SETUP);
             }
         };
+    let costs = match crate::cost::Costs::load(
+        &settings.costs_file,
+        settings.gpu.clone(),
+        settings.max_cost,
+    ) {
+        Ok(c) => c.map(Arc::new),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_SETUP);
+        }
+    };
     let mut target = target;
     target.notes.extend(snapshot_note);
     let files = match select_files(&settings.scenarios, &args) {
@@ -285,6 +316,7 @@ pub fn main() -> ExitCode {
         reports: Mutex::new(Vec::new()),
         snapshots: Arc::new(snapshots),
         progress: Arc::new(crate::progress::Progress::default()),
+        costs,
     });
     let loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> = files
         .into_iter()
@@ -466,13 +498,20 @@ fn write_reports(ctx: &Ctx) {
     let dir = &ctx.settings.reports;
     let label = ctx.target.to_string();
     let result = match std::env::var("NEXTEST_RUN_ID") {
-        Ok(run_id) => {
-            crate::report::write_fragment_and_merge(dir, &run_id, &label, ctx.target.kind, &mine)
-        }
+        Ok(run_id) => crate::report::write_fragment_and_merge(
+            dir,
+            &run_id,
+            &label,
+            ctx.target.kind,
+            &mine,
+            cost_summary(ctx, &[]),
+        ),
         Err(_) => {
-            let report = RunReport::new(&label, ctx.target.kind, mine.clone());
-            crate::report::write_all(dir, &report)
-                .and_then(|_| crate::report::append_history(dir, &report, &mine))
+            let mut report = RunReport::new(&label, ctx.target.kind, mine.clone());
+            report.cost = cost_summary(ctx, &report.scenarios);
+            // History first: the HTML report charts it.
+            crate::report::append_history(dir, &report, &mine)
+                .and_then(|_| crate::report::write_all(dir, &report))
         }
     };
     if let Err(e) = result {
@@ -481,6 +520,16 @@ fn write_reports(ctx: &Ctx) {
             dir.display()
         );
     }
+}
+
+fn cost_summary(ctx: &Ctx, scenarios: &[ScenarioReport]) -> Option<crate::report::CostSummary> {
+    let c = ctx.costs.as_ref()?;
+    Some(crate::report::CostSummary {
+        currency: c.currency.clone(),
+        gpu: c.gpu.clone(),
+        per_second: c.per_second,
+        total: scenarios.iter().filter_map(|s| s.cost).sum(),
+    })
 }
 
 /// The scenario files to load: all of them, or under nextest's process-per-test

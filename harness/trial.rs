@@ -28,6 +28,8 @@ pub struct TrialEnv {
     pub snapshots: Arc<snapshot::Config>,
     /// Queue grace and progress observer for this scenario's jobs.
     pub watch: poll::Watch,
+    /// Price table and spending cap, when configured.
+    pub costs: Option<Arc<crate::cost::Costs>>,
 }
 
 /// The outcome of one submitted job, before verdicts.
@@ -106,6 +108,7 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
     }
     let budget = budget::evaluate(&s.budget, &timings);
     let calibration = snapshot::calibrate(&pixels);
+    let cost = runs.iter().filter_map(|r| r.cost).reduce(|a, b| a + b);
     let verdict = match (&error, failures.is_empty(), budget.misses.is_empty()) {
         (Some((v, _)), _, _) => *v,
         (None, false, _) => Verdict::Failed,
@@ -129,6 +132,7 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         duration_ms: started.elapsed().as_millis() as u64,
         snapshots,
         calibration,
+        cost,
     }
 }
 
@@ -148,6 +152,16 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
             return one;
         }
     };
+    if let Some(c) = &env.costs {
+        let expected = s
+            .budget
+            .execution
+            .map_or(0.0, |d| c.of(d.as_millis() as u64));
+        if let Some(reason) = c.refuse(expected) {
+            one.error = Some((Verdict::Ignored, reason));
+            return one;
+        }
+    }
     let how = if s.mode == Mode::Sync {
         Submit::RunSync(s.timeout)
     } else {
@@ -201,6 +215,11 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
         status_calls: job.status_calls,
         ..RunRecord::default()
     };
+    if let (Some(c), Some(ms)) = (&env.costs, st.execution_ms) {
+        let cost = c.of(ms);
+        c.add(cost);
+        one.record.cost = Some(cost);
+    }
     one.timing = Some(Timing {
         queue_ms: st.delay_ms,
         execution_ms: st.execution_ms,
@@ -389,6 +408,7 @@ pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
         duration_ms: 0,
         snapshots: Vec::new(),
         calibration: None,
+        cost: None,
     }
 }
 
@@ -410,6 +430,7 @@ pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
         duration_ms: 0,
         snapshots: Vec::new(),
         calibration: None,
+        cost: None,
     }
 }
 

@@ -35,6 +35,24 @@ enum Command {
         #[arg(long, global = true)]
         dir: Option<PathBuf>,
     },
+    /// Per-scenario trends from history.jsonl; exit 1 when a regression is flagged.
+    Trend {
+        /// The history file (default: $HARNESS_REPORTS/history.jsonl).
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// Earlier runs whose median is the baseline.
+        #[arg(long, default_value_t = 5)]
+        baseline_runs: usize,
+        /// Flag a latency (total p95, execution) above baseline x this.
+        #[arg(long, default_value_t = 1.5)]
+        latency_ratio: f64,
+        /// Flag a snapshot similarity below baseline minus this.
+        #[arg(long, default_value_t = 0.02)]
+        similarity_drop: f64,
+        /// Exit 0 even when something is flagged (report only).
+        #[arg(long)]
+        no_fail: bool,
+    },
     /// Print a JSON Schema: `scenario` (default), `behaviour` (mocks/*.yaml) or `report`.
     Schema {
         #[arg(default_value = "scenario", value_parser = ["scenario", "behaviour", "report"])]
@@ -93,6 +111,41 @@ enum SnapshotAction {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { path } => check(path),
+        Command::Trend {
+            history,
+            baseline_runs,
+            latency_ratio,
+            similarity_drop,
+            no_fail,
+        } => {
+            let path = history
+                .unwrap_or_else(|| env_path("HARNESS_REPORTS", "reports").join("history.jsonl"));
+            let (lines, bad) = match endpoint_harness::history::read(&path) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            };
+            if bad > 0 {
+                eprintln!(
+                    "warning: {bad} unreadable line(s) in {} skipped",
+                    path.display()
+                );
+            }
+            let opts = endpoint_harness::trend::Options {
+                baseline_runs,
+                latency_ratio,
+                similarity_drop,
+            };
+            let trends = endpoint_harness::trend::analyse(&lines, &opts);
+            print!("{}", endpoint_harness::trend::render(&trends));
+            if !no_fail && trends.iter().any(|t| !t.flags.is_empty()) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
         Command::Schema { kind } => {
             let schema = match kind.as_str() {
                 "behaviour" => endpoint_harness::schema::behaviour(),

@@ -25,7 +25,34 @@ pub(crate) fn esc(s: &str) -> String {
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed,.error,.timed_out{color:#cf222e}.over_budget{color:#9a6700}.ignored{color:#777}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;margin:4px 0}img{border:1px solid #ccc;margin:2px}.muted{color:#777}";
 
-pub(super) fn render(r: &RunReport) -> String {
+/// A small SVG line chart of total wall times, oldest to newest.
+fn chart(values: &[u64]) -> String {
+    if values.len() < 2 {
+        return String::new();
+    }
+    let max = *values.iter().max().unwrap_or(&1).max(&1) as f64;
+    let step = 120.0 / (values.len() - 1) as f64;
+    let points: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                28.0 - (*v as f64 / max) * 26.0
+            )
+        })
+        .collect();
+    format!(
+        "<svg width=\"124\" height=\"30\" viewBox=\"-2 0 124 30\" role=\"img\"><title>total time, last {} runs (max {})</title><polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"{}\"/></svg>",
+        values.len(),
+        fmt_ms(max as u64),
+        points.join(" ")
+    )
+}
+
+pub(super) fn render(r: &RunReport, history: &[crate::history::HistoryLine]) -> String {
+    let trends = crate::trend::analyse(history, &crate::trend::Options::default());
     let c = &r.counts;
     let mut out = String::new();
     let _ = write!(
@@ -36,6 +63,16 @@ pub(super) fn render(r: &RunReport) -> String {
         esc(r.git_commit.as_deref().unwrap_or("unknown")),
         c.passed, c.failed, c.over_budget, c.error, c.timed_out, c.ignored, c.total
     );
+    if let Some(cost) = &r.cost {
+        let _ = write!(
+            out,
+            "<p>Estimated cost: {} {:.4} ({} at {} per second of execution)</p>",
+            esc(&cost.currency),
+            cost.total,
+            esc(&cost.gpu),
+            cost.per_second
+        );
+    }
     out.push_str(
         "<table><tr><th>scenario</th><th>verdict</th><th>timings</th><th>images</th></tr>",
     );
@@ -73,6 +110,13 @@ pub(super) fn render(r: &RunReport) -> String {
                 fmt_ms(run.total_ms),
                 esc(run.job_id.as_deref().unwrap_or("–"))
             );
+        }
+        if let Some(t) = trends.iter().find(|t| t.scenario == s.name) {
+            out.push_str(&chart(&t.totals));
+            for f in &t.flags {
+                let _ = write!(out, "<br><span class=\"over_budget\">{}</span>", esc(f));
+            }
+            out.push_str("<br>");
         }
         if let Some(b) = &s.budget {
             for m in &b.misses {

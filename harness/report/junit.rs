@@ -65,6 +65,7 @@ pub(super) fn render(report: &RunReport) -> String {
             prop("delay_time_ms", r.delay_ms.map(|v| v.to_string()));
             prop("execution_time_ms", r.execution_ms.map(|v| v.to_string()));
             prop("total_ms", Some(r.total_ms.to_string()));
+            prop("cost", r.cost.map(|c| format!("{c:.6}")));
         }
         suite.add_test_case(case);
     }

@@ -1,0 +1,175 @@
+//! The reports of a real run, read by real consumers: `junit.xml` by the
+//! junitparser Python package (counts must match report.json), and `index.html`
+//! by headless Chromium (it renders the table and images; the screenshot is not
+//! blank). Both tools come from `.ci/run`; without them the tests skip locally
+//! and fail on CI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+}
+
+fn run_selftest(dir: &Path) -> serde_json::Value {
+    let out = common::run_suite(
+        &["--test-threads", "8"],
+        &[
+            ("HARNESS_SCENARIOS", "tests/selftest"),
+            ("HARNESS_REPORTS", &dir.to_string_lossy()),
+        ],
+    );
+    serde_json::from_str(
+        &std::fs::read_to_string(dir.join("report.json"))
+            .unwrap_or_else(|e| panic!("{e}: {}", out.all())),
+    )
+    .unwrap()
+}
+
+fn python_with(module: &str) -> Option<PathBuf> {
+    let py = std::env::var_os("HARNESS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
+    Command::new(&py)
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .ok()
+        .filter(|s| s.success())
+        .map(|_| py)
+}
+
+#[test]
+fn junit_xml_is_read_by_junitparser_with_the_right_counts() {
+    let Some(py) = python_with("junitparser") else {
+        assert!(
+            !on_ci(),
+            "CI must provide junitparser (.ci/run installs it)"
+        );
+        eprintln!("skipped: no Python with junitparser");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let report = run_selftest(tmp.path());
+    let script = r#"
+import sys
+from junitparser import JUnitXml, Failure, Error, Skipped
+xml = JUnitXml.fromfile(sys.argv[1])
+counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for suite in xml:
+    for case in suite:
+        counts["tests"] += 1
+        for r in case.result:
+            if isinstance(r, Failure): counts["failures"] += 1
+            elif isinstance(r, Error): counts["errors"] += 1
+            elif isinstance(r, Skipped): counts["skipped"] += 1
+print(counts["tests"], counts["failures"], counts["errors"], counts["skipped"])
+"#;
+    let out = Command::new(py)
+        .args([
+            "-c",
+            script,
+            &tmp.path().join("junit.xml").to_string_lossy(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let c = &report["counts"];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    assert_eq!(
+        got,
+        vec![
+            n("total"),
+            n("failed") + n("over_budget"),
+            n("error") + n("timed_out"),
+            n("ignored")
+        ],
+        "{c}"
+    );
+    assert!(
+        got[1] > 0 && got[2] > 0,
+        "the fault matrix has failures and errors"
+    );
+}
+
+fn chromium() -> Option<PathBuf> {
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
+}
+
+#[test]
+fn index_html_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(!on_ci(), "CI must provide chromium (.ci/run installs it)");
+        eprintln!("skipped: no chromium");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    run_selftest(&tmp.path().join("reports"));
+    let page = format!("file://{}", tmp.path().join("reports/index.html").display());
+    let profile = tmp.path().join("profile");
+    let shot = tmp.path().join("shot.png");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let dom = Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &page])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("<table>") && dom.matches("<tr>").count() > 30,
+        "the table is rendered: {}",
+        &dom[..dom.len().min(500)]
+    );
+    assert!(dom.matches("<img ").count() > 10, "thumbnails are rendered");
+    assert!(
+        !dom.contains("<script"),
+        "no script element comes from the endpoint"
+    );
+    let status = Command::new(&browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--window-size=1280,1600", "--hide-scrollbars"])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        shot.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let img = image::open(&shot).unwrap();
+    assert_eq!((img.width(), img.height()), (1280, 1600));
+    let luma = img.to_luma8();
+    let dark = luma.pixels().filter(|p| p.0[0] < 128).count();
+    assert!(
+        dark > 5_000,
+        "the screenshot has content ({dark} dark pixels)"
+    );
+}
