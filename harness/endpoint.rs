@@ -23,6 +23,9 @@ pub const MAX_BODY: usize = 64 * 1024 * 1024;
 pub const RUN_LIMIT: usize = 10_000_000;
 pub const RUNSYNC_LIMIT: usize = 20_000_000;
 
+/// HTTP timeout for local calls that run a whole job; the scenario deadline bounds them first.
+const LOCAL_CALL: Duration = Duration::from_secs(24 * 3600);
+
 /// A job state as RunPod reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum JobState {
@@ -185,6 +188,9 @@ pub struct Endpoint {
     /// Downloads of presigned URLs must never carry the Authorization header.
     plain: reqwest::Client,
     base: String,
+    /// runpod-python's `--rp_serve_api` test server: routes at the root, POST-only
+    /// status that runs the job while the request waits, no cancel and no health.
+    local: bool,
 }
 
 impl fmt::Debug for Endpoint {
@@ -220,7 +226,26 @@ impl Endpoint {
             http: build(headers)?,
             plain: build(HeaderMap::new())?,
             base: base.trim_end_matches('/').to_string(),
+            local: false,
         })
+    }
+
+    /// A client for a local `python handler.py --rp_serve_api` worker at `root`.
+    pub fn new_local(root: &str) -> Result<Self, String> {
+        Ok(Endpoint { local: true, ..Self::new(root, None)? })
+    }
+
+    /// Whether this is the local test server's protocol.
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
+    fn unsupported(&self, op: &str, job: Option<&str>) -> EndpointError {
+        EndpointError {
+            op: op.to_string(),
+            job: job.map(str::to_string),
+            kind: ErrorKind::Status { status: 405, body: "the local test server (--rp_serve_api) has no such route".into() },
+        }
     }
 
     pub fn base(&self) -> &str {
@@ -231,6 +256,9 @@ impl Endpoint {
     pub async fn submit(&self, how: Submit, body: Vec<u8>) -> Result<JobStatus, EndpointError> {
         let (path, timeout) = match how {
             Submit::Run => ("/run".to_string(), Duration::from_secs(60)),
+            // The local server runs the job inside this request and has no `wait`;
+            // the caller bounds it with the scenario deadline.
+            Submit::RunSync(_) if self.local => ("/runsync".to_string(), LOCAL_CALL),
             Submit::RunSync(wait) => {
                 let ms = wait.as_millis().clamp(1000, 300_000);
                 (
@@ -251,17 +279,10 @@ impl Endpoint {
     }
 
     pub async fn status(&self, id: &str) -> Result<JobStatus, EndpointError> {
-        let op = "GET /status".to_string();
-        let v = self
-            .call(
-                Method::GET,
-                &format!("/status/{id}"),
-                None,
-                Duration::from_secs(30),
-                &op,
-                Some(id),
-            )
-            .await?;
+        // Locally, POST /status runs the stored job once and answers when it is done.
+        let (method, op, timeout) = if self.local { (Method::POST, "POST /status", LOCAL_CALL) } else { (Method::GET, "GET /status", Duration::from_secs(30)) };
+        let op = op.to_string();
+        let v = self.call(method, &format!("/status/{id}"), None, timeout, &op, Some(id)).await?;
         parse_status(&v).map_err(|m| EndpointError {
             op,
             job: Some(id.to_string()),
@@ -270,6 +291,9 @@ impl Endpoint {
     }
 
     pub async fn cancel(&self, id: &str) -> Result<(), EndpointError> {
+        if self.local {
+            return Err(self.unsupported("POST /cancel", Some(id)));
+        }
         self.call(
             Method::POST,
             &format!("/cancel/{id}"),
@@ -283,6 +307,9 @@ impl Endpoint {
     }
 
     pub async fn health(&self) -> Result<Health, EndpointError> {
+        if self.local {
+            return Err(self.unsupported("GET /health", None));
+        }
         let v = self
             .call(
                 Method::GET,

@@ -149,10 +149,17 @@ pub async fn drive_with(
         Submit::RunSync(_) => Submit::RunSync(deadline.min(Duration::from_secs(90))),
         other => other,
     };
-    let first = endpoint
-        .submit(how, body)
-        .await
-        .map_err(DriveError::Submit)?;
+    // The local test server runs a /runsync job inside the request: bound it by the deadline.
+    let first = match tokio::time::timeout(deadline + Duration::from_secs(30), endpoint.submit(how, body)).await {
+        Ok(r) => r.map_err(DriveError::Submit)?,
+        Err(_) => {
+            return Err(DriveError::Submit(EndpointError {
+                op: "POST /runsync".into(),
+                job: None,
+                kind: ErrorKind::Timeout(deadline + Duration::from_secs(30)),
+            }))
+        }
+    };
     let mut timeline = vec![Seen {
         at_ms: ms(start.elapsed()),
         state: first.state.to_string(),
@@ -281,7 +288,12 @@ impl Poller<'_> {
         loop {
             self.sleep(interval).await?;
             self.calls += 1;
-            match self.endpoint.status(&self.job).await {
+            // Bounded by the deadline: a local POST /status blocks while the job runs.
+            let left = self.end.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
+            let Ok(answer) = tokio::time::timeout(left, self.endpoint.status(&self.job)).await else {
+                return Err(PollStop::Deadline);
+            };
+            match answer {
                 Ok(s) => {
                     failures = 0;
                     if s.state != self.last {

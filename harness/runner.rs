@@ -199,10 +199,11 @@ impl Ctx {
                 let ep = self
                     .live
                     .get_or_init(|| {
-                        Endpoint::new(
-                            self.target.url.as_deref().unwrap_or_default(),
-                            self.target.api_key.as_deref(),
-                        )
+                        let url = self.target.url.as_deref().unwrap_or_default();
+                        match self.target.kind {
+                            Kind::Local => Endpoint::new_local(url),
+                            _ => Endpoint::new(url, self.target.api_key.as_deref()),
+                        }
                     })
                     .clone()?;
                 Ok((ep, self.target.to_string()))
