@@ -232,7 +232,10 @@ impl Endpoint {
 
     /// A client for a local `python handler.py --rp_serve_api` worker at `root`.
     pub fn new_local(root: &str) -> Result<Self, String> {
-        Ok(Endpoint { local: true, ..Self::new(root, None)? })
+        Ok(Endpoint {
+            local: true,
+            ..Self::new(root, None)?
+        })
     }
 
     /// Whether this is the local test server's protocol.
@@ -244,7 +247,10 @@ impl Endpoint {
         EndpointError {
             op: op.to_string(),
             job: job.map(str::to_string),
-            kind: ErrorKind::Status { status: 405, body: "the local test server (--rp_serve_api) has no such route".into() },
+            kind: ErrorKind::Status {
+                status: 405,
+                body: "the local test server (--rp_serve_api) has no such route".into(),
+            },
         }
     }
 
@@ -280,9 +286,22 @@ impl Endpoint {
 
     pub async fn status(&self, id: &str) -> Result<JobStatus, EndpointError> {
         // Locally, POST /status runs the stored job once and answers when it is done.
-        let (method, op, timeout) = if self.local { (Method::POST, "POST /status", LOCAL_CALL) } else { (Method::GET, "GET /status", Duration::from_secs(30)) };
+        let (method, op, timeout) = if self.local {
+            (Method::POST, "POST /status", LOCAL_CALL)
+        } else {
+            (Method::GET, "GET /status", Duration::from_secs(30))
+        };
         let op = op.to_string();
-        let v = self.call(method, &format!("/status/{id}"), None, timeout, &op, Some(id)).await?;
+        let v = self
+            .call(
+                method,
+                &format!("/status/{id}"),
+                None,
+                timeout,
+                &op,
+                Some(id),
+            )
+            .await?;
         parse_status(&v).map_err(|m| EndpointError {
             op,
             job: Some(id.to_string()),

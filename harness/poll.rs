@@ -67,7 +67,7 @@ pub struct Watch {
 }
 
 /// A state change seen while polling, at a time since submission.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Seen {
     pub at_ms: u64,
     pub state: String,
@@ -150,7 +150,12 @@ pub async fn drive_with(
         other => other,
     };
     // The local test server runs a /runsync job inside the request: bound it by the deadline.
-    let first = match tokio::time::timeout(deadline + Duration::from_secs(30), endpoint.submit(how, body)).await {
+    let first = match tokio::time::timeout(
+        deadline + Duration::from_secs(30),
+        endpoint.submit(how, body),
+    )
+    .await
+    {
         Ok(r) => r.map_err(DriveError::Submit)?,
         Err(_) => {
             return Err(DriveError::Submit(EndpointError {
@@ -290,7 +295,8 @@ impl Poller<'_> {
             self.calls += 1;
             // Bounded by the deadline: a local POST /status blocks while the job runs.
             let left = self.end.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
-            let Ok(answer) = tokio::time::timeout(left, self.endpoint.status(&self.job)).await else {
+            let Ok(answer) = tokio::time::timeout(left, self.endpoint.status(&self.job)).await
+            else {
                 return Err(PollStop::Deadline);
             };
             match answer {

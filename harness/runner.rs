@@ -47,6 +47,10 @@ pub struct Settings {
     pub costs_file: PathBuf,
     pub gpu: Option<String>,
     pub max_cost: Option<f64>,
+    /// A RunPod Hub `tests.json` whose tests run as `hub/<name>` trials.
+    pub hub_tests: Option<PathBuf>,
+    /// `HARNESS_RECORD=1`: save each live/local job as a replayable mock behaviour.
+    pub record: bool,
 }
 
 impl Settings {
@@ -105,6 +109,11 @@ impl Settings {
             progress,
             mock_key: var("HARNESS_MOCK_API_KEY").filter(|k| !k.is_empty()),
             costs_file: path("HARNESS_COSTS", "costs.yaml"),
+            hub_tests: var("HARNESS_HUB_TESTS")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            record: var("HARNESS_RECORD")
+                .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
             gpu: var("HARNESS_GPU").filter(|g| !g.trim().is_empty()),
             max_cost: match var("HARNESS_MAX_COST").filter(|v| !v.trim().is_empty()) {
                 None => None,
@@ -235,6 +244,8 @@ impl Ctx {
                 observer: Some(self.progress.observer(&s.name)),
             },
             costs: self.costs.clone(),
+            record: (self.settings.record && self.target.kind != Kind::Mock)
+                .then(|| self.settings.mocks.clone()),
         };
         let hard = trial::hard_deadline(s);
         self.handle.block_on(async {
@@ -287,8 +298,16 @@ pub fn main() -> ExitCode {
     };
     let mut target = target;
     target.notes.extend(snapshot_note);
+    if settings.record && target.kind == Kind::Mock {
+        target.notes.push(
+            "HARNESS_RECORD records live and local jobs only; nothing is recorded against the mock"
+                .into(),
+        );
+    }
     let files = match select_files(&settings.scenarios, &args) {
         Ok(f) => f,
+        // Hub tests alone are a suite too.
+        Err(_) if settings.hub_tests.is_some() => Vec::new(),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_SETUP);
@@ -319,7 +338,7 @@ pub fn main() -> ExitCode {
         progress: Arc::new(crate::progress::Progress::default()),
         costs,
     });
-    let loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> = files
+    let mut loaded: Vec<(String, PathBuf, Result<Scenario, Diagnostics>)> = files
         .into_iter()
         .map(|f| {
             (
@@ -329,6 +348,21 @@ pub fn main() -> ExitCode {
             )
         })
         .collect();
+    if let Some(hub) = &ctx.settings.hub_tests {
+        match crate::hub::read(hub) {
+            Ok((tests, _)) => {
+                for t in &tests {
+                    let s = crate::hub::to_scenario(t, hub);
+                    let name = s
+                        .as_ref()
+                        .map(|s| s.name.clone())
+                        .unwrap_or_else(|_| format!("hub/{}", crate::report::sanitize(&t.name)));
+                    loaded.push((name, hub.clone(), s));
+                }
+            }
+            Err(d) => loaded.push(("hub".into(), hub.clone(), Err(d))),
+        }
+    }
     let quiet = args.list;
     if !quiet {
         announce(&ctx, &loaded);

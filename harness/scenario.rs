@@ -50,7 +50,10 @@ pub struct Scenario {
 #[derive(Clone, Debug)]
 pub struct InputImage {
     pub name: String,
+    /// The file to send; empty when `inline` holds the data.
     pub path: PathBuf,
+    /// Base64 (or data URI) given inline, as in a RunPod Hub tests.json.
+    pub inline: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -30,6 +30,8 @@ pub struct TrialEnv {
     pub watch: poll::Watch,
     /// Price table and spending cap, when configured.
     pub costs: Option<Arc<crate::cost::Costs>>,
+    /// Mocks folder to record cassettes into (`HARNESS_RECORD=1`, live and local targets).
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// The outcome of one submitted job, before verdicts.
@@ -50,6 +52,10 @@ pub fn request_body(s: &Scenario) -> Result<Vec<u8>, String> {
     if !s.images.is_empty() {
         let mut images = Vec::new();
         for img in &s.images {
+            if let Some(data) = &img.inline {
+                images.push(json!({"name": img.name, "image": data}));
+                continue;
+            }
             let bytes = std::fs::read(&img.path).map_err(|e| {
                 format!(
                     "cannot read input image `{}` ({}): {e}",
@@ -230,8 +236,27 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
         st.state.as_str(),
         st.error.as_deref(),
     ));
-    if st.state == JobState::Completed && s.expect.status == ExpectedStatus::Completed {
-        check_output(s, env, index, st.output.as_ref(), &mut one).await;
+    let decoded = if st.state == JobState::Completed && s.expect.status == ExpectedStatus::Completed
+    {
+        check_output(s, env, index, st.output.as_ref(), &mut one).await
+    } else if st.state == JobState::Completed && env.record.is_some() {
+        output::decode(st.output.as_ref(), &env.endpoint).await.ok()
+    } else {
+        None
+    };
+    if let (Some(dir), 0) = (&env.record, index) {
+        let source = format!("{} job {}", env.target_label, st.id);
+        match crate::record::write(dir, &s.name, st, &job.timeline, decoded.as_ref(), &source) {
+            Ok(f) => eprintln!(
+                "endpoint-harness: recorded {} (replay with `mock: {}`)",
+                f.display(),
+                crate::record::behaviour_name(&s.name)
+            ),
+            Err(e) => eprintln!(
+                "endpoint-harness: warning: could not record {}: {e}",
+                s.name
+            ),
+        }
     }
     one
 }
@@ -242,7 +267,7 @@ async fn check_output(
     index: u32,
     output: Option<&Value>,
     one: &mut OneRun,
-) {
+) -> Option<output::Output> {
     let out = match output::decode(output, &env.endpoint).await {
         Ok(o) => o,
         Err(e) => {
@@ -251,7 +276,7 @@ async fn check_output(
                 "images from the worker",
                 e.to_string(),
             ));
-            return;
+            return None;
         }
     };
     one.record.output_shape = Some(out.shape);
@@ -296,6 +321,7 @@ async fn check_output(
         one.snapshots = snap.records;
     }
     one.pixels = decoded.into_iter().flatten().collect();
+    Some(out)
 }
 
 /// Saves returned bytes under `reports/images/<scenario>/`; the name is sanitised so an

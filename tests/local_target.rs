@@ -20,21 +20,43 @@ impl Drop for Worker {
 }
 
 fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("HARNESS_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
-    Command::new(&py).args(["-c", "import runpod"]).stderr(Stdio::null()).status().ok().filter(|s| s.success()).map(|_| py)
+    let py = std::env::var_os("HARNESS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
+    Command::new(&py)
+        .args(["-c", "import runpod"])
+        .stderr(Stdio::null())
+        .status()
+        .ok()
+        .filter(|s| s.success())
+        .map(|_| py)
 }
 
 #[test]
 fn scenarios_run_against_a_local_rp_serve_api_worker() {
     let Some(py) = python() else {
-        assert!(std::env::var("CI").map_or(true, |v| v.is_empty() || v == "false"), "CI must provide the runpod package (.ci/run)");
+        assert!(
+            std::env::var("CI").map_or(true, |v| v.is_empty() || v == "false"),
+            "CI must provide the runpod package (.ci/run)"
+        );
         eprintln!("skipped: no Python with the runpod package");
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let _worker = Worker(
         Command::new(py)
-            .args(["tests/local_worker/handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", &port.to_string()])
+            .args([
+                "tests/local_worker/handler.py",
+                "--rp_serve_api",
+                "--rp_api_host",
+                "127.0.0.1",
+                "--rp_api_port",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -42,18 +64,56 @@ fn scenarios_run_against_a_local_rp_serve_api_worker() {
     );
     let t = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(60), "the local worker did not start");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the local worker did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    let out = common::run_suite(&[], &[("HARNESS_TARGET", "local"), ("RUNPOD_ENDPOINT_URL", &url), ("HARNESS_SCENARIOS", "tests/local"), ("HARNESS_REPORTS", &tmp.path().to_string_lossy())]);
+    let out = common::run_suite(
+        &[],
+        &[
+            ("HARNESS_TARGET", "local"),
+            ("RUNPOD_ENDPOINT_URL", &url),
+            ("HARNESS_SCENARIOS", "tests/local"),
+            ("HARNESS_REPORTS", &tmp.path().to_string_lossy()),
+        ],
+    );
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains(&format!("against the local worker {url}")), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("against the local worker {url}")),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.contains("3 passed; 0 failed"), "{}", out.stdout);
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("report.json")).unwrap()).unwrap();
-    let current = report["scenarios"].as_array().unwrap().iter().find(|s| s["name"] == "current-shape").unwrap();
-    assert_eq!(current["runs"][0]["job_id"].as_str().map(|j| j.starts_with("test-")), Some(true));
-    assert_eq!(current["budget"]["not_applicable"].as_array().unwrap().len(), 2, "{current}");
-    assert!(current["message"].as_str().unwrap().contains("queue budget not checked: the target does not report `delayTime`"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("report.json")).unwrap())
+            .unwrap();
+    let current = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "current-shape")
+        .unwrap();
+    assert_eq!(
+        current["runs"][0]["job_id"]
+            .as_str()
+            .map(|j| j.starts_with("test-")),
+        Some(true)
+    );
+    assert_eq!(
+        current["budget"]["not_applicable"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{current}"
+    );
+    assert!(current["message"]
+        .as_str()
+        .unwrap()
+        .contains("queue budget not checked: the target does not report `delayTime`"));
 }

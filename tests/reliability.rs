@@ -235,7 +235,9 @@ fn a_recognisable_key_never_appears_in_output_or_reports() {
     let sig = regex::Regex::new(r"X-Amz-Signature=[0-9a-f]{8,}").unwrap();
     assert!(!sig.is_match(&everything), "a signature leaked");
     let files = walk_count(&reports);
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
+            .unwrap();
     let scenarios = report["counts"]["total"].as_u64().unwrap();
     assert!(scenarios >= 30);
     println!("FIGURE secrets: 0 hits for the key and 0 signatures in {} bytes of output and {files} report files ({} bytes) over the {scenarios}-scenario fault matrix", out.all().len(), written.len());

@@ -53,6 +53,28 @@ enum Command {
         #[arg(long)]
         no_fail: bool,
     },
+    /// Scaffold a scenario from an exported (API-format) workflow.
+    New {
+        /// Scenario name, e.g. `sdxl/portrait` (becomes scenarios/sdxl/portrait.yaml).
+        name: String,
+        /// The workflow exported with Workflow > Export (API).
+        #[arg(long)]
+        workflow: PathBuf,
+        /// Scenario folder (default: $HARNESS_SCENARIOS or scenarios/).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Convert a RunPod Hub tests.json into scenario files.
+    ImportHub {
+        /// The Hub test file (e.g. .runpod/tests.json).
+        tests: PathBuf,
+        /// Folder for the scenarios (workflows/ and fixtures/ go beside them).
+        #[arg(long, default_value = "scenarios/hub")]
+        out: PathBuf,
+    },
     /// Print a JSON Schema: `scenario` (default), `behaviour` (mocks/*.yaml) or `report`.
     Schema {
         #[arg(default_value = "scenario", value_parser = ["scenario", "behaviour", "report"])]
@@ -111,6 +133,47 @@ enum SnapshotAction {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { path } => check(path),
+        Command::New {
+            name,
+            workflow,
+            dir,
+            force,
+        } => {
+            let dir = dir.unwrap_or_else(|| env_path("HARNESS_SCENARIOS", "scenarios"));
+            match endpoint_harness::scaffold::new_scenario(&dir, &name, &workflow, force) {
+                Ok(files) => {
+                    for f in files {
+                        println!("wrote {}", f.display());
+                    }
+                    println!("run it: cargo test --test scenarios -- --exact {name}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::ImportHub { tests, out } => match endpoint_harness::hub::import(&tests, &out) {
+            Ok((files, remarks)) => {
+                for f in &files {
+                    println!("wrote {}", f.display());
+                }
+                for r in &remarks {
+                    eprintln!("note: {r}");
+                }
+                println!(
+                    "{} scenario(s) imported from {}",
+                    files.len(),
+                    tests.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Trend {
             history,
             baseline_runs,

@@ -227,10 +227,37 @@ pub struct Behaviour {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// A recorded job (`HARNESS_RECORD=1`): its images are returned instead of rendered ones.
+    #[serde(default)]
+    pub replay: Option<Replay>,
+    #[serde(skip)]
+    pub(crate) replay_images: Vec<(String, Vec<u8>)>,
     #[serde(skip)]
     pub(crate) queue_d: Duration,
     #[serde(skip)]
     pub(crate) execution_d: Duration,
+}
+
+/// What a recording replays.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {
+    /// The images as returned, in order: the worker's filename and the file (relative to mocks/).
+    #[serde(default)]
+    pub images: Vec<ReplayImage>,
+    /// The status timeline seen while recording (for the record; timing comes from queue/execution).
+    #[serde(default)]
+    pub timeline: Vec<crate::poll::Seen>,
+    /// Where and when it was recorded.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayImage {
+    pub filename: String,
+    pub file: String,
 }
 
 fn default_running() -> String {
@@ -259,6 +286,24 @@ impl Behaviour {
         let mut b: Behaviour = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
         b.finish()?;
         Ok(b)
+    }
+
+    /// Loads a recording's image files (paths relative to the mocks folder).
+    fn with_replay_images(mut self, dir: &Path) -> Result<Self, String> {
+        if let Some(r) = &self.replay {
+            for img in &r.images {
+                if img.file.split('/').any(|s| s == "..") {
+                    return Err(format!(
+                        "replay image `{}` must stay inside the mocks folder",
+                        img.file
+                    ));
+                }
+                let bytes = std::fs::read(dir.join(&img.file))
+                    .map_err(|e| format!("replay image `{}`: {e}", img.file))?;
+                self.replay_images.push((img.filename.clone(), bytes));
+            }
+        }
+        Ok(self)
     }
 
     fn finish(&mut self) -> Result<(), String> {
@@ -292,6 +337,7 @@ impl Catalogue {
             match std::fs::read_to_string(&file)
                 .map_err(|e| e.to_string())
                 .and_then(|t| Behaviour::parse(&t))
+                .and_then(|b| b.with_replay_images(dir))
             {
                 Ok(b) => {
                     cat.behaviours.insert(name, Arc::new(b));

@@ -156,6 +156,7 @@ pub(crate) fn output(
     let images = match behaviour.output {
         OutputShape::None => return (None, stored),
         OutputShape::SuccessNoImages => Vec::new(),
+        _ if behaviour.replay.is_some() => behaviour.replay_images.clone(),
         _ => {
             let mut imgs = render::render(&accepted.plan, behaviour.image, nonce);
             for (_, bytes) in &mut imgs {

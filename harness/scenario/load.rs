@@ -431,6 +431,7 @@ impl Cx<'_> {
             out.push(InputImage {
                 name: img.name,
                 path,
+                inline: None,
             });
         }
         out

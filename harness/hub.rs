@@ -1,0 +1,258 @@
+//! RunPod Hub tests (`.runpod/tests.json`): `{"tests": [{name, input, timeout}],
+//! "config": {...}}` where `input` is the raw job input and `timeout` is in ms.
+//! They can be run directly (`HARNESS_HUB_TESTS=.runpod/tests.json`, one trial
+//! `hub/<name>` per test) or converted into scenario files
+//! (`endpoint-harness import-hub`). The Hub's own run only checks that the
+//! endpoint answered 200; a scenario also checks the job's status, images and timing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::scenario::{
+    Budget, CompareMode, CountRange, Diagnostic, Diagnostics, Expect, ExpectedStatus, ImageExpect,
+    InputImage, Mode, Scenario, SnapshotSpec, WarningPolicy,
+};
+
+#[derive(Debug, Deserialize)]
+struct HubFile {
+    tests: Vec<HubTest>,
+    #[serde(default)]
+    config: Option<Value>,
+}
+
+/// One Hub test.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HubTest {
+    pub name: String,
+    pub input: Value,
+    /// Milliseconds.
+    #[serde(default)]
+    pub timeout: Option<u64>,
+}
+
+/// The tests of a Hub file and its `config` (GPU, env), for comments.
+pub fn read(path: &Path) -> Result<(Vec<HubTest>, Option<Value>), Diagnostics> {
+    let diag = |line, col, msg: String| {
+        Diagnostics(vec![Diagnostic::new(
+            path,
+            crate::scenario::positions::Pos { line, col },
+            msg,
+        )])
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| diag(1, 1, format!("cannot read Hub tests: {e}")))?;
+    let file: HubFile = serde_json::from_str(&text).map_err(|e| {
+        diag(
+            e.line().max(1),
+            e.column().max(1),
+            format!("not a RunPod Hub tests.json: {e}"),
+        )
+    })?;
+    Ok((file.tests, file.config))
+}
+
+fn safe_name(name: &str) -> String {
+    crate::report::sanitize(&name.replace(' ', "-"))
+}
+
+/// A Hub test as an in-memory scenario named `hub/<name>`.
+pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
+    let fail = |msg: String| {
+        Diagnostics(vec![Diagnostic::new(
+            file,
+            crate::scenario::positions::Pos { line: 1, col: 1 },
+            msg,
+        )])
+    };
+    let workflow = t
+        .input
+        .get("workflow")
+        .cloned()
+        .ok_or_else(|| fail(format!("Hub test `{}` has no input.workflow", t.name)))?;
+    let workflow = crate::workflow::normalise(workflow)
+        .map_err(|p| fail(format!("Hub test `{}`: {}", t.name, p.message)))?;
+    let sum = crate::workflow::summary(&workflow);
+    let count = if sum.savers > 0 {
+        CountRange {
+            min: sum.images() as u32,
+            max: Some(sum.images() as u32),
+        }
+    } else {
+        CountRange { min: 1, max: None }
+    };
+    let (width, height) = sum
+        .size
+        .map_or((None, None), |(w, h)| (Some(w as u32), Some(h as u32)));
+    let images = images(t)
+        .map_err(fail)?
+        .into_iter()
+        .map(|(name, data)| InputImage {
+            name,
+            path: PathBuf::new(),
+            inline: Some(data),
+        })
+        .collect();
+    Ok(Scenario {
+        name: format!("hub/{}", safe_name(&t.name)),
+        file: file.to_path_buf(),
+        description: Some(format!("RunPod Hub test `{}`", t.name)),
+        tags: vec!["hub".into()],
+        requires: Vec::new(),
+        workflow,
+        workflow_source: format!("{}#{}", file.display(), t.name),
+        images,
+        mode: Mode::Async,
+        timeout: t
+            .timeout
+            .map(Duration::from_millis)
+            .unwrap_or(crate::scenario::DEFAULT_TIMEOUT),
+        expect: Expect {
+            status: ExpectedStatus::Completed,
+            error: None,
+            images: ImageExpect {
+                color: None,
+                alpha: None,
+                max_bytes: None,
+                count,
+                format: None,
+                width,
+                height,
+                not_blank: true,
+            },
+            warnings: WarningPolicy::Forbid,
+        },
+        snapshot: SnapshotSpec {
+            compare: CompareMode::Off,
+            max_distance: crate::scenario::DEFAULT_MAX_DISTANCE,
+            min_similarity: crate::scenario::DEFAULT_MIN_SIMILARITY,
+        },
+        budget: Budget::default(),
+        repeat: 1,
+        mock: None,
+        warnings: Vec::new(),
+    })
+}
+
+/// `input.images` as (name, base64-or-data-URI) pairs.
+fn images(t: &HubTest) -> Result<Vec<(String, String)>, String> {
+    let Some(list) = t.input.get("images") else {
+        return Ok(Vec::new());
+    };
+    let list = list
+        .as_array()
+        .ok_or_else(|| format!("Hub test `{}`: input.images is not a list", t.name))?;
+    list.iter()
+        .map(|i| {
+            match (
+                i.get("name").and_then(Value::as_str),
+                i.get("image").and_then(Value::as_str),
+            ) {
+                (Some(n), Some(d)) => Ok((n.to_string(), d.to_string())),
+                _ => Err(format!(
+                    "Hub test `{}`: input.images items need `name` and `image`",
+                    t.name
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Writes one scenario per Hub test under `out` (workflows in `out/workflows/`,
+/// images in `out/fixtures/<test>/`); returns the files written and remarks.
+pub fn import(path: &Path, out: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
+    let (tests, config) = read(path).map_err(|d| d.to_string())?;
+    let mut written = Vec::new();
+    let mut remarks = Vec::new();
+    std::fs::create_dir_all(out.join("workflows")).map_err(|e| e.to_string())?;
+    for t in &tests {
+        let name = safe_name(&t.name);
+        let workflow = t
+            .input
+            .get("workflow")
+            .ok_or_else(|| format!("Hub test `{}` has no input.workflow", t.name))?;
+        let wf_rel = format!("workflows/{name}.json");
+        std::fs::write(
+            out.join(&wf_rel),
+            serde_json::to_string_pretty(workflow).map_err(|e| e.to_string())? + "\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let mut yaml =
+            String::from("# yaml-language-server: $schema=../../schemas/scenario.schema.json\n");
+        yaml.push_str(&format!(
+            "# Imported from RunPod Hub test `{}` in {}.\n",
+            t.name,
+            path.display()
+        ));
+        if let Some(c) = &config {
+            yaml.push_str(&format!(
+                "# Hub config: {}\n",
+                serde_json::to_string(c).unwrap_or_default()
+            ));
+        }
+        yaml.push_str(&format!(
+            "description: {}\ntags: [hub]\nworkflow: {wf_rel}\n",
+            serde_json::to_string(&format!("RunPod Hub test `{}`", t.name)).unwrap_or_default()
+        ));
+        let imgs = images(t)?;
+        if !imgs.is_empty() {
+            let dir = out.join("fixtures").join(&name);
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            yaml.push_str("images:\n");
+            for (img, data) in imgs {
+                let (_, bytes) = crate::output::decode_base64(&data);
+                let bytes =
+                    bytes.map_err(|e| format!("Hub test `{}` image `{img}`: {e}", t.name))?;
+                let file = crate::report::sanitize(&img);
+                std::fs::write(dir.join(&file), bytes).map_err(|e| e.to_string())?;
+                yaml.push_str(&format!(
+                    "  - name: {}\n    path: fixtures/{name}/{file}\n",
+                    serde_json::to_string(&img).unwrap_or_default()
+                ));
+            }
+        }
+        if let Some(ms) = t.timeout {
+            yaml.push_str(&format!(
+                "timeout: {}\n",
+                humantime::format_duration(Duration::from_millis(ms))
+            ));
+        }
+        let graph = crate::workflow::normalise(workflow.clone())
+            .map_err(|p| format!("Hub test `{}`: {}", t.name, p.message))?;
+        yaml.push_str("expect:\n  status: COMPLETED\n  images:\n");
+        let sum = crate::workflow::summary(&graph);
+        if sum.savers > 0 {
+            yaml.push_str(&format!(
+                "    count: {}   # {} saving node(s) x batch {}\n",
+                sum.images(),
+                sum.savers,
+                sum.batch
+            ));
+        } else {
+            yaml.push_str("    count: {min: 1}\n");
+        }
+        if let Some((w, h)) = sum.size {
+            yaml.push_str(&format!("    width: {w}\n    height: {h}\n"));
+        }
+        yaml.push_str("    not_blank: true\n");
+        for key in t
+            .input
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            if key != "workflow" && key != "images" {
+                remarks.push(format!(
+                    "{}: input.{key} is not carried over (scenarios send only workflow and images)",
+                    t.name
+                ));
+            }
+        }
+        let file = out.join(format!("{name}.yaml"));
+        std::fs::write(&file, yaml).map_err(|e| e.to_string())?;
+        written.push(file);
+    }
+    Ok((written, remarks))
+}
