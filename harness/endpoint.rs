@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
@@ -191,6 +193,9 @@ pub struct Endpoint {
     /// runpod-python's `--rp_serve_api` test server: routes at the root, POST-only
     /// status that runs the job while the request waits, no cancel and no health.
     local: bool,
+    /// Whether `/status-sync/{id}?wait=` (long poll) works here; cleared on the first
+    /// sign it does not, then plain `/status` polling is used.
+    long_poll: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for Endpoint {
@@ -227,6 +232,39 @@ impl Endpoint {
             plain: build(HeaderMap::new())?,
             base: base.trim_end_matches('/').to_string(),
             local: false,
+            long_poll: Arc::new(AtomicBool::new(true)),
+        })
+    }
+
+    /// Whether long-polling is (still) used for this endpoint.
+    pub fn long_poll(&self) -> bool {
+        !self.local && self.long_poll.load(Ordering::Relaxed)
+    }
+
+    /// Stops long-polling this endpoint (the route is missing or does not wait).
+    pub fn disable_long_poll(&self) {
+        self.long_poll.store(false, Ordering::Relaxed);
+    }
+
+    /// `GET /status-sync/{id}?wait=ms`: answers when the job is final or `wait` passes
+    /// (used by RunPod's JS and Go SDKs; it shares the status rate limit).
+    pub async fn status_sync(&self, id: &str, wait: Duration) -> Result<JobStatus, EndpointError> {
+        let ms = wait.as_millis().clamp(1000, 90_000) as u64;
+        let op = "GET /status-sync".to_string();
+        let v = self
+            .call(
+                Method::GET,
+                &format!("/status-sync/{id}?wait={ms}"),
+                None,
+                Duration::from_millis(ms) + Duration::from_secs(15),
+                &op,
+                Some(id),
+            )
+            .await?;
+        parse_status(&v).map_err(|m| EndpointError {
+            op,
+            job: Some(id.to_string()),
+            kind: ErrorKind::Malformed(m),
         })
     }
 

@@ -216,9 +216,17 @@ impl Mock {
                 format!("endpoint {endpoint} not found"),
             ));
         };
-        let n = self.count(endpoint, route, job);
+        // A status check is a status check, polled or long-polled: faults on `status`
+        // apply to both routes and count them together.
+        let kind = if route == Route::StatusSync {
+            Route::Status
+        } else {
+            route
+        };
+        let n = self.count(endpoint, kind, job);
         for f in &b.faults {
-            if (f.on == route || f.on == Route::Any) && (f.nth.is_empty() || f.nth.contains(&n)) {
+            let hits = f.on == kind || f.on == route || f.on == Route::Any;
+            if hits && (f.nth.is_empty() || f.nth.contains(&n)) {
                 if let Some(resp) = http_fault(f.kind()).await {
                     return Err(resp);
                 }
@@ -254,7 +262,21 @@ impl Mock {
     /// The job's status body, or 404 once it has expired.
     async fn status_of(&self, job: &Arc<jobs::Job>) -> Answer {
         match self.store.status_body(job, &self.base_url).await {
-            Some(body) => Ok(Json(body).into_response()),
+            Some(body) => {
+                let mut resp = Json(body).into_response();
+                // Mock-only: when the job ended (unix ms), so benchmarks can measure detection lag.
+                if let Phase::Done(at) = self.store.phase(job) {
+                    let unix = std::time::SystemTime::now() - at.elapsed();
+                    if let Ok(ms) = unix.duration_since(std::time::UNIX_EPOCH) {
+                        if let Ok(v) =
+                            axum::http::HeaderValue::from_str(&ms.as_millis().to_string())
+                        {
+                            resp.headers_mut().insert("x-mock-done-at", v);
+                        }
+                    }
+                }
+                Ok(resp)
+            }
             None => {
                 self.store.remove(&job.id);
                 Err(error(
@@ -391,10 +413,16 @@ async fn wait_for(m: &Mock, job: &jobs::Job, wait: Duration) {
         {
             return;
         }
-        tokio::time::sleep(
-            Duration::from_millis(5).min(until.saturating_duration_since(Instant::now())),
-        )
-        .await;
+        // Sleep until the job's scheduled end (or the wait's), waking at least every
+        // 100 ms for a cancel: hundreds of waiting requests cost next to nothing.
+        let now = Instant::now();
+        let wake = m
+            .store
+            .ends_at(job)
+            .unwrap_or(until)
+            .min(until)
+            .min(now + Duration::from_millis(100));
+        tokio::time::sleep(wake.saturating_duration_since(now)).await;
     }
 }
 

@@ -23,6 +23,10 @@ const RETENTION_SYNC: Duration = Duration::from_secs(60);
 const FIRST_INTERVAL: Duration = Duration::from_millis(25);
 const MAX_INTERVAL: Duration = Duration::from_millis(1000);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Long polls wait at most this long per request (RunPod accepts 1-90 s), and are not
+/// used when less than a second is left.
+const LONG_POLL_MAX: Duration = Duration::from_secs(30);
+const LONG_POLL_MIN: Duration = Duration::from_secs(1);
 
 /// Jobs submitted and not yet terminal, so an interrupted run can cancel them.
 static IN_FLIGHT: Mutex<Option<HashMap<String, Endpoint>>> = Mutex::new(None);
@@ -290,15 +294,55 @@ impl Poller<'_> {
         let mut failures = 0u32;
         let mut queued_since = Instant::now();
         let mut next_queue_check = self.watch.queue_grace.map(|g| queued_since + g);
+        // Long-poll where the endpoint has /status-sync: the answer comes as the job ends,
+        // with one request per wait instead of many. Otherwise poll on a growing interval.
+        let mut pause = if self.endpoint.long_poll() {
+            Duration::ZERO
+        } else {
+            interval
+        };
         loop {
-            self.sleep(interval).await?;
+            self.sleep(pause).await?;
             self.calls += 1;
+            let left = self.end.saturating_duration_since(Instant::now());
+            let long = self.endpoint.long_poll() && left >= LONG_POLL_MIN;
+            let asked = Instant::now();
+            let call = async {
+                if !long {
+                    return self.endpoint.status(&self.job).await;
+                }
+                // While queued, wake at least every grace period to check the workers.
+                let cap = match (&self.last, self.watch.queue_grace) {
+                    (JobState::InQueue, Some(g)) => g.clamp(LONG_POLL_MIN, LONG_POLL_MAX),
+                    _ => LONG_POLL_MAX,
+                };
+                match self.endpoint.status_sync(&self.job, left.min(cap)).await {
+                    // No such route here (or it refuses): fall back to /status for good.
+                    Err(e)
+                        if matches!(
+                            e.kind,
+                            ErrorKind::NotFound(_)
+                                | ErrorKind::Status {
+                                    status: 400 | 405 | 501,
+                                    ..
+                                }
+                        ) =>
+                    {
+                        let plain = self.endpoint.status(&self.job).await;
+                        if plain.is_ok() {
+                            self.endpoint.disable_long_poll();
+                        }
+                        plain
+                    }
+                    other => other,
+                }
+            };
             // Bounded by the deadline: a local POST /status blocks while the job runs.
-            let left = self.end.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
-            let Ok(answer) = tokio::time::timeout(left, self.endpoint.status(&self.job)).await
-            else {
+            let Ok(answer) = tokio::time::timeout(left + Duration::from_secs(2), call).await else {
                 return Err(PollStop::Deadline);
             };
+            // A long poll that came back early without news: the server ignores `wait`.
+            let waited = long && asked.elapsed() >= LONG_POLL_MIN / 2;
             match answer {
                 Ok(s) => {
                     failures = 0;
@@ -326,6 +370,7 @@ impl Poller<'_> {
                         next_queue_check = self.watch.queue_grace.map(|g| Instant::now() + g);
                     }
                     interval = (interval.mul_f32(1.5)).min(MAX_INTERVAL);
+                    pause = if waited { Duration::ZERO } else { interval };
                 }
                 Err(mut e) if e.kind.is_transient() => {
                     failures += 1;
@@ -339,6 +384,7 @@ impl Poller<'_> {
                         return Err(PollStop::Error(e));
                     }
                     interval = backoff;
+                    pause = backoff;
                 }
                 Err(mut e) => {
                     if let ErrorKind::NotFound(_) = e.kind {

@@ -205,8 +205,11 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
         .await
         .unwrap();
         assert_eq!(job.status.state, JobState::TimedOut);
+        // RUNNING is only seen when polling /status (a long poll answers at the end).
+        let plain = endpoint(&server, "running");
+        plain.disable_long_poll();
         let job = drive(
-            &endpoint(&server, "running"),
+            &plain,
             Submit::Run,
             body(8, 8),
             Duration::from_secs(10),
@@ -277,5 +280,27 @@ fn endpoint_errors_name_the_request_and_job() {
         let bad = Endpoint::new(&server.endpoint_url("ep"), Some("wrong-key-123")).unwrap();
         let err = bad.health().await.unwrap_err().to_string();
         assert_eq!(err, "GET /health: 401 Unauthorized: the endpoint refused the API key (check RUNPOD_API_KEY)");
+    });
+}
+
+#[test]
+fn long_polls_fall_back_to_status_where_the_route_is_missing() {
+    let server = mock_with(
+        &[("nolong", "queue: 0s\nexecution: 2s\nfaults:\n  - on: status-sync\n    respond: http\n    status: 404\n"), ("long", "queue: 0s\nexecution: 2s\n")],
+        1.0,
+        Duration::from_secs(30),
+    );
+    rt().block_on(async {
+        let ep = endpoint(&server, "nolong");
+        let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        assert_eq!(job.status.state, JobState::Completed);
+        assert!(!ep.long_poll(), "long polling was switched off");
+        let job = drive(&endpoint(&server, "long"), Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        assert_eq!(job.status.state, JobState::Completed);
+        assert_eq!(job.status_calls, 1, "one long poll covers a 2 s job");
+        let st = stats(&server).await;
+        assert_eq!(st["requests"]["nolong status-sync"], 1, "{st}");
+        assert!(st["requests"]["nolong status"].as_u64().unwrap() >= 3, "{st}");
+        assert_eq!(st["requests"]["long status-sync"], 1, "{st}");
     });
 }

@@ -222,6 +222,19 @@ impl Store {
         (b.queue_d, exec)
     }
 
+    /// When the job is scheduled to end (None: stuck, or already cancelled).
+    pub fn ends_at(&self, job: &Job) -> Option<Instant> {
+        if job.behaviour.stuck {
+            return None;
+        }
+        let m = job.m.lock().unwrap_or_else(|e| e.into_inner());
+        if m.cancelled.is_some() {
+            return None;
+        }
+        let (q, e) = self.declared(job);
+        Some(m.created + self.real(q) + self.real(e))
+    }
+
     /// The job's phase now.
     pub fn phase(&self, job: &Job) -> Phase {
         let m = job.m.lock().unwrap_or_else(|e| e.into_inner());

@@ -158,7 +158,7 @@ pub(crate) fn output(
         OutputShape::SuccessNoImages => Vec::new(),
         _ if behaviour.replay.is_some() => behaviour.replay_images.clone(),
         _ => {
-            let mut imgs = render::render(&accepted.plan, behaviour.image, nonce);
+            let mut imgs = render::render_cached(&accepted.plan, behaviour.image, nonce);
             for (_, bytes) in &mut imgs {
                 damage(bytes, behaviour);
             }
