@@ -72,6 +72,8 @@ pub struct ImageInfo {
 pub struct Inspected {
     pub info: ImageInfo,
     pub pixels: Option<DynamicImage>,
+    /// The sampled thumbnail (reports, perceptual comparison), when it decoded.
+    pub thumb: Option<image::RgbImage>,
 }
 
 /// Sniffs, decodes (within limits) and measures one returned image.
@@ -91,7 +93,11 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
         Ok(b) => b,
         Err(e) => {
             info.problem = Some(e.clone());
-            return Inspected { info, pixels: None };
+            return Inspected {
+                info,
+                pixels: None,
+                thumb: None,
+            };
         }
     };
     info.bytes = bytes.len();
@@ -107,7 +113,11 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
             "not a PNG, JPEG or WebP image (first bytes: {})",
             head.join(" ")
         ));
-        return Inspected { info, pixels: None };
+        return Inspected {
+            info,
+            pixels: None,
+            thumb: None,
+        };
     };
     if let Some(mime) = &r.declared_mime {
         let ok = matches!(
@@ -128,15 +138,21 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
             info.width = Some(img.width());
             info.height = Some(img.height());
             info.color = Some(color_name(img.color()).to_string());
-            info.stddev = Some(max_channel_stddev(&img));
+            let sampled = crate::sample::sample(&img);
+            info.stddev = Some(sampled.stddev);
             Inspected {
                 info,
                 pixels: Some(img),
+                thumb: Some(sampled.thumb),
             }
         }
         Err(e) => {
             info.problem.get_or_insert(e);
-            Inspected { info, pixels: None }
+            Inspected {
+                info,
+                pixels: None,
+                thumb: None,
+            }
         }
     }
 }
@@ -179,7 +195,8 @@ fn family(color: &str) -> &str {
     color.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'f')
 }
 
-fn max_channel_stddev(img: &DynamicImage) -> f64 {
+/// Largest per-channel standard deviation (0-255 scale): the blankness measure.
+pub fn max_channel_stddev(img: &DynamicImage) -> f64 {
     let rgb = img.to_rgb8();
     let n = f64::from(rgb.width()) * f64::from(rgb.height());
     if n == 0.0 {

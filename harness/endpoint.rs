@@ -261,7 +261,7 @@ impl Endpoint {
                 Some(id),
             )
             .await?;
-        parse_status(&v).map_err(|m| EndpointError {
+        parse_status(v).map_err(|m| EndpointError {
             op,
             job: Some(id.to_string()),
             kind: ErrorKind::Malformed(m),
@@ -315,7 +315,7 @@ impl Endpoint {
         let v = self
             .call(Method::POST, &path, Some(body), timeout, &op, None)
             .await?;
-        parse_status(&v).map_err(|m| EndpointError {
+        parse_status(v).map_err(|m| EndpointError {
             op,
             job: None,
             kind: ErrorKind::Malformed(m),
@@ -340,7 +340,7 @@ impl Endpoint {
                 Some(id),
             )
             .await?;
-        parse_status(&v).map_err(|m| EndpointError {
+        parse_status(v).map_err(|m| EndpointError {
             op,
             job: Some(id.to_string()),
             kind: ErrorKind::Malformed(m),
@@ -538,7 +538,11 @@ pub(crate) fn snippet(bytes: &[u8]) -> String {
     format!("{}{more}", redact(one_line.trim()))
 }
 
-fn parse_status(v: &Value) -> Result<JobStatus, String> {
+/// Parses a status answer; takes the value so `output` (often megabytes of base64)
+/// moves into the result instead of being copied.
+fn parse_status(mut v: Value) -> Result<JobStatus, String> {
+    let output = v.as_object_mut().and_then(|o| o.remove("output"));
+    let v = &v;
     let obj = v.as_object().ok_or_else(|| {
         format!(
             "expected a JSON object, found {}",
@@ -574,7 +578,7 @@ fn parse_status(v: &Value) -> Result<JobStatus, String> {
         state,
         delay_ms: ms("delayTime"),
         execution_ms: ms("executionTime"),
-        output: obj.get("output").cloned(),
+        output,
         error,
         worker_id: obj
             .get("workerId")
@@ -590,20 +594,19 @@ mod tests {
 
     #[test]
     fn parses_status_leniently() {
-        let s = parse_status(
-            &json!({"id": "a-u1", "status": "RUNNING", "delayTime": 12.0, "extra": 1}),
-        )
-        .unwrap();
+        let s =
+            parse_status(json!({"id": "a-u1", "status": "RUNNING", "delayTime": 12.0, "extra": 1}))
+                .unwrap();
         assert_eq!(s.state, JobState::Running);
         assert!(!s.state.is_terminal());
         assert_eq!(s.delay_ms, Some(12));
         assert!(s.output.is_none());
-        let s = parse_status(&json!({"id": "b", "status": "SOMETHING_NEW"})).unwrap();
+        let s = parse_status(json!({"id": "b", "status": "SOMETHING_NEW"})).unwrap();
         assert_eq!(s.state, JobState::Other("SOMETHING_NEW".into()));
-        assert!(parse_status(&json!({"status": "COMPLETED"}))
+        assert!(parse_status(json!({"status": "COMPLETED"}))
             .unwrap_err()
             .contains("no job `id`"));
-        let s = parse_status(&json!({"id": "c", "status": "COMPLETED", "output": null})).unwrap();
+        let s = parse_status(json!({"id": "c", "status": "COMPLETED", "output": null})).unwrap();
         assert_eq!(s.output, Some(Value::Null));
     }
 

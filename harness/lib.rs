@@ -25,6 +25,7 @@ pub mod record;
 pub mod redact;
 pub mod report;
 pub mod runner;
+pub mod sample;
 pub mod scaffold;
 pub mod scenario;
 pub mod schema;

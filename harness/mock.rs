@@ -589,8 +589,23 @@ async fn stats(State(m): State<Arc<Mock>>, headers: HeaderMap) -> Answer {
     }
     let requests = m.stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut jobs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut done_at: BTreeMap<String, u64> = BTreeMap::new();
+    let now_unix = std::time::SystemTime::now();
     for id in m.opts.endpoints.keys() {
         jobs.insert(id.clone(), m.store.created(id));
+        for job in m.store.jobs_of(id) {
+            if let Phase::Done(at) = m.store.phase(&job) {
+                let unix = (now_unix - at.elapsed())
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
+                done_at.insert(job.id.clone(), unix);
+            }
+        }
     }
-    Ok(Json(json!({"requests": requests, "jobs_created": jobs})).into_response())
+    // done_at: when each finished job ended (unix ms), for detection-lag benchmarks.
+    Ok(
+        Json(json!({"requests": requests, "jobs_created": jobs, "done_at": done_at}))
+            .into_response(),
+    )
 }

@@ -267,7 +267,11 @@ impl Ctx {
 
 /// Entry point of the `scenarios` test target.
 pub fn main() -> ExitCode {
-    let args = Arguments::from_args();
+    main_with(Arguments::from_args())
+}
+
+/// Runs the suite with libtest arguments (`endpoint-harness run -- <args>` uses this too).
+pub fn main_with(args: Arguments) -> ExitCode {
     let var = |k: &str| std::env::var(k).ok();
     let (settings, target) =
         match Settings::from_env(&var).and_then(|s| crate::target::from_env(var).map(|t| (s, t))) {

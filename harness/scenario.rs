@@ -205,8 +205,8 @@ pub struct SnapshotSpec {
     pub min_similarity: f64,
 }
 
-/// Default similarity floor: ±2 levels of GPU noise stay above 0.99, while another
-/// seed of the same workflow scored 0.78-0.87 in our measurements.
+/// Default similarity floor: ±2 levels of GPU noise stay above 0.99, while other
+/// seeds of the same workflow scored at most 0.895 in our measurements.
 pub const DEFAULT_MIN_SIMILARITY: f64 = 0.95;
 
 /// Default perceptual tolerance: GPUs are not bit-exact, but a different seed or model

@@ -15,6 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
+use base64::Engine;
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
 use image_hasher::{HashAlg, HasherConfig};
 use serde::{Deserialize, Serialize};
@@ -117,14 +118,23 @@ impl Config {
 /// Comparison figures for one image.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Metrics {
-    /// Gradient-hash distance in bits (of 64).
+    /// Gradient-hash distance in bits (of 64), on the thumbnails.
     pub distance: u32,
-    /// 1 - RMSE of luma on a 0..1 scale (1.0 = identical). SSIM was tried first and
-    /// rejected: on flat regions ±2 levels of noise drove it to 0.5, below what a
-    /// different seed scores.
+    /// 1 - RMSE of luma on a 0..1 scale (1.0 = identical), on the thumbnails: a uniform
+    /// sample of the image. SSIM was tried first and rejected: on flat regions ±2
+    /// levels of noise drove it to 0.5, below what a different seed scores.
     pub similarity: f64,
-    /// Pixels whose channels differ at all.
-    pub differing_pixels: u64,
+    /// Pixels whose channels differ at all (full resolution; computed when needed).
+    #[serde(default)]
+    pub differing_pixels: Option<u64>,
+}
+
+/// A returned image as the comparison needs it.
+#[derive(Clone, Copy)]
+pub struct Candidate<'a> {
+    pub pixels: &'a DynamicImage,
+    /// Its sampled thumbnail ([`crate::sample`]).
+    pub thumb: &'a RgbImage,
 }
 
 /// What happened to one image's reference.
@@ -158,28 +168,35 @@ fn hasher() -> image_hasher::Hasher {
         .to_hasher()
 }
 
-/// Gradient hash of an image, as base64.
+/// Gradient hash of an image (pass a thumbnail: hashing downsizes anyway), as base64.
 pub fn hash(img: &DynamicImage) -> String {
     hasher().hash_image(img).to_base64()
 }
 
-/// Distance and similarity of two images of the same size.
+fn hash_thumb(t: &RgbImage) -> image_hasher::ImageHash {
+    hasher().hash_image(&DynamicImage::ImageRgb8(t.clone()))
+}
+
+/// xxh3 of the decoded RGBA pixels: identical iff the pixels are.
+pub fn pixel_hash(img: &DynamicImage) -> String {
+    let digest = match img {
+        DynamicImage::ImageRgba8(b) => xxhash_rust::xxh3::xxh3_64(b.as_raw()),
+        other => xxhash_rust::xxh3::xxh3_64(other.to_rgba8().as_raw()),
+    };
+    format!("{digest:016x}")
+}
+
+/// Distance, similarity and differing pixels of two images of the same size.
 pub fn measure(a: &DynamicImage, b: &DynamicImage) -> Metrics {
-    let h = hasher();
-    let distance = h.hash_image(a).dist(&h.hash_image(b));
-    let similarity = image_compare::gray_similarity_structure(
-        &image_compare::Algorithm::RootMeanSquared,
-        &a.to_luma8(),
-        &b.to_luma8(),
-    )
-    .map(|s| s.score)
-    .unwrap_or(0.0);
+    let (ta, tb) = (
+        crate::sample::sample(a).thumb,
+        crate::sample::sample(b).thumb,
+    );
     let (ra, rb) = (a.to_rgba8(), b.to_rgba8());
-    let differing_pixels = ra.pixels().zip(rb.pixels()).filter(|(p, q)| p != q).count() as u64;
     Metrics {
-        distance,
-        similarity,
-        differing_pixels,
+        distance: hash_thumb(&ta).dist(&hash_thumb(&tb)),
+        similarity: crate::sample::similarity(&ta, &tb),
+        differing_pixels: Some(ra.pixels().zip(rb.pixels()).filter(|(p, q)| p != q).count() as u64),
     }
 }
 
@@ -204,6 +221,39 @@ pub fn diff_image(expected: &DynamicImage, actual: &DynamicImage) -> RgbImage {
     })
 }
 
+/// What a `.snap` record holds, for comparing without decoding the reference PNG.
+struct Meta {
+    size: (u32, u32),
+    hash: Option<String>,
+    pixels: Option<String>,
+    luma: Option<Vec<u8>>,
+}
+
+fn read_meta(path: &Path) -> Option<Meta> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let body = text.splitn(3, "---\n").nth(2)?;
+    let field = |k: &str| {
+        body.lines().find_map(|l| {
+            l.strip_prefix(k)
+                .and_then(|r| r.strip_prefix(": "))
+                .map(str::trim)
+        })
+    };
+    let size = (
+        field("width")?.parse().ok()?,
+        field("height")?.parse().ok()?,
+    );
+    let luma = field("thumb_luma")
+        .and_then(|v| v.split_once(':'))
+        .and_then(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    Some(Meta {
+        size,
+        hash: field("hash").map(str::to_string),
+        pixels: field("pixels").map(str::to_string),
+        luma,
+    })
+}
+
 /// Number of `<n>.png` references in a folder.
 pub fn reference_count(dir: &Path) -> usize {
     (0..)
@@ -216,7 +266,7 @@ pub fn verify(
     cfg: &Config,
     scenario: &str,
     spec: &SnapshotSpec,
-    images: &[Option<&DynamicImage>],
+    images: &[Option<Candidate>],
 ) -> Outcome {
     let mut out = Outcome::default();
     if spec.compare == CompareMode::Off {
@@ -235,8 +285,8 @@ pub fn verify(
         ));
     }
     for (i, img) in images.iter().enumerate() {
-        let Some(img) = img else { continue };
-        one(cfg, scenario, spec, &read, i, img, &mut out);
+        let Some(cand) = img else { continue };
+        one(cfg, scenario, spec, &read, i, *cand, &mut out);
     }
     if cfg.mode == Mode::Update {
         // Drop references beyond the new count, so a smaller batch does not leave orphans.
@@ -255,7 +305,7 @@ fn one(
     spec: &SnapshotSpec,
     read: &Path,
     i: usize,
-    img: &DynamicImage,
+    cand: Candidate,
     out: &mut Outcome,
 ) {
     let ref_path = read.join(format!("{i}.png"));
@@ -272,37 +322,17 @@ fn one(
         diff: None,
         thumbnails: Vec::new(),
     };
-    let reference = if ref_path.is_file() {
-        match std::fs::read(&ref_path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| crate::checks::decode(&b))
-        {
-            Ok(r) => Some(r),
-            Err(e) => {
-                out.failures.push(CheckFailure::new(
-                    format!("snapshot {i}"),
-                    format!("a readable reference {shown}"),
-                    e,
-                ));
-                rec.outcome = "mismatched".into();
-                out.records.push(rec);
-                return;
-            }
-        }
-    } else {
-        None
-    };
-    let Some(reference) = reference else {
+    if !ref_path.is_file() {
         rec.outcome = match cfg.mode {
             Mode::Update => {
-                write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, "");
+                write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, "");
                 "written".into()
             }
             Mode::Verify => {
                 let fix = if cfg.ci {
                     "record it locally with HARNESS_SNAPSHOTS=update and commit it".to_string()
                 } else {
-                    write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, ".new");
+                    write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, ".new");
                     "a candidate was written as .new: review it, then `endpoint-harness snapshots accept`".to_string()
                 };
                 out.failures.push(CheckFailure::new(
@@ -315,28 +345,57 @@ fn one(
         };
         out.records.push(rec);
         return;
+    }
+    // Fast path: the `.snap` record holds the reference's hash, pixel digest and thumbnail,
+    // so a match costs no PNG decode. The reference is decoded only to explain a mismatch.
+    let quick = read_meta(&read.join(format!("{i}.snap")))
+        .and_then(|m| quick_compare(spec, &m, cand, &mut rec));
+    let mut reference: Option<DynamicImage> = None;
+    let problem = match quick {
+        Some(Ok(())) => None,
+        _ => match std::fs::read(&ref_path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::checks::decode(&b))
+        {
+            Ok(r) => {
+                let p = compare(spec, &r, cand, &mut rec);
+                reference = Some(r);
+                p
+            }
+            Err(e) => {
+                out.failures.push(CheckFailure::new(
+                    format!("snapshot {i}"),
+                    format!("a readable reference {shown}"),
+                    e,
+                ));
+                rec.outcome = "mismatched".into();
+                out.records.push(rec);
+                return;
+            }
+        },
     };
-    let problem = compare(spec, &reference, img, &mut rec);
-    match (problem, cfg.mode) {
-        (None, _) => rec.outcome = "matched".into(),
-        (Some(_), Mode::Update) => {
-            write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, "");
+    match (problem, cfg.mode, reference) {
+        (None, _, _) => rec.outcome = "matched".into(),
+        (Some(_), Mode::Update, _) => {
+            write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, "");
             rec.outcome = "updated".into();
         }
-        (Some(actual), Mode::Verify) => {
+        (Some(actual), Mode::Verify, reference) => {
+            let img = cand.pixels;
+            let reference = reference.unwrap_or_else(|| DynamicImage::new_rgb8(1, 1));
             let (e, a, d) = save_evidence(cfg, scenario, i, &reference, img);
             rec.expected = e.clone();
             rec.actual = a.clone();
             rec.diff = d.clone();
             rec.thumbnails = vec![
-                crate::trial::thumbnail(&reference),
-                crate::trial::thumbnail(img),
+                crate::trial::thumbnail(&crate::sample::sample(&reference).thumb),
+                crate::trial::thumbnail(cand.thumb),
             ];
             if reference.dimensions() == img.dimensions() {
-                rec.thumbnails
-                    .push(crate::trial::thumbnail(&DynamicImage::ImageRgb8(
-                        diff_image(&reference, img),
-                    )));
+                rec.thumbnails.push(crate::trial::thumbnail(
+                    &crate::sample::sample(&DynamicImage::ImageRgb8(diff_image(&reference, img)))
+                        .thumb,
+                ));
             }
             let mut files = format!(
                 "; expected {}, actual {}",
@@ -347,7 +406,7 @@ fn one(
                 files.push_str(&format!(", diff {d}"));
             }
             if !cfg.ci {
-                write_reference(&cfg.write_dir(scenario), i, img, spec, scenario, ".new");
+                write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, ".new");
                 files.push_str(" (candidate written as .new)");
             }
             out.failures.push(CheckFailure::new(
@@ -361,6 +420,36 @@ fn one(
     out.records.push(rec);
 }
 
+/// Compares with the metadata record; None when it lacks what the mode needs.
+fn quick_compare(
+    spec: &SnapshotSpec,
+    meta: &Meta,
+    cand: Candidate,
+    rec: &mut SnapshotRecord,
+) -> Option<Result<(), String>> {
+    if meta.size != cand.pixels.dimensions() {
+        return None; // explained by the full comparison
+    }
+    match spec.compare {
+        CompareMode::Exact => {
+            (meta.pixels.as_deref()? == pixel_hash(cand.pixels)).then_some(Ok(()))
+        }
+        _ => {
+            let reference =
+                image_hasher::ImageHash::<Box<[u8]>>::from_base64(meta.hash.as_deref()?).ok()?;
+            let luma = meta.luma.as_deref()?;
+            let m = Metrics {
+                distance: reference.dist(&hash_thumb(cand.thumb)),
+                similarity: crate::sample::similarity_luma(luma, &crate::sample::luma(cand.thumb)),
+                differing_pixels: None,
+            };
+            let ok = m.distance <= spec.max_distance && m.similarity >= spec.min_similarity;
+            rec.metrics = Some(m);
+            Some(if ok { Ok(()) } else { Err(String::new()) })
+        }
+    }
+}
+
 fn tolerance(spec: &SnapshotSpec) -> String {
     match spec.compare {
         CompareMode::Exact => "exact pixels".into(),
@@ -371,13 +460,15 @@ fn tolerance(spec: &SnapshotSpec) -> String {
     }
 }
 
-/// None when the image matches under the scenario's mode; otherwise what differs.
+/// The full comparison: None when the image matches under the scenario's mode,
+/// otherwise what differs.
 fn compare(
     spec: &SnapshotSpec,
     reference: &DynamicImage,
-    img: &DynamicImage,
+    cand: Candidate,
     rec: &mut SnapshotRecord,
 ) -> Option<String> {
+    let img = cand.pixels;
     if reference.dimensions() != img.dimensions() {
         let (rw, rh) = reference.dimensions();
         let (w, h) = img.dimensions();
@@ -387,10 +478,11 @@ fn compare(
     }
     let m = measure(reference, img);
     rec.metrics = Some(m.clone());
+    let differing = m.differing_pixels.unwrap_or(0);
     match spec.compare {
-        CompareMode::Exact if m.differing_pixels > 0 => Some(format!(
-            "{} differing pixels (distance {}, similarity {:.4})",
-            m.differing_pixels, m.distance, m.similarity
+        CompareMode::Exact if differing > 0 => Some(format!(
+            "{differing} differing pixels (distance {}, similarity {:.4})",
+            m.distance, m.similarity
         )),
         CompareMode::Perceptual
             if m.distance > spec.max_distance || m.similarity < spec.min_similarity =>
@@ -408,11 +500,12 @@ fn compare(
 fn write_reference(
     dir: &Path,
     i: usize,
-    img: &DynamicImage,
+    cand: Candidate,
     spec: &SnapshotSpec,
     scenario: &str,
     suffix: &str,
 ) {
+    let img = cand.pixels;
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
@@ -421,7 +514,7 @@ fn write_reference(
     let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
     let _ = std::fs::write(
         dir.join(format!("{i}.snap{suffix}")),
-        metadata(img, spec, scenario, i),
+        metadata(cand, spec, scenario, i),
     );
 }
 
@@ -453,20 +546,26 @@ fn encode_best(img: &DynamicImage) -> Vec<u8> {
     buf
 }
 
-/// The metadata record, in insta's `.snap` layout (a header, then the body).
-pub fn metadata(img: &DynamicImage, spec: &SnapshotSpec, scenario: &str, i: usize) -> String {
+/// The metadata record, in insta's `.snap` layout (a header, then the body). It is
+/// generated with the reference: `hash`, `pixels` and `thumb_luma` let a verify run
+/// compare without decoding the reference PNG.
+pub fn metadata(cand: Candidate, spec: &SnapshotSpec, scenario: &str, i: usize) -> String {
+    let img = cand.pixels;
     let compare = serde_json::to_value(spec.compare)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
+    let (tw, th) = cand.thumb.dimensions();
     format!(
-        "---\nsource: endpoint-harness\nexpression: \"{scenario} image {i}\"\n---\nformat: png\nwidth: {}\nheight: {}\ncolor: {}\nhash: {}\ncompare: {compare}\nmax_distance: {}\nmin_similarity: {}\n",
+        "---\nsource: endpoint-harness\nexpression: \"{scenario} image {i}\"\n---\nformat: png\nwidth: {}\nheight: {}\ncolor: {}\nhash: {}\npixels: {}\ncompare: {compare}\nmax_distance: {}\nmin_similarity: {}\nthumb_luma: {tw}x{th}:{}\n",
         img.width(),
         img.height(),
         crate::checks::color_name(img.color()),
-        hash(img),
+        hash_thumb(cand.thumb).to_base64(),
+        pixel_hash(img),
         spec.max_distance,
-        spec.min_similarity
+        spec.min_similarity,
+        base64::engine::general_purpose::STANDARD.encode(crate::sample::luma(cand.thumb))
     )
 }
 

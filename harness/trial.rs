@@ -300,8 +300,8 @@ async fn check_output(
                 inspected.info.format,
             )
         });
-        let thumbnail = inspected.pixels.as_ref().map(thumbnail);
-        decoded.push(inspected.pixels);
+        let thumbnail = inspected.thumb.as_ref().map(thumbnail);
+        decoded.push(inspected.pixels.zip(inspected.thumb));
         infos.push(inspected.info.clone());
         one.record.images.push(ImageRecord {
             info: inspected.info,
@@ -315,12 +315,21 @@ async fn check_output(
         .extend(checks::warnings(s.expect.warnings, &out.warnings));
     // Later repeats are verified too, but only the first may write references.
     if index == 0 || env.snapshots.mode == snapshot::Mode::Verify {
-        let refs: Vec<Option<&image::DynamicImage>> = decoded.iter().map(Option::as_ref).collect();
+        let refs: Vec<Option<snapshot::Candidate>> = decoded
+            .iter()
+            .map(|d| {
+                d.as_ref()
+                    .map(|(pixels, thumb)| snapshot::Candidate { pixels, thumb })
+            })
+            .collect();
         let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs);
         one.failures.extend(snap.failures);
         one.snapshots = snap.records;
     }
-    one.pixels = decoded.into_iter().flatten().collect();
+    // Kept only for calibration across repeats.
+    if s.repeat > 1 && s.snapshot.compare != crate::scenario::CompareMode::Off {
+        one.pixels = decoded.into_iter().flatten().map(|(p, _)| p).collect();
+    }
     Some(out)
 }
 
@@ -335,7 +344,14 @@ fn save_image(
     bytes: &[u8],
     format: Option<crate::scenario::ImageFormat>,
 ) -> Option<String> {
-    let rel = crate::report::images_dir(scenario);
+    // `images/<scenario folders>/<leaf>.r<run>-<n>-<name>`: no folder per scenario, so
+    // a big suite creates one file per image, not a directory too.
+    let full = crate::report::images_dir(scenario);
+    let rel = full.parent().map(Path::to_path_buf).unwrap_or_default();
+    let leaf = full
+        .file_name()
+        .map(|l| l.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let dir = reports.join(&rel);
     std::fs::create_dir_all(&dir).ok()?;
     let stem = crate::report::sanitize(
@@ -351,7 +367,7 @@ fn save_image(
             f.as_str()
         }
     });
-    let name = format!("r{run}-{i}-{stem}.{ext}");
+    let name = format!("{leaf}.r{run}-{i}-{stem}.{ext}");
     std::fs::write(dir.join(&name), bytes).ok()?;
     Some(format!(
         "{}/{name}",
@@ -359,10 +375,9 @@ fn save_image(
     ))
 }
 
-/// A 96-pixel PNG thumbnail as a data URI.
-pub(crate) fn thumbnail(img: &image::DynamicImage) -> String {
-    let small = img.thumbnail(96, 96).to_rgb8();
-    let png = crate::mock::render::encode_png(&small);
+/// A thumbnail ([`crate::sample`]) as a PNG data URI.
+pub(crate) fn thumbnail(small: &image::RgbImage) -> String {
+    let png = crate::mock::render::encode_png(small);
     format!(
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(png)
@@ -464,4 +479,34 @@ pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
 /// transport can never hang the test process.
 pub fn hard_deadline(s: &Scenario) -> Duration {
     s.timeout * s.repeat + Duration::from_secs(60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_filename_cannot_leave_the_reports_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let reports = tmp.path().join("reports");
+        let rel = save_image(
+            &reports,
+            "sdxl/../../evil",
+            0,
+            0,
+            "../../x.png",
+            b"png",
+            Some(crate::scenario::ImageFormat::Png),
+        )
+        .unwrap();
+        assert_eq!(rel, "images/sdxl/_/_/evil.r0-0-x.png");
+        let written = reports.join(&rel);
+        assert!(written.is_file());
+        assert!(written
+            .canonicalize()
+            .unwrap()
+            .starts_with(reports.canonicalize().unwrap()));
+        let rel = save_image(&reports, "a", 0, 1, "/etc/passwd", b"x", None).unwrap();
+        assert_eq!(rel, "images/a.r0-1-passwd.bin");
+    }
 }

@@ -208,14 +208,9 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
         // RUNNING is only seen when polling /status (a long poll answers at the end).
         let plain = endpoint(&server, "running");
         plain.disable_long_poll();
-        let job = drive(
-            &plain,
-            Submit::Run,
-            body(8, 8),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+        let job = drive(&plain, Submit::Run, body(8, 8), Duration::from_secs(10))
+            .await
+            .unwrap();
         assert_eq!(job.status.state, JobState::Completed);
         assert!(
             job.timeline.iter().any(|s| s.state == "RUNNING"),
@@ -292,15 +287,27 @@ fn long_polls_fall_back_to_status_where_the_route_is_missing() {
     );
     rt().block_on(async {
         let ep = endpoint(&server, "nolong");
-        let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10))
+            .await
+            .unwrap();
         assert_eq!(job.status.state, JobState::Completed);
         assert!(!ep.long_poll(), "long polling was switched off");
-        let job = drive(&endpoint(&server, "long"), Submit::Run, body(8, 8), Duration::from_secs(10)).await.unwrap();
+        let job = drive(
+            &endpoint(&server, "long"),
+            Submit::Run,
+            body(8, 8),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(job.status.state, JobState::Completed);
         assert_eq!(job.status_calls, 1, "one long poll covers a 2 s job");
         let st = stats(&server).await;
         assert_eq!(st["requests"]["nolong status-sync"], 1, "{st}");
-        assert!(st["requests"]["nolong status"].as_u64().unwrap() >= 3, "{st}");
+        assert!(
+            st["requests"]["nolong status"].as_u64().unwrap() >= 3,
+            "{st}"
+        );
         assert_eq!(st["requests"]["long status-sync"], 1, "{st}");
     });
 }

@@ -87,7 +87,7 @@ fn a_malformed_scenario_fails_alone_with_file_line_and_the_others_pass() {
     );
     assert!(tmp
         .path()
-        .join("reports/images/sdxl/batch-of-4/r0-3-ComfyUI_00004_.png")
+        .join("reports/images/sdxl/batch-of-4.r0-3-ComfyUI_00004_.png")
         .is_file());
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("reports/history.jsonl"))

@@ -22,6 +22,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the scenario suite, like `cargo test --test scenarios` but without cargo.
+    /// Arguments after `--` are libtest's (filters, --exact, --list, --test-threads, ...).
+    Run {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Lint scenario files without running anything; exit 1 on any error.
     Check {
         /// Scenario folder or file (default: $HARNESS_SCENARIOS or scenarios/).
@@ -133,6 +139,10 @@ enum SnapshotAction {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { path } => check(path),
+        Command::Run { args } => {
+            let argv = std::iter::once("endpoint-harness run".to_string()).chain(args);
+            endpoint_harness::runner::main_with(libtest_mimic::Arguments::from_iter(argv))
+        }
         Command::New {
             name,
             workflow,
@@ -315,6 +325,15 @@ fn serve(
             }
         };
         let addr = listener.local_addr().expect("bound address");
+        // Install the handlers before announcing the URL: a client may signal at once.
+        use tokio::signal::unix::{signal, SignalKind};
+        let (mut int, mut term) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(i), Ok(t)) => (i, t),
+            _ => {
+                eprintln!("error: cannot install signal handlers");
+                return ExitCode::from(2);
+            }
+        };
         // Written without panicking: whoever started us may have closed our stdout.
         use std::io::Write;
         let mut out = std::io::stdout();
@@ -322,8 +341,11 @@ fn serve(
         let others: Vec<String> = cat.behaviours.keys().map(|n| format!("/v2/{}", mock::endpoint_id(n))).collect();
         let _ = writeln!(out, "other behaviours: {}", others.join(" "));
         let _ = out.flush();
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+        let shutdown = async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
         };
         match mock::serve(listener, opts, shutdown).await {
             Ok(()) => {

@@ -1,0 +1,767 @@
+//! `cargo bench --bench harness`: the harness's own cost, measured in one run on
+//! this machine, side by side with the official runpod Python SDK. Prints a
+//! table and writes `reports/bench.json`. The mock always runs in its own
+//! process (`endpoint-harness mock`), so the harness's CPU is measured alone.
+//!
+//! Sections: client cost (1,000 scenarios of one 1024x1024 PNG each, CPU split
+//! by phase, the bare decode floor, the Python SDK at the same concurrency),
+//! detection lag (long poll vs the SDK's 1 s polling), and scale (10,000-file
+//! discovery, one nextest-style trial, 200 concurrent 5-second jobs).
+//! `BENCH_SCENARIOS=N` shrinks the client-cost run for a quick look.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+const KEY: &str = "bench-key-0123456789";
+const CONCURRENCY: usize = 4;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_endpoint-harness")
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Waits for a child and returns (exit code, (user CPU, system CPU), peak RSS in MB).
+fn wait_rusage(child: &mut Child) -> (i32, (Duration, Duration), f64) {
+    let mut status = 0;
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child pid, writing into locals.
+    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec * 1000) as u32);
+    (
+        libc::WEXITSTATUS(status),
+        (tv(ru.ru_utime), tv(ru.ru_stime)),
+        ru.ru_maxrss as f64 / 1024.0,
+    )
+}
+
+struct Mock {
+    child: Child,
+    root: String,
+}
+
+impl Mock {
+    fn start(mocks: &Path, behaviour: &str, speed: f64) -> Mock {
+        let mut child = Command::new(bin())
+            .args([
+                "mock",
+                "--port",
+                "0",
+                "--api-key",
+                KEY,
+                "--endpoint-id",
+                "ep",
+                "--behaviour",
+                behaviour,
+                "--speed",
+                &speed.to_string(),
+            ])
+            .arg("--mocks")
+            .arg(mocks)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the mock");
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("mock URL")
+            .to_string();
+        Mock {
+            child,
+            root: url.split("/v2/").next().unwrap().to_string(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/v2/ep", self.root)
+    }
+
+    fn stats(&self) -> Value {
+        reqwest::blocking_get(&format!("{}/_mock/stats", self.root))
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+mod reqwest {
+    //! A tiny blocking GET over the async client (the bench has no blocking feature).
+    pub fn blocking_get(url: &str) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            ::reqwest::Client::new()
+                .get(url)
+                .bearer_auth(super::KEY)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+}
+
+fn workflow(w: u32, h: u32, seed: u64) -> Value {
+    json!({
+        "3": {"class_type": "KSampler", "inputs": {"seed": seed}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": w, "height": h, "batch_size": 1}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI"}}
+    })
+}
+
+fn write_behaviours(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("default.yaml"), "{}\n").unwrap();
+    std::fs::write(dir.join("instant.yaml"), "queue: 0s\nexecution: 0s\n").unwrap();
+    // Jobs of 1.25 to 2.1 s: durations that do not line up with a 1 s polling period.
+    for (name, exec) in [
+        ("lag-a", "950ms"),
+        ("lag-b", "1200ms"),
+        ("lag-c", "1450ms"),
+        ("lag-d", "1800ms"),
+    ] {
+        std::fs::write(
+            dir.join(format!("{name}.yaml")),
+            format!("queue: 300ms\nexecution: {exec}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("five.yaml"), "queue: 0s\nexecution: 5s\n").unwrap();
+}
+
+/// `n` scenario files (one 1024x1024 image each, perceptual snapshot against a shared reference).
+fn write_scenarios(dir: &Path, snaps: &Path, n: usize, size: u32, snapshot: Option<(&[u8], &str)>) {
+    std::fs::create_dir_all(dir.join("s/workflows")).unwrap();
+    std::fs::write(
+        dir.join("s/workflows/w.json"),
+        workflow(size, size, 7).to_string(),
+    )
+    .unwrap();
+    let compare = if snapshot.is_some() {
+        "perceptual"
+    } else {
+        "off"
+    };
+    for i in 0..n {
+        let yaml = format!("workflow: workflows/w.json\nexpect:\n  images: {{count: 1, format: png, width: {size}, height: {size}}}\nsnapshot:\n  compare: {compare}\n");
+        std::fs::write(dir.join(format!("s/{i:05}.yaml")), yaml).unwrap();
+        if let Some((png, meta)) = snapshot {
+            // One reference and its record, hard-linked into every scenario's folder.
+            let d = snaps.join(format!("s/{i:05}"));
+            std::fs::create_dir_all(&d).unwrap();
+            for (name, bytes) in [("0.png", png), ("0.snap", meta.as_bytes())] {
+                let first = snaps.join("s/00000").join(name);
+                if i == 0 {
+                    std::fs::write(&first, bytes).unwrap();
+                } else {
+                    std::fs::hard_link(&first, d.join(name)).unwrap();
+                }
+            }
+        }
+    }
+}
+
+/// Runs `endpoint-harness run -- args` with env; returns (code, wall, (user, sys) CPU, rss MB, stdout).
+fn run_suite(
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (i32, Duration, (Duration, Duration), f64, String) {
+    let mut cmd = Command::new(bin());
+    cmd.arg("run")
+        .arg("--")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HARNESS_") || k.starts_with("RUNPOD_") || k.starts_with("NEXTEST") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HARNESS_PROGRESS", "off");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let t = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let (code, cpu, rss) = wait_rusage(&mut child);
+    (code, t.elapsed(), cpu, rss, out)
+}
+
+fn python() -> Option<PathBuf> {
+    let py = std::env::var_os("HARNESS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
+    let ok = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import runpod, PIL"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ok(&py) {
+        return Some(py);
+    }
+    // The bench needs Pillow beside the SDK; install both into the project venv once.
+    if !py.is_file() {
+        let _ = Command::new("python3")
+            .args(["-m", "venv", ".venv"])
+            .status();
+    }
+    let pip = py.with_file_name("pip");
+    let _ = Command::new(pip)
+        .args(["install", "--quiet", "runpod==1.12.0", "pillow"])
+        .status();
+    ok(&py).then_some(py)
+}
+
+fn pct(mut v: Vec<f64>, p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[(((p / 100.0) * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Phase split: the same work as one scenario, in-process on one thread, timed by thread CPU.
+fn phase_split(mock: &Mock, n: usize, reference: &image::DynamicImage, snap_dir: &Path) -> Value {
+    // A reference recorded once (update mode), then verified per job as a scenario would.
+    let snap_spec = endpoint_harness::scenario::SnapshotSpec {
+        compare: endpoint_harness::scenario::CompareMode::Perceptual,
+        max_distance: 6,
+        min_similarity: 0.95,
+    };
+    let snap_cfg = &endpoint_harness::snapshot::Config {
+        root: snap_dir.to_path_buf(),
+        mode: endpoint_harness::snapshot::Mode::Update,
+        ci: false,
+        variant: None,
+        reports: snap_dir.join("reports"),
+    };
+    let thumb = endpoint_harness::sample::sample(reference).thumb;
+    endpoint_harness::snapshot::verify(
+        snap_cfg,
+        "bench/x",
+        &snap_spec,
+        &[Some(endpoint_harness::snapshot::Candidate {
+            pixels: reference,
+            thumb: &thumb,
+        })],
+    );
+    let snap_cfg = &endpoint_harness::snapshot::Config {
+        mode: endpoint_harness::snapshot::Mode::Verify,
+        ci: true,
+        ..snap_cfg.clone()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let names = [
+        "submit",
+        "poll",
+        "transfer",
+        "json",
+        "base64",
+        "png_decode",
+        "checks",
+        "snapshot",
+    ];
+    let mut total = [Duration::ZERO; 8];
+    let client = ::reqwest::Client::new();
+    let url = mock.url();
+    let spec = endpoint_harness::scenario::ImageExpect {
+        color: None,
+        alpha: None,
+        max_bytes: None,
+        count: endpoint_harness::scenario::CountRange {
+            min: 1,
+            max: Some(1),
+        },
+        format: Some(endpoint_harness::scenario::ImageFormat::Png),
+        width: Some(1024),
+        height: Some(1024),
+        not_blank: true,
+    };
+    rt.block_on(async {
+        for _ in 0..n {
+            let mut t = thread_cpu();
+            let mut lap = |i: usize| {
+                let now = thread_cpu();
+                total[i] += now - t;
+                t = now;
+            };
+            let body = serde_json::to_vec(&json!({"input": {"workflow": workflow(1024, 1024, 7)}}))
+                .unwrap();
+            let run: Value = client
+                .post(format!("{url}/run"))
+                .bearer_auth(KEY)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = run["id"].as_str().unwrap().to_string();
+            lap(0);
+            let resp = client
+                .get(format!("{url}/status-sync/{id}?wait=30000"))
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .unwrap();
+            lap(1);
+            let bytes = resp.bytes().await.unwrap();
+            lap(2);
+            let status: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(status["status"], "COMPLETED");
+            lap(3);
+            let data = status["output"]["images"][0]["data"].as_str().unwrap();
+            let (_, png) = endpoint_harness::output::decode_base64(data);
+            let png = png.unwrap();
+            lap(4);
+            let img = endpoint_harness::checks::decode(&png).unwrap();
+            lap(5);
+            let sampled = endpoint_harness::sample::sample(&img);
+            let info = endpoint_harness::checks::ImageInfo {
+                index: 0,
+                filename: "x".into(),
+                bytes: png.len(),
+                format: Some(endpoint_harness::scenario::ImageFormat::Png),
+                width: Some(img.width()),
+                height: Some(img.height()),
+                color: Some("rgb8".into()),
+                stddev: Some(sampled.stddev),
+                problem: None,
+            };
+            assert!(endpoint_harness::checks::images(&spec, &[info]).is_empty());
+            lap(6);
+            let cand = endpoint_harness::snapshot::Candidate {
+                pixels: &img,
+                thumb: &sampled.thumb,
+            };
+            let out =
+                endpoint_harness::snapshot::verify(snap_cfg, "bench/x", &snap_spec, &[Some(cand)]);
+            assert!(out.failures.is_empty(), "{:?}", out.failures);
+            lap(7);
+        }
+    });
+    let per: serde_json::Map<String, Value> = names
+        .iter()
+        .zip(total)
+        .map(|(k, d)| {
+            (
+                k.to_string(),
+                json!((ms(d) / n as f64 * 1000.0).round() / 1000.0),
+            )
+        })
+        .collect();
+    Value::Object(per)
+}
+
+/// The bare floor: base64 + PNG decode of the same image, and nothing else.
+fn floor(b64: &str, n: usize) -> f64 {
+    let t = thread_cpu();
+    for _ in 0..n {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let img = image::load_from_memory(&bytes).unwrap();
+        std::hint::black_box(img);
+    }
+    ms(thread_cpu() - t) / n as f64
+}
+
+fn python_client(py: &Path, mock: &Mock, jobs: usize, mode: &str) -> Value {
+    let out = Command::new(py)
+        .args([
+            "benches/runpod_sdk_client.py",
+            &mock.root,
+            KEY,
+            mode,
+            &jobs.to_string(),
+            &CONCURRENCY.to_string(),
+        ])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| json!({"error": String::from_utf8_lossy(&out.stderr).chars().take(400).collect::<String>()}))
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists benches: nothing to list here.
+    }
+    let n: usize = std::env::var("BENCH_SCENARIOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let tmp = tempfile::tempdir().unwrap();
+    let mocks = tmp.path().join("mocks");
+    write_behaviours(&mocks);
+    let mut results = serde_json::Map::new();
+    let mut lines: Vec<String> = Vec::new();
+    let row = |lines: &mut Vec<String>, k: &str, v: String| {
+        println!("{k:<58} {v}");
+        lines.push(format!("| {k} | {v} |"));
+    };
+
+    // ---- 1. Client cost ----------------------------------------------------------
+    let mock = Mock::start(&mocks, "instant", 1.0);
+    // One job to get the image (reference and floor input).
+    let sample = reqwest_run_sync(&mock);
+    let b64 = sample["output"]["images"][0]["data"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(&b64)
+        .unwrap();
+    let reference = image::load_from_memory(&png).unwrap();
+    let scen = tmp.path().join("scen");
+    let snaps = tmp.path().join("snaps");
+    let thumb = endpoint_harness::sample::sample(&reference).thumb;
+    let spec = endpoint_harness::scenario::SnapshotSpec {
+        compare: endpoint_harness::scenario::CompareMode::Perceptual,
+        max_distance: 6,
+        min_similarity: 0.95,
+    };
+    let meta = endpoint_harness::snapshot::metadata(
+        endpoint_harness::snapshot::Candidate {
+            pixels: &reference,
+            thumb: &thumb,
+        },
+        &spec,
+        "s/00000",
+        0,
+    );
+    write_scenarios(&scen, &snaps, n, 1024, Some((&png, &meta)));
+    let env = vec![
+        ("HARNESS_SCENARIOS", scen.to_string_lossy().to_string()),
+        ("HARNESS_SNAPSHOT_DIR", snaps.to_string_lossy().to_string()),
+        (
+            "HARNESS_REPORTS",
+            tmp.path().join("reports").to_string_lossy().to_string(),
+        ),
+        ("RUNPOD_API_KEY", KEY.to_string()),
+        ("RUNPOD_ENDPOINT_ID", "ep".to_string()),
+        ("RUNPOD_ENDPOINT_URL", mock.url()),
+        ("HARNESS_MAX_IN_FLIGHT", CONCURRENCY.to_string()),
+        ("CI", "true".to_string()),
+    ];
+    let (code, wall, cpu, rss, out) =
+        run_suite(&["--test-threads", &CONCURRENCY.to_string()], &env);
+    assert_eq!(
+        code,
+        0,
+        "the {n}-scenario suite failed:\n{}",
+        out.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+    );
+    let (user, sys) = (ms(cpu.0) / n as f64, ms(cpu.1) / n as f64);
+    let harness_cpu = user + sys;
+    let harness_rate = n as f64 / wall.as_secs_f64();
+    row(&mut lines, &format!("harness: {n} scenarios (1024x1024 PNG, concurrency {CONCURRENCY})"), format!("{harness_rate:.1} scenarios/s, {harness_cpu:.2} ms CPU/scenario ({user:.2} user + {sys:.2} system), peak RSS {rss:.0} MB"));
+    let split = phase_split(
+        &mock,
+        100.min(n),
+        &reference,
+        &tmp.path().join("split-snaps"),
+    );
+    row(
+        &mut lines,
+        "harness phase split (ms CPU per scenario, in-process)",
+        split.to_string(),
+    );
+    let floor_ms = floor(&b64, 100);
+    row(
+        &mut lines,
+        "bare floor: base64 + PNG decode of the same image",
+        format!("{floor_ms:.2} ms CPU"),
+    );
+    row(
+        &mut lines,
+        "harness CPU / floor",
+        format!(
+            "{:.2}x user, {:.2}x user+system (target <= 1.5x)",
+            user / floor_ms,
+            harness_cpu / floor_ms
+        ),
+    );
+    results.insert("client".into(), json!({"scenarios": n, "concurrency": CONCURRENCY, "wall_s": wall.as_secs_f64(), "rate_per_s": harness_rate, "cpu_ms_per_scenario": harness_cpu, "user_cpu_ms_per_scenario": user, "system_cpu_ms_per_scenario": sys, "peak_rss_mb": rss, "phase_cpu_ms": split, "floor_cpu_ms": floor_ms}));
+    let py = python();
+    match &py {
+        Some(py) => {
+            let jobs = n.min(1000);
+            let p = python_client(py, &mock, jobs, "run_sync");
+            let py_cpu = p["cpu_ms_per_job"].as_f64().unwrap_or(f64::NAN);
+            let py_rate = p["rate_per_s"].as_f64().unwrap_or(f64::NAN);
+            row(
+                &mut lines,
+                &format!("runpod SDK 1.12.0 + Pillow: {jobs} jobs (run_sync, decode, size)"),
+                format!(
+                    "{py_rate:.1} jobs/s, {py_cpu:.2} ms CPU/job, peak RSS {:.0} MB",
+                    p["peak_rss_mb"].as_f64().unwrap_or(f64::NAN)
+                ),
+            );
+            row(
+                &mut lines,
+                "harness CPU / SDK CPU",
+                format!("{:.2}x (target <= 0.5x)", harness_cpu / py_cpu),
+            );
+            row(
+                &mut lines,
+                "harness rate / SDK rate",
+                format!("{:.2}x (target >= 1x)", harness_rate / py_rate),
+            );
+            results.insert("python_sdk".into(), p);
+        }
+        None => row(
+            &mut lines,
+            "runpod SDK comparison",
+            "skipped: no Python with runpod and Pillow".into(),
+        ),
+    }
+    drop(mock);
+
+    // ---- 2. Detection lag ---------------------------------------------------------
+    let mock = Mock::start(&mocks, "lag-a", 1.0);
+    let lag_jobs = 20;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for long_poll in [true, false] {
+        let eps: Vec<_> = ["lag-a", "lag-b", "lag-c", "lag-d"]
+            .iter()
+            .map(|n| {
+                endpoint_harness::endpoint::Endpoint::new(
+                    &format!("{}/v2/{n}", mock.root),
+                    Some(KEY),
+                )
+                .unwrap()
+            })
+            .collect();
+        if !long_poll {
+            eps.iter().for_each(|e| e.disable_long_poll());
+        }
+        let observed: Vec<(String, u64, u32, f64)> = rt.block_on(async {
+            let futs = (0..lag_jobs).map(|i| {
+                let ep = eps[i % eps.len()].clone();
+                async move {
+                    let body =
+                        serde_json::to_vec(&json!({"input": {"workflow": workflow(64, 64, 1)}}))
+                            .unwrap();
+                    let t = Instant::now();
+                    let job = endpoint_harness::poll::drive(
+                        &ep,
+                        endpoint_harness::endpoint::Submit::Run,
+                        body,
+                        Duration::from_secs(30),
+                    )
+                    .await
+                    .unwrap();
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis() as u64;
+                    (
+                        job.status.id,
+                        now,
+                        job.status_calls + 1,
+                        t.elapsed().as_secs_f64(),
+                    )
+                }
+            });
+            futures_util::future::join_all(futs).await
+        });
+        let done = mock.stats()["done_at"].clone();
+        let lags: Vec<f64> = observed
+            .iter()
+            .map(|(id, seen, _, _)| *seen as f64 - done[id].as_u64().unwrap() as f64)
+            .collect();
+        let calls: f64 = observed.iter().map(|o| o.2 as f64).sum::<f64>() / lag_jobs as f64;
+        let per_job_s: f64 = observed.iter().map(|o| o.3).sum::<f64>() / lag_jobs as f64;
+        let how = if long_poll {
+            "long poll /status-sync"
+        } else {
+            "adaptive /status polling, for targets without long poll"
+        };
+        row(&mut lines, &format!("harness detection lag ({lag_jobs} jobs of 1.25-2.1 s, {how})"), format!("p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; {calls:.1} requests/job ({:.2} per job-second)", pct(lags.clone(), 50.0), pct(lags.clone(), 95.0), pct(lags.clone(), 100.0), calls / per_job_s));
+        let key = if long_poll {
+            "lag_harness"
+        } else {
+            "lag_harness_polling"
+        };
+        results.insert(key.into(), json!({"jobs": lag_jobs, "p50_ms": pct(lags.clone(), 50.0), "p95_ms": pct(lags.clone(), 95.0), "max_ms": pct(lags, 100.0), "requests_per_job": calls, "requests_per_job_second": calls / per_job_s}));
+    }
+    drop(mock);
+    if let Some(py) = &py {
+        let mock = Mock::start(&mocks, "lag-a", 1.0);
+        let p = python_client(py, &mock, lag_jobs, "run_output");
+        let done = mock.stats()["done_at"].clone();
+        let seen = p["seen"].as_object().cloned().unwrap_or_default();
+        let lags: Vec<f64> = seen
+            .iter()
+            .filter_map(|(id, t)| Some(t.as_f64()? - done[id].as_u64()? as f64))
+            .collect();
+        let reqs = mock.stats()["requests"].clone();
+        let status_calls = ["lag-a", "lag-b", "lag-c", "lag-d"]
+            .iter()
+            .filter_map(|n| reqs[format!("{n} status")].as_f64())
+            .sum::<f64>()
+            / lag_jobs as f64;
+        row(
+            &mut lines,
+            "runpod SDK detection lag (run() + output(timeout), 1 s polls)",
+            format!(
+                "p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; {status_calls:.1} status requests/job",
+                pct(lags.clone(), 50.0),
+                pct(lags.clone(), 95.0),
+                pct(lags.clone(), 100.0)
+            ),
+        );
+        results.insert("lag_python_sdk".into(), json!({"jobs": lag_jobs, "p50_ms": pct(lags.clone(), 50.0), "p95_ms": pct(lags.clone(), 95.0), "max_ms": pct(lags, 100.0), "requests_per_job": status_calls}));
+    }
+
+    // ---- 3. Scale -----------------------------------------------------------------
+    let big = tmp.path().join("big");
+    write_scenarios(&big, &tmp.path().join("nosnaps"), 10_000, 64, None);
+    let mock = Mock::start(&mocks, "instant", 1.0);
+    let env10k = vec![
+        ("HARNESS_SCENARIOS", big.to_string_lossy().to_string()),
+        (
+            "HARNESS_REPORTS",
+            tmp.path().join("r10k").to_string_lossy().to_string(),
+        ),
+        ("RUNPOD_API_KEY", KEY.to_string()),
+        ("RUNPOD_ENDPOINT_ID", "ep".to_string()),
+        ("RUNPOD_ENDPOINT_URL", mock.url()),
+    ];
+    let (code, wall, _, rss, out) = run_suite(&["--list"], &env10k);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 10_000);
+    row(
+        &mut lines,
+        "discover + parse 10,000 scenario files (--list, whole process)",
+        format!("{:.0} ms, peak RSS {rss:.0} MB (target <= 1 s)", ms(wall)),
+    );
+    results.insert(
+        "discovery_10k".into(),
+        json!({"wall_ms": ms(wall), "peak_rss_mb": rss}),
+    );
+    let mut starts = Vec::new();
+    for i in [17, 4242, 9999] {
+        let mut env = env10k.clone();
+        env.push(("NEXTEST", "1".into()));
+        let name = format!("s/{i:05}");
+        let (code, wall, _, _, _) = run_suite(&["--exact", &name], &env);
+        assert_eq!(code, 0);
+        starts.push(ms(wall));
+    }
+    let start = pct(starts.clone(), 50.0);
+    row(
+        &mut lines,
+        "one trial of 10,000 under nextest (--exact, whole process incl. its instant job)",
+        format!("median {start:.0} ms of 3 (target <= 50 ms)"),
+    );
+    results.insert("nextest_one_trial_ms".into(), json!(starts));
+    drop(mock);
+    let mock = Mock::start(&mocks, "five", 1.0);
+    let many = tmp.path().join("many");
+    write_scenarios(&many, &tmp.path().join("nosnaps2"), 200, 64, None);
+    let env200 = vec![
+        ("HARNESS_SCENARIOS", many.to_string_lossy().to_string()),
+        (
+            "HARNESS_REPORTS",
+            tmp.path().join("r200").to_string_lossy().to_string(),
+        ),
+        ("RUNPOD_API_KEY", KEY.to_string()),
+        ("RUNPOD_ENDPOINT_ID", "ep".to_string()),
+        ("RUNPOD_ENDPOINT_URL", mock.url()),
+        ("HARNESS_MAX_IN_FLIGHT", "200".to_string()),
+    ];
+    let (code, wall, cpu, rss, _) = run_suite(&["--test-threads", "200"], &env200);
+    assert_eq!(code, 0);
+    row(
+        &mut lines,
+        "200 scenarios of 5 s jobs, HARNESS_MAX_IN_FLIGHT=200",
+        format!(
+            "{:.2} s against the 5 s ideal (target <= 5.5 s), {:.0} ms CPU, peak RSS {rss:.0} MB",
+            wall.as_secs_f64(),
+            ms(cpu.0 + cpu.1)
+        ),
+    );
+    results.insert(
+        "suite_200x5s".into(),
+        json!({"wall_s": wall.as_secs_f64(), "cpu_ms": ms(cpu.0 + cpu.1), "peak_rss_mb": rss}),
+    );
+    drop(mock);
+
+    let machine = json!({"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS});
+    results.insert("machine".into(), machine);
+    let _ = std::fs::create_dir_all("reports");
+    std::fs::write(
+        "reports/bench.json",
+        serde_json::to_string_pretty(&Value::Object(results)).unwrap(),
+    )
+    .unwrap();
+    println!(
+        "\n| measurement | result |\n|---|---|\n{}",
+        lines.join("\n")
+    );
+    println!("\nwrote reports/bench.json");
+}
+
+fn reqwest_run_sync(mock: &Mock) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        ::reqwest::Client::new()
+            .post(format!("{}/runsync", mock.url()))
+            .bearer_auth(KEY)
+            .body(
+                serde_json::to_vec(&json!({"input": {"workflow": workflow(1024, 1024, 7)}}))
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
