@@ -74,7 +74,13 @@ fn sample_raw(buf: &[u8], w: u32, h: u32, stride: usize, rgb: [usize; 3]) -> Sam
                 let i00 = (sy * w + sx) * stride;
                 let i10 = i00 + w * stride;
                 for (c, &off) in rgb.iter().enumerate() {
-                    let p = [buf[i00 + off], buf[i00 + stride + off], buf[i10 + off], buf[i10 + stride + off]].map(u32::from);
+                    let p = [
+                        buf[i00 + off],
+                        buf[i00 + stride + off],
+                        buf[i10 + off],
+                        buf[i10 + stride + off],
+                    ]
+                    .map(u32::from);
                     acc[c] = p[0] + p[1] + p[2] + p[3];
                     sum[c] += u64::from(acc[c]);
                     sq[c] += u64::from(p[0] * p[0] + p[1] * p[1] + p[2] * p[2] + p[3] * p[3]);
