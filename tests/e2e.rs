@@ -236,3 +236,51 @@ fn a_wrong_key_fails_clearly_as_unauthorized_and_is_never_printed() {
     );
     assert!(!out.all().contains(wrong) && !all_text(tmp.path()).contains(wrong));
 }
+
+#[test]
+fn the_cost_cap_stops_submitting_and_says_so() {
+    let (tmp, scen, reports) = workspace();
+    let costs = tmp.path().join("costs.yaml");
+    // 3 s of execution per job at 0.001/s: 0.003 per job; a cap of 0.005 allows one job.
+    std::fs::write(
+        &costs,
+        "currency: USD\ngpu: TEST\nper_second:\n  TEST: 0.001\n",
+    )
+    .unwrap();
+    let out = run_suite(
+        &["--test-threads", "1"],
+        &[
+            ("HARNESS_SCENARIOS", &scen),
+            ("HARNESS_REPORTS", &reports),
+            ("HARNESS_COSTS", &costs.to_string_lossy()),
+            ("HARNESS_MAX_COST", "0.005"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("1 passed; 0 failed; 2 ignored"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("not submitted: HARNESS_MAX_COST USD 0.0050 would be passed"),
+        "{}",
+        out.stdout
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&reports).join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        report["cost"]["total"]
+            .as_f64()
+            .map(|t| (t * 1000.0).round()),
+        Some(3.0)
+    );
+    assert!(
+        std::fs::read_to_string(Path::new(&reports).join("summary.md"))
+            .unwrap()
+            .contains("Estimated cost: USD 0.0030")
+    );
+}

@@ -321,3 +321,50 @@ fn running_state_can_be_reported_as_running() {
         assert_eq!(s["status"], "RUNNING");
     });
 }
+
+#[test]
+fn webhooks_get_the_final_status_and_ttl_expires_jobs() {
+    let server = mock_with(
+        &[("ep", "queue: 0s\nexecution: 1s\n")],
+        100.0,
+        Duration::from_millis(50),
+    );
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        // A loopback receiver for the webhook.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Value>(4);
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(v).await;
+                    "ok"
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let req = json!({"input": {"workflow": common::mockenv::workflow(8, 8)}, "webhook": hook});
+        let (_, r) = api.post("/run", Some(serde_json::to_vec(&req).unwrap())).await;
+        let id = r["id"].as_str().unwrap().to_string();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let (_, s) = api.get(&format!("/status/{id}")).await;
+        assert_eq!(s["status"], "COMPLETED");
+        let posted = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+        assert_eq!(posted["id"], json!(id));
+        assert_eq!(posted["status"], "COMPLETED");
+        assert!(posted["output"]["images"].is_array());
+
+        // policy.ttl: the job is gone (404) once its time to live has passed.
+        let req = json!({"input": {"workflow": common::mockenv::workflow(8, 8)}, "policy": {"ttl": 10000}});
+        let (_, r) = api.post("/run", Some(serde_json::to_vec(&req).unwrap())).await;
+        let id = r["id"].as_str().unwrap().to_string();
+        let (code, _) = api.get(&format!("/status/{id}")).await;
+        assert_eq!(code, 200);
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        let (code, _) = api.get(&format!("/status/{id}")).await;
+        assert_eq!(code, 404, "past policy.ttl (10 s at 100x, at least 50 ms)");
+    });
+}

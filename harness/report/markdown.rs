@@ -40,6 +40,15 @@ pub(super) fn render(r: &RunReport) -> String {
         "{} passed, {} failed, {} over budget, {} errors, {} timed out, {} ignored\n",
         c.passed, c.failed, c.over_budget, c.error, c.timed_out, c.ignored
     );
+    if let Some(cost) = &r.cost {
+        let _ = writeln!(
+            out,
+            "Estimated cost: {} {:.4} ({}, executionTime x price; cold start not included)\n",
+            cell(&cost.currency),
+            cost.total,
+            cell(&cost.gpu)
+        );
+    }
     let _ = writeln!(
         out,
         "| | scenario | verdict | queue | execution | total | job |"
