@@ -1,0 +1,247 @@
+//! Validation of what a scenario expects and tolerates: `expect`, `snapshot`
+//! and `budget`, each problem reported at its key with "did you mean".
+
+use serde_yaml_ng::Value;
+
+use super::Cx;
+use crate::scenario::raw::{RawBudget, RawCount, RawExpect, RawImageExpect, RawSnapshot};
+use crate::scenario::*;
+
+/// Colour families `expect.images.color` accepts.
+const COLORS: &[&str] = &["rgb", "rgba", "gray", "gray_alpha"];
+/// Largest image side a scenario may expect; beyond it a check is surely a typo.
+const MAX_SIDE: u32 = 16384;
+
+impl Cx<'_> {
+    pub(super) fn expect(&mut self, raw: RawExpect) -> Expect {
+        let status = match raw.status.as_deref() {
+            None => ExpectedStatus::Completed,
+            Some(s) => match ExpectedStatus::ALL.iter().find(|(n, _)| *n == s) {
+                Some((_, st)) => *st,
+                None => {
+                    let names: Vec<&str> = ExpectedStatus::ALL.iter().map(|(n, _)| *n).collect();
+                    self.one_of("expect.status", s, &names);
+                    ExpectedStatus::Completed
+                }
+            },
+        };
+        let error = raw.error.as_deref().and_then(|e| self.error_match(e));
+        if error.is_some() && status == ExpectedStatus::Completed {
+            self.key_err(
+                "expect.error",
+                "`expect.error` needs `expect.status: FAILED` (or TIMED_OUT / CANCELLED)",
+                None,
+            );
+        }
+        if raw.images.is_some() && status != ExpectedStatus::Completed {
+            self.key_err(
+                "expect.images",
+                format!(
+                    "`expect.images` applies only to COMPLETED jobs, not {}",
+                    status.as_str()
+                ),
+                None,
+            );
+        }
+        let images = self.image_expect(raw.images.unwrap_or_default());
+        let warnings = match raw.warnings.as_deref() {
+            None | Some("forbid") => WarningPolicy::Forbid,
+            Some("allow") => WarningPolicy::Allow,
+            Some(other) => {
+                self.one_of("expect.warnings", other, &["forbid", "allow"]);
+                WarningPolicy::Forbid
+            }
+        };
+        Expect {
+            status,
+            error,
+            images,
+            warnings,
+        }
+    }
+
+    fn error_match(&mut self, text: &str) -> Option<ErrorMatch> {
+        match text.strip_prefix('/').and_then(|t| t.strip_suffix('/')) {
+            Some(re) if !re.is_empty() => match regex::Regex::new(re) {
+                Ok(r) => Some(ErrorMatch::Regex(r)),
+                Err(e) => {
+                    self.val_err(
+                        "expect.error",
+                        format!("`expect.error` is not a valid regex: {e}"),
+                        None,
+                    );
+                    None
+                }
+            },
+            _ => Some(ErrorMatch::Substring(text.to_string())),
+        }
+    }
+
+    fn image_expect(&mut self, raw: RawImageExpect) -> ImageExpect {
+        let count = match &raw.count {
+            None => CountRange { min: 1, max: None },
+            Some(v) => self.count(v),
+        };
+        let format = match raw.format.as_deref() {
+            None => None,
+            Some("png") => Some(ImageFormat::Png),
+            Some("jpeg" | "jpg") => Some(ImageFormat::Jpeg),
+            Some("webp") => Some(ImageFormat::Webp),
+            Some(other) => {
+                self.one_of("expect.images.format", other, &["png", "jpeg", "webp"]);
+                None
+            }
+        };
+        for (key, v) in [("width", raw.width), ("height", raw.height)] {
+            if let Some(v) = v.filter(|v| *v == 0 || *v > MAX_SIDE) {
+                self.val_err(
+                    &format!("expect.images.{key}"),
+                    format!("`expect.images.{key}` of {v} is outside 1..={MAX_SIDE}"),
+                    None,
+                );
+            }
+        }
+        let color = raw.color.filter(|c| {
+            let ok = COLORS.contains(&c.as_str());
+            if !ok {
+                self.one_of("expect.images.color", c, COLORS);
+            }
+            ok
+        });
+        let max_bytes = raw
+            .max_bytes
+            .as_ref()
+            .and_then(|v| self.bytes("expect.images.max_bytes", v));
+        ImageExpect {
+            color,
+            alpha: raw.alpha,
+            max_bytes,
+            count,
+            format,
+            width: raw.width,
+            height: raw.height,
+            not_blank: raw.not_blank.unwrap_or(true),
+        }
+    }
+
+    /// A byte size: an integer, or a number with a unit (KB, MB, KiB, MiB, GB, B).
+    fn bytes(&mut self, path: &str, v: &Value) -> Option<u64> {
+        if let Some(n) = v.as_u64() {
+            return Some(n);
+        }
+        let text = v.as_str().unwrap_or_default().trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (num, unit) = text.split_at(split);
+        let mult = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => Some(1.0),
+            "kb" => Some(1e3),
+            "mb" => Some(1e6),
+            "gb" => Some(1e9),
+            "kib" => Some(1024.0),
+            "mib" => Some(1024.0 * 1024.0),
+            _ => None,
+        };
+        match (num.parse::<f64>(), mult) {
+            (Ok(n), Some(m)) if n > 0.0 => Some((n * m) as u64),
+            _ => {
+                self.val_err(
+                    path,
+                    format!("`{path}` must be a size like 5000000, \"5MB\" or \"512KiB\""),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, v: &Value) -> CountRange {
+        const PATH: &str = "expect.images.count";
+        let fallback = CountRange { min: 1, max: None };
+        if let Some(n) = v.as_u64() {
+            return match u32::try_from(n) {
+                Ok(n) if n <= 4096 => CountRange {
+                    min: n,
+                    max: Some(n),
+                },
+                _ => {
+                    self.val_err(
+                        PATH,
+                        format!("image count {n} is not plausible (at most 4096)"),
+                        None,
+                    );
+                    fallback
+                }
+            };
+        }
+        match serde_yaml_ng::from_value::<RawCount>(v.clone()) {
+            Ok(RawCount { min, max }) => {
+                let r = CountRange {
+                    min: min.unwrap_or(0),
+                    max,
+                };
+                if r.max.is_some_and(|m| m < r.min) {
+                    self.val_err(
+                        PATH,
+                        format!("count max {} is below min {}", r.max.unwrap_or(0), r.min),
+                        None,
+                    );
+                }
+                r
+            }
+            Err(e) => {
+                self.val_err(
+                    PATH,
+                    format!("`{PATH}` must be a number or {{min, max}}: {e}"),
+                    Some("e.g. `count: 1` or `count: {min: 1, max: 4}`".into()),
+                );
+                fallback
+            }
+        }
+    }
+
+    pub(super) fn snapshot(&mut self, raw: RawSnapshot) -> SnapshotSpec {
+        let compare = match raw.compare.as_deref() {
+            None | Some("off") => CompareMode::Off,
+            Some("exact") => CompareMode::Exact,
+            Some("perceptual") => CompareMode::Perceptual,
+            Some(other) => {
+                self.one_of("snapshot.compare", other, &["off", "exact", "perceptual"]);
+                CompareMode::Off
+            }
+        };
+        let max_distance = raw.max_distance.unwrap_or(DEFAULT_MAX_DISTANCE);
+        if max_distance > 64 {
+            self.val_err(
+                "snapshot.max_distance",
+                format!("max_distance {max_distance} is above 64, the hash length in bits"),
+                None,
+            );
+        }
+        let min_similarity = raw.min_similarity.unwrap_or(DEFAULT_MIN_SIMILARITY);
+        if !(0.0..=1.0).contains(&min_similarity) {
+            self.val_err(
+                "snapshot.min_similarity",
+                format!("min_similarity {min_similarity} is outside 0..=1"),
+                None,
+            );
+        }
+        SnapshotSpec {
+            compare,
+            max_distance,
+            min_similarity,
+        }
+    }
+
+    pub(super) fn budget(&mut self, raw: RawBudget) -> Budget {
+        let mut one = |key: &str, v: Option<String>| {
+            v.and_then(|t| self.duration(&format!("budget.{key}"), &t))
+        };
+        Budget {
+            queue: one("queue", raw.queue),
+            execution: one("execution", raw.execution),
+            total: one("total", raw.total),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! References on disk: `<n>.png` (pixels, re-encoded by us) and `<n>.snap` (the
+//! record a verify run compares against without decoding the PNG), plus the
+//! expected/actual/diff evidence written to `reports/images/<scenario>/`.
+
+use std::path::Path;
+
+use base64::Engine;
+use image::{DynamicImage, GenericImageView, RgbImage};
+
+use super::metrics::{diff_image, hash_thumb, pixel_hash};
+use super::{Candidate, Config};
+use crate::scenario::SnapshotSpec;
+
+/// What a `.snap` record holds, for comparing without decoding the reference PNG.
+pub(super) struct Meta {
+    pub(super) size: (u32, u32),
+    pub(super) hash: Option<String>,
+    pub(super) pixels: Option<String>,
+    pub(super) luma: Option<Vec<u8>>,
+}
+
+pub(super) fn read_meta(path: &Path) -> Option<Meta> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let body = text.splitn(3, "---\n").nth(2)?;
+    let field = |k: &str| {
+        body.lines().find_map(|l| {
+            l.strip_prefix(k)
+                .and_then(|r| r.strip_prefix(": "))
+                .map(str::trim)
+        })
+    };
+    let size = (
+        field("width")?.parse().ok()?,
+        field("height")?.parse().ok()?,
+    );
+    let luma = field("thumb_luma")
+        .and_then(|v| v.split_once(':'))
+        .and_then(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    Some(Meta {
+        size,
+        hash: field("hash").map(str::to_string),
+        pixels: field("pixels").map(str::to_string),
+        luma,
+    })
+}
+
+/// Writes `<n>.png<suffix>` and `<n>.snap<suffix>`.
+pub(super) fn write_reference(
+    dir: &Path,
+    i: usize,
+    cand: Candidate,
+    spec: &SnapshotSpec,
+    scenario: &str,
+    suffix: &str,
+) {
+    let img = cand.pixels;
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    // References are written rarely and kept in git: spend time on compression.
+    let png = encode_best(img);
+    let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
+    let _ = std::fs::write(
+        dir.join(format!("{i}.snap{suffix}")),
+        metadata(cand, spec, scenario, i),
+    );
+}
+
+fn encode_best(img: &DynamicImage) -> Vec<u8> {
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut buf = Vec::new();
+    let enc = PngEncoder::new_with_quality(
+        std::io::Cursor::new(&mut buf),
+        CompressionType::Best,
+        FilterType::Adaptive,
+    );
+    let _ = if img.color().has_alpha() {
+        image::ImageEncoder::write_image(
+            enc,
+            img.to_rgba8().as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgba8,
+        )
+    } else {
+        image::ImageEncoder::write_image(
+            enc,
+            img.to_rgb8().as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+    };
+    buf
+}
+
+/// The metadata record, in insta's `.snap` layout (a header, then the body). It is
+/// generated with the reference: `hash`, `pixels` and `thumb_luma` let a verify run
+/// compare without decoding the reference PNG.
+pub fn metadata(cand: Candidate, spec: &SnapshotSpec, scenario: &str, i: usize) -> String {
+    let img = cand.pixels;
+    let compare = serde_json::to_value(spec.compare)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let (tw, th) = cand.thumb.dimensions();
+    format!(
+        "---\nsource: endpoint-harness\nexpression: \"{scenario} image {i}\"\n---\nformat: png\nwidth: {}\nheight: {}\ncolor: {}\nhash: {}\npixels: {}\ncompare: {compare}\nmax_distance: {}\nmin_similarity: {}\nthumb_luma: {tw}x{th}:{}\n",
+        img.width(),
+        img.height(),
+        crate::checks::color_name(img.color()),
+        hash_thumb(cand.thumb).to_base64(),
+        pixel_hash(img),
+        spec.max_distance,
+        spec.min_similarity,
+        base64::engine::general_purpose::STANDARD.encode(crate::sample::luma(cand.thumb))
+    )
+}
+
+/// Writes expected, actual and (same size only) diff images under `reports/images/<scenario>/`.
+pub(super) fn save_evidence(
+    cfg: &Config,
+    scenario: &str,
+    i: usize,
+    expected: &DynamicImage,
+    actual: &DynamicImage,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let rel = crate::report::images_dir(scenario);
+    let dir = cfg.reports.join(&rel);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return (None, None, None);
+    }
+    let save = |name: String, img: &RgbImage| -> Option<String> {
+        std::fs::write(dir.join(&name), crate::mock::render::encode_png(img)).ok()?;
+        Some(format!(
+            "{}/{name}",
+            rel.to_string_lossy().replace('\\', "/")
+        ))
+    };
+    let e = save(format!("snapshot-{i}-expected.png"), &expected.to_rgb8());
+    let a = save(format!("snapshot-{i}-actual.png"), &actual.to_rgb8());
+    let d = (expected.dimensions() == actual.dimensions())
+        .then(|| {
+            save(
+                format!("snapshot-{i}-diff.png"),
+                &diff_image(expected, actual),
+            )
+        })
+        .flatten();
+    (e, a, d)
+}
