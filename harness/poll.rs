@@ -27,6 +27,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// used when less than a second is left.
 const LONG_POLL_MAX: Duration = Duration::from_secs(30);
 const LONG_POLL_MIN: Duration = Duration::from_secs(1);
+/// How long a 404 right after submission is retried before it counts.
+const NEW_JOB_GRACE: Duration = Duration::from_secs(5);
 
 /// Jobs submitted and not yet terminal, so an interrupted run can cancel them.
 static IN_FLIGHT: Mutex<Option<HashMap<String, Endpoint>>> = Mutex::new(None);
@@ -198,6 +200,7 @@ pub async fn drive_with(
         last: first.state.clone(),
         calls: 0,
         watch,
+        seen_status: false,
     };
     in_flight()
         .get_or_insert_with(HashMap::new)
@@ -286,6 +289,8 @@ struct Poller<'a> {
     last: JobState,
     calls: u32,
     watch: &'a Watch,
+    /// Whether any status answer has been read (a later 404 is then final).
+    seen_status: bool,
 }
 
 impl Poller<'_> {
@@ -317,15 +322,16 @@ impl Poller<'_> {
                     _ => LONG_POLL_MAX,
                 };
                 match self.endpoint.status_sync(&self.job, left.min(cap)).await {
-                    // No such route here (or it refuses): fall back to /status for good.
+                    // Any trouble with the long poll (a missing route answers 404, 405, 400,
+                    // 501, a 500 or an HTML page on some servers): ask /status once; if that
+                    // works, the route is the problem, so poll /status from now on. A 429
+                    // is left to the backoff below, since /status shares its rate limit.
                     Err(e)
-                        if matches!(
+                        if !matches!(
                             e.kind,
-                            ErrorKind::NotFound(_)
-                                | ErrorKind::Status {
-                                    status: 400 | 405 | 501,
-                                    ..
-                                }
+                            ErrorKind::RateLimited(_)
+                                | ErrorKind::Unauthorized
+                                | ErrorKind::Timeout(_)
                         ) =>
                     {
                         let plain = self.endpoint.status(&self.job).await;
@@ -346,6 +352,7 @@ impl Poller<'_> {
             match answer {
                 Ok(s) => {
                     failures = 0;
+                    self.seen_status = true;
                     if s.state != self.last {
                         timeline.push(Seen {
                             at_ms: ms(self.start.elapsed()),
@@ -385,6 +392,17 @@ impl Poller<'_> {
                     }
                     interval = backoff;
                     pause = backoff;
+                }
+                // A job unknown right after submission may not have reached the status
+                // store yet (a guess, not documented by RunPod): retry for a few seconds.
+                Err(e)
+                    if matches!(e.kind, ErrorKind::NotFound(_))
+                        && self.start.elapsed() < NEW_JOB_GRACE
+                        && !self.seen_status =>
+                {
+                    failures += 1;
+                    interval = jitter(Duration::from_millis(200) * failures.min(10));
+                    pause = interval;
                 }
                 Err(mut e) => {
                     if let ErrorKind::NotFound(_) = e.kind {

@@ -281,7 +281,7 @@ fn endpoint_errors_name_the_request_and_job() {
 #[test]
 fn long_polls_fall_back_to_status_where_the_route_is_missing() {
     let server = mock_with(
-        &[("nolong", "queue: 0s\nexecution: 2s\nfaults:\n  - on: status-sync\n    respond: http\n    status: 404\n"), ("long", "queue: 0s\nexecution: 2s\n")],
+        &[("nolong", "queue: 0s\nexecution: 2s\nfaults:\n  - on: status-sync\n    respond: http\n    status: 404\n"), ("long", "queue: 0s\nexecution: 2s\n"), ("html500", "queue: 0s\nexecution: 1s\nfaults:\n  - on: status-sync\n    respond: http\n    status: 500\n    body: \"<html>no route</html>\"\n")],
         1.0,
         Duration::from_secs(30),
     );
@@ -309,5 +309,12 @@ fn long_polls_fall_back_to_status_where_the_route_is_missing() {
             "{st}"
         );
         assert_eq!(st["requests"]["long status-sync"], 1, "{st}");
+        // A server answering 500 on the unknown route: /status works, so polling switches to it.
+        let ep = endpoint(&server, "html500");
+        let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(job.status.state, JobState::Completed);
+        assert!(!ep.long_poll());
     });
 }
