@@ -318,3 +318,29 @@ fn long_polls_fall_back_to_status_where_the_route_is_missing() {
         assert!(!ep.long_poll());
     });
 }
+
+#[test]
+fn a_legacy_message_holding_a_url_is_downloaded() {
+    let server = mock_with(
+        &[("s3", "queue: 0s\nexecution: 0s\noutput: s3_url\n")],
+        100.0,
+        Duration::from_secs(30),
+    );
+    rt().block_on(async {
+        let ep = endpoint(&server, "s3");
+        let job = drive(&ep, Submit::Run, body(40, 24), Duration::from_secs(10))
+            .await
+            .unwrap();
+        let url = job.status.output.as_ref().unwrap()["images"][0]["data"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let legacy = serde_json::json!({"message": url, "status": "success"});
+        let out = endpoint_harness::output::decode(Some(&legacy), &ep)
+            .await
+            .unwrap();
+        assert_eq!(out.shape, endpoint_harness::output::Shape::LegacyMessage);
+        let img = image::load_from_memory(out.images[0].bytes.as_ref().unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (40, 24));
+    });
+}

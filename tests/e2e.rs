@@ -284,3 +284,32 @@ fn the_cost_cap_stops_submitting_and_says_so() {
             .contains("Estimated cost: USD 0.0030")
     );
 }
+
+#[test]
+fn retention_warning_and_unknown_mock_behaviour_are_reported() {
+    let (_tmp, scen, reports) = workspace();
+    std::fs::write(Path::new(&scen).join("long.yaml"), "workflow: sdxl/workflows/sdxl_txt2img.json\ntimeout: 45m\nset:\n  \"Empty Latent Image.width\": 64\n  \"Empty Latent Image.height\": 64\n").unwrap();
+    std::fs::write(
+        Path::new(&scen).join("typo.yaml"),
+        "workflow: sdxl/workflows/sdxl_txt2img.json\nmock: cold-strat\n",
+    )
+    .unwrap();
+    let out = run_suite(
+        &["--skip", "sdxl"],
+        &[("HARNESS_SCENARIOS", &scen), ("HARNESS_REPORTS", &reports)],
+    );
+    assert!(
+        out.stderr.contains(
+            "warning: long: timeout 45m is longer than RunPod's 30-minute result retention"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(has_line(&out.stdout, "test long ... ok"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("no mock behaviour `cold-strat` (did you mean `cold-start`?)"),
+        "{}",
+        out.stdout
+    );
+}
