@@ -261,11 +261,7 @@ impl Endpoint {
                 Some(id),
             )
             .await?;
-        parse_status(v).map_err(|m| EndpointError {
-            op,
-            job: Some(id.to_string()),
-            kind: ErrorKind::Malformed(m),
-        })
+        status_answer(v, op, Some(id))
     }
 
     /// A client for a local `python handler.py --rp_serve_api` worker at `root`.
@@ -340,11 +336,7 @@ impl Endpoint {
                 Some(id),
             )
             .await?;
-        parse_status(v).map_err(|m| EndpointError {
-            op,
-            job: Some(id.to_string()),
-            kind: ErrorKind::Malformed(m),
-        })
+        status_answer(v, op, Some(id))
     }
 
     pub async fn cancel(&self, id: &str) -> Result<(), EndpointError> {
@@ -536,6 +528,15 @@ pub(crate) fn snippet(bytes: &[u8]) -> String {
         ""
     };
     format!("{}{more}", redact(one_line.trim()))
+}
+
+/// A status answer, or a Malformed error naming the request and job.
+fn status_answer(v: Value, op: String, job: Option<&str>) -> Result<JobStatus, EndpointError> {
+    parse_status(v).map_err(|m| EndpointError {
+        op,
+        job: job.map(str::to_string),
+        kind: ErrorKind::Malformed(m),
+    })
 }
 
 /// Parses a status answer; takes the value so `output` (often megabytes of base64)

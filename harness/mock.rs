@@ -14,6 +14,8 @@ mod jobs;
 pub mod render;
 mod worker;
 
+pub use worker::png_chunk;
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -74,32 +74,16 @@ fn reencoded(img: &DynamicImage) -> DynamicImage {
     .unwrap();
     // Insert a tEXt chunk (as ComfyUI's prompt metadata) right after IHDR.
     let mut chunk = Vec::new();
-    let data = b"prompt\0{\"3\": {\"class_type\": \"KSampler\"}}";
-    chunk.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let mut body = b"tEXt".to_vec();
-    body.extend_from_slice(data);
-    chunk.extend_from_slice(&body);
-    chunk.extend_from_slice(&crc32(&body).to_be_bytes());
+    endpoint_harness::mock::png_chunk(
+        &mut chunk,
+        b"tEXt",
+        b"prompt\0{\"3\": {\"class_type\": \"KSampler\"}}",
+    );
     let at = 8 + 25;
     bytes.splice(at..at, chunk);
     let decoded = image::load_from_memory(&bytes).unwrap();
     assert_eq!(decoded.to_rgb8(), img.to_rgb8());
     decoded
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for b in data {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]
