@@ -344,3 +344,27 @@ fn a_legacy_message_holding_a_url_is_downloaded() {
         assert_eq!((img.width(), img.height()), (40, 24));
     });
 }
+
+#[test]
+fn a_job_abandoned_after_persistent_status_errors_is_cancelled() {
+    let server = mock_with(&[("down", "queue: 0s\nexecution: 60s\nfaults:\n  - on: status\n    respond: http\n    status: 503\n")], 1.0, Duration::from_secs(30));
+    rt().block_on(async {
+        let err = drive(
+            &endpoint(&server, "down"),
+            Submit::Run,
+            body(8, 8),
+            Duration::from_millis(1500),
+        )
+        .await
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, DriveError::Status { .. } | DriveError::Deadline { .. }),
+            "{msg}"
+        );
+        assert!(msg.contains("the job was cancelled"), "{msg}");
+        let st = stats(&server).await;
+        assert_eq!(st["requests"]["down cancel"], 1, "{st}");
+        assert_eq!(st["requests"]["down run"], 1, "never resubmitted: {st}");
+    });
+}

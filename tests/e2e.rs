@@ -313,3 +313,27 @@ fn retention_warning_and_unknown_mock_behaviour_are_reported() {
         out.stdout
     );
 }
+
+#[test]
+fn progress_lines_go_to_stderr_and_leave_terse_output_alone() {
+    let (_tmp, scen, reports) = workspace();
+    std::fs::write(Path::new(&scen).join("slow.yaml"), "workflow: sdxl/workflows/sdxl_txt2img.json\nmock: slow-execution\nset:\n  \"Empty Latent Image.width\": 64\n  \"Empty Latent Image.height\": 64\n").unwrap();
+    // slow-execution runs 2 min of simulated time: 1.2 s at the default speed of 100.
+    let out = run_suite(
+        &["--format", "terse", "--exact", "slow"],
+        &[
+            ("HARNESS_SCENARIOS", &scen),
+            ("HARNESS_REPORTS", &reports),
+            ("HARNESS_PROGRESS", "300ms"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("endpoint-harness: waiting (1): slow IN_"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("waiting"), "{}", out.stdout);
+    assert!(out.stdout.contains("running 1 test\n."), "{}", out.stdout);
+}
