@@ -323,15 +323,14 @@ impl Poller<'_> {
                 };
                 match self.endpoint.status_sync(&self.job, left.min(cap)).await {
                     // Any trouble with the long poll (a missing route answers 404, 405, 400,
-                    // 501, a 500 or an HTML page on some servers): ask /status once; if that
-                    // works, the route is the problem, so poll /status from now on. A 429
-                    // is left to the backoff below, since /status shares its rate limit.
+                    // 501, a 500 or an HTML page on some servers; a proxy may cut a long
+                    // request): ask /status once; if that works, the route is the problem, so
+                    // poll /status from now on. A 429 is left to the backoff below, since
+                    // /status shares its rate limit.
                     Err(e)
                         if !matches!(
                             e.kind,
-                            ErrorKind::RateLimited(_)
-                                | ErrorKind::Unauthorized
-                                | ErrorKind::Timeout(_)
+                            ErrorKind::RateLimited(_) | ErrorKind::Unauthorized
                         ) =>
                     {
                         let plain = self.endpoint.status(&self.job).await;
