@@ -7,7 +7,7 @@
 //! (on its own thread and runtime, like wiremock) and standalone (`endpoint-harness mock`).
 
 // Handlers answer errors with a ready `Response`; its size only matters on error paths.
-#![allow(clippy::result_large_err)]
+#![expect(clippy::result_large_err)]
 
 pub mod behaviour;
 mod jobs;

@@ -121,7 +121,6 @@ impl Store {
         declared.div_f64(self.speed)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn create(
         &self,
         endpoint: &str,

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: find the `scenarios` test binary cargo built,
 //! run it in a controlled environment, copy scenario folders into temp dirs.
 
+// Each test crate includes this module and uses a different part of it.
 #![allow(dead_code)]
 
 pub mod mockenv;
