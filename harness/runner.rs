@@ -34,6 +34,9 @@ struct Ctx {
     mock_key: String,
     mock: OnceLock<Result<MockServer, String>>,
     live: OnceLock<Result<Endpoint, String>>,
+    /// One client per mock behaviour: building a client (TLS roots included) costs
+    /// milliseconds, too much to repeat for every scenario of a large suite.
+    mock_endpoints: Mutex<std::collections::HashMap<String, Endpoint>>,
     in_flight: Arc<tokio::sync::Semaphore>,
     reports: Mutex<Vec<ScenarioReport>>,
     snapshots: Arc<crate::snapshot::Config>,
@@ -92,10 +95,19 @@ impl Ctx {
                     })
                     .as_ref()
                     .map_err(Clone::clone)?;
-                let ep = Endpoint::new(
-                    &server.endpoint_url(&crate::mock::endpoint_id(name)),
-                    Some(&self.mock_key),
-                )?;
+                let mut cache = self
+                    .mock_endpoints
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                let ep = match cache.get(name) {
+                    Some(ep) => ep.clone(),
+                    None => {
+                        let url = server.endpoint_url(&crate::mock::endpoint_id(name));
+                        let ep = Endpoint::new(&url, Some(&self.mock_key))?;
+                        cache.insert(name.to_string(), ep.clone());
+                        ep
+                    }
+                };
                 Ok((ep, format!("embedded mock ({name})")))
             }
             Kind::Live | Kind::Local => {
@@ -231,6 +243,7 @@ pub fn main_with(args: Arguments) -> ExitCode {
         mock_key: key,
         mock: OnceLock::new(),
         live: OnceLock::new(),
+        mock_endpoints: Mutex::default(),
         reports: Mutex::new(Vec::new()),
         snapshots: Arc::new(snapshots),
         progress: Arc::new(crate::progress::Progress::default()),
