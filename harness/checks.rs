@@ -195,27 +195,6 @@ fn family(color: &str) -> &str {
     color.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'f')
 }
 
-/// Largest per-channel standard deviation (0-255 scale): the blankness measure.
-pub fn max_channel_stddev(img: &DynamicImage) -> f64 {
-    let rgb = img.to_rgb8();
-    let n = f64::from(rgb.width()) * f64::from(rgb.height());
-    if n == 0.0 {
-        return 0.0;
-    }
-    let mut sum = [0f64; 3];
-    let mut sq = [0f64; 3];
-    for p in rgb.pixels() {
-        for c in 0..3 {
-            let v = f64::from(p.0[c]);
-            sum[c] += v;
-            sq[c] += v * v;
-        }
-    }
-    (0..3)
-        .map(|c| (sq[c] / n - (sum[c] / n).powi(2)).max(0.0).sqrt())
-        .fold(0.0, f64::max)
-}
-
 /// Count, format, size and blankness of the returned images.
 pub fn images(expect: &ImageExpect, found: &[ImageInfo]) -> Vec<CheckFailure> {
     let mut out = Vec::new();

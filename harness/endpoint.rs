@@ -272,11 +272,6 @@ impl Endpoint {
         })
     }
 
-    /// Whether this is the local test server's protocol.
-    pub fn is_local(&self) -> bool {
-        self.local
-    }
-
     fn unsupported(&self, op: &str, job: Option<&str>) -> EndpointError {
         EndpointError {
             op: op.to_string(),
@@ -286,10 +281,6 @@ impl Endpoint {
                 body: "the local test server (--rp_serve_api) has no such route".into(),
             },
         }
-    }
-
-    pub fn base(&self) -> &str {
-        &self.base
     }
 
     /// Submits `body` (the JSON request, already serialised) with `/run` or `/runsync`.
