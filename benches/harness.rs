@@ -9,13 +9,16 @@
 //! discovery, one nextest-style trial, 200 concurrent 5-second jobs).
 //! `BENCH_SCENARIOS=N` shrinks the client-cost run for a quick look.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{json, Value};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::MockProcess;
 
 const KEY: &str = "bench-key-0123456789";
 const CONCURRENCY: usize = 4;
@@ -49,82 +52,38 @@ fn wait_rusage(child: &mut Child) -> (i32, (Duration, Duration), f64) {
     )
 }
 
-struct Mock {
-    child: Child,
-    root: String,
+/// The standalone mock in its own process, serving `behaviour` as endpoint `ep`
+/// (and every behaviour of `mocks` under its own name).
+fn start_mock(mocks: &Path, behaviour: &str, speed: f64) -> MockProcess {
+    let speed = speed.to_string();
+    let mocks = mocks.to_string_lossy();
+    MockProcess::start(&[
+        "--api-key",
+        KEY,
+        "--endpoint-id",
+        "ep",
+        "--behaviour",
+        behaviour,
+        "--speed",
+        &speed,
+        "--mocks",
+        &mocks,
+    ])
 }
 
-impl Mock {
-    fn start(mocks: &Path, behaviour: &str, speed: f64) -> Mock {
-        let mut child = Command::new(bin())
-            .args([
-                "mock",
-                "--port",
-                "0",
-                "--api-key",
-                KEY,
-                "--endpoint-id",
-                "ep",
-                "--behaviour",
-                behaviour,
-                "--speed",
-                &speed.to_string(),
-            ])
-            .arg("--mocks")
-            .arg(mocks)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the mock");
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("mock URL")
-            .to_string();
-        Mock {
-            child,
-            root: url.split("/v2/").next().unwrap().to_string(),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/v2/ep", self.root)
-    }
-
-    fn stats(&self) -> Value {
-        reqwest::blocking_get(&format!("{}/_mock/stats", self.root))
-    }
+fn stats(mock: &MockProcess) -> Value {
+    mock.get("/_mock/stats", KEY)
 }
 
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-mod reqwest {
-    //! A tiny blocking GET over the async client (the bench has no blocking feature).
-    pub fn blocking_get(url: &str) -> serde_json::Value {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            ::reqwest::Client::new()
-                .get(url)
-                .bearer_auth(super::KEY)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
-    }
+/// Environment for a run of the suite against the mock as a live endpoint.
+fn live_env(scenarios: &Path, reports: &Path, mock: &MockProcess) -> Vec<(&'static str, String)> {
+    vec![
+        ("HARNESS_SCENARIOS", scenarios.to_string_lossy().to_string()),
+        ("HARNESS_REPORTS", reports.to_string_lossy().to_string()),
+        ("RUNPOD_API_KEY", KEY.to_string()),
+        ("RUNPOD_ENDPOINT_ID", "ep".to_string()),
+        ("RUNPOD_ENDPOINT_URL", mock.endpoint_url("ep")),
+    ]
 }
 
 fn workflow(w: u32, h: u32, seed: u64) -> Value {
@@ -255,7 +214,12 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Phase split: the same work as one scenario, in-process on one thread, timed by thread CPU.
-fn phase_split(mock: &Mock, n: usize, reference: &image::DynamicImage, snap_dir: &Path) -> Value {
+fn phase_split(
+    mock: &MockProcess,
+    n: usize,
+    reference: &image::DynamicImage,
+    snap_dir: &Path,
+) -> Value {
     // A reference recorded once (update mode), then verified per job as a scenario would.
     let snap_spec = endpoint_harness::scenario::SnapshotSpec {
         compare: endpoint_harness::scenario::CompareMode::Perceptual,
@@ -300,7 +264,7 @@ fn phase_split(mock: &Mock, n: usize, reference: &image::DynamicImage, snap_dir:
     ];
     let mut total = [Duration::ZERO; 8];
     let client = ::reqwest::Client::new();
-    let url = mock.url();
+    let url = mock.endpoint_url("ep");
     let spec = endpoint_harness::scenario::ImageExpect {
         color: None,
         alpha: None,
@@ -404,7 +368,7 @@ fn floor(b64: &str, n: usize) -> f64 {
     ms(thread_cpu() - t) / n as f64
 }
 
-fn python_client(py: &Path, mock: &Mock, jobs: usize, mode: &str) -> Value {
+fn python_client(py: &Path, mock: &MockProcess, jobs: usize, mode: &str) -> Value {
     let out = Command::new(py)
         .args([
             "benches/runpod_sdk_client.py",
@@ -438,7 +402,7 @@ fn main() {
     };
 
     // ---- 1. Client cost ----------------------------------------------------------
-    let mock = Mock::start(&mocks, "instant", 1.0);
+    let mock = start_mock(&mocks, "instant", 1.0);
     // One job to get the image (reference and floor input).
     let sample = reqwest_run_sync(&mock);
     let b64 = sample["output"]["images"][0]["data"]
@@ -467,19 +431,10 @@ fn main() {
         0,
     );
     write_scenarios(&scen, &snaps, n, 1024, Some((&png, &meta)));
-    let env = vec![
-        ("HARNESS_SCENARIOS", scen.to_string_lossy().to_string()),
-        ("HARNESS_SNAPSHOT_DIR", snaps.to_string_lossy().to_string()),
-        (
-            "HARNESS_REPORTS",
-            tmp.path().join("reports").to_string_lossy().to_string(),
-        ),
-        ("RUNPOD_API_KEY", KEY.to_string()),
-        ("RUNPOD_ENDPOINT_ID", "ep".to_string()),
-        ("RUNPOD_ENDPOINT_URL", mock.url()),
-        ("HARNESS_MAX_IN_FLIGHT", CONCURRENCY.to_string()),
-        ("CI", "true".to_string()),
-    ];
+    let mut env = live_env(&scen, &tmp.path().join("reports"), &mock);
+    env.push(("HARNESS_SNAPSHOT_DIR", snaps.to_string_lossy().to_string()));
+    env.push(("HARNESS_MAX_IN_FLIGHT", CONCURRENCY.to_string()));
+    env.push(("CI", "true".to_string()));
     let (code, wall, cpu, rss, out) =
         run_suite(&["--test-threads", &CONCURRENCY.to_string()], &env);
     assert_eq!(
@@ -567,7 +522,7 @@ fn main() {
     drop(mock);
 
     // ---- 2. Detection lag ---------------------------------------------------------
-    let mock = Mock::start(&mocks, "lag-a", 1.0);
+    let mock = start_mock(&mocks, "lag-a", 1.0);
     let lag_jobs = 20;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -618,7 +573,7 @@ fn main() {
             });
             futures_util::future::join_all(futs).await
         });
-        let done = mock.stats()["done_at"].clone();
+        let done = stats(&mock)["done_at"].clone();
         let lags: Vec<f64> = observed
             .iter()
             .map(|(id, seen, _, _)| *seen as f64 - done[id].as_u64().unwrap() as f64)
@@ -640,15 +595,15 @@ fn main() {
     }
     drop(mock);
     if let Some(py) = &py {
-        let mock = Mock::start(&mocks, "lag-a", 1.0);
+        let mock = start_mock(&mocks, "lag-a", 1.0);
         let p = python_client(py, &mock, lag_jobs, "run_output");
-        let done = mock.stats()["done_at"].clone();
+        let done = stats(&mock)["done_at"].clone();
         let seen = p["seen"].as_object().cloned().unwrap_or_default();
         let lags: Vec<f64> = seen
             .iter()
             .filter_map(|(id, t)| Some(t.as_f64()? - done[id].as_u64()? as f64))
             .collect();
-        let reqs = mock.stats()["requests"].clone();
+        let reqs = stats(&mock)["requests"].clone();
         let status_calls = ["lag-a", "lag-b", "lag-c", "lag-d"]
             .iter()
             .filter_map(|n| reqs[format!("{n} status")].as_f64())
@@ -670,17 +625,8 @@ fn main() {
     // ---- 3. Scale -----------------------------------------------------------------
     let big = tmp.path().join("big");
     write_scenarios(&big, &tmp.path().join("nosnaps"), 10_000, 64, None);
-    let mock = Mock::start(&mocks, "instant", 1.0);
-    let env10k = vec![
-        ("HARNESS_SCENARIOS", big.to_string_lossy().to_string()),
-        (
-            "HARNESS_REPORTS",
-            tmp.path().join("r10k").to_string_lossy().to_string(),
-        ),
-        ("RUNPOD_API_KEY", KEY.to_string()),
-        ("RUNPOD_ENDPOINT_ID", "ep".to_string()),
-        ("RUNPOD_ENDPOINT_URL", mock.url()),
-    ];
+    let mock = start_mock(&mocks, "instant", 1.0);
+    let env10k = live_env(&big, &tmp.path().join("r10k"), &mock);
     let (code, wall, _, rss, out) = run_suite(&["--list"], &env10k);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 10_000);
@@ -710,20 +656,11 @@ fn main() {
     );
     results.insert("nextest_one_trial_ms".into(), json!(starts));
     drop(mock);
-    let mock = Mock::start(&mocks, "five", 1.0);
+    let mock = start_mock(&mocks, "five", 1.0);
     let many = tmp.path().join("many");
     write_scenarios(&many, &tmp.path().join("nosnaps2"), 200, 64, None);
-    let env200 = vec![
-        ("HARNESS_SCENARIOS", many.to_string_lossy().to_string()),
-        (
-            "HARNESS_REPORTS",
-            tmp.path().join("r200").to_string_lossy().to_string(),
-        ),
-        ("RUNPOD_API_KEY", KEY.to_string()),
-        ("RUNPOD_ENDPOINT_ID", "ep".to_string()),
-        ("RUNPOD_ENDPOINT_URL", mock.url()),
-        ("HARNESS_MAX_IN_FLIGHT", "200".to_string()),
-    ];
+    let mut env200 = live_env(&many, &tmp.path().join("r200"), &mock);
+    env200.push(("HARNESS_MAX_IN_FLIGHT", "200".to_string()));
     let (code, wall, cpu, rss, _) = run_suite(&["--test-threads", "200"], &env200);
     assert_eq!(code, 0);
     row(
@@ -756,14 +693,14 @@ fn main() {
     println!("\nwrote reports/bench.json");
 }
 
-fn reqwest_run_sync(mock: &Mock) -> Value {
+fn reqwest_run_sync(mock: &MockProcess) -> Value {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
         ::reqwest::Client::new()
-            .post(format!("{}/runsync", mock.url()))
+            .post(format!("{}/runsync", mock.endpoint_url("ep")))
             .bearer_auth(KEY)
             .body(
                 serde_json::to_vec(&json!({"input": {"workflow": workflow(1024, 1024, 7)}}))

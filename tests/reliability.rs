@@ -170,23 +170,9 @@ fn the_in_flight_cap_holds_across_trial_threads() {
     let sampler = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
             let mut max = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let h: serde_json::Value = rt.block_on(async {
-                    reqwest::Client::new()
-                        .get(format!("{root}/v2/ep/health"))
-                        .bearer_auth(key)
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap()
-                });
+                let h = common::get_json(&format!("{root}/v2/ep/health"), key);
                 max = max.max(
                     h["jobs"]["inQueue"].as_u64().unwrap_or(0)
                         + h["jobs"]["inProgress"].as_u64().unwrap_or(0),

@@ -138,22 +138,27 @@ impl MockProcess {
 
     /// GET a path with the key, as JSON.
     pub fn get(&self, path: &str, key: &str) -> serde_json::Value {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            reqwest::Client::new()
-                .get(format!("{}{path}", self.root))
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
+        get_json(&format!("{}{path}", self.root), key)
     }
+}
+
+/// A blocking GET with a Bearer key, answered as JSON (for code outside a runtime).
+pub fn get_json(url: &str, key: &str) -> serde_json::Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
 }
 
 impl Drop for MockProcess {
