@@ -14,9 +14,13 @@ use endpoint_harness::snapshot::{self, Config, Mode};
 use image::DynamicImage;
 
 fn rendered(seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
+    rendered_at(256, 192, seed, kind, nonce)
+}
+
+fn rendered_at(width: u32, height: u32, seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
     let graph = endpoint_harness::workflow::normalise(serde_json::json!({
         "3": {"class_type": "KSampler", "inputs": {"seed": seed}},
-        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 256, "height": 192, "batch_size": 1}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": height, "batch_size": 1}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t"}}
     }))
     .unwrap();
@@ -363,4 +367,41 @@ fn end_to_end_update_verify_and_a_changed_seed() {
         .path()
         .join("reports/images/fox/snapshot-0-diff.png")
         .is_file());
+}
+
+/// The figures README quotes for the default tolerances: GPU-like noise stays far
+/// inside them, other seeds of the same workflow fall far outside.
+#[test]
+fn default_tolerances_separate_noise_from_another_seed() {
+    let reference = rendered_at(512, 512, 1, ImageKind::Render, 0);
+    let (mut noise_sim, mut noise_dist) = (1.0f64, 0u32);
+    for nonce in 1..=4 {
+        let m = snapshot::measure(
+            &reference,
+            &rendered_at(512, 512, 1, ImageKind::Drift, nonce),
+        );
+        noise_sim = noise_sim.min(m.similarity);
+        noise_dist = noise_dist.max(m.distance);
+    }
+    let (mut seed_sim, mut seed_dist) = (0.0f64, 64u32);
+    for seed in 2..=8 {
+        let m = snapshot::measure(
+            &reference,
+            &rendered_at(512, 512, seed, ImageKind::Render, 0),
+        );
+        seed_sim = seed_sim.max(m.similarity);
+        seed_dist = seed_dist.min(m.distance);
+    }
+    println!("FIGURE tolerances: noise similarity >= {noise_sim:.4}, distance <= {noise_dist}; other seeds similarity <= {seed_sim:.4}, distance >= {seed_dist}");
+    let spec = spec(CompareMode::Perceptual);
+    assert!(
+        noise_sim >= 0.99 && noise_dist <= 2,
+        "noise: {noise_sim} {noise_dist}"
+    );
+    assert!(noise_sim >= spec.min_similarity && noise_dist <= spec.max_distance);
+    assert!(
+        seed_sim <= 0.9 && seed_dist >= 15,
+        "seeds: {seed_sim} {seed_dist}"
+    );
+    assert!(seed_sim < spec.min_similarity && seed_dist > spec.max_distance);
 }
