@@ -133,10 +133,8 @@ impl Ctx {
         let (endpoint, label) = match self.endpoint_for(s) {
             Ok(e) => e,
             Err(e) => {
-                let mut r = trial::ignored(s, &e);
-                r.verdict = Verdict::Error;
-                r.message = Some(format!("ERROR against {}\n  ✗ {e}", self.target));
-                return r;
+                let message = format!("ERROR against {}\n  ✗ {e}", self.target);
+                return trial::without_runs(s, Verdict::Error, &message);
             }
         };
         let env = TrialEnv {
@@ -158,13 +156,11 @@ impl Ctx {
             match tokio::time::timeout(hard, trial::run(s, &env)).await {
                 Ok(r) => r,
                 Err(_) => {
-                    let mut r = trial::ignored(s, "");
-                    r.verdict = Verdict::TimedOut;
-                    r.message = Some(format!(
+                    let message = format!(
                         "TIMED OUT: the harness gave up after {}",
                         humantime::format_duration(hard)
-                    ));
-                    r
+                    );
+                    trial::without_runs(s, Verdict::TimedOut, &message)
                 }
             }
         })

@@ -455,6 +455,12 @@ pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
 
 /// The report of a scenario skipped for a missing capability (or other reason).
 pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
+    without_runs(s, Verdict::Ignored, reason)
+}
+
+/// The report of a scenario that ended before any job ran (ignored, no endpoint,
+/// or given up by the harness), with its verdict and message.
+pub fn without_runs(s: &Scenario, verdict: Verdict, message: &str) -> ScenarioReport {
     ScenarioReport {
         name: s.name.clone(),
         file: crate::scenario::diag::display_path(&s.file)
@@ -462,8 +468,8 @@ pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
             .to_string(),
         description: s.description.clone(),
         tags: s.tags.clone(),
-        verdict: Verdict::Ignored,
-        message: Some(reason.to_string()),
+        verdict,
+        message: Some(message.to_string()),
         failures: Vec::new(),
         budget: None,
         runs: Vec::new(),
