@@ -273,7 +273,7 @@ fn phase_split(
             min: 1,
             max: Some(1),
         },
-        format: Some(endpoint_harness::scenario::ImageFormat::Png),
+        format: Some(endpoint_harness::model::ImageFormat::Png),
         width: Some(1024),
         height: Some(1024),
         not_blank: true,
@@ -319,11 +319,11 @@ fn phase_split(
             let img = endpoint_harness::checks::decode(&png).unwrap();
             lap(5);
             let sampled = endpoint_harness::sample::sample(&img);
-            let info = endpoint_harness::checks::ImageInfo {
+            let info = endpoint_harness::model::ImageInfo {
                 index: 0,
                 filename: "x".into(),
                 bytes: png.len(),
-                format: Some(endpoint_harness::scenario::ImageFormat::Png),
+                format: Some(endpoint_harness::model::ImageFormat::Png),
                 width: Some(img.width()),
                 height: Some(img.height()),
                 color: Some("rgb8".into()),

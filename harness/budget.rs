@@ -2,62 +2,10 @@
 //! execution (`executionTime`) and total (submission to result seen by the
 //! harness). With `repeat: N > 1` a budget applies to the p95 of the runs.
 
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
-
+use crate::model::{BudgetMiss, BudgetReport, Spread, Timing};
 use crate::scenario::Budget;
 
-/// Timings of one run of a scenario.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Timing {
-    pub queue_ms: Option<u64>,
-    pub execution_ms: Option<u64>,
-    pub total_ms: u64,
-}
-
-/// A phase that went over its budget.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct BudgetMiss {
-    pub phase: String,
-    pub budget_ms: u64,
-    pub measured_ms: u64,
-    /// `max` for one run, `p95` over several.
-    pub statistic: String,
-}
-
-impl std::fmt::Display for BudgetMiss {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} time over budget: {} {} > budget {}",
-            self.phase,
-            self.statistic,
-            fmt_ms(self.measured_ms),
-            fmt_ms(self.budget_ms)
-        )
-    }
-}
-
-/// p50 / p95 / max of one phase over the runs.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Spread {
-    pub p50_ms: u64,
-    pub p95_ms: u64,
-    pub max_ms: u64,
-}
-
-/// Budget verdicts and figures for a scenario.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct BudgetReport {
-    pub misses: Vec<BudgetMiss>,
-    /// Budgets that could not be checked (the target does not report that phase).
-    pub not_applicable: Vec<String>,
-    pub queue: Option<Spread>,
-    pub execution: Option<Spread>,
-    pub total: Option<Spread>,
-}
-
+/// Budget verdicts and p50/p95/max figures for the timings of a scenario's runs.
 pub fn evaluate(budget: &Budget, runs: &[Timing]) -> BudgetReport {
     let mut rep = BudgetReport {
         queue: spread(runs.iter().map(|t| t.queue_ms)),
@@ -124,20 +72,10 @@ pub fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// `1.2s`, `850ms`, `2m 5s`: short and readable.
-pub fn fmt_ms(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        format!("{:.1}s", ms as f64 / 1000.0)
-    } else {
-        humantime::format_duration(Duration::from_secs(ms / 1000)).to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn p95_over_repeats_and_not_applicable_phases() {

@@ -2,14 +2,13 @@
 //! returned image (decodes, format, size, not blank). Every check returns all
 //! its failures, each with what was expected and what was found.
 
-use std::fmt;
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageReader, Limits};
-use serde::{Deserialize, Serialize};
 
+use crate::model::{CheckFailure, ImageFormat, ImageInfo};
 use crate::output::Returned;
-use crate::scenario::{Expect, ImageExpect, ImageFormat, WarningPolicy};
+use crate::scenario::{Expect, ImageExpect, WarningPolicy};
 
 /// A frame whose every channel varies less than this (standard deviation, 0-255
 /// scale) is blank: a safety-filtered black frame with compression noise still is.
@@ -18,55 +17,6 @@ pub const BLANK_STDDEV: f64 = 2.0;
 /// allocating gigabytes.
 pub const MAX_SIDE: u32 = 16384;
 pub const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
-
-/// One failed expectation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CheckFailure {
-    pub check: String,
-    pub expected: String,
-    pub actual: String,
-}
-
-impl CheckFailure {
-    pub fn new(
-        check: impl Into<String>,
-        expected: impl Into<String>,
-        actual: impl Into<String>,
-    ) -> Self {
-        CheckFailure {
-            check: check.into(),
-            expected: expected.into(),
-            actual: actual.into(),
-        }
-    }
-}
-
-impl fmt::Display for CheckFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: expected {}, got {}",
-            self.check, self.expected, self.actual
-        )
-    }
-}
-
-/// What was learnt about one returned image.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ImageInfo {
-    pub index: usize,
-    pub filename: String,
-    pub bytes: usize,
-    pub format: Option<ImageFormat>,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    /// Decoded colour type (`rgb8`, `rgba8`, `gray8`, `gray_alpha8`, `rgb16`, ...).
-    pub color: Option<String>,
-    /// Largest per-channel standard deviation of the pixels.
-    pub stddev: Option<f64>,
-    /// Why the image could not be read, if it could not.
-    pub problem: Option<String>,
-}
 
 /// A returned image, inspected, with its pixels when it decoded.
 pub struct Inspected {

@@ -5,7 +5,6 @@
 //! [`JobState::Other`]) but a malformed answer is an error naming the request and
 //! job. Errors and bodies pass through [`crate::redact`]; the key is never shown.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,118 +12,13 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::redact::redact;
-
-/// Largest response body read; worker results are limited to about 20 MB by RunPod.
-pub const MAX_BODY: usize = 64 * 1024 * 1024;
-/// RunPod's documented request limits (decimal megabytes; the exact live limit is unconfirmed,
-/// so the smaller reading is used).
-pub const RUN_LIMIT: usize = 10_000_000;
-pub const RUNSYNC_LIMIT: usize = 20_000_000;
+use crate::wire::{Health, StatusAnswer, MAX_BODY};
 
 /// HTTP timeout for local calls that run a whole job; the scenario deadline bounds them first.
 const LOCAL_CALL: Duration = Duration::from_secs(24 * 3600);
-
-/// A job state as RunPod reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum JobState {
-    InQueue,
-    InProgress,
-    /// Documented but not seen from SDKs; not terminal.
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-    TimedOut,
-    /// Anything else: treated as not terminal.
-    Other(String),
-}
-
-impl JobState {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "IN_QUEUE" => JobState::InQueue,
-            "IN_PROGRESS" => JobState::InProgress,
-            "RUNNING" => JobState::Running,
-            "COMPLETED" => JobState::Completed,
-            "FAILED" => JobState::Failed,
-            "CANCELLED" => JobState::Cancelled,
-            "TIMED_OUT" => JobState::TimedOut,
-            other => JobState::Other(other.to_string()),
-        }
-    }
-
-    pub fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            JobState::Completed | JobState::Failed | JobState::Cancelled | JobState::TimedOut
-        )
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            JobState::InQueue => "IN_QUEUE",
-            JobState::InProgress => "IN_PROGRESS",
-            JobState::Running => "RUNNING",
-            JobState::Completed => "COMPLETED",
-            JobState::Failed => "FAILED",
-            JobState::Cancelled => "CANCELLED",
-            JobState::TimedOut => "TIMED_OUT",
-            JobState::Other(s) => s,
-        }
-    }
-}
-
-impl fmt::Display for JobState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One `/run`, `/runsync` or `/status` answer.
-#[derive(Clone, Debug)]
-pub struct JobStatus {
-    pub id: String,
-    pub state: JobState,
-    pub delay_ms: Option<u64>,
-    pub execution_ms: Option<u64>,
-    /// `None` when the key is absent (distinct from `Some(Value::Null)`).
-    pub output: Option<Value>,
-    pub error: Option<String>,
-    pub worker_id: Option<String>,
-}
-
-/// `/health` answer; both maps are open (RunPod adds keys over time).
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Health {
-    pub jobs: BTreeMap<String, i64>,
-    pub workers: BTreeMap<String, i64>,
-}
-
-impl Health {
-    fn count(map: &BTreeMap<String, i64>, key: &str) -> i64 {
-        map.get(key).copied().unwrap_or(0)
-    }
-
-    /// True when no worker exists or can start while jobs wait.
-    pub fn no_worker_can_start(&self) -> bool {
-        let w = |k| Self::count(&self.workers, k);
-        w("idle") + w("running") + w("initializing") + w("ready") == 0
-    }
-
-    pub fn describe(&self) -> String {
-        let fmt = |m: &BTreeMap<String, i64>| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        format!("jobs: {}; workers: {}", fmt(&self.jobs), fmt(&self.workers))
-    }
-}
 
 /// A failed request, naming the operation and job.
 #[derive(Debug, thiserror::Error)]
@@ -248,7 +142,11 @@ impl Endpoint {
 
     /// `GET /status-sync/{id}?wait=ms`: answers when the job is final or `wait` passes
     /// (used by RunPod's JS and Go SDKs; it shares the status rate limit).
-    pub async fn status_sync(&self, id: &str, wait: Duration) -> Result<JobStatus, EndpointError> {
+    pub async fn status_sync(
+        &self,
+        id: &str,
+        wait: Duration,
+    ) -> Result<StatusAnswer, EndpointError> {
         let ms = wait.as_millis().clamp(1000, 90_000) as u64;
         let op = "GET /status-sync".to_string();
         let v = self
@@ -284,7 +182,7 @@ impl Endpoint {
     }
 
     /// Submits `body` (the JSON request, already serialised) with `/run` or `/runsync`.
-    pub async fn submit(&self, how: Submit, body: Vec<u8>) -> Result<JobStatus, EndpointError> {
+    pub async fn submit(&self, how: Submit, body: Vec<u8>) -> Result<StatusAnswer, EndpointError> {
         let (path, timeout) = match how {
             Submit::Run => ("/run".to_string(), Duration::from_secs(60)),
             // The local server runs the job inside this request and has no `wait`;
@@ -302,14 +200,10 @@ impl Endpoint {
         let v = self
             .call(Method::POST, &path, Some(body), timeout, &op, None)
             .await?;
-        parse_status(v).map_err(|m| EndpointError {
-            op,
-            job: None,
-            kind: ErrorKind::Malformed(m),
-        })
+        status_answer(v, op, None)
     }
 
-    pub async fn status(&self, id: &str) -> Result<JobStatus, EndpointError> {
+    pub async fn status(&self, id: &str) -> Result<StatusAnswer, EndpointError> {
         // Locally, POST /status runs the stored job once and answers when it is done.
         let (method, op, timeout) = if self.local {
             (Method::POST, "POST /status", LOCAL_CALL)
@@ -360,20 +254,7 @@ impl Endpoint {
                 None,
             )
             .await?;
-        let map = |k: &str| -> BTreeMap<String, i64> {
-            v.get(k)
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_i64()?)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        Ok(Health {
-            jobs: map("jobs"),
-            workers: map("workers"),
-        })
+        Ok(Health::from_value(&v))
     }
 
     /// Downloads a result URL (`s3_url`) without credentials.
@@ -522,85 +403,17 @@ pub(crate) fn snippet(bytes: &[u8]) -> String {
 }
 
 /// A status answer, or a Malformed error naming the request and job.
-fn status_answer(v: Value, op: String, job: Option<&str>) -> Result<JobStatus, EndpointError> {
-    parse_status(v).map_err(|m| EndpointError {
+fn status_answer(v: Value, op: String, job: Option<&str>) -> Result<StatusAnswer, EndpointError> {
+    StatusAnswer::from_value(v).map_err(|m| EndpointError {
         op,
         job: job.map(str::to_string),
-        kind: ErrorKind::Malformed(m),
-    })
-}
-
-/// Parses a status answer; takes the value so `output` (often megabytes of base64)
-/// moves into the result instead of being copied.
-fn parse_status(mut v: Value) -> Result<JobStatus, String> {
-    let output = v.as_object_mut().and_then(|o| o.remove("output"));
-    let v = &v;
-    let obj = v.as_object().ok_or_else(|| {
-        format!(
-            "expected a JSON object, found {}",
-            snippet(v.to_string().as_bytes())
-        )
-    })?;
-    let id = match obj.get("id") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => {
-            return Err(format!(
-                "no job `id` in {}",
-                snippet(v.to_string().as_bytes())
-            ))
-        }
-    };
-    let state = match obj.get("status") {
-        Some(Value::String(s)) => JobState::parse(s),
-        _ => return Err(format!("no `status` for job {id}")),
-    };
-    let ms = |k: &str| {
-        obj.get(k).and_then(|v| {
-            v.as_u64()
-                .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-        })
-    };
-    let error = obj.get("error").filter(|e| !e.is_null()).map(|e| match e {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    });
-    Ok(JobStatus {
-        id,
-        state,
-        delay_ms: ms("delayTime"),
-        execution_ms: ms("executionTime"),
-        output,
-        error,
-        worker_id: obj
-            .get("workerId")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        kind: ErrorKind::Malformed(m.0),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn parses_status_leniently() {
-        let s =
-            parse_status(json!({"id": "a-u1", "status": "RUNNING", "delayTime": 12.0, "extra": 1}))
-                .unwrap();
-        assert_eq!(s.state, JobState::Running);
-        assert!(!s.state.is_terminal());
-        assert_eq!(s.delay_ms, Some(12));
-        assert!(s.output.is_none());
-        let s = parse_status(json!({"id": "b", "status": "SOMETHING_NEW"})).unwrap();
-        assert_eq!(s.state, JobState::Other("SOMETHING_NEW".into()));
-        assert!(parse_status(json!({"status": "COMPLETED"}))
-            .unwrap_err()
-            .contains("no job `id`"));
-        let s = parse_status(json!({"id": "c", "status": "COMPLETED", "output": null})).unwrap();
-        assert_eq!(s.output, Some(Value::Null));
-    }
 
     #[test]
     fn retry_after_seconds() {

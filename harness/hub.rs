@@ -55,7 +55,7 @@ pub fn read(path: &Path) -> Result<(Vec<HubTest>, Option<Value>), Diagnostics> {
 }
 
 fn safe_name(name: &str) -> String {
-    crate::report::sanitize(&name.replace(' ', "-"))
+    crate::paths::sanitize(&name.replace(' ', "-"))
 }
 
 /// A Hub test as an in-memory scenario named `hub/<name>`.
@@ -205,7 +205,7 @@ pub fn import(path: &Path, out: &Path) -> Result<(Vec<PathBuf>, Vec<String>), St
                 let (_, bytes) = crate::output::decode_base64(&data);
                 let bytes =
                     bytes.map_err(|e| format!("Hub test `{}` image `{img}`: {e}", t.name))?;
-                let file = crate::report::sanitize(&img);
+                let file = crate::paths::sanitize(&img);
                 std::fs::write(dir.join(&file), bytes).map_err(|e| e.to_string())?;
                 yaml.push_str(&format!(
                     "  - name: {}\n    path: fixtures/{name}/{file}\n",

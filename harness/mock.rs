@@ -14,8 +14,6 @@ mod jobs;
 pub mod render;
 mod worker;
 
-pub use worker::png_chunk;
-
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -32,7 +30,7 @@ use serde_json::{json, Value};
 use behaviour::{Behaviour, FaultKind, Route};
 use jobs::{Phase, Store};
 
-use crate::endpoint::{RUNSYNC_LIMIT, RUN_LIMIT};
+use crate::wire::{Health, JobState, PurgeAnswer, StatusAnswer, RUNSYNC_LIMIT, RUN_LIMIT};
 
 /// How a mock server is set up.
 #[derive(Clone)]
@@ -397,7 +395,7 @@ async fn run(
     body: Bytes,
 ) -> Answer {
     let job = m.submit(&headers, &endpoint, &body, false).await?;
-    Ok(Json(json!({"id": job.id, "status": "IN_QUEUE"})).into_response())
+    Ok(Json(StatusAnswer::new(&job.id, JobState::InQueue)).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -439,7 +437,7 @@ async fn runsync(
     let wait = Duration::from_millis(q.wait.unwrap_or(90_000).clamp(1000, 300_000));
     wait_for(&m, &job, wait).await;
     match m.store.phase(&job) {
-        Phase::Queued => Ok(Json(json!({"id": job.id, "status": "IN_QUEUE"})).into_response()),
+        Phase::Queued => Ok(Json(StatusAnswer::new(&job.id, JobState::InQueue)).into_response()),
         _ => m.status_of(&job).await,
     }
 }
@@ -485,7 +483,7 @@ async fn cancel(
         .await?;
     let job = m.job(&endpoint, &id)?;
     if m.store.cancel(&job) {
-        Ok(Json(json!({"id": job.id, "status": "CANCELLED"})).into_response())
+        Ok(Json(StatusAnswer::new(&job.id, JobState::Cancelled)).into_response())
     } else {
         m.status_of(&job).await
     }
@@ -502,7 +500,7 @@ async fn retry(
         m.store.outcome(&job, &m.base_url).await;
     }
     if m.store.retry(&job) {
-        Ok(Json(json!({"id": job.id, "status": "IN_QUEUE"})).into_response())
+        Ok(Json(StatusAnswer::new(&job.id, JobState::InQueue)).into_response())
     } else {
         Err(error(
             StatusCode::BAD_REQUEST,
@@ -525,7 +523,11 @@ async fn purge(
             removed += 1;
         }
     }
-    Ok(Json(json!({"removed": removed, "status": "completed"})).into_response())
+    Ok(Json(PurgeAnswer {
+        removed,
+        status: "completed".into(),
+    })
+    .into_response())
 }
 
 async fn health(
@@ -534,15 +536,15 @@ async fn health(
     headers: HeaderMap,
 ) -> Answer {
     let b = m.enter(&headers, &endpoint, Route::Health, None).await?;
-    let (mut queued, mut running, mut completed, mut failed, mut retried) = (0, 0, 0, 0, 0);
+    let (mut queued, mut running, mut completed, mut failed, mut retried) = (0i64, 0i64, 0, 0, 0);
     for job in m.store.jobs_of(&endpoint) {
-        retried += job.m.lock().unwrap_or_else(|e| e.into_inner()).retries;
+        retried += i64::from(job.m.lock().unwrap_or_else(|e| e.into_inner()).retries);
         match m.store.phase(&job) {
             Phase::Queued => queued += 1,
             Phase::Running => running += 1,
             Phase::Done(_) => {
                 let o = m.store.outcome(&job, &m.base_url).await;
-                if o.status == "COMPLETED" {
+                if o.status == JobState::Completed {
                     completed += 1
                 } else {
                     failed += 1
@@ -555,12 +557,31 @@ async fn health(
     let (idle, ready) = if b.stuck {
         (0, 0)
     } else {
-        (i32::from(running == 0), i32::from(running == 0))
+        (i64::from(running == 0), i64::from(running == 0))
     };
-    Ok(Json(json!({
-        "jobs": {"completed": completed, "failed": failed, "inProgress": running, "inQueue": queued, "retried": retried},
-        "workers": {"idle": idle, "initializing": 0, "ready": ready, "running": running, "throttled": 0, "unhealthy": 0}
-    }))
+    let counts = |pairs: &[(&str, i64)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect::<BTreeMap<String, i64>>()
+    };
+    Ok(Json(Health {
+        jobs: counts(&[
+            ("completed", completed),
+            ("failed", failed),
+            ("inProgress", running),
+            ("inQueue", queued),
+            ("retried", retried),
+        ]),
+        workers: counts(&[
+            ("idle", idle),
+            ("initializing", 0),
+            ("ready", ready),
+            ("running", running),
+            ("throttled", 0),
+            ("unhealthy", 0),
+        ]),
+    })
     .into_response())
 }
 

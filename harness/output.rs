@@ -10,20 +10,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::endpoint::Endpoint;
-
-/// Which output shape the worker used.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Shape {
-    /// worker-comfyui >= 5.0: `images[]`.
-    Images,
-    /// `{status: success_no_images, images: []}`.
-    NoImages,
-    /// worker-comfyui < 5.0: `message`.
-    LegacyMessage,
-}
+pub use crate::model::OutputShape as Shape;
 
 /// How an image was delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]

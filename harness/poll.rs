@@ -11,13 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use crate::endpoint::{Endpoint, EndpointError, ErrorKind, Submit};
+use crate::model::Seen;
+use crate::wire::{Health, JobState, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
 
-use crate::endpoint::{Endpoint, EndpointError, ErrorKind, Health, JobState, JobStatus, Submit};
-
-/// RunPod keeps results this long after `/run` (1 minute after `/runsync`).
-const RETENTION_RUN: Duration = Duration::from_secs(30 * 60);
-const RETENTION_SYNC: Duration = Duration::from_secs(60);
 /// Polling interval schedule: start fast (short jobs), grow to a ceiling (long jobs)
 /// far inside RunPod's 2000 status calls per 10 s.
 const FIRST_INTERVAL: Duration = Duration::from_millis(25);
@@ -72,17 +69,10 @@ pub struct Watch {
     pub observer: Option<Observer>,
 }
 
-/// A state change seen while polling, at a time since submission.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Seen {
-    pub at_ms: u64,
-    pub state: String,
-}
-
 /// What the harness observed of one job.
 #[derive(Clone, Debug)]
 pub struct JobRun {
-    pub status: JobStatus,
+    pub status: StatusAnswer,
     /// Submission to terminal status observed.
     pub wall: Duration,
     pub timeline: Vec<Seen>,
@@ -173,12 +163,12 @@ pub async fn drive_with(
     };
     let mut timeline = vec![Seen {
         at_ms: ms(start.elapsed()),
-        state: first.state.to_string(),
+        state: first.status.to_string(),
     }];
     if let Some(o) = &watch.observer {
-        o(&first.id, &first.state);
+        o(&first.id, &first.status);
     }
-    if first.state.is_terminal() {
+    if first.status.is_terminal() {
         return Ok(JobRun {
             status: first,
             wall: start.elapsed(),
@@ -197,7 +187,7 @@ pub async fn drive_with(
         start,
         end,
         retention,
-        last: first.state.clone(),
+        last: first.status.clone(),
         calls: 0,
         watch,
         seen_status: false,
@@ -294,7 +284,7 @@ struct Poller<'a> {
 }
 
 impl Poller<'_> {
-    async fn poll(&mut self, timeline: &mut Vec<Seen>) -> Result<JobStatus, PollStop> {
+    async fn poll(&mut self, timeline: &mut Vec<Seen>) -> Result<StatusAnswer, PollStop> {
         let mut interval = FIRST_INTERVAL;
         let mut failures = 0u32;
         let mut queued_since = Instant::now();
@@ -352,22 +342,22 @@ impl Poller<'_> {
                 Ok(s) => {
                     failures = 0;
                     self.seen_status = true;
-                    if s.state != self.last {
+                    if s.status != self.last {
                         timeline.push(Seen {
                             at_ms: ms(self.start.elapsed()),
-                            state: s.state.to_string(),
+                            state: s.status.to_string(),
                         });
-                        self.last = s.state.clone();
+                        self.last = s.status.clone();
                         queued_since = Instant::now();
                         next_queue_check = self.watch.queue_grace.map(|g| queued_since + g);
                     }
                     if let Some(o) = &self.watch.observer {
-                        o(&self.job, &s.state);
+                        o(&self.job, &s.status);
                     }
-                    if s.state.is_terminal() {
+                    if s.status.is_terminal() {
                         return Ok(s);
                     }
-                    if s.state == JobState::InQueue
+                    if s.status == JobState::InQueue
                         && next_queue_check.is_some_and(|t| Instant::now() >= t)
                     {
                         if let Some(diagnosis) = self.stuck_diagnosis().await {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::endpoint::JobState;
 use crate::poll::Observer;
+use crate::wire::JobState;
 
 /// Default interval between progress lines (`HARNESS_PROGRESS`).
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(15);

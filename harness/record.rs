@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::endpoint::{JobState, JobStatus};
-use crate::output::{Output, Shape, Transport};
-use crate::poll::Seen;
+use crate::model::OutputShape as Shape;
+use crate::model::Seen;
+use crate::output::{Output, Transport};
+use crate::wire::{JobState, StatusAnswer};
 
 #[derive(Serialize)]
 struct Cassette<'a> {
@@ -32,7 +33,7 @@ pub fn behaviour_name(scenario: &str) -> String {
         "recorded/{}",
         scenario
             .split('/')
-            .map(crate::report::sanitize)
+            .map(crate::paths::sanitize)
             .collect::<Vec<_>>()
             .join("/")
     )
@@ -42,7 +43,7 @@ pub fn behaviour_name(scenario: &str) -> String {
 pub fn write(
     mocks: &Path,
     scenario: &str,
-    status: &JobStatus,
+    status: &StatusAnswer,
     timeline: &[Seen],
     output: Option<&Output>,
     source: &str,
@@ -64,7 +65,7 @@ pub fn write(
             }
         }
     }
-    let shape = match (status.state == JobState::Completed, output) {
+    let shape = match (status.status == JobState::Completed, output) {
         (true, None) => "none",
         (_, Some(o)) if o.shape == Shape::LegacyMessage => "message",
         (_, Some(o)) if o.shape == Shape::NoImages => "success_no_images",
@@ -76,9 +77,9 @@ pub fn write(
         description: format!("Recorded job of scenario `{scenario}`"),
         queue: ms(status.delay_ms),
         execution: ms(status.execution_ms),
-        status: match status.state {
+        status: match status.status {
             JobState::Completed | JobState::Failed | JobState::TimedOut | JobState::Cancelled => {
-                status.state.as_str()
+                status.status.as_str()
             }
             _ => "COMPLETED",
         },

@@ -1,5 +1,5 @@
-//! One report model ([`RunReport`]) for a run, and the files written from it
-//! under `reports/`: `report.json`, `junit.xml`, `summary.md`, `index.html`,
+//! The files written from a run's [`RunReport`] (the model lives in
+//! [`crate::model`]) under `reports/`: `report.json`, `junit.xml`, `summary.md`, `index.html`,
 //! `images/`, and one `history.jsonl` line per scenario.
 //!
 //! Under nextest (one process per trial) each process writes its scenario as a
@@ -12,209 +12,9 @@ mod markdown;
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use crate::budget::BudgetReport;
-use crate::checks::{CheckFailure, ImageInfo};
-
-/// Bumped when a field changes meaning or disappears (additions keep the version).
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// The verdict of one scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Passed,
-    /// A check failed (status, error text, images, warnings).
-    Failed,
-    /// Checks passed but a latency budget was exceeded.
-    OverBudget,
-    /// The endpoint or the harness failed (bad scenario, HTTP error, malformed answer).
-    Error,
-    /// The scenario's deadline passed before the job finished.
-    TimedOut,
-    Ignored,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Passed => "passed",
-            Verdict::Failed => "failed",
-            Verdict::OverBudget => "over budget",
-            Verdict::Error => "error",
-            Verdict::TimedOut => "timed out",
-            Verdict::Ignored => "ignored",
-        }
-    }
-
-    pub fn is_success(self) -> bool {
-        matches!(self, Verdict::Passed | Verdict::Ignored)
-    }
-}
-
-/// Every run of the whole suite.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RunReport {
-    pub schema_version: u32,
-    pub tool_version: String,
-    /// Groups history lines of one run; nextest's run id under nextest.
-    #[serde(default)]
-    pub run_id: String,
-    pub started_at: String,
-    pub target: String,
-    pub target_kind: crate::target::Kind,
-    pub git_commit: Option<String>,
-    pub counts: Counts,
-    /// Estimated cost of the run, when a price table is configured.
-    #[serde(default)]
-    pub cost: Option<CostSummary>,
-    pub scenarios: Vec<ScenarioReport>,
-}
-
-/// The run's estimated cost (executionTime x price per second).
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CostSummary {
-    pub currency: String,
-    pub gpu: String,
-    pub per_second: f64,
-    pub total: f64,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Counts {
-    pub total: usize,
-    pub passed: usize,
-    pub failed: usize,
-    pub over_budget: usize,
-    pub error: usize,
-    pub timed_out: usize,
-    pub ignored: usize,
-}
-
-/// One scenario's result.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ScenarioReport {
-    pub name: String,
-    pub file: String,
-    pub description: Option<String>,
-    pub tags: Vec<String>,
-    pub verdict: Verdict,
-    /// The human message shown by the test runner (all problems together).
-    pub message: Option<String>,
-    pub failures: Vec<CheckFailure>,
-    pub budget: Option<BudgetReport>,
-    pub runs: Vec<RunRecord>,
-    pub warnings: Vec<String>,
-    pub duration_ms: u64,
-    /// Reference-snapshot outcomes per image (empty when `snapshot.compare` is off).
-    #[serde(default)]
-    pub snapshots: Vec<crate::snapshot::SnapshotRecord>,
-    /// With `repeat` > 1: the spread of the metrics between runs of the same seed.
-    #[serde(default)]
-    pub calibration: Option<crate::snapshot::Calibration>,
-    /// Estimated cost of this scenario's jobs.
-    #[serde(default)]
-    pub cost: Option<f64>,
-}
-
-/// One job submitted for a scenario.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RunRecord {
-    pub job_id: Option<String>,
-    pub worker_id: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub delay_ms: Option<u64>,
-    pub execution_ms: Option<u64>,
-    pub total_ms: u64,
-    pub status_calls: u32,
-    pub output_shape: Option<crate::output::Shape>,
-    pub images: Vec<ImageRecord>,
-    pub warnings: Vec<String>,
-    /// Estimated cost of this job.
-    #[serde(default)]
-    pub cost: Option<f64>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ImageRecord {
-    #[serde(flatten)]
-    pub info: ImageInfo,
-    /// Where the returned bytes were saved, relative to the reports folder.
-    pub file: Option<String>,
-    /// A small PNG thumbnail as a data URI, for the self-contained HTML report.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<String>,
-}
-
-impl RunReport {
-    pub fn new(
-        target: &str,
-        kind: crate::target::Kind,
-        mut scenarios: Vec<ScenarioReport>,
-    ) -> Self {
-        scenarios.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut counts = Counts {
-            total: scenarios.len(),
-            ..Counts::default()
-        };
-        for s in &scenarios {
-            *match s.verdict {
-                Verdict::Passed => &mut counts.passed,
-                Verdict::Failed => &mut counts.failed,
-                Verdict::OverBudget => &mut counts.over_budget,
-                Verdict::Error => &mut counts.error,
-                Verdict::TimedOut => &mut counts.timed_out,
-                Verdict::Ignored => &mut counts.ignored,
-            } += 1;
-        }
-        RunReport {
-            schema_version: SCHEMA_VERSION,
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            target: target.to_string(),
-            target_kind: kind,
-            git_commit: git_commit(),
-            run_id: run_id(),
-            counts,
-            cost: None,
-            scenarios,
-        }
-    }
-}
-
-/// This run's id: nextest's when under nextest (shared by its processes), else time and pid.
-pub fn run_id() -> String {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| {
-        std::env::var("NEXTEST_RUN_ID").unwrap_or_else(|_| {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0);
-            format!("{t:x}-{:x}", std::process::id())
-        })
-    })
-    .clone()
-}
-
-fn git_commit() -> Option<String> {
-    if let Ok(sha) = std::env::var("GITHUB_SHA") {
-        return Some(sha);
-    }
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
-}
+use crate::model::{CostSummary, RunInfo, RunReport, ScenarioReport};
 
 /// Writes every report file for `report` under `dir`.
 pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
@@ -268,13 +68,13 @@ fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// fragments of the same run, under an exclusive lock.
 pub fn write_fragment_and_merge(
     dir: &Path,
-    run_id: &str,
-    target: &str,
-    kind: crate::target::Kind,
+    info: &RunInfo,
     mine: &[ScenarioReport],
     cost: Option<CostSummary>,
 ) -> std::io::Result<()> {
-    let frag_dir = dir.join(".trials").join(sanitize(run_id));
+    let frag_dir = dir
+        .join(".trials")
+        .join(crate::paths::sanitize(&info.run_id));
     fs::create_dir_all(&frag_dir)?;
     let lock = fs::OpenOptions::new()
         .create(true)
@@ -285,7 +85,7 @@ pub fn write_fragment_and_merge(
     for s in mine {
         let json = serde_json::to_string(s).map_err(std::io::Error::other)?;
         atomic_write(
-            &frag_dir.join(format!("{}.json", sanitize(&s.name))),
+            &frag_dir.join(format!("{}.json", crate::paths::unique(&s.name))),
             json.as_bytes(),
         )?;
     }
@@ -299,7 +99,7 @@ pub fn write_fragment_and_merge(
             }
         }
     }
-    let mut report = RunReport::new(target, kind, all);
+    let mut report = RunReport::new(info, all);
     report.cost = cost.map(|mut c| {
         c.total = report.scenarios.iter().filter_map(|s| s.cost).sum();
         c
@@ -324,58 +124,11 @@ pub fn write_fragment_and_merge(
     Ok(())
 }
 
-/// A file-name-safe form of a scenario name or endpoint filename: only
-/// `[A-Za-z0-9._-]`, no leading dots, so nothing escapes the reports folder.
-pub fn sanitize(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let s = s.trim_start_matches('.').to_string();
-    if s.is_empty() {
-        "_".into()
-    } else {
-        s.chars().take(120).collect()
-    }
-}
-
-/// The folder for one scenario's images, relative to the reports folder.
-pub fn images_dir(scenario: &str) -> PathBuf {
-    let mut p = PathBuf::from("images");
-    for seg in scenario.split('/') {
-        p.push(sanitize(seg));
-    }
-    p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitize_neutralises_paths() {
-        assert_eq!(sanitize("../../x.png"), "_.._x.png");
-        assert_eq!(sanitize("..\\evil"), "_evil");
-        assert!(!sanitize("/etc/passwd").contains('/'));
-        assert_eq!(
-            images_dir("sdxl/txt2img"),
-            PathBuf::from("images/sdxl/txt2img")
-        );
-        assert_eq!(images_dir("../x"), PathBuf::from("images/_/x"));
-    }
-}
-
 #[cfg(test)]
 mod render_tests {
     //! Each renderer pinned with insta from one fixed report.
     use super::*;
-    use crate::budget::{BudgetMiss, BudgetReport, Spread};
+    use crate::model::{BudgetMiss, BudgetReport, RunRecord, Spread, TargetKind, Verdict};
 
     fn run(job: &str, total: u64) -> RunRecord {
         RunRecord {
@@ -436,10 +189,14 @@ mod render_tests {
             scenario("negative/sd3", Verdict::Ignored, Some("requires sd3-large which the embedded mock does not offer")),
             slow,
         ];
-        let mut r = RunReport::new("embedded mock", crate::target::Kind::Mock, scenarios);
-        r.started_at = "2026-11-26T20:00:00Z".into();
-        r.git_commit = Some("0123456789ab".into());
-        r.run_id = "fixed-run".into();
+        let info = RunInfo {
+            run_id: "fixed-run".into(),
+            started_at: "2026-11-26T20:00:00Z".into(),
+            target: "embedded mock".into(),
+            target_kind: TargetKind::Mock,
+            git_commit: Some("0123456789ab".into()),
+        };
+        let mut r = RunReport::new(&info, scenarios);
         r.cost = Some(CostSummary {
             currency: "USD".into(),
             gpu: "ADA_24".into(),

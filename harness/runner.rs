@@ -13,11 +13,12 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::endpoint::Endpoint;
 use crate::mock::behaviour::Catalogue;
 use crate::mock::{MockOptions, MockServer};
-use crate::report::{RunReport, ScenarioReport, Verdict};
+use crate::model::{CostSummary, RunInfo, RunReport, ScenarioReport, Verdict};
 use crate::scenario::{load, Diagnostics, Scenario};
 use crate::target::{Kind, Target};
 use crate::trial::{self, TrialEnv};
 
+mod info;
 mod settings;
 
 pub use settings::{
@@ -28,6 +29,8 @@ pub use settings::{
 /// State shared by all trials of one process.
 struct Ctx {
     target: Target,
+    /// Run id, start time, target and commit of this run.
+    info: RunInfo,
     settings: Settings,
     handle: tokio::runtime::Handle,
     catalogue: Catalogue,
@@ -110,7 +113,7 @@ impl Ctx {
                 };
                 Ok((ep, format!("embedded mock ({name})")))
             }
-            Kind::Live | Kind::Local => {
+            Kind::Live | Kind::Local | Kind::Comfyui => {
                 let ep = self
                     .live
                     .get_or_init(|| {
@@ -128,7 +131,7 @@ impl Ctx {
 
     fn run_scenario(&self, s: &Scenario) -> ScenarioReport {
         if let Some(reason) = self.unmet(s) {
-            return trial::ignored(s, &reason);
+            return trial::without_runs(s, Verdict::Ignored, &reason);
         }
         let (endpoint, label) = match self.endpoint_for(s) {
             Ok(e) => e,
@@ -230,7 +233,9 @@ pub fn main_with(args: Arguments) -> ExitCode {
         Catalogue::default()
     };
     let key = settings.mock_key.clone().unwrap_or_else(mock_key);
+    let info = info::run_info(&target.to_string(), target.kind);
     let ctx = Arc::new(Ctx {
+        info,
         in_flight: Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight)),
         target,
         settings,
@@ -263,7 +268,7 @@ pub fn main_with(args: Arguments) -> ExitCode {
                     let name = s
                         .as_ref()
                         .map(|s| s.name.clone())
-                        .unwrap_or_else(|_| format!("hub/{}", crate::report::sanitize(&t.name)));
+                        .unwrap_or_else(|_| format!("hub/{}", crate::paths::sanitize(&t.name)));
                     loaded.push((name, hub.clone(), s));
                 }
             }
@@ -438,18 +443,12 @@ fn write_reports(ctx: &Ctx) {
         return;
     }
     let dir = &ctx.settings.reports;
-    let label = ctx.target.to_string();
     let result = match std::env::var("NEXTEST_RUN_ID") {
-        Ok(run_id) => crate::report::write_fragment_and_merge(
-            dir,
-            &run_id,
-            &label,
-            ctx.target.kind,
-            &mine,
-            cost_summary(ctx, &[]),
-        ),
+        Ok(_) => {
+            crate::report::write_fragment_and_merge(dir, &ctx.info, &mine, cost_summary(ctx, &[]))
+        }
         Err(_) => {
-            let mut report = RunReport::new(&label, ctx.target.kind, mine.clone());
+            let mut report = RunReport::new(&ctx.info, mine.clone());
             report.cost = cost_summary(ctx, &report.scenarios);
             // History first: the HTML report charts it.
             crate::report::append_history(dir, &report, &mine)
@@ -464,9 +463,9 @@ fn write_reports(ctx: &Ctx) {
     }
 }
 
-fn cost_summary(ctx: &Ctx, scenarios: &[ScenarioReport]) -> Option<crate::report::CostSummary> {
+fn cost_summary(ctx: &Ctx, scenarios: &[ScenarioReport]) -> Option<CostSummary> {
     let c = ctx.costs.as_ref()?;
-    Some(crate::report::CostSummary {
+    Some(CostSummary {
         currency: c.currency.clone(),
         gpu: c.gpu.clone(),
         per_second: c.per_second,
@@ -491,7 +490,7 @@ fn select_files(root: &Path, args: &Arguments) -> Result<Vec<PathBuf>, String> {
     if files.is_empty() {
         return Err(format!(
             "no scenario files (*.yaml) found under {} (set HARNESS_SCENARIOS or add a scenario there)",
-            crate::scenario::diag::display_path(root).display()
+            crate::paths::display_path(root).display()
         ));
     }
     Ok(files)
@@ -502,10 +501,10 @@ pub fn discover(root: &Path) -> Result<Vec<PathBuf>, String> {
     if !root.is_dir() {
         return Err(format!(
             "scenario folder {} does not exist",
-            crate::scenario::diag::display_path(root).display()
+            crate::paths::display_path(root).display()
         ));
     }
-    Ok(crate::mock::behaviour::yaml_files(root))
+    Ok(crate::paths::yaml_files(root))
 }
 
 /// A per-process random key for the embedded mock: no fixed secret to leak or reuse.

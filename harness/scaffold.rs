@@ -38,7 +38,7 @@ pub fn new_scenario(
     let stem = workflow_file
         .file_stem()
         .and_then(|s| s.to_str())
-        .map(crate::report::sanitize)
+        .map(crate::paths::sanitize)
         .unwrap_or_else(|| "workflow".into());
     let wf_rel = format!("workflows/{stem}.json");
     std::fs::create_dir_all(scen_dir.join("workflows")).map_err(|e| e.to_string())?;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde::Serialize;
 
+pub use crate::model::ImageFormat;
 pub use diag::{Diagnostic, Diagnostics};
 
 /// Default whole-scenario deadline when `timeout:` is absent.
@@ -140,26 +141,6 @@ impl CountRange {
             Some(max) if max == self.min => max.to_string(),
             Some(max) => format!("{}..={}", self.min, max),
             None => format!("at least {}", self.min),
-        }
-    }
-}
-
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ImageFormat {
-    Png,
-    Jpeg,
-    Webp,
-}
-
-impl ImageFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImageFormat::Png => "png",
-            ImageFormat::Jpeg => "jpeg",
-            ImageFormat::Webp => "webp",
         }
     }
 }

@@ -19,8 +19,7 @@ pub fn behaviour() -> Value {
 
 /// The schema of `reports/report.json`.
 pub fn report() -> Value {
-    serde_json::to_value(schemars::schema_for!(crate::report::RunReport))
-        .expect("schemas serialise")
+    serde_json::to_value(schemars::schema_for!(crate::model::RunReport)).expect("schemas serialise")
 }
 
 /// Every schema with its file name under `schemas/`.

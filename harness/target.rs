@@ -8,15 +8,7 @@ use std::fmt;
 /// The default live API base.
 pub const RUNPOD_API: &str = "https://api.runpod.ai/v2";
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Mock,
-    Live,
-    Local,
-}
+pub use crate::model::TargetKind as Kind;
 
 /// The chosen target. `Debug`/`Display` never show the key.
 #[derive(Clone)]
@@ -46,6 +38,9 @@ impl fmt::Display for Target {
             }
             (Kind::Local, Some(u)) => {
                 write!(f, "local worker {}", crate::redact::url_for_display(u))
+            }
+            (Kind::Comfyui, Some(u)) => {
+                write!(f, "ComfyUI {}", crate::redact::url_for_display(u))
             }
             (k, None) => write!(f, "{k:?}"),
         }

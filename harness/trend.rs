@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::budget::fmt_ms;
 use crate::history::HistoryLine;
-use crate::report::Verdict;
+use crate::model::Verdict;
+use crate::text::fmt_ms;
 
 /// Thresholds for flagging regressions.
 #[derive(Clone, Debug)]

@@ -9,14 +9,18 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::budget::{self, Timing};
-use crate::checks::{self, CheckFailure};
-use crate::endpoint::{Endpoint, JobState, Submit, RUNSYNC_LIMIT, RUN_LIMIT};
+use crate::budget;
+use crate::checks;
+use crate::endpoint::{Endpoint, Submit};
+use crate::model::{
+    BudgetReport, CheckFailure, ImageFormat, ImageRecord, RunRecord, ScenarioHead, ScenarioReport,
+    Timing, Verdict,
+};
 use crate::output;
 use crate::poll::{self, DriveError};
-use crate::report::{ImageRecord, RunRecord, ScenarioReport, Verdict};
 use crate::scenario::{Diagnostics, ExpectedStatus, Mode, Scenario};
 use crate::snapshot;
+use crate::wire::{JobState, RUNSYNC_LIMIT, RUN_LIMIT};
 
 /// Everything a trial needs from the run.
 pub struct TrialEnv {
@@ -43,7 +47,7 @@ struct OneRun {
     timing: Option<Timing>,
     /// Decoded images (in order) for snapshot calibration across repeats.
     pixels: Vec<image::DynamicImage>,
-    snapshots: Vec<snapshot::SnapshotRecord>,
+    snapshots: Vec<crate::model::SnapshotRecord>,
 }
 
 /// The request body worker-comfyui expects: `{"input": {"workflow", "images"?}}`.
@@ -122,24 +126,15 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         (None, true, true) => Verdict::Passed,
     };
     let message = message(s, env, verdict, &error, &failures, &budget, &runs);
-    ScenarioReport {
-        name: s.name.clone(),
-        file: crate::scenario::diag::display_path(&s.file)
-            .display()
-            .to_string(),
-        description: s.description.clone(),
-        tags: s.tags.clone(),
-        verdict,
-        message,
-        failures,
-        budget: Some(budget),
-        runs,
-        warnings: s.warnings.clone(),
-        duration_ms: started.elapsed().as_millis() as u64,
-        snapshots,
-        calibration,
-        cost,
-    }
+    let mut report = ScenarioReport::new(head(s), verdict, message);
+    report.failures = failures;
+    report.budget = Some(budget);
+    report.runs = runs;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report.snapshots = snapshots;
+    report.calibration = calibration;
+    report.cost = cost;
+    report
 }
 
 async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
@@ -210,7 +205,7 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
     one.record = RunRecord {
         job_id: Some(st.id.clone()),
         worker_id: st.worker_id.clone(),
-        state: Some(st.state.to_string()),
+        state: Some(st.status.to_string()),
         error: st
             .error
             .as_deref()
@@ -233,17 +228,17 @@ async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
     });
     one.failures.extend(checks::status(
         &s.expect,
-        st.state.as_str(),
+        st.status.as_str(),
         st.error.as_deref(),
     ));
-    let decoded = if st.state == JobState::Completed && s.expect.status == ExpectedStatus::Completed
-    {
-        check_output(s, env, index, st.output.as_ref(), &mut one).await
-    } else if st.state == JobState::Completed && env.record.is_some() {
-        output::decode(st.output.as_ref(), &env.endpoint).await.ok()
-    } else {
-        None
-    };
+    let decoded =
+        if st.status == JobState::Completed && s.expect.status == ExpectedStatus::Completed {
+            check_output(s, env, index, st.output.as_ref(), &mut one).await
+        } else if st.status == JobState::Completed && env.record.is_some() {
+            output::decode(st.output.as_ref(), &env.endpoint).await.ok()
+        } else {
+            None
+        };
     if let (Some(dir), 0) = (&env.record, index) {
         let source = format!("{} job {}", env.target_label, st.id);
         match crate::record::write(dir, &s.name, st, &job.timeline, decoded.as_ref(), &source) {
@@ -300,7 +295,7 @@ async fn check_output(
                 inspected.info.format,
             )
         });
-        let thumbnail = inspected.thumb.as_ref().map(thumbnail);
+        let thumbnail = inspected.thumb.as_ref().map(crate::png::data_uri);
         decoded.push(inspected.pixels.zip(inspected.thumb));
         infos.push(inspected.info.clone());
         one.record.images.push(ImageRecord {
@@ -342,11 +337,11 @@ fn save_image(
     i: usize,
     filename: &str,
     bytes: &[u8],
-    format: Option<crate::scenario::ImageFormat>,
+    format: Option<ImageFormat>,
 ) -> Option<String> {
     // `images/<scenario folders>/<leaf>.r<run>-<n>-<name>`: no folder per scenario, so
     // a big suite creates one file per image, not a directory too.
-    let full = crate::report::images_dir(scenario);
+    let full = Path::new("images").join(crate::paths::scenario_path(scenario));
     let rel = full.parent().map(Path::to_path_buf).unwrap_or_default();
     let leaf = full
         .file_name()
@@ -354,34 +349,16 @@ fn save_image(
         .unwrap_or_default();
     let dir = reports.join(&rel);
     std::fs::create_dir_all(&dir).ok()?;
-    let stem = crate::report::sanitize(
+    let stem = crate::paths::sanitize(
         Path::new(filename)
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("image"),
     );
-    let ext = format.map_or("bin", |f| {
-        if f == crate::scenario::ImageFormat::Jpeg {
-            "jpg"
-        } else {
-            f.as_str()
-        }
-    });
+    let ext = format.map_or("bin", ImageFormat::extension);
     let name = format!("{leaf}.r{run}-{i}-{stem}.{ext}");
     std::fs::write(dir.join(&name), bytes).ok()?;
-    Some(format!(
-        "{}/{name}",
-        rel.to_string_lossy().replace('\\', "/")
-    ))
-}
-
-/// A thumbnail ([`crate::sample`]) as a PNG data URI.
-pub(crate) fn thumbnail(small: &image::RgbImage) -> String {
-    let png = crate::mock::render::encode_png(small);
-    format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(png)
-    )
+    Some(crate::paths::slashed(&rel.join(&name)))
 }
 
 fn message(
@@ -390,7 +367,7 @@ fn message(
     verdict: Verdict,
     error: &Option<(Verdict, String)>,
     failures: &[CheckFailure],
-    budget: &budget::BudgetReport,
+    budget: &BudgetReport,
     runs: &[RunRecord],
 ) -> Option<String> {
     use std::fmt::Write;
@@ -405,7 +382,7 @@ fn message(
         "{} against {}{job} ({})",
         verdict.as_str().to_uppercase(),
         env.target_label,
-        crate::scenario::diag::display_path(&s.file).display()
+        crate::paths::display_path(&s.file).display()
     );
     if let Some((_, e)) = error {
         let _ = writeln!(m, "  ✗ {e}");
@@ -431,54 +408,35 @@ fn message(
         .then_some(m)
 }
 
-/// The report of a scenario file that failed to load.
-pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
-    ScenarioReport {
-        name: name.to_string(),
-        file: crate::scenario::diag::display_path(file)
-            .display()
-            .to_string(),
-        description: None,
-        tags: Vec::new(),
-        verdict: Verdict::Error,
-        message: Some(format!("invalid scenario\n{diags}")),
-        failures: Vec::new(),
-        budget: None,
-        runs: Vec::new(),
-        warnings: Vec::new(),
-        duration_ms: 0,
-        snapshots: Vec::new(),
-        calibration: None,
-        cost: None,
+/// What identifies a loaded scenario in reports.
+pub fn head(s: &Scenario) -> ScenarioHead {
+    ScenarioHead {
+        name: s.name.clone(),
+        file: crate::paths::display_path(&s.file).display().to_string(),
+        description: s.description.clone(),
+        tags: s.tags.clone(),
+        warnings: s.warnings.clone(),
     }
 }
 
-/// The report of a scenario skipped for a missing capability (or other reason).
-pub fn ignored(s: &Scenario, reason: &str) -> ScenarioReport {
-    without_runs(s, Verdict::Ignored, reason)
+/// The report of a scenario file that failed to load.
+pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
+    let head = ScenarioHead {
+        name: name.to_string(),
+        file: crate::paths::display_path(file).display().to_string(),
+        ..ScenarioHead::default()
+    };
+    ScenarioReport::new(
+        head,
+        Verdict::Error,
+        Some(format!("invalid scenario\n{diags}")),
+    )
 }
 
 /// The report of a scenario that ended before any job ran (ignored, no endpoint,
 /// or given up by the harness), with its verdict and message.
 pub fn without_runs(s: &Scenario, verdict: Verdict, message: &str) -> ScenarioReport {
-    ScenarioReport {
-        name: s.name.clone(),
-        file: crate::scenario::diag::display_path(&s.file)
-            .display()
-            .to_string(),
-        description: s.description.clone(),
-        tags: s.tags.clone(),
-        verdict,
-        message: Some(message.to_string()),
-        failures: Vec::new(),
-        budget: None,
-        runs: Vec::new(),
-        warnings: s.warnings.clone(),
-        duration_ms: 0,
-        snapshots: Vec::new(),
-        calibration: None,
-        cost: None,
-    }
+    ScenarioReport::new(head(s), verdict, Some(message.to_string()))
 }
 
 /// A deadline for the whole trial, a little past the scenario's, so a hung
@@ -502,7 +460,7 @@ mod tests {
             0,
             "../../x.png",
             b"png",
-            Some(crate::scenario::ImageFormat::Png),
+            Some(ImageFormat::Png),
         )
         .unwrap();
         assert_eq!(rel, "images/sdxl/_/_/evil.r0-0-x.png");

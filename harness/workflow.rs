@@ -38,10 +38,15 @@ const EXPORT_HELP: &str =
 
 /// Parses a workflow file's text.
 pub fn from_json_text(text: &str) -> Result<Graph, WorkflowProblem> {
-    let value: Value = serde_json::from_str(text).map_err(|e| WorkflowProblem {
-        message: format!("workflow is not valid JSON: {e}"),
-        help: None,
-        at: Some((e.line(), e.column())),
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json counts columns in bytes; diagnostics count characters.
+        let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+        let col = crate::text::char_of_byte(line, e.column().saturating_sub(1)) + 1;
+        WorkflowProblem {
+            message: format!("workflow is not valid JSON: {e}"),
+            help: None,
+            at: Some((e.line(), col)),
+        }
     })?;
     normalise(value)
 }
@@ -148,7 +153,7 @@ pub fn resolve_node(graph: &Graph, node: &str) -> Result<String, WorkflowProblem
                 .collect();
             let mut p = WorkflowProblem::new(format!("no node has id or title `{node}`"));
             let listing = list_nodes(graph);
-            p.help = Some(match crate::scenario::diag::did_you_mean(node, names) {
+            p.help = Some(match crate::text::did_you_mean(node, names) {
                 Some(s) => format!("did you mean `{s}`? nodes: {listing}"),
                 None => format!("nodes: {listing}"),
             });
@@ -211,7 +216,7 @@ pub fn apply_override(graph: &mut Graph, key: &str, value: Value) -> Result<(), 
             .collect::<Vec<_>>()
             .join(", ");
         p.help = Some(
-            match crate::scenario::diag::did_you_mean(input, names.iter().copied()) {
+            match crate::text::did_you_mean(input, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`? its inputs: {listing}"),
                 None => format!("its inputs: {listing}"),
             },

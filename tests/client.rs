@@ -7,9 +7,10 @@ mod common;
 use std::time::Duration;
 
 use common::mockenv::{body, mock_with, rt, stats, KEY};
-use endpoint_harness::endpoint::{Endpoint, ErrorKind, JobState, Submit};
+use endpoint_harness::endpoint::{Endpoint, ErrorKind, Submit};
 use endpoint_harness::mock::MockServer;
 use endpoint_harness::poll::{drive, DriveError};
+use endpoint_harness::wire::JobState;
 
 fn endpoint(server: &MockServer, id: &str) -> Endpoint {
     Endpoint::new(&server.endpoint_url(id), Some(KEY)).unwrap()
@@ -61,7 +62,7 @@ fn transient_status_faults_are_retried_and_the_job_is_submitted_once() {
             )
             .await
             .unwrap_or_else(|e| panic!("{id}: {e}"));
-            assert_eq!(job.status.state, JobState::Completed, "{id}");
+            assert_eq!(job.status.status, JobState::Completed, "{id}");
             if id == "rate" {
                 assert!(
                     started.elapsed() >= Duration::from_secs(1),
@@ -142,7 +143,7 @@ fn the_deadline_cancels_the_job_and_explains_a_stuck_queue() {
         assert_eq!(cancelled, &Some(Ok(())));
         let status = endpoint(&server, "slow").status(job).await.unwrap();
         assert_eq!(
-            status.state,
+            status.status,
             JobState::Cancelled,
             "the abandoned job was cancelled on the endpoint"
         );
@@ -190,7 +191,7 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
         )
         .await
         .unwrap();
-        assert_eq!(job.status.state, JobState::Failed);
+        assert_eq!(job.status.status, JobState::Failed);
         assert_eq!(
             job.status.error.as_deref(),
             Some("Workflow validation failed: x")
@@ -204,14 +205,14 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
         )
         .await
         .unwrap();
-        assert_eq!(job.status.state, JobState::TimedOut);
+        assert_eq!(job.status.status, JobState::TimedOut);
         // RUNNING is only seen when polling /status (a long poll answers at the end).
         let plain = endpoint(&server, "running");
         plain.disable_long_poll();
         let job = drive(&plain, Submit::Run, body(8, 8), Duration::from_secs(10))
             .await
             .unwrap();
-        assert_eq!(job.status.state, JobState::Completed);
+        assert_eq!(job.status.status, JobState::Completed);
         assert!(
             job.timeline.iter().any(|s| s.state == "RUNNING"),
             "{:?}",
@@ -221,7 +222,7 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
         let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10))
             .await
             .unwrap();
-        assert_eq!(job.status.state, JobState::Completed);
+        assert_eq!(job.status.status, JobState::Completed);
         let err = endpoint_harness::output::decode(job.status.output.as_ref(), &ep)
             .await
             .unwrap_err()
@@ -258,7 +259,7 @@ fn runsync_that_is_not_final_is_followed_by_polling() {
         )
         .await
         .unwrap();
-        assert_eq!(job.status.state, JobState::Completed);
+        assert_eq!(job.status.status, JobState::Completed);
         assert!(job.status.id.starts_with("sync-"));
         let st = stats(&server).await;
         assert_eq!(st["requests"]["ep runsync"], 2);
@@ -290,7 +291,7 @@ fn long_polls_fall_back_to_status_where_the_route_is_missing() {
         let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10))
             .await
             .unwrap();
-        assert_eq!(job.status.state, JobState::Completed);
+        assert_eq!(job.status.status, JobState::Completed);
         assert!(!ep.long_poll(), "long polling was switched off");
         let job = drive(
             &endpoint(&server, "long"),
@@ -300,7 +301,7 @@ fn long_polls_fall_back_to_status_where_the_route_is_missing() {
         )
         .await
         .unwrap();
-        assert_eq!(job.status.state, JobState::Completed);
+        assert_eq!(job.status.status, JobState::Completed);
         assert_eq!(job.status_calls, 1, "one long poll covers a 2 s job");
         let st = stats(&server).await;
         assert_eq!(st["requests"]["nolong status-sync"], 1, "{st}");
@@ -314,7 +315,7 @@ fn long_polls_fall_back_to_status_where_the_route_is_missing() {
         let job = drive(&ep, Submit::Run, body(8, 8), Duration::from_secs(10))
             .await
             .unwrap();
-        assert_eq!(job.status.state, JobState::Completed);
+        assert_eq!(job.status.status, JobState::Completed);
         assert!(!ep.long_poll());
     });
 }

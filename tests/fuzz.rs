@@ -53,6 +53,16 @@ const TOKENS: &[&[u8]] = &[
     b"data:image/png;base64,",
     b"null",
     b"0x",
+    // Text in other scripts: a diagnostic after it on the same line must not
+    // slice a character (CJK, emoji, ZWJ sequences, combining marks, RTL).
+    "雪の中の赤い狐".as_bytes(),
+    "🦊".as_bytes(),
+    "👩\u{200d}👩\u{200d}👧".as_bytes(),
+    "cafe\u{301}".as_bytes(),
+    "שלום עולם".as_bytes(),
+    "مرحبا".as_bytes(),
+    "\u{feff}".as_bytes(),
+    "widht: 提示词".as_bytes(),
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
@@ -111,13 +121,19 @@ fn the_scenario_loader_never_panics() {
         let input = mutate(&mut rng, seed);
         let text = String::from_utf8_lossy(&input).into_owned();
         let root = Path::new("scenarios");
-        let result = catch_unwind(AssertUnwindSafe(|| load::load_str(&text, path, root)));
+        // Rendering is part of the test: a caret under multi-byte text once panicked there.
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            load::load_str(&text, path, root).map_err(|d| {
+                let shown = d.to_string();
+                (d, shown)
+            })
+        }));
         match result {
             Ok(Ok(_)) => ok += 1,
-            Ok(Err(d)) => {
+            Ok(Err((d, shown))) => {
                 assert!(
                     !d.0.is_empty() && d.0.iter().all(|x| x.line >= 1 && x.col >= 1),
-                    "input {n}: {d}"
+                    "input {n}: {shown}"
                 );
                 err += 1;
             }

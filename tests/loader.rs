@@ -1,6 +1,9 @@
 //! Loader diagnostics, one fixture per error kind: each `tests/fixtures/invalid/*.yaml`
-//! must fail to load with exactly the message pinned in its `.err` file.
-//! `BLESS=1 cargo test --test loader` rewrites the `.err` files after a deliberate change.
+//! must fail to load with exactly the message pinned in its insta snapshot
+//! (`tests/snapshots/loader__<fixture>.snap`). After a deliberate change, review
+//! with `cargo insta review`, or accept all with `INSTA_UPDATE=always cargo test --test loader`.
+//! The `unicode-*` fixtures hold CJK, emoji, combining marks and right-to-left
+//! text before the error on the same line: the caret must sit under the token.
 
 use std::path::Path;
 
@@ -9,35 +12,19 @@ use endpoint_harness::scenario::load;
 #[test]
 fn every_invalid_fixture_fails_with_its_pinned_diagnostic() {
     let root = Path::new("tests/fixtures/invalid");
-    let mut files: Vec<_> = std::fs::read_dir(root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 15, "fixtures missing: {files:?}");
-    let bless = std::env::var_os("BLESS").is_some();
-    let mut mismatches = Vec::new();
-    for f in &files {
-        let got = match load::load(f, root) {
-            Ok(_) => format!("loaded without error: {}", f.display()),
+    let mut seen = 0;
+    insta::glob!("fixtures/invalid/*.yaml", |path| {
+        seen += 1;
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(path);
+        let got = match load::load(rel, root) {
+            Ok(_) => format!("loaded without error: {}", rel.display()),
             Err(d) => d.to_string(),
         };
-        let pinned = f.with_extension("err");
-        if bless {
-            std::fs::write(&pinned, format!("{got}\n")).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&pinned).unwrap_or_default();
-        if want.trim_end() != got.trim_end() {
-            mismatches.push(format!(
-                "--- {} ---\nexpected:\n{want}\ngot:\n{got}\n",
-                f.display()
-            ));
-        }
-    }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+        insta::assert_snapshot!(got);
+    });
+    assert!(seen >= 18, "fixtures missing: only {seen}");
 }
 
 #[test]

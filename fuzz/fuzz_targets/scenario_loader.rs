@@ -8,5 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let path = std::path::Path::new("scenarios/fuzz.yaml");
     if let Err(d) = endpoint_harness::scenario::load::load_str(&text, path, std::path::Path::new("scenarios")) {
         assert!(d.0.iter().all(|x| x.line >= 1 && x.col >= 1));
+        // Rendering too: a caret under multi-byte text must not slice a character.
+        let _ = d.to_string();
     }
 });

@@ -4,7 +4,7 @@
 //! HTTP faults to inject on which requests.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -247,7 +247,7 @@ pub struct Replay {
     pub images: Vec<ReplayImage>,
     /// The status timeline seen while recording (for the record; timing comes from queue/execution).
     #[serde(default)]
-    pub timeline: Vec<crate::poll::Seen>,
+    pub timeline: Vec<crate::model::Seen>,
     /// Where and when it was recorded.
     #[serde(default)]
     pub source: Option<String>,
@@ -332,8 +332,8 @@ impl Catalogue {
     /// Loads `dir/**/*.yaml`; without a `default` file the built-in default is used.
     pub fn load(dir: &Path) -> Self {
         let mut cat = Catalogue::default();
-        for file in yaml_files(dir) {
-            let name = crate::scenario::load::scenario_name(dir, &file);
+        for file in crate::paths::yaml_files(dir) {
+            let name = crate::paths::name_under(dir, &file);
             match std::fs::read_to_string(&file)
                 .map_err(|e| e.to_string())
                 .and_then(|t| Behaviour::parse(&t))
@@ -345,10 +345,7 @@ impl Catalogue {
                 Err(e) => {
                     cat.errors.insert(
                         name,
-                        format!(
-                            "{}: {e}",
-                            crate::scenario::diag::display_path(&file).display()
-                        ),
+                        format!("{}: {e}", crate::paths::display_path(&file).display()),
                     );
                 }
             }
@@ -369,7 +366,7 @@ impl Catalogue {
             return Err(format!("mock behaviour `{name}` is invalid: {e}"));
         }
         let names: Vec<&str> = self.behaviours.keys().map(String::as_str).collect();
-        let hint = crate::scenario::diag::did_you_mean(name, names.iter().copied())
+        let hint = crate::text::did_you_mean(name, names.iter().copied())
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
         Err(format!(
@@ -377,31 +374,6 @@ impl Catalogue {
             names.join(", ")
         ))
     }
-}
-
-/// `*.yaml` / `*.yml` under `dir`, sorted, skipping hidden entries.
-pub(crate) fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let hidden = e.file_name().to_string_lossy().starts_with('.');
-            if hidden {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[cfg(test)]

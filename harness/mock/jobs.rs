@@ -9,13 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::behaviour::{Behaviour, FinalStatus};
 use super::worker::{self, Accepted};
-
-const RETENTION_RUN: Duration = Duration::from_secs(30 * 60);
-const RETENTION_SYNC: Duration = Duration::from_secs(60);
+use crate::wire::{JobState, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
 /// A job that fails validation ends this long after it starts running.
 const VALIDATION_TIME: Duration = Duration::from_millis(150);
 
@@ -31,7 +29,7 @@ pub(crate) enum Phase {
 
 /// The terminal result, computed once (rendering is the expensive part).
 pub(crate) struct Outcome {
-    pub status: &'static str,
+    pub status: JobState,
     pub error: Option<String>,
     pub output: Option<Value>,
     pub execution_ms: u64,
@@ -290,7 +288,8 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
             .outcome
             .clone();
-        let retryable = outcome.is_some_and(|o| o.status == "FAILED" || o.status == "TIMED_OUT");
+        let retryable =
+            outcome.is_some_and(|o| matches!(o.status, JobState::Failed | JobState::TimedOut));
         if retryable {
             let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
             m.created = Instant::now();
@@ -317,7 +316,7 @@ impl Store {
             .await
             .unwrap_or_else(|e| {
                 Arc::new(Outcome {
-                    status: "FAILED",
+                    status: JobState::Failed,
                     error: Some(format!("mock worker crashed: {e}")),
                     output: None,
                     execution_ms: 0,
@@ -378,7 +377,7 @@ impl Store {
             .cancelled
             .is_some();
         let b = &job.behaviour;
-        let o = |status, error: Option<String>, output| {
+        let o = |status: JobState, error: Option<String>, output| {
             Arc::new(Outcome {
                 status,
                 error,
@@ -387,53 +386,58 @@ impl Store {
             })
         };
         if cancelled {
-            return o("CANCELLED", None, None);
+            return o(JobState::Cancelled, None, None);
         }
         if job.execution_timeout.is_some_and(|t| b.execution_d > t) {
-            return o("TIMED_OUT", None, None);
+            return o(JobState::TimedOut, None, None);
         }
         let accepted = match &job.accepted {
             Ok(a) => a,
-            Err(e) => return o("FAILED", Some(e.clone()), None),
+            Err(e) => return o(JobState::Failed, Some(e.clone()), None),
         };
         match b.status {
-            FinalStatus::Failed => o("FAILED", b.error.clone(), None),
-            FinalStatus::TimedOut => o("TIMED_OUT", None, None),
-            FinalStatus::Cancelled => o("CANCELLED", None, None),
+            FinalStatus::Failed => o(JobState::Failed, b.error.clone(), None),
+            FinalStatus::TimedOut => o(JobState::TimedOut, None, None),
+            FinalStatus::Cancelled => o(JobState::Cancelled, None, None),
             FinalStatus::Completed => {
                 let (output, files) = worker::output(accepted, b, &job.id, job.nonce, base_url);
                 for f in files {
                     self.store_file(f.key, f.bytes);
                 }
-                o("COMPLETED", None, output)
+                o(JobState::Completed, None, output)
             }
         }
     }
 
     /// The `/status` body of a job, or None when it has expired (404).
-    pub async fn status_body(self: &Arc<Self>, job: &Arc<Job>, base_url: &str) -> Option<Value> {
+    pub async fn status_body(
+        self: &Arc<Self>,
+        job: &Arc<Job>,
+        base_url: &str,
+    ) -> Option<StatusAnswer> {
         let (q, _) = self.declared(job);
+        let mut answer = StatusAnswer::new(&job.id, JobState::InQueue);
         match self.phase(job) {
-            Phase::Expired => None,
-            Phase::Queued => Some(json!({"id": job.id, "status": "IN_QUEUE"})),
-            Phase::Running => Some(
-                json!({"id": job.id, "status": job.behaviour.running_state, "delayTime": q.as_millis() as u64, "workerId": job.worker_id}),
-            ),
+            Phase::Expired => return None,
+            Phase::Queued => {}
+            Phase::Running => {
+                answer.status = JobState::parse(&job.behaviour.running_state);
+                answer.delay_ms = Some(q.as_millis() as u64);
+                answer.worker_id = Some(job.worker_id.clone());
+            }
             Phase::Done(_) => {
                 let o = self.outcome(job, base_url).await;
-                let mut body = json!({"id": job.id, "status": o.status, "delayTime": q.as_millis() as u64, "executionTime": o.execution_ms, "workerId": job.worker_id});
-                if let Some(out) = &o.output {
-                    body["output"] = out.clone();
+                answer.status = o.status.clone();
+                answer.delay_ms = Some(q.as_millis() as u64);
+                answer.worker_id = Some(job.worker_id.clone());
+                answer.output = o.output.clone();
+                answer.error = o.error.clone();
+                if o.status != JobState::Cancelled {
+                    answer.execution_ms = Some(o.execution_ms);
                 }
-                if let Some(e) = &o.error {
-                    body["error"] = json!(e);
-                }
-                if o.status == "CANCELLED" {
-                    body.as_object_mut().map(|b| b.remove("executionTime"));
-                }
-                Some(body)
             }
         }
+        Some(answer)
     }
 }
 

@@ -4,10 +4,7 @@
 //! the prompt text. One image per SaveImage-like node and batch item; PreviewImage
 //! outputs are skipped, as worker-comfyui skips ComfyUI's `temp` images.
 
-use std::io::Cursor;
-
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ImageEncoder, RgbImage};
+use image::RgbImage;
 use serde_json::Value;
 
 use crate::workflow::{class_type, Graph};
@@ -173,27 +170,13 @@ pub fn render(plan: &Plan, kind: ImageKind, nonce: u64) -> Vec<(String, Vec<u8>)
                     img
                 }
             };
-            out.push((format!("{prefix}_{n:05}_.png"), encode_png(&img)));
+            out.push((
+                format!("{prefix}_{n:05}_.png"),
+                crate::png::encode_fast(&img),
+            ));
         }
     }
     out
-}
-
-pub fn encode_png(img: &RgbImage) -> Vec<u8> {
-    let mut buf = Vec::with_capacity((img.width() * img.height()) as usize / 4);
-    PngEncoder::new_with_quality(
-        Cursor::new(&mut buf),
-        CompressionType::Fast,
-        FilterType::Sub,
-    )
-    .write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
-    .expect("encoding to memory cannot fail");
-    buf
 }
 
 /// A gradient background with three soft discs, all placed and coloured by the seed.

@@ -229,50 +229,8 @@ fn damage(bytes: &mut Vec<u8>, b: &Behaviour) {
         }
     }
     if has_fault(b, |k| matches!(k, FaultKind::HugePng)) {
-        *bytes = huge_png();
+        *bytes = crate::png::declaring(100_000, 100_000);
     }
-}
-
-/// A tiny but valid PNG whose header declares 100000x100000 pixels.
-pub(crate) fn huge_png() -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png_chunk(&mut out, b"IHDR", &ihdr);
-    png_chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
-    png_chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-/// Appends a PNG chunk (length, type, data, CRC) to `out`.
-pub fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc_input = kind.to_vec();
-    crc_input.extend_from_slice(data);
-    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for b in data {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[cfg(test)]
@@ -315,16 +273,5 @@ mod tests {
             accept(&bad_images, &b).err().unwrap(),
             "'images' must be a list of objects with 'name' and 'image' keys"
         );
-    }
-
-    #[test]
-    fn huge_png_declares_huge_size() {
-        let png = huge_png();
-        let dec = image::ImageReader::new(std::io::Cursor::new(&png))
-            .with_guessed_format()
-            .unwrap()
-            .into_dimensions()
-            .unwrap();
-        assert_eq!(dec, (100_000, 100_000));
     }
 }

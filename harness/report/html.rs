@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use super::{RunReport, Verdict};
-use crate::budget::fmt_ms;
+use crate::model::{RunReport, Verdict};
+use crate::text::fmt_ms;
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn esc(s: &str) -> String {

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{RunReport, Verdict};
-use crate::budget::fmt_ms;
+use crate::model::{RunReport, Verdict};
+use crate::text::fmt_ms;
 
 fn icon(v: Verdict) -> &'static str {
     match v {

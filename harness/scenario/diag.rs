@@ -5,13 +5,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::positions::Pos;
+use crate::paths::display_path;
 
 /// One problem found in a scenario (or in a file it refers to).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The file as the user should see it (relative to the working directory when possible).
     pub file: PathBuf,
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, counted in characters (not bytes).
     pub col: usize,
     pub message: String,
     /// A hint shown under the caret ("did you mean `x`?", "use Workflow > Export (API)").
@@ -59,14 +62,9 @@ impl fmt::Display for Diagnostic {
         if let Some(src) = &self.source_line {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let caret_at = self.col.saturating_sub(1).min(src.len());
-            let width = token_width(&src[caret_at..]);
-            write!(
-                f,
-                "\n {pad} |\n {num} | {src}\n {pad} | {}{}",
-                " ".repeat(caret_at),
-                "^".repeat(width)
-            )?;
+            let start = crate::text::byte_of_char(src, self.col.saturating_sub(1));
+            let (shown, under) = crate::text::caret(src, self.col, token_chars(&src[start..]));
+            write!(f, "\n {pad} |\n {num} | {shown}\n {pad} | {under}")?;
             if let Some(help) = &self.help {
                 write!(f, " {help}")?;
             }
@@ -77,18 +75,31 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Width of the token under the caret: up to a `:`, or the rest of the line.
-fn token_width(rest: &str) -> usize {
+/// Characters of the token under the caret: a quoted scalar to its closing
+/// quote; otherwise up to a `: `, a `,`, `]` or `}` of a flow collection, a
+/// comment, or the end of the line.
+fn token_chars(rest: &str) -> usize {
     let trimmed = rest.trim_end();
-    let end = if trimmed.starts_with('"') || trimmed.starts_with('\'') {
-        trimmed.len()
-    } else {
-        trimmed
-            .find(": ")
-            .or_else(|| trimmed.strip_suffix(':').map(str::len))
-            .unwrap_or(trimmed.len())
+    let mut chars = trimmed.char_indices();
+    let end = match chars.next() {
+        Some((_, q @ ('"' | '\''))) => {
+            let mut escaped = false;
+            chars
+                .find(|&(_, c)| {
+                    let close = c == q && !escaped;
+                    escaped = q == '"' && c == '\\' && !escaped;
+                    close
+                })
+                .map_or(trimmed.len(), |(i, c)| i + c.len_utf8())
+        }
+        _ => [": ", ",", "]", "}", " #"]
+            .iter()
+            .filter_map(|stop| trimmed.find(stop))
+            .chain(trimmed.strip_suffix(':').map(str::len))
+            .min()
+            .unwrap_or(trimmed.len()),
     };
-    end.clamp(1, 60)
+    trimmed[..end].chars().count().clamp(1, 60)
 }
 
 /// All diagnostics of one file, shown together.
@@ -110,39 +121,9 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// The closest candidate to `word`, when it is close enough to be a typo.
-pub(crate) fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = word.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (strsim::levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Shows a path relative to the current directory when it lies under it.
-pub(crate) fn display_path(path: &Path) -> PathBuf {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_keys_only() {
-        let keys = ["description", "timeout", "workflow"];
-        assert_eq!(did_you_mean("discription", keys), Some("description"));
-        assert_eq!(did_you_mean("timout", keys), Some("timeout"));
-        assert_eq!(did_you_mean("banana", keys), None);
-    }
 
     #[test]
     fn renders_source_and_caret() {

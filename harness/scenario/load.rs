@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use serde_yaml_ng::Value;
 
-use super::diag::{did_you_mean, Diagnostic, Diagnostics};
+use super::diag::{Diagnostic, Diagnostics};
 use super::positions::{Pos, PositionIndex};
 use super::raw::RawScenario;
 use super::*;
+use crate::text::did_you_mean;
 use crate::workflow;
 
 mod expect;
@@ -63,11 +64,7 @@ pub fn load_str(text: &str, file: &Path, root: &Path) -> Result<Scenario, Diagno
 
 /// The trial name: the path under `root` without extension, `/`-separated on every OS.
 pub fn scenario_name(root: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(root).unwrap_or(file).with_extension("");
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    crate::paths::name_under(root, file)
 }
 
 struct Cx<'a> {
@@ -370,7 +367,7 @@ impl Cx<'_> {
                 let msg = format!(
                     "{} ({})",
                     p.message,
-                    super::diag::display_path(path).display()
+                    crate::paths::display_path(path).display()
                 );
                 self.val_err("workflow", msg, p.help);
             }
@@ -421,7 +418,7 @@ impl Cx<'_> {
                     format!(
                         "input image `{}` not found ({})",
                         img.path,
-                        super::diag::display_path(&path).display()
+                        crate::paths::display_path(&path).display()
                     ),
                     None,
                 );

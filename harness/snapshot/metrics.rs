@@ -5,7 +5,7 @@
 use image::{DynamicImage, Rgb, RgbImage};
 use image_hasher::{HashAlg, HasherConfig};
 
-use super::Metrics;
+use crate::model::Metrics;
 
 fn hasher() -> image_hasher::Hasher {
     HasherConfig::new()

@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, GenericImageView};
-use serde::{Deserialize, Serialize};
-
 use super::metrics::measure;
+use crate::model::Calibration;
+use image::{DynamicImage, GenericImageView};
 
 /// Pending `.new` files under `root`.
 pub fn pending(root: &Path) -> Vec<PathBuf> {
@@ -83,15 +82,6 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
             f(&p);
         }
     }
-}
-
-/// Metrics between repeated runs of one scenario (same seed): the spread a
-/// tolerance must absorb.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Calibration {
-    pub pairs: usize,
-    pub max_distance: u32,
-    pub min_similarity: f64,
 }
 
 /// Compares every later run's images with the first run's, index by index.

@@ -2,14 +2,46 @@
 //! record a verify run compares against without decoding the PNG), plus the
 //! expected/actual/diff evidence written to `reports/images/<scenario>/`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use image::{DynamicImage, GenericImageView, RgbImage};
 
+use super::config::{Candidate, Config};
 use super::metrics::{diff_image, hash_thumb, pixel_hash};
-use super::{Candidate, Config};
 use crate::scenario::SnapshotSpec;
+
+/// Where a scenario's references live (`<root>/<scenario>/`, or the variant's folder).
+impl Config {
+    pub(super) fn default_dir(&self, scenario: &str) -> PathBuf {
+        self.root.join(crate::paths::scenario_path(scenario))
+    }
+
+    /// Where references are written: the variant folder when a variant is set.
+    pub(super) fn write_dir(&self, scenario: &str) -> PathBuf {
+        match &self.variant {
+            Some(v) => self.default_dir(scenario).join("variants").join(v),
+            None => self.default_dir(scenario),
+        }
+    }
+
+    /// Where references are read: the variant's folder if it has any, else the default.
+    pub(super) fn read_dir(&self, scenario: &str) -> PathBuf {
+        let w = self.write_dir(scenario);
+        if self.variant.is_some() && reference_count(&w) > 0 {
+            w
+        } else {
+            self.default_dir(scenario)
+        }
+    }
+}
+
+/// Number of `<n>.png` references in a folder.
+pub fn reference_count(dir: &Path) -> usize {
+    (0..)
+        .take_while(|i| dir.join(format!("{i}.png")).is_file())
+        .count()
+}
 
 /// What a `.snap` record holds, for comparing without decoding the reference PNG.
 pub(super) struct Meta {
@@ -58,40 +90,12 @@ pub(super) fn write_reference(
         return;
     }
     // References are written rarely and kept in git: spend time on compression.
-    let png = encode_best(img);
+    let png = crate::png::encode_best(img);
     let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
     let _ = std::fs::write(
         dir.join(format!("{i}.snap{suffix}")),
         metadata(cand, spec, scenario, i),
     );
-}
-
-fn encode_best(img: &DynamicImage) -> Vec<u8> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    let mut buf = Vec::new();
-    let enc = PngEncoder::new_with_quality(
-        std::io::Cursor::new(&mut buf),
-        CompressionType::Best,
-        FilterType::Adaptive,
-    );
-    let _ = if img.color().has_alpha() {
-        image::ImageEncoder::write_image(
-            enc,
-            img.to_rgba8().as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgba8,
-        )
-    } else {
-        image::ImageEncoder::write_image(
-            enc,
-            img.to_rgb8().as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-    };
-    buf
 }
 
 /// The metadata record, in insta's `.snap` layout (a header, then the body). It is
@@ -125,17 +129,14 @@ pub(super) fn save_evidence(
     expected: &DynamicImage,
     actual: &DynamicImage,
 ) -> (Option<String>, Option<String>, Option<String>) {
-    let rel = crate::report::images_dir(scenario);
+    let rel = Path::new("images").join(crate::paths::scenario_path(scenario));
     let dir = cfg.reports.join(&rel);
     if std::fs::create_dir_all(&dir).is_err() {
         return (None, None, None);
     }
     let save = |name: String, img: &RgbImage| -> Option<String> {
-        std::fs::write(dir.join(&name), crate::mock::render::encode_png(img)).ok()?;
-        Some(format!(
-            "{}/{name}",
-            rel.to_string_lossy().replace('\\', "/")
-        ))
+        std::fs::write(dir.join(&name), crate::png::encode_fast(img)).ok()?;
+        Some(crate::paths::slashed(&rel.join(&name)))
     };
     let e = save(format!("snapshot-{i}-expected.png"), &expected.to_rgb8());
     let a = save(format!("snapshot-{i}-actual.png"), &actual.to_rgb8());

@@ -1,0 +1,23 @@
+//! The result model: verdicts and run/scenario/job records, pure data.
+//!
+//! Everything that reads results (the report writers, history, trends, the
+//! merge and compare commands) reads these types and nothing else; building
+//! them takes the run's identity ([`RunInfo`]) as input, so the model has no
+//! clock, no environment and no I/O. `report.json` is a [`RunReport`]
+//! serialised (`schemas/report.schema.json`).
+
+mod check;
+mod job;
+mod run;
+mod snapshot;
+mod timing;
+mod verdict;
+
+pub use check::{CheckFailure, ImageFormat, ImageInfo};
+pub use job::{ImageRecord, OutputShape, RunRecord, Seen};
+pub use run::{
+    CostSummary, RunInfo, RunReport, ScenarioHead, ScenarioReport, TargetKind, SCHEMA_VERSION,
+};
+pub use snapshot::{Calibration, Metrics, SnapshotRecord};
+pub use timing::{BudgetMiss, BudgetReport, Spread, Timing};
+pub use verdict::{Counts, Verdict};

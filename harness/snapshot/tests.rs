@@ -1,0 +1,347 @@
+//! Reference snapshots: written in update mode then verified; pixels, not bytes,
+//! are compared; noise passes perceptual and fails exact; another seed fails with
+//! a diff image; a missing reference fails on CI; orphans are found.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::DynamicImage;
+
+use crate::mock::behaviour::ImageKind;
+use crate::mock::render;
+use crate::scenario::{CompareMode, SnapshotSpec};
+use crate::snapshot::{self, Config, Mode};
+
+fn rendered(seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
+    rendered_at(256, 192, seed, kind, nonce)
+}
+
+fn rendered_at(width: u32, height: u32, seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
+    let graph = crate::workflow::normalise(serde_json::json!({
+        "3": {"class_type": "KSampler", "inputs": {"seed": seed}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": height, "batch_size": 1}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t"}}
+    }))
+    .unwrap();
+    let plan = render::plan(&graph, &|_| None);
+    let (_, bytes) = render::render(&plan, kind, nonce).remove(0);
+    image::load_from_memory(&bytes).unwrap()
+}
+
+fn spec(compare: CompareMode) -> SnapshotSpec {
+    SnapshotSpec {
+        compare,
+        max_distance: crate::scenario::DEFAULT_MAX_DISTANCE,
+        min_similarity: crate::scenario::DEFAULT_MIN_SIMILARITY,
+    }
+}
+
+fn config(dir: &Path, mode: Mode, ci: bool) -> Config {
+    Config {
+        root: dir.join("snapshots"),
+        mode,
+        ci,
+        variant: None,
+        reports: dir.join("reports"),
+    }
+}
+
+fn check(cfg: &Config, compare: CompareMode, img: &DynamicImage) -> snapshot::Outcome {
+    let thumb = crate::sample::sample(img).thumb;
+    snapshot::verify(
+        cfg,
+        "sdxl/fox",
+        &spec(compare),
+        &[Some(snapshot::Candidate {
+            pixels: img,
+            thumb: &thumb,
+        })],
+    )
+}
+
+/// The same pixels, encoded differently: best compression and an extra tEXt chunk.
+fn reencoded(img: &DynamicImage) -> DynamicImage {
+    let mut bytes = Vec::new();
+    let enc = image::codecs::png::PngEncoder::new_with_quality(
+        Cursor::new(&mut bytes),
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Paeth,
+    );
+    image::ImageEncoder::write_image(
+        enc,
+        img.to_rgb8().as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    // Insert a tEXt chunk (as ComfyUI's prompt metadata) right after IHDR.
+    let mut chunk = Vec::new();
+    crate::png::chunk(
+        &mut chunk,
+        b"tEXt",
+        b"prompt\0{\"3\": {\"class_type\": \"KSampler\"}}",
+    );
+    let at = 8 + 25;
+    bytes.splice(at..at, chunk);
+    let decoded = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(decoded.to_rgb8(), img.to_rgb8());
+    decoded
+}
+
+#[test]
+fn update_then_verify_and_pixels_not_bytes_are_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = rendered(1, ImageKind::Render, 0);
+    let written = check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Exact,
+        &img,
+    );
+    assert!(written.failures.is_empty());
+    assert_eq!(written.records[0].outcome, "written");
+    let meta = std::fs::read_to_string(tmp.path().join("snapshots/sdxl/fox/0.snap")).unwrap();
+    assert!(meta.starts_with("---\nsource: endpoint-harness\nexpression: \"sdxl/fox image 0\"\n---\nformat: png\nwidth: 256\nheight: 192\ncolor: rgb8\nhash: "), "{meta}");
+    let verified = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Exact,
+        &reencoded(&img),
+    );
+    assert!(verified.failures.is_empty(), "{:?}", verified.failures);
+    assert_eq!(verified.records[0].outcome, "matched");
+}
+
+#[test]
+fn mild_noise_passes_perceptual_and_fails_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &rendered(1, ImageKind::Render, 0),
+    );
+    let noisy = rendered(1, ImageKind::Drift, 77);
+    let ci = config(tmp.path(), Mode::Verify, true);
+    let p = check(&ci, CompareMode::Perceptual, &noisy);
+    assert!(p.failures.is_empty(), "{:?}", p.failures);
+    let m = p.records[0].metrics.clone().unwrap();
+    assert!(m.similarity > 0.97 && m.distance <= 4, "{m:?}");
+    let e = check(&ci, CompareMode::Exact, &noisy);
+    assert_eq!(e.failures.len(), 1);
+    assert!(
+        e.failures[0].actual.contains("differing pixels"),
+        "{}",
+        e.failures[0]
+    );
+}
+
+#[test]
+fn a_different_seed_fails_perceptual_with_metrics_and_a_diff_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &rendered(1, ImageKind::Render, 0),
+    );
+    let out = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &rendered(2, ImageKind::Render, 0),
+    );
+    assert_eq!(out.failures.len(), 1);
+    let f = &out.failures[0];
+    assert_eq!(
+        f.check,
+        "snapshot 0 (perceptual: distance <= 6, similarity >= 0.95)"
+    );
+    assert!(f.actual.starts_with("distance "), "{f}");
+    assert!(
+        f.actual
+            .contains("diff images/sdxl/fox/snapshot-0-diff.png"),
+        "{f}"
+    );
+    let diff = image::open(
+        tmp.path()
+            .join("reports/images/sdxl/fox/snapshot-0-diff.png"),
+    )
+    .unwrap()
+    .to_rgb8();
+    assert!(
+        diff.pixels().any(|p| p.0[0] >= 200 && p.0[1] == 0),
+        "changed pixels are red"
+    );
+    assert!(tmp
+        .path()
+        .join("reports/images/sdxl/fox/snapshot-0-expected.png")
+        .is_file());
+    assert!(
+        !tmp.path().join("snapshots/sdxl/fox/0.png.new").exists(),
+        "nothing is written on CI"
+    );
+}
+
+#[test]
+fn size_changes_are_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &rendered(1, ImageKind::Render, 0),
+    );
+    let small = rendered(1, ImageKind::Render, 0).thumbnail(128, 96);
+    let out = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &small,
+    );
+    assert!(
+        out.failures[0]
+            .actual
+            .starts_with("a 128x96 image where the reference is 256x192: the size changed"),
+        "{}",
+        out.failures[0]
+    );
+    let full = rendered(1, ImageKind::Render, 0);
+    let (full_thumb, small_thumb) = (
+        crate::sample::sample(&full).thumb,
+        crate::sample::sample(&small).thumb,
+    );
+    let cand = |p, t| snapshot::Candidate {
+        pixels: p,
+        thumb: t,
+    };
+    let two = snapshot::verify(
+        &config(tmp.path(), Mode::Verify, true),
+        "sdxl/fox",
+        &spec(CompareMode::Perceptual),
+        &[
+            Some(cand(&full, &full_thumb)),
+            Some(cand(&small, &small_thumb)),
+        ],
+    );
+    assert!(
+        two.failures
+            .iter()
+            .any(|f| f.check == "snapshot count" && f.actual == "2 image(s)"),
+        "{:?}",
+        two.failures
+    );
+}
+
+#[test]
+fn a_missing_reference_fails_on_ci_and_is_proposed_locally() {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = rendered(3, ImageKind::Render, 0);
+    let ci = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &img,
+    );
+    assert_eq!(ci.failures.len(), 1);
+    assert!(
+        ci.failures[0]
+            .actual
+            .contains("record it locally with HARNESS_SNAPSHOTS=update"),
+        "{}",
+        ci.failures[0]
+    );
+    assert!(snapshot::pending(&tmp.path().join("snapshots")).is_empty());
+    let local = check(
+        &config(tmp.path(), Mode::Verify, false),
+        CompareMode::Perceptual,
+        &img,
+    );
+    assert!(local.failures[0]
+        .actual
+        .contains("candidate was written as .new"));
+    let pending = snapshot::pending(&tmp.path().join("snapshots"));
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    snapshot::resolve_pending(&tmp.path().join("snapshots"), None, true).unwrap();
+    let again = check(
+        &config(tmp.path(), Mode::Verify, true),
+        CompareMode::Perceptual,
+        &img,
+    );
+    assert!(again.failures.is_empty());
+}
+
+#[test]
+fn orphans_and_variants() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("snapshots");
+    let img = rendered(1, ImageKind::Render, 0);
+    check(
+        &config(tmp.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &img,
+    );
+    let mut v = config(tmp.path(), Mode::Update, false);
+    v.variant = Some("a100-fp16".into());
+    let other = rendered(9, ImageKind::Render, 0);
+    check(&v, CompareMode::Perceptual, &other);
+    assert!(root.join("sdxl/fox/variants/a100-fp16/0.png").is_file());
+    v.mode = Mode::Verify;
+    assert!(
+        check(&v, CompareMode::Perceptual, &other)
+            .failures
+            .is_empty(),
+        "the variant's reference is used"
+    );
+    v.variant = Some("h100".into());
+    assert!(
+        check(&v, CompareMode::Perceptual, &img).failures.is_empty(),
+        "no h100 references: the default is used"
+    );
+    std::fs::create_dir_all(root.join("ghost")).unwrap();
+    std::fs::write(root.join("ghost/0.png"), b"x").unwrap();
+    let orphans = snapshot::orphans(&root, &["sdxl/fox".to_string()]);
+    assert_eq!(orphans, vec![root.join("ghost/0.png")]);
+}
+
+#[test]
+fn calibration_measures_the_spread_between_repeats() {
+    let runs: Vec<Vec<DynamicImage>> = (0..4)
+        .map(|n| vec![rendered(1, ImageKind::Drift, n)])
+        .collect();
+    let c = snapshot::calibrate(&runs).unwrap();
+    assert_eq!(c.pairs, 3);
+    assert!(c.min_similarity < 1.0 && c.min_similarity > 0.97, "{c:?}");
+    let (d, s) = snapshot::suggest(&c);
+    assert!(d >= c.max_distance && s < c.min_similarity, "{d} {s}");
+}
+
+/// The figures README quotes for the default tolerances: GPU-like noise stays far
+/// inside them, other seeds of the same workflow fall far outside.
+#[test]
+fn default_tolerances_separate_noise_from_another_seed() {
+    let reference = rendered_at(512, 512, 1, ImageKind::Render, 0);
+    let (mut noise_sim, mut noise_dist) = (1.0f64, 0u32);
+    for nonce in 1..=4 {
+        let m = snapshot::measure(
+            &reference,
+            &rendered_at(512, 512, 1, ImageKind::Drift, nonce),
+        );
+        noise_sim = noise_sim.min(m.similarity);
+        noise_dist = noise_dist.max(m.distance);
+    }
+    let (mut seed_sim, mut seed_dist) = (0.0f64, 64u32);
+    for seed in 2..=8 {
+        let m = snapshot::measure(
+            &reference,
+            &rendered_at(512, 512, seed, ImageKind::Render, 0),
+        );
+        seed_sim = seed_sim.max(m.similarity);
+        seed_dist = seed_dist.min(m.distance);
+    }
+    println!("FIGURE tolerances: noise similarity >= {noise_sim:.4}, distance <= {noise_dist}; other seeds similarity <= {seed_sim:.4}, distance >= {seed_dist}");
+    let spec = spec(CompareMode::Perceptual);
+    assert!(
+        noise_sim >= 0.99 && noise_dist <= 2,
+        "noise: {noise_sim} {noise_dist}"
+    );
+    assert!(noise_sim >= spec.min_similarity && noise_dist <= spec.max_distance);
+    assert!(
+        seed_sim <= 0.9 && seed_dist >= 15,
+        "seeds: {seed_sim} {seed_dist}"
+    );
+    assert!(seed_sim < spec.min_similarity && seed_dist > spec.max_distance);
+}

@@ -1,0 +1,14 @@
+//! What crosses the wire: RunPod serverless v2 ([`runpod`]) and worker-comfyui
+//! ([`worker`]) types, used alike by the client, the mock, the trial and the
+//! recorder, so the two sides of every exchange share one definition.
+
+pub mod runpod;
+pub mod worker;
+
+pub use runpod::{
+    Health, JobState, Malformed, Policy, PurgeAnswer, RunRequest, StatusAnswer, DEFAULT_WAIT_MS,
+    MAX_BODY, RETENTION_RUN, RETENTION_SYNC, RUNSYNC_LIMIT, RUN_LIMIT, WAIT_RANGE_MS,
+};
+pub use worker::{
+    InputImage, ItemType, OutputItem, WorkerInput, WorkerOutput, LEGACY_SUCCESS, SUCCESS_NO_IMAGES,
+};
