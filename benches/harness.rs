@@ -421,7 +421,7 @@ fn main() {
         max_distance: 6,
         min_similarity: 0.95,
     };
-    let meta = endpoint_harness::snapshot::metadata(
+    let meta = endpoint_harness::snapshot::store::metadata(
         endpoint_harness::snapshot::Candidate {
             pixels: &reference,
             thumb: &thumb,
@@ -533,11 +533,8 @@ fn main() {
         let eps: Vec<_> = ["lag-a", "lag-b", "lag-c", "lag-d"]
             .iter()
             .map(|n| {
-                endpoint_harness::endpoint::Endpoint::new(
-                    &format!("{}/v2/{n}", mock.root),
-                    Some(KEY),
-                )
-                .unwrap()
+                endpoint_harness::client::Client::new(&format!("{}/v2/{n}", mock.root), Some(KEY))
+                    .unwrap()
             })
             .collect();
         if !long_poll {
@@ -551,9 +548,9 @@ fn main() {
                         serde_json::to_vec(&json!({"input": {"workflow": workflow(64, 64, 1)}}))
                             .unwrap();
                     let t = Instant::now();
-                    let job = endpoint_harness::poll::drive(
+                    let job = endpoint_harness::job::drive(
                         &ep,
-                        endpoint_harness::endpoint::Submit::Run,
+                        endpoint_harness::client::Submit::Run,
                         body,
                         Duration::from_secs(30),
                     )

@@ -42,7 +42,7 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
     let bytes = match &r.bytes {
         Ok(b) => b,
         Err(e) => {
-            info.problem = Some(e.clone());
+            info.problem = Some(e.to_string());
             return Inspected {
                 info,
                 pixels: None,

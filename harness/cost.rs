@@ -12,6 +12,8 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
+use crate::setup::SetupError;
+
 /// A price table as written in `costs.yaml`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,37 +46,36 @@ impl Costs {
         path: &Path,
         gpu_override: Option<String>,
         max: Option<f64>,
-    ) -> Result<Option<Self>, String> {
+    ) -> Result<Option<Self>, SetupError> {
+        let shown = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(_) if max.is_none() => return Ok(None),
             Err(e) => {
-                return Err(format!(
-                    "HARNESS_MAX_COST needs a price table, but {} cannot be read: {e}",
-                    path.display()
+                return Err(SetupError::unreadable(
+                    format!("the price table HARNESS_MAX_COST needs ({shown})"),
+                    e,
                 ))
             }
         };
-        let table: PriceTable =
-            serde_yaml_ng::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let table: PriceTable = serde_yaml_ng::from_str(&text)
+            .map_err(|e| SetupError::invalid(&shown, e.to_string()))?;
         let gpu = gpu_override.or(table.gpu.clone()).ok_or_else(|| {
-            format!(
-                "{}: set `gpu:` (or HARNESS_GPU) to one of {}",
-                path.display(),
-                keys(&table)
+            SetupError::invalid(
+                &shown,
+                format!("set `gpu:` (or HARNESS_GPU) to one of {}", keys(&table)),
             )
         })?;
         let per_second = *table.per_second.get(&gpu).ok_or_else(|| {
-            format!(
-                "{}: no price for GPU `{gpu}` (known: {})",
-                path.display(),
-                keys(&table)
+            SetupError::invalid(
+                &shown,
+                format!("no price for GPU `{gpu}` (known: {})", keys(&table)),
             )
         })?;
         if !(per_second >= 0.0 && per_second.is_finite()) {
-            return Err(format!(
-                "{}: the price for `{gpu}` must be a non-negative number",
-                path.display()
+            return Err(SetupError::invalid(
+                &shown,
+                format!("the price for `{gpu}` must be a non-negative number"),
             ));
         }
         Ok(Some(Costs {
@@ -144,6 +145,7 @@ mod tests {
         assert_eq!(c.per_second, 0.001);
         assert!(Costs::load(&f, Some("H200".into()), None)
             .unwrap_err()
+            .to_string()
             .contains("no price for GPU `H200`"));
         assert!(Costs::load(&dir.path().join("none.yaml"), None, None)
             .unwrap()

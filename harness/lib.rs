@@ -1,41 +1,50 @@
 //! endpoint-harness: declarative regression tests for RunPod serverless ComfyUI
 //! endpoints.
 //!
-//! The pipeline, one module per noun:
-//! [`scenario`] (load a YAML file, with `file:line:col` diagnostics) ->
-//! [`workflow`] (the ComfyUI graph and its `set:` overrides) ->
-//! [`endpoint`] (the RunPod v2 client) -> [`poll`] (drive a job to a terminal
-//! state, cancel on timeout) -> [`output`] (worker-comfyui output shapes) ->
-//! [`checks`], [`budget`] and [`snapshot`] (verdicts) -> [`report`] (JSON, JUnit, Markdown, HTML).
-//! [`trial`] runs one scenario through all of it; [`runner`] makes the libtest
-//! binary; [`mock`] is the RunPod-compatible mock endpoint; [`target`] picks
-//! the endpoint from the environment; [`redact`] keeps secrets out of output.
+//! Data flows one way: [`scenario`] (a YAML file, loaded with `file:line:col`
+//! diagnostics) → workflow (the ComfyUI graph and its `set:` overrides) →
+//! [`wire`] (RunPod v2 and worker-comfyui types) → [`targets`] (one client per
+//! target kind behind one trait; [`client`] and [`job`] drive RunPod jobs, each
+//! owned until settled) → output, media and checks → snapshots → [`model`]
+//! (verdicts and records, pure data) → reports (JSON, JUnit, Markdown, HTML).
+//!
+//! The public surface is what other programs use: the suite runner
+//! ([`runner::main`], the `scenarios` test target), the command line
+//! ([`cli::main`]), scenario loading ([`scenario::load`]), targets and their
+//! clients, the mock endpoint ([`mock::MockServer`]) and the result model.
+//! Everything else is private to the crate; the `internals` feature exposes
+//! it, unstable and undocumented, to this repository's benchmarks and fuzzers.
 
-pub mod budget;
-pub mod checks;
-pub mod cost;
-pub mod endpoint;
-pub mod history;
-pub mod hub;
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod cli;
+pub mod client;
+pub mod job;
 pub mod mock;
 pub mod model;
-pub mod output;
-mod paths;
-mod png;
-pub mod poll;
-pub mod progress;
-pub mod record;
-pub mod redact;
-pub mod report;
 pub mod runner;
-pub mod sample;
-pub mod scaffold;
 pub mod scenario;
-pub mod schema;
-pub mod snapshot;
-pub mod target;
-mod text;
-pub mod trend;
-pub mod trial;
+pub mod setup;
+pub mod targets;
 pub mod wire;
-pub mod workflow;
+
+/// Declares crate-private modules that the `internals` feature makes public
+/// (hidden from the docs) for benchmarks, fuzz targets and white-box tests.
+macro_rules! internal {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "internals")]
+            #[doc(hidden)]
+            #[allow(missing_docs)]
+            pub mod $name;
+            #[cfg(not(feature = "internals"))]
+            mod $name;
+        )*
+    };
+}
+
+internal!(
+    budget, checks, cost, history, hub, output, paths, png, progress, record, redact, report,
+    sample, scaffold, schema, snapshot, text, trend, trial, workflow,
+);

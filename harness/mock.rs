@@ -11,7 +11,7 @@
 
 pub mod behaviour;
 mod jobs;
-pub mod render;
+pub(crate) mod render;
 mod worker;
 
 use std::collections::{BTreeMap, HashMap};
@@ -35,6 +35,7 @@ use crate::wire::{Health, JobState, PurgeAnswer, StatusAnswer, RUNSYNC_LIMIT, RU
 /// How a mock server is set up.
 #[derive(Clone)]
 pub struct MockOptions {
+    /// The Bearer key clients must send.
     pub api_key: String,
     /// Endpoint id -> behaviour.
     pub endpoints: BTreeMap<String, Arc<Behaviour>>,
@@ -114,6 +115,7 @@ impl MockServer {
         })
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -1,41 +1,92 @@
-//! worker-comfyui output shapes -> returned image bytes.
+//! worker-comfyui output shapes -> returned file bytes.
 //!
 //! Knows every shape a client meets: `output.images[]` items of `type: base64`
 //! (raw or data URI) or `type: s3_url` (downloaded), the pre-5.0 `output.message`
 //! (base64, data URI or URL), `output.errors[]` warnings, and
-//! `{status: success_no_images, images: []}`. A problem with one image is kept
-//! with that image, so the checks can report every problem at once.
+//! `{status: success_no_images, images: []}`. Items are read through the same
+//! [`OutputItem`] the mock writes. A problem with one file is kept with that
+//! file, so the checks can report every problem at once.
 
 use base64::Engine;
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::endpoint::Endpoint;
+use crate::client::EndpointError;
 pub use crate::model::OutputShape as Shape;
+use crate::targets::Target;
+use crate::wire::{ItemType, OutputItem, SUCCESS_NO_IMAGES};
 
-/// How an image was delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
+/// How a file was delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
+    /// `type: base64`.
     Base64,
+    /// `type: s3_url`, downloaded.
     S3Url,
+    /// The pre-5.0 `message`.
     Message,
 }
 
-/// One image as the worker returned it.
+/// Why one returned file's bytes could not be had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ItemProblem {
+    /// The item is not `{filename, type, data}`.
+    #[error("images[{index}] is not an output item ({detail})")]
+    Shape {
+        /// Position in `images[]`.
+        index: usize,
+        /// What serde said.
+        detail: String,
+    },
+    /// `data` is not base64.
+    #[error("invalid base64 ({detail}; {chars} characters)")]
+    Base64 {
+        /// What the decoder said.
+        detail: String,
+        /// Length of the payload.
+        chars: usize,
+    },
+    /// A `data:` URI that is not base64 or has no payload.
+    #[error("data URI {0}")]
+    DataUri(String),
+    /// An `s3_url` item whose `data` is not a URL (the worker's bucket settings are incomplete).
+    #[error("images[{index}] is type s3_url but `data` is not a URL ({shown}): the worker's BUCKET_* settings are incomplete")]
+    NotAUrl {
+        /// Position in `images[]`.
+        index: usize,
+        /// The start of `data`, redacted.
+        shown: String,
+    },
+    /// The download failed.
+    #[error("{0}")]
+    Download(String),
+}
+
+impl From<EndpointError> for ItemProblem {
+    fn from(e: EndpointError) -> Self {
+        ItemProblem::Download(e.to_string())
+    }
+}
+
+/// One file as the worker returned it.
 #[derive(Clone, Debug)]
 pub struct Returned {
+    /// The worker's file name.
     pub filename: String,
+    /// How it came.
     pub transport: Transport,
     /// The MIME type a data URI declared (`data:image/png;base64,`), if any.
     pub declared_mime: Option<String>,
     /// The bytes, or why they could not be obtained.
-    pub bytes: Result<Vec<u8>, String>,
+    pub bytes: Result<Vec<u8>, ItemProblem>,
 }
 
 /// The decoded `output`.
 #[derive(Clone, Debug)]
 pub struct Output {
+    /// Which shape the worker used.
     pub shape: Shape,
+    /// Every returned file, in order.
     pub images: Vec<Returned>,
     /// `output.errors[]`: non-fatal problems the worker reported.
     pub warnings: Vec<String>,
@@ -44,14 +95,16 @@ pub struct Output {
 /// Why `output` could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// COMPLETED without `output`.
     #[error("the job is COMPLETED but has no `output`: the worker could not upload its result (RunPod limits results to about 20 MB: return large images via S3 `BUCKET_ENDPOINT_URL`; the worker log shows \"Failed to return job results\")")]
     Missing,
+    /// An `output` of no shape the worker writes.
     #[error("unrecognised output shape: {0}")]
     Unrecognised(String),
 }
 
-/// Reads `output` from a COMPLETED job; s3 URLs are fetched through `endpoint`.
-pub async fn decode(output: Option<&Value>, endpoint: &Endpoint) -> Result<Output, OutputError> {
+/// Reads `output` from a COMPLETED job; URLs are fetched through `target`.
+pub async fn decode(output: Option<&Value>, target: &dyn Target) -> Result<Output, OutputError> {
     let obj = match output {
         None | Some(Value::Null) => return Err(OutputError::Missing),
         Some(Value::Object(o)) => o,
@@ -62,18 +115,7 @@ pub async fn decode(output: Option<&Value>, endpoint: &Endpoint) -> Result<Outpu
             )))
         }
     };
-    let warnings = match obj.get("errors") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|e| {
-                e.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| e.to_string())
-            })
-            .collect(),
-        Some(other) => vec![other.to_string()],
-    };
+    let warnings = warnings(obj.get("errors"));
     if let Some(images) = obj.get("images") {
         let Value::Array(items) = images else {
             return Err(OutputError::Unrecognised(format!(
@@ -81,10 +123,10 @@ pub async fn decode(output: Option<&Value>, endpoint: &Endpoint) -> Result<Outpu
                 short(images)
             )));
         };
-        let no_images = obj.get("status").and_then(Value::as_str) == Some("success_no_images");
+        let no_images = obj.get("status").and_then(Value::as_str) == Some(SUCCESS_NO_IMAGES);
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            out.push(image_item(i, item, endpoint).await);
+            out.push(image_item(i, item, target).await);
         }
         let shape = if no_images && out.is_empty() {
             Shape::NoImages
@@ -98,39 +140,7 @@ pub async fn decode(output: Option<&Value>, endpoint: &Endpoint) -> Result<Outpu
         });
     }
     if let Some(message) = obj.get("message") {
-        let Some(text) = message.as_str() else {
-            return Err(OutputError::Unrecognised(format!(
-                "`output.message` is {}",
-                short(message)
-            )));
-        };
-        if obj.get("status").and_then(Value::as_str) == Some("error") {
-            return Err(OutputError::Unrecognised(format!(
-                "legacy worker reported an error: {}",
-                crate::redact::redact(text)
-            )));
-        }
-        let img = if is_url(text) {
-            Returned {
-                filename: "message".into(),
-                transport: Transport::Message,
-                declared_mime: None,
-                bytes: fetch(text, endpoint).await,
-            }
-        } else {
-            let (mime, bytes) = decode_base64(text);
-            Returned {
-                filename: "message".into(),
-                transport: Transport::Message,
-                declared_mime: mime,
-                bytes,
-            }
-        };
-        return Ok(Output {
-            shape: Shape::LegacyMessage,
-            images: vec![img],
-            warnings,
-        });
+        return legacy(obj, message, warnings, target).await;
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     Err(OutputError::Unrecognised(format!(
@@ -139,40 +149,107 @@ pub async fn decode(output: Option<&Value>, endpoint: &Endpoint) -> Result<Outpu
     )))
 }
 
-async fn image_item(i: usize, item: &Value, endpoint: &Endpoint) -> Returned {
+fn warnings(errors: Option<&Value>) -> Vec<String> {
+    match errors {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|e| {
+                e.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string())
+            })
+            .collect(),
+        Some(other) => vec![other.to_string()],
+    }
+}
+
+/// The pre-5.0 shape: `{message: <base64 | data URI | URL>, status: success}`.
+async fn legacy(
+    obj: &serde_json::Map<String, Value>,
+    message: &Value,
+    warnings: Vec<String>,
+    target: &dyn Target,
+) -> Result<Output, OutputError> {
+    let Some(text) = message.as_str() else {
+        return Err(OutputError::Unrecognised(format!(
+            "`output.message` is {}",
+            short(message)
+        )));
+    };
+    // Pre-5.0 workers answered `status: success`, or `error` with the reason in `message`.
+    if obj.get("status").and_then(Value::as_str) == Some("error") {
+        return Err(OutputError::Unrecognised(format!(
+            "legacy worker reported an error: {}",
+            crate::redact::redact(text)
+        )));
+    }
+    let (declared_mime, bytes) = if is_url(text) {
+        (None, fetch(text, target).await)
+    } else {
+        decode_base64(text)
+    };
+    Ok(Output {
+        shape: Shape::LegacyMessage,
+        images: vec![Returned {
+            filename: "message".into(),
+            transport: Transport::Message,
+            declared_mime,
+            bytes,
+        }],
+        warnings,
+    })
+}
+
+async fn image_item(i: usize, item: &Value, target: &dyn Target) -> Returned {
+    // The file name labels every problem, so it is read leniently first.
     let filename = item
         .get("filename")
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| format!("image-{i}"));
-    let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
-    let data = item.get("data").and_then(Value::as_str);
-    let fail = |transport, msg: String| Returned {
+    let fail = |transport, p: ItemProblem| Returned {
         filename: filename.clone(),
         transport,
         declared_mime: None,
-        bytes: Err(msg),
+        bytes: Err(p),
     };
-    let Some(data) = data else {
-        return fail(
-            Transport::Base64,
-            format!("images[{i}] has no string `data`"),
-        );
-    };
-    match kind {
-        "base64" => {
-            let (mime, bytes) = decode_base64(data);
-            Returned { filename, transport: Transport::Base64, declared_mime: mime, bytes }
+    let parsed = match OutputItem::<&str>::deserialize(item) {
+        Ok(p) => p,
+        Err(e) => {
+            let detail = e.to_string();
+            return fail(Transport::Base64, ItemProblem::Shape { index: i, detail });
         }
-        "s3_url" if is_url(data) => Returned { filename, transport: Transport::S3Url, declared_mime: None, bytes: fetch(data, endpoint).await },
+    };
+    match parsed.kind {
+        ItemType::Base64 => {
+            let (declared_mime, bytes) = decode_base64(parsed.data);
+            Returned {
+                filename,
+                transport: Transport::Base64,
+                declared_mime,
+                bytes,
+            }
+        }
+        ItemType::S3Url if is_url(parsed.data) => Returned {
+            filename,
+            transport: Transport::S3Url,
+            declared_mime: None,
+            bytes: fetch(parsed.data, target).await,
+        },
         // The worker falls back to a local path when its bucket keys are missing.
-        "s3_url" => fail(Transport::S3Url, format!("images[{i}] is type s3_url but `data` is not a URL ({}): the worker's BUCKET_* settings are incomplete", short_str(data))),
-        other => fail(Transport::Base64, format!("images[{i}] has unknown type `{other}` (expected base64 or s3_url)")),
+        ItemType::S3Url => fail(
+            Transport::S3Url,
+            ItemProblem::NotAUrl {
+                index: i,
+                shown: short_str(parsed.data),
+            },
+        ),
     }
 }
 
-async fn fetch(url: &str, endpoint: &Endpoint) -> Result<Vec<u8>, String> {
-    endpoint.download(url).await.map_err(|e| e.to_string())
+async fn fetch(url: &str, target: &dyn Target) -> Result<Vec<u8>, ItemProblem> {
+    target.download(url).await.map_err(ItemProblem::from)
 }
 
 fn is_url(s: &str) -> bool {
@@ -180,20 +257,28 @@ fn is_url(s: &str) -> bool {
 }
 
 /// Strips an optional data-URI prefix and decodes standard base64 (padding optional,
-/// whitespace ignored). Returns the declared MIME type and the bytes or an error.
-pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, String>) {
+/// whitespace ignored). Returns the declared MIME type and the bytes or the problem.
+pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, ItemProblem>) {
     let (mime, payload) = match data.strip_prefix("data:") {
         Some(rest) => match rest.split_once(',') {
             Some((meta, payload)) => {
-                if !meta.ends_with(";base64") {
+                let Some(mime) = meta.strip_suffix(";base64") else {
+                    let shown = crate::text::truncate(meta, 40);
                     return (
                         None,
-                        Err(format!("data URI `data:{meta},…` is not base64-encoded")),
+                        Err(ItemProblem::DataUri(format!(
+                            "`data:{shown},…` is not base64-encoded"
+                        ))),
                     );
-                }
-                (Some(meta.trim_end_matches(";base64").to_string()), payload)
+                };
+                (Some(mime.to_string()), payload)
             }
-            None => return (None, Err("data URI has no `,` before its payload".into())),
+            None => {
+                return (
+                    None,
+                    Err(ItemProblem::DataUri("has no `,` before its payload".into())),
+                )
+            }
         },
         None => (None, data),
     };
@@ -214,7 +299,10 @@ pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, String>) {
             .collect();
         engine.decode(cleaned.as_bytes())
     });
-    let bytes = bytes.map_err(|e| format!("invalid base64 ({e}; {} characters)", payload.len()));
+    let bytes = bytes.map_err(|e| ItemProblem::Base64 {
+        detail: e.to_string(),
+        chars: payload.len(),
+    });
     (mime, bytes)
 }
 
@@ -228,13 +316,8 @@ fn short(v: &Value) -> String {
 }
 
 fn short_str(s: &str) -> String {
-    let cut: String = s.chars().take(60).collect();
-    let cut = crate::redact::redact(&cut).into_owned();
-    if s.chars().count() > 60 {
-        format!("{cut:?}…")
-    } else {
-        format!("{cut:?}")
-    }
+    let cut = crate::text::truncate(s, 60);
+    format!("{:?}", crate::redact::redact(&cut))
 }
 
 #[cfg(test)]
@@ -242,8 +325,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ep() -> Endpoint {
-        Endpoint::new("http://127.0.0.1:9/v2/x", None).unwrap()
+    fn target() -> crate::targets::Runpod {
+        crate::targets::Runpod::new(
+            crate::client::Client::new("http://127.0.0.1:9/v2/x", None).unwrap(),
+            "test",
+        )
     }
 
     fn run(v: Value) -> Result<Output, OutputError> {
@@ -251,7 +337,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(async { decode(Some(&v), &ep()).await })
+            .block_on(async { decode(Some(&v), &target()).await })
     }
 
     #[test]
@@ -283,24 +369,16 @@ mod tests {
         let o = run(json!({"images": [
             {"filename": "a.png", "type": "base64", "data": "@@@not base64"},
             {"filename": "b.png", "type": "s3_url", "data": "simulated_uploaded/abc.png"},
-            {"filename": "c.png", "type": "gif", "data": "x"}
+            {"filename": "c.png", "type": "gif", "data": "x"},
+            {"filename": "狐.png", "type": "base64"}
         ]}))
         .unwrap();
-        assert!(o.images[0]
-            .bytes
-            .as_ref()
-            .unwrap_err()
-            .starts_with("invalid base64"));
-        assert!(o.images[1]
-            .bytes
-            .as_ref()
-            .unwrap_err()
-            .contains("not a URL"));
-        assert!(o.images[2]
-            .bytes
-            .as_ref()
-            .unwrap_err()
-            .contains("unknown type `gif`"));
+        let problem = |i: usize| o.images[i].bytes.as_ref().unwrap_err().to_string();
+        assert!(problem(0).starts_with("invalid base64"), "{}", problem(0));
+        assert!(problem(1).contains("not a URL"), "{}", problem(1));
+        assert!(problem(2).contains("unknown variant `gif`"), "{}", problem(2));
+        assert!(problem(3).contains("missing field `data`"), "{}", problem(3));
+        assert_eq!(o.images[3].filename, "狐.png");
     }
 
     #[test]
@@ -309,7 +387,7 @@ mod tests {
             tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap()
-                .block_on(decode(None, &ep())),
+                .block_on(decode(None, &target())),
             Err(OutputError::Missing)
         ));
         let e = run(json!({"foo": 1})).unwrap_err().to_string();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::poll::Observer;
+use crate::job::Observer;
 use crate::wire::JobState;
 
 /// Default interval between progress lines (`HARNESS_PROGRESS`).

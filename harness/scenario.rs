@@ -26,20 +26,31 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub struct Scenario {
     /// Path under the scenario folder without the extension, `/`-separated: the trial name.
     pub name: String,
+    /// The scenario file.
     pub file: PathBuf,
+    /// `description:`.
     pub description: Option<String>,
+    /// `tags:` (the trial kind).
     pub tags: Vec<String>,
+    /// `requires:`: capabilities the target must offer.
     pub requires: Vec<String>,
     /// The API-format graph with `set:` overrides applied.
     pub workflow: serde_json::Map<String, serde_json::Value>,
     /// Where the graph came from, for messages (`workflows/x.json` or `inline`).
     pub workflow_source: String,
+    /// `images:`: files sent as worker-comfyui `input.images`.
     pub images: Vec<InputImage>,
+    /// `mode:`.
     pub mode: Mode,
+    /// `timeout:`: the deadline of each job.
     pub timeout: Duration,
+    /// `expect:`.
     pub expect: Expect,
+    /// `snapshot:`.
     pub snapshot: SnapshotSpec,
+    /// `budget:`.
     pub budget: Budget,
+    /// `repeat:`: jobs run in sequence.
     pub repeat: u32,
     /// Mock behaviour name (file stem under `mocks/`), used only against the mock.
     pub mock: Option<String>,
@@ -50,6 +61,7 @@ pub struct Scenario {
 /// An input image for worker-comfyui's `input.images`.
 #[derive(Clone, Debug)]
 pub struct InputImage {
+    /// The file name the workflow's LoadImage uses.
     pub name: String,
     /// The file to send; empty when `inline` holds the data.
     pub path: PathBuf,
@@ -57,6 +69,7 @@ pub struct InputImage {
     pub inline: Option<String>,
 }
 
+/// How a job is submitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -70,13 +83,18 @@ pub enum Mode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExpectedStatus {
+    /// The job completes (the default).
     Completed,
+    /// The job fails (a negative scenario: a missing model, an unknown node).
     Failed,
+    /// The job times out on the endpoint.
     TimedOut,
+    /// The job is cancelled.
     Cancelled,
 }
 
 impl ExpectedStatus {
+    /// Every expectable status with its name in scenario files.
     pub const ALL: [(&'static str, ExpectedStatus); 4] = [
         ("COMPLETED", ExpectedStatus::Completed),
         ("FAILED", ExpectedStatus::Failed),
@@ -84,6 +102,7 @@ impl ExpectedStatus {
         ("CANCELLED", ExpectedStatus::Cancelled),
     ];
 
+    /// The name in scenario files (`COMPLETED`).
     pub fn as_str(self) -> &'static str {
         Self::ALL
             .iter()
@@ -93,22 +112,30 @@ impl ExpectedStatus {
     }
 }
 
+/// What a scenario expects of its job (`expect:`).
 #[derive(Clone, Debug)]
 pub struct Expect {
+    /// The terminal status.
     pub status: ExpectedStatus,
+    /// With a non-COMPLETED status: what the job's error must say.
     pub error: Option<ErrorMatch>,
+    /// What the returned images must be.
     pub images: ImageExpect,
+    /// Whether `output.errors` may hold warnings.
     pub warnings: WarningPolicy,
 }
 
 /// How a FAILED job's error must look: a substring, or `/regex/`.
 #[derive(Clone, Debug)]
 pub enum ErrorMatch {
+    /// The error contains this text.
     Substring(String),
+    /// The error matches this regex (written `/…/`).
     Regex(Regex),
 }
 
 impl ErrorMatch {
+    /// Whether `text` satisfies it.
     pub fn matches(&self, text: &str) -> bool {
         match self {
             ErrorMatch::Substring(s) => text.contains(s.as_str()),
@@ -116,6 +143,7 @@ impl ErrorMatch {
         }
     }
 
+    /// How it reads in a failure message.
     pub fn describe(&self) -> String {
         match self {
             ErrorMatch::Substring(s) => format!("an error containing {s:?}"),
@@ -127,15 +155,19 @@ impl ErrorMatch {
 /// Inclusive bounds on the number of returned images.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CountRange {
+    /// Fewest accepted.
     pub min: u32,
+    /// Most accepted (None: no upper bound).
     pub max: Option<u32>,
 }
 
 impl CountRange {
+    /// Whether `n` is inside.
     pub fn contains(&self, n: usize) -> bool {
         n >= self.min as usize && self.max.is_none_or(|m| n <= m as usize)
     }
 
+    /// `4`, `1..=4`, `at least 1`.
     pub fn describe(&self) -> String {
         match self.max {
             Some(max) if max == self.min => max.to_string(),
@@ -145,6 +177,7 @@ impl CountRange {
     }
 }
 
+/// What the returned still images must be (`expect.images`).
 #[derive(Clone, Debug)]
 pub struct ImageExpect {
     /// Colour family the images must have (`rgb`, `rgba`, `gray`, `gray_alpha`), any bit depth.
@@ -153,13 +186,19 @@ pub struct ImageExpect {
     pub alpha: Option<bool>,
     /// Largest accepted encoded size of one image, in bytes.
     pub max_bytes: Option<u64>,
+    /// How many images.
     pub count: CountRange,
+    /// Their format (sniffed from the bytes).
     pub format: Option<ImageFormat>,
+    /// Their width in pixels.
     pub width: Option<u32>,
+    /// Their height in pixels.
     pub height: Option<u32>,
+    /// Whether a single-colour image fails.
     pub not_blank: bool,
 }
 
+/// What `output.errors` may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WarningPolicy {
@@ -169,16 +208,22 @@ pub enum WarningPolicy {
     Allow,
 }
 
+/// How returned images are compared with references.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CompareMode {
+    /// Not compared (the default).
     Off,
+    /// Decoded pixels must be identical.
     Exact,
+    /// A gradient-hash distance and a luma similarity must both hold.
     Perceptual,
 }
 
+/// Reference comparison settings (`snapshot:`).
 #[derive(Clone, Debug)]
 pub struct SnapshotSpec {
+    /// The comparison.
     pub compare: CompareMode,
     /// Largest accepted perceptual-hash distance (bits out of 64).
     pub max_distance: u32,

@@ -21,12 +21,3 @@ pub fn behaviour() -> Value {
 pub fn report() -> Value {
     serde_json::to_value(schemars::schema_for!(crate::model::RunReport)).expect("schemas serialise")
 }
-
-/// Every schema with its file name under `schemas/`.
-pub fn all() -> Vec<(&'static str, Value)> {
-    vec![
-        ("scenario.schema.json", scenario()),
-        ("mock-behaviour.schema.json", behaviour()),
-        ("report.schema.json", report()),
-    ]
-}

@@ -13,17 +13,15 @@
 //! for review (`endpoint-harness snapshots accept|reject`). `update` writes or
 //! overwrites the references. Read [`verify`] first.
 
-mod config;
-mod metrics;
-mod review;
-mod store;
-mod verify;
+pub mod config;
+pub mod metrics;
+pub mod review;
+pub mod store;
+pub mod verify;
 
 pub use config::{Candidate, Config, Mode};
-pub use metrics::{diff_image, hash, measure, pixel_hash};
 pub use review::{calibrate, orphans, pending, resolve_pending, suggest};
-pub use store::{metadata, reference_count};
-pub use verify::{verify, Outcome};
+pub use verify::verify;
 
 #[cfg(test)]
 mod tests;

@@ -169,7 +169,10 @@ fn the_output_decoder_and_image_checks_never_panic() {
         .build()
         .unwrap();
     // Nothing listens on port 9: a mutated URL fails fast on loopback.
-    let ep = endpoint_harness::endpoint::Endpoint::new("http://127.0.0.1:9/v2/x", None).unwrap();
+    let ep = endpoint_harness::targets::Runpod::new(
+        endpoint_harness::client::Client::new("http://127.0.0.1:9/v2/x", None).unwrap(),
+        "fuzz",
+    );
     let mut rng = Rng(0x5EED_0002);
     let mut decoded_images = 0;
     for n in 0..2000 {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{all_text, copy_dir, run_suite, scenarios_bin, MockProcess};
+use common::{all_text, copy_dir, run_suite, suite_command, MockProcess};
 
 fn clean_env(cmd: &mut Command) {
     for (k, _) in std::env::vars() {
@@ -39,7 +39,7 @@ fn an_interrupted_run_cancels_every_job_in_flight() {
     let tmp = tempfile::tempdir().unwrap();
     let scen = tmp.path().join("scenarios");
     copy_dir(Path::new("scenarios/sdxl"), &scen.join("sdxl"));
-    let mut cmd = Command::new(scenarios_bin());
+    let mut cmd = suite_command();
     clean_env(&mut cmd);
     let child = cmd
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -1,6 +1,6 @@
 //! The checked-in JSON Schemas match the structs, and every shipped scenario,
 //! mock behaviour and a real report.json validate against them.
-//! `BLESS=1 cargo test --test schemas` rewrites `schemas/`.
+//! `cargo run -- schema --write schemas` rewrites `schemas/` after a deliberate change.
 
 mod common;
 
@@ -20,20 +20,29 @@ fn yaml_as_json(path: &Path) -> serde_json::Value {
 
 #[test]
 fn checked_in_schemas_are_current() {
-    for (name, schema) in endpoint_harness::schema::all() {
-        let path = Path::new("schemas").join(name);
-        let text = format!("{}\n", serde_json::to_string_pretty(&schema).unwrap());
-        if std::env::var_os("BLESS").is_some() {
-            std::fs::write(&path, &text).unwrap();
-        } else {
-            assert_eq!(
-                std::fs::read_to_string(&path).unwrap_or_default(),
-                text,
-                "{} is stale: BLESS=1 cargo test --test schemas",
-                path.display()
-            );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_endpoint-harness"))
+        .args(["schema", "--write"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut stale = Vec::new();
+    for name in [
+        "scenario.schema.json",
+        "mock-behaviour.schema.json",
+        "report.schema.json",
+    ] {
+        let want = std::fs::read_to_string(tmp.path().join(name)).unwrap();
+        let have = std::fs::read_to_string(Path::new("schemas").join(name)).unwrap_or_default();
+        if want != have {
+            stale.push(name);
         }
     }
+    assert!(
+        stale.is_empty(),
+        "stale schemas {stale:?}: run `cargo run -- schema --write schemas` and commit"
+    );
 }
 
 #[test]

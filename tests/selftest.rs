@@ -1,24 +1,13 @@
 //! Self-test: one scenario per mock behaviour and fault (`tests/selftest/`), run
-//! by the real `scenarios` binary against the embedded mock. Every verdict and
-//! message is pinned in `tests/selftest.expected`, so a harness that stops
-//! detecting a fault (or a mock that stops producing it) fails CI.
-//! `BLESS=1 cargo test --test selftest` rewrites the pinned file.
+//! by the real suite against the embedded mock. Every verdict and message is
+//! pinned with insta (`tests/snapshots/selftest__verdicts.snap`), job and worker
+//! ids filtered, so a harness that stops detecting a fault (or a mock that stops
+//! producing it) fails CI. Review a deliberate change with `cargo insta review`
+//! (or accept it with `INSTA_UPDATE=always cargo test --test selftest`).
 
 mod common;
 
 use common::run_suite;
-use regex::Regex;
-
-/// Job ids, worker ids and wall-clock figures vary per run; everything else is pinned.
-fn normalise(text: &str) -> String {
-    let job =
-        Regex::new(r"(sync-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-u1")
-            .unwrap();
-    let worker = Regex::new(r"mock[0-9a-f]{10}").unwrap();
-    let text = job.replace_all(text, "[JOB]");
-    let text = worker.replace_all(&text, "[WORKER]");
-    text.into_owned()
-}
 
 #[test]
 fn every_behaviour_and_fault_gets_its_pinned_verdict() {
@@ -45,31 +34,18 @@ fn every_behaviour_and_fault_gets_its_pinned_verdict() {
         ));
         if let Some(m) = s["message"].as_str() {
             for line in m.lines().skip(1) {
-                got.push_str(&normalise(line));
+                got.push_str(line);
                 got.push('\n');
             }
         }
     }
-    let pinned = std::path::Path::new("tests/selftest.expected");
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(pinned, &got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(pinned).unwrap_or_default();
-    if want != got {
-        let diff: Vec<String> = want
-            .lines()
-            .zip(got.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(10)
-            .map(|(i, (a, b))| format!("line {}:\n  pinned: {a}\n  got:    {b}", i + 1))
-            .collect();
-        panic!(
-            "self-test verdicts changed (BLESS=1 to accept):\n{}\n\nfull output:\n{got}",
-            diff.join("\n")
-        );
-    }
+    // Job ids, worker ids and wall-clock figures vary per run; everything else is pinned.
+    insta::with_settings!({filters => vec![
+        (r"(sync-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-u1", "[JOB]"),
+        (r"mock[0-9a-f]{10}", "[WORKER]"),
+    ]}, {
+        insta::assert_snapshot!("verdicts", got);
+    });
     // The binary's own exit status agrees: the expected failures make it fail.
     assert_eq!(out.code, 101, "{}", out.all());
 }

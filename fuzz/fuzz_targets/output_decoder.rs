@@ -7,7 +7,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     // Nothing listens on port 9: a URL in the input fails fast on loopback.
-    let ep = endpoint_harness::endpoint::Endpoint::new("http://127.0.0.1:9/v2/x", None).unwrap();
+    let ep = endpoint_harness::targets::Runpod::new(
+        endpoint_harness::client::Client::new("http://127.0.0.1:9/v2/x", None).unwrap(),
+        "fuzz",
+    );
     rt.block_on(async {
         if let Ok(out) = endpoint_harness::output::decode(Some(&value), &ep).await {
             for (i, r) in out.images.iter().enumerate() {

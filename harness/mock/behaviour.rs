@@ -10,6 +10,53 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// A behaviour file that cannot be used, or a name that is not one.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum BehaviourError {
+    /// The YAML does not parse into a behaviour (unknown key, wrong type).
+    #[error("{0}")]
+    Yaml(String),
+    /// A duration field is not a duration.
+    #[error("{field}: `{value}` is not a duration")]
+    Duration {
+        /// `queue`, `execution`, `faults: slow delay`.
+        field: &'static str,
+        /// What was written.
+        value: String,
+    },
+    /// A fault rule is not valid.
+    #[error("faults: {0}")]
+    Fault(String),
+    /// A recording's image cannot be used.
+    #[error("replay image `{file}`: {reason}")]
+    Replay {
+        /// The file, relative to the mocks folder.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// The file is there but invalid (it names the file).
+    #[error("mock behaviour `{name}` is invalid: {file}: {reason}")]
+    Invalid {
+        /// The behaviour name.
+        name: String,
+        /// The file.
+        file: String,
+        /// Why (another [`BehaviourError`], as text).
+        reason: String,
+    },
+    /// No behaviour has this name.
+    #[error("no mock behaviour `{name}`{}; available: {}", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), .available.join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// A close name, when there is one.
+        suggestion: Option<String>,
+        /// Every name there is.
+        available: Vec<String>,
+    },
+}
+
 /// What a job's `output` looks like when it completes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -43,18 +90,23 @@ pub enum ImageKind {
 /// Terminal status a behaviour ends in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum FinalStatus {
+    /// The job completes with the behaviour's output.
     #[default]
     #[serde(rename = "COMPLETED")]
     Completed,
+    /// The job fails with the behaviour's `error`.
     #[serde(rename = "FAILED")]
     Failed,
+    /// The job times out.
     #[serde(rename = "TIMED_OUT")]
     TimedOut,
+    /// The job is cancelled.
     #[serde(rename = "CANCELLED")]
     Cancelled,
 }
 
 impl FinalStatus {
+    /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             FinalStatus::Completed => "COMPLETED",
@@ -69,15 +121,25 @@ impl FinalStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Route {
+    /// `POST /run`.
     Run,
+    /// `POST /runsync`.
     Runsync,
+    /// `/status/{id}` (and `/status-sync/{id}`, counted together).
     Status,
+    /// `/status-sync/{id}` only.
     StatusSync,
+    /// `POST /cancel/{id}`.
     Cancel,
+    /// `GET /health`.
     Health,
+    /// Downloads of `s3_url` files.
     Download,
+    /// `POST /retry/{id}`.
     Retry,
+    /// `POST /purge-queue`.
     PurgeQueue,
+    /// Every request.
     Any,
 }
 
@@ -85,14 +147,23 @@ pub enum Route {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultType {
+    /// An HTTP status (`status`, `body`).
     Http,
+    /// 429 with `Retry-After` (`retry_after`).
     RateLimit,
+    /// The connection drops mid-answer.
     Reset,
+    /// The answer comes late (`delay`).
     Slow,
+    /// A 200 whose body is cut JSON.
     MalformedJson,
+    /// Image base64 cut short.
     TruncatedBase64,
+    /// Image data that is not base64.
     InvalidBase64,
+    /// PNG bytes damaged after the header.
     CorruptPng,
+    /// A PNG declaring 100000x100000 pixels.
     HugePng,
 }
 
@@ -100,13 +171,24 @@ pub enum FaultType {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultKind {
     /// An HTTP status with a short body.
-    Http { status: u16, body: Option<String> },
+    Http {
+        /// The status code.
+        status: u16,
+        /// The body (a JSON error by default).
+        body: Option<String>,
+    },
     /// 429 with `Retry-After` seconds.
-    RateLimit { retry_after: u64 },
+    RateLimit {
+        /// Seconds.
+        retry_after: u64,
+    },
     /// The connection drops before the answer is complete.
     Reset,
     /// The answer comes after this long (real time, not scaled).
-    Slow { delay: Duration },
+    Slow {
+        /// How long.
+        delay: Duration,
+    },
     /// A 200 whose body is not JSON.
     MalformedJson,
     /// The image's base64 is cut short.
@@ -124,10 +206,13 @@ pub enum FaultKind {
 #[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
+    /// The requests it applies to (default: any).
     #[serde(default = "any_route")]
     pub on: Route,
+    /// 1-based request numbers; empty = every request.
     #[serde(default)]
     pub nth: Vec<u32>,
+    /// What to answer.
     pub respond: FaultType,
     /// HTTP status for `respond: http` (default 500).
     #[serde(default)]
@@ -150,7 +235,7 @@ fn any_route() -> Route {
 }
 
 impl Fault {
-    fn resolve(&mut self) -> Result<(), String> {
+    fn resolve(&mut self) -> Result<(), BehaviourError> {
         self.kind = Some(match self.respond {
             FaultType::Http => FaultKind::Http {
                 status: self.status.unwrap_or(500),
@@ -163,8 +248,12 @@ impl Fault {
             FaultType::Slow => {
                 let text = self.delay.as_deref().unwrap_or("5s");
                 FaultKind::Slow {
-                    delay: humantime::parse_duration(text)
-                        .map_err(|e| format!("faults: slow delay `{text}`: {e}"))?,
+                    delay: humantime::parse_duration(text).map_err(|_| {
+                        BehaviourError::Duration {
+                            field: "faults: slow delay",
+                            value: text.to_string(),
+                        }
+                    })?,
                 }
             }
             FaultType::MalformedJson => FaultKind::MalformedJson,
@@ -174,7 +263,9 @@ impl Fault {
             FaultType::HugePng => FaultKind::HugePng,
         });
         if let Some(s) = self.status.filter(|s| !(100..=599).contains(s)) {
-            return Err(format!("faults: status {s} is not an HTTP status"));
+            return Err(BehaviourError::Fault(format!(
+                "status {s} is not an HTTP status"
+            )));
         }
         Ok(())
     }
@@ -191,6 +282,7 @@ impl Fault {
 #[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Behaviour {
+    /// What the behaviour stands for.
     #[serde(default)]
     pub description: Option<String>,
     /// Reported `delayTime` (queue plus cold start), a humantime duration.
@@ -202,6 +294,7 @@ pub struct Behaviour {
     /// The job never leaves IN_QUEUE and `/health` shows no workers.
     #[serde(default)]
     pub stuck: bool,
+    /// How the job ends.
     #[serde(default)]
     pub status: FinalStatus,
     /// The state reported while the job runs: `IN_PROGRESS` (default) or `RUNNING`
@@ -211,8 +304,10 @@ pub struct Behaviour {
     /// The job's `error` when it FAILs.
     #[serde(default)]
     pub error: Option<String>,
+    /// The output's shape.
     #[serde(default)]
     pub output: OutputShape,
+    /// The returned pixels.
     #[serde(default)]
     pub image: ImageKind,
     /// `output.errors[]` warnings.
@@ -225,6 +320,7 @@ pub struct Behaviour {
     /// Capabilities a scenario may `require` (read from `default.yaml` for the mock target).
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// Faults injected on chosen requests.
     #[serde(default)]
     pub faults: Vec<Fault>,
     /// A recorded job (`HARNESS_RECORD=1`): its images are returned instead of rendered ones.
@@ -253,10 +349,13 @@ pub struct Replay {
     pub source: Option<String>,
 }
 
+/// One recorded image.
 #[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayImage {
+    /// The worker's file name.
     pub filename: String,
+    /// The file, relative to the mocks folder.
     pub file: String,
 }
 
@@ -282,35 +381,40 @@ impl Default for Behaviour {
 
 impl Behaviour {
     /// Parses a behaviour from YAML text; errors name the line.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut b: Behaviour = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Self, BehaviourError> {
+        let mut b: Behaviour =
+            serde_yaml_ng::from_str(text).map_err(|e| BehaviourError::Yaml(e.to_string()))?;
         b.finish()?;
         Ok(b)
     }
 
     /// Loads a recording's image files (paths relative to the mocks folder).
-    fn with_replay_images(mut self, dir: &Path) -> Result<Self, String> {
+    fn with_replay_images(mut self, dir: &Path) -> Result<Self, BehaviourError> {
         if let Some(r) = &self.replay {
             for img in &r.images {
+                let fail = |reason: String| BehaviourError::Replay {
+                    file: img.file.clone(),
+                    reason,
+                };
                 if img.file.split('/').any(|s| s == "..") {
-                    return Err(format!(
-                        "replay image `{}` must stay inside the mocks folder",
-                        img.file
-                    ));
+                    return Err(fail("it must stay inside the mocks folder".into()));
                 }
-                let bytes = std::fs::read(dir.join(&img.file))
-                    .map_err(|e| format!("replay image `{}`: {e}", img.file))?;
+                let bytes = std::fs::read(dir.join(&img.file)).map_err(|e| fail(e.to_string()))?;
                 self.replay_images.push((img.filename.clone(), bytes));
             }
         }
         Ok(self)
     }
 
-    fn finish(&mut self) -> Result<(), String> {
-        self.queue_d = humantime::parse_duration(&self.queue)
-            .map_err(|e| format!("queue: `{}`: {e}", self.queue))?;
-        self.execution_d = humantime::parse_duration(&self.execution)
-            .map_err(|e| format!("execution: `{}`: {e}", self.execution))?;
+    fn finish(&mut self) -> Result<(), BehaviourError> {
+        let duration = |field, value: &str| {
+            humantime::parse_duration(value).map_err(|_| BehaviourError::Duration {
+                field,
+                value: value.to_string(),
+            })
+        };
+        self.queue_d = duration("queue", &self.queue)?;
+        self.execution_d = duration("execution", &self.execution)?;
         for f in &mut self.faults {
             f.resolve()?;
         }
@@ -324,8 +428,10 @@ impl Behaviour {
 /// All behaviours of a folder, by name, plus the files that failed to load.
 #[derive(Clone, Debug, Default)]
 pub struct Catalogue {
+    /// Valid behaviours by name (`cold-start`, `faults/reset`, `recorded/x`).
     pub behaviours: BTreeMap<String, Arc<Behaviour>>,
-    pub errors: BTreeMap<String, String>,
+    /// Files that did not load, by name.
+    pub errors: BTreeMap<String, BehaviourError>,
 }
 
 impl Catalogue {
@@ -335,7 +441,7 @@ impl Catalogue {
         for file in crate::paths::yaml_files(dir) {
             let name = crate::paths::name_under(dir, &file);
             match std::fs::read_to_string(&file)
-                .map_err(|e| e.to_string())
+                .map_err(|e| BehaviourError::Yaml(e.to_string()))
                 .and_then(|t| Behaviour::parse(&t))
                 .and_then(|b| b.with_replay_images(dir))
             {
@@ -343,10 +449,12 @@ impl Catalogue {
                     cat.behaviours.insert(name, Arc::new(b));
                 }
                 Err(e) => {
-                    cat.errors.insert(
-                        name,
-                        format!("{}: {e}", crate::paths::display_path(&file).display()),
-                    );
+                    let invalid = BehaviourError::Invalid {
+                        name: name.clone(),
+                        file: crate::paths::display_path(&file).display().to_string(),
+                        reason: e.to_string(),
+                    };
+                    cat.errors.insert(name, invalid);
                 }
             }
         }
@@ -357,22 +465,20 @@ impl Catalogue {
     }
 
     /// The behaviour for a scenario's `mock:` (None = `default`).
-    pub fn get(&self, name: Option<&str>) -> Result<Arc<Behaviour>, String> {
+    pub fn get(&self, name: Option<&str>) -> Result<Arc<Behaviour>, BehaviourError> {
         let name = name.unwrap_or("default");
         if let Some(b) = self.behaviours.get(name) {
             return Ok(b.clone());
         }
         if let Some(e) = self.errors.get(name) {
-            return Err(format!("mock behaviour `{name}` is invalid: {e}"));
+            return Err(e.clone());
         }
         let names: Vec<&str> = self.behaviours.keys().map(String::as_str).collect();
-        let hint = crate::text::did_you_mean(name, names.iter().copied())
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-        Err(format!(
-            "no mock behaviour `{name}`{hint}; available: {}",
-            names.join(", ")
-        ))
+        Err(BehaviourError::Unknown {
+            name: name.to_string(),
+            suggestion: crate::text::did_you_mean(name, names.iter().copied()).map(str::to_string),
+            available: names.iter().map(|s| s.to_string()).collect(),
+        })
     }
 }
 
@@ -398,6 +504,7 @@ mod tests {
         assert_eq!(b.faults[1].kind(), &FaultKind::RateLimit { retry_after: 1 });
         assert!(Behaviour::parse("queu: 1s")
             .unwrap_err()
+            .to_string()
             .contains("unknown field `queu`"));
         assert_eq!(Behaviour::default().status, FinalStatus::Completed);
     }

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::wire::{ItemType, OutputItem, WorkerOutput, LEGACY_SUCCESS, SUCCESS_NO_IMAGES};
+
 use super::behaviour::{Behaviour, FaultKind, OutputShape};
 use super::render::{self, Plan};
 use crate::workflow::{class_type, Graph};
@@ -175,45 +177,51 @@ pub(crate) fn output(
         }
         s
     };
-    let mut out = serde_json::Map::new();
+    let mut out = WorkerOutput {
+        errors: behaviour.warnings.clone(),
+        ..WorkerOutput::default()
+    };
     match behaviour.output {
         OutputShape::Message => {
             // Pre-5.0 workers returned only the last image.
-            let data = images.last().map(|(_, b)| b64(b)).unwrap_or_default();
-            out.insert("message".into(), json!(data));
-            out.insert("status".into(), json!("success"));
+            out.message = Some(images.last().map(|(_, b)| b64(b)).unwrap_or_default());
+            out.status = Some(LEGACY_SUCCESS.into());
         }
         _ if images.is_empty() => {
-            out.insert("status".into(), json!("success_no_images"));
-            out.insert("images".into(), json!([]));
+            out.status = Some(SUCCESS_NO_IMAGES.into());
+            out.images = Some(Vec::new());
         }
         OutputShape::S3Url => {
-            let items: Vec<Value> = images
+            let items = images
                 .into_iter()
                 .enumerate()
-                .map(|(i, (name, bytes))| {
-                    let key = format!("{job_id}/{:08x}.png", nonce.wrapping_add(i as u64) as u32);
-                    let url = format!("{base_url}/s3/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800&X-Amz-Signature={:016x}", nonce);
+                .map(|(i, (filename, bytes))| {
+                    // The key holds the job id: escaped, so an id cannot shape the URL.
+                    let key = format!(
+                        "{}/{:08x}.png",
+                        crate::client::http::segment(job_id),
+                        nonce.wrapping_add(i as u64) as u32
+                    );
+                    let data = format!("{base_url}/s3/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800&X-Amz-Signature={nonce:016x}");
                     stored.push(Stored { key, bytes });
-                    json!({"filename": name, "type": "s3_url", "data": url})
+                    OutputItem { filename, kind: ItemType::S3Url, data }
                 })
                 .collect();
-            out.insert("images".into(), Value::Array(items));
+            out.images = Some(items);
         }
         _ => {
-            let items: Vec<Value> = images
+            let items = images
                 .iter()
-                .map(
-                    |(name, bytes)| json!({"filename": name, "type": "base64", "data": b64(bytes)}),
-                )
+                .map(|(filename, bytes)| OutputItem {
+                    filename: filename.clone(),
+                    kind: ItemType::Base64,
+                    data: b64(bytes),
+                })
                 .collect();
-            out.insert("images".into(), Value::Array(items));
+            out.images = Some(items);
         }
     }
-    if !behaviour.warnings.is_empty() {
-        out.insert("errors".into(), json!(behaviour.warnings));
-    }
-    (Some(Value::Object(out)), stored)
+    (serde_json::to_value(out).ok(), stored)
 }
 
 fn has_fault(b: &Behaviour, pred: impl Fn(&FaultKind) -> bool) -> bool {

@@ -4,20 +4,22 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::setup::SetupError;
+
 /// Default cap on jobs in flight: small, so the harness never builds its own queue
 /// in front of the endpoint and skews latency figures.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 4;
 /// Default simulated seconds per real second for the embedded mock.
-pub const DEFAULT_MOCK_SPEED: f64 = 100.0;
+pub(crate) const DEFAULT_MOCK_SPEED: f64 = 100.0;
 /// Default `HARNESS_QUEUE_GRACE`.
-pub const DEFAULT_QUEUE_GRACE: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_QUEUE_GRACE: Duration = Duration::from_secs(60);
 /// Exit code after SIGINT / SIGTERM (128 + 2, as shells report Ctrl-C).
 pub const EXIT_INTERRUPTED: i32 = 130;
 /// Exit code when discovery finds nothing or the environment is invalid.
 pub const EXIT_SETUP: u8 = 2;
 
 /// Settings read from the environment.
-pub struct Settings {
+pub(crate) struct Settings {
     pub scenarios: PathBuf,
     pub reports: PathBuf,
     pub mocks: PathBuf,
@@ -40,7 +42,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, SetupError> {
         let path = |k: &str, d: &str| {
             PathBuf::from(
                 var(k)
@@ -55,7 +57,7 @@ impl Settings {
                 .ok()
                 .filter(|n| *n > 0)
                 .ok_or_else(|| {
-                    format!("HARNESS_MAX_IN_FLIGHT must be a positive integer, not `{v}`")
+                    SetupError::bad_value("HARNESS_MAX_IN_FLIGHT", "a positive integer", &v)
                 })?,
             None => DEFAULT_MAX_IN_FLIGHT,
         };
@@ -66,15 +68,15 @@ impl Settings {
                 .ok()
                 .filter(|n| *n > 0.0 && n.is_finite())
                 .ok_or_else(|| {
-                    format!("HARNESS_MOCK_SPEED must be a positive number, not `{v}`")
+                    SetupError::bad_value("HARNESS_MOCK_SPEED", "a positive number", &v)
                 })?,
             None => DEFAULT_MOCK_SPEED,
         };
-        let duration = |k: &str, d: Duration| -> Result<Duration, String> {
+        let duration = |k: &str, d: Duration| -> Result<Duration, SetupError> {
             match var(k).filter(|v| !v.trim().is_empty()) {
                 None => Ok(d),
                 Some(v) => humantime::parse_duration(v.trim())
-                    .map_err(|e| format!("{k} must be a duration like 30s, not `{v}`: {e}")),
+                    .map_err(|_| SetupError::bad_value(k, "a duration like 30s", &v)),
             }
         };
         let queue_grace = duration("HARNESS_QUEUE_GRACE", DEFAULT_QUEUE_GRACE)?;
@@ -109,7 +111,7 @@ impl Settings {
                         .ok()
                         .filter(|n| *n >= 0.0 && n.is_finite())
                         .ok_or_else(|| {
-                            format!("HARNESS_MAX_COST must be a non-negative number, not `{v}`")
+                            SetupError::bad_value("HARNESS_MAX_COST", "a non-negative number", &v)
                         })?,
                 ),
             },

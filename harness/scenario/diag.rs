@@ -16,6 +16,7 @@ pub struct Diagnostic {
     pub line: usize,
     /// 1-based column, counted in characters (not bytes).
     pub col: usize,
+    /// What is wrong.
     pub message: String,
     /// A hint shown under the caret ("did you mean `x`?", "use Workflow > Export (API)").
     pub help: Option<String>,

@@ -35,7 +35,7 @@ pub fn load(file: &Path, root: &Path) -> Result<Scenario, Diagnostics> {
     load_str(&text, file, root)
 }
 
-/// Like [`load`], from text already read.
+/// Like [`load()`], from text already read.
 pub fn load_str(text: &str, file: &Path, root: &Path) -> Result<Scenario, Diagnostics> {
     let mut cx = Cx {
         file,

@@ -30,14 +30,16 @@ impl Config {
     pub fn from_env(
         var: &dyn Fn(&str) -> Option<String>,
         reports: &Path,
-    ) -> Result<(Self, Option<String>), String> {
+    ) -> Result<(Self, Option<String>), crate::setup::SetupError> {
         let ci = var("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         let requested = match var("HARNESS_SNAPSHOTS").as_deref().map(str::trim) {
             None | Some("") | Some("verify") => Mode::Verify,
             Some("update") => Mode::Update,
             Some(other) => {
-                return Err(format!(
-                    "HARNESS_SNAPSHOTS must be verify or update, not `{other}`"
+                return Err(crate::setup::SetupError::bad_value(
+                    "HARNESS_SNAPSHOTS",
+                    "verify or update",
+                    other,
                 ))
             }
         };
@@ -52,7 +54,11 @@ impl Config {
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
                 || v.starts_with('.')
             {
-                return Err(format!("HARNESS_SNAPSHOT_VARIANT `{v}` must be a plain name of letters, digits, `-`, `_`, `.`"));
+                return Err(crate::setup::SetupError::bad_value(
+                    "HARNESS_SNAPSHOT_VARIANT",
+                    "a plain name of letters, digits, `-`, `_`, `.`",
+                    v,
+                ));
             }
         }
         let root = PathBuf::from(

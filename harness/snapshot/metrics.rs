@@ -14,11 +14,6 @@ fn hasher() -> image_hasher::Hasher {
         .to_hasher()
 }
 
-/// Gradient hash of an image (pass a thumbnail: hashing downsizes anyway), as base64.
-pub fn hash(img: &DynamicImage) -> String {
-    hasher().hash_image(img).to_base64()
-}
-
 pub(super) fn hash_thumb(t: &RgbImage) -> image_hasher::ImageHash {
     hasher().hash_image(&DynamicImage::ImageRgb8(t.clone()))
 }

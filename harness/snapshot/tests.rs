@@ -46,7 +46,7 @@ fn config(dir: &Path, mode: Mode, ci: bool) -> Config {
     }
 }
 
-fn check(cfg: &Config, compare: CompareMode, img: &DynamicImage) -> snapshot::Outcome {
+fn check(cfg: &Config, compare: CompareMode, img: &DynamicImage) -> snapshot::verify::Outcome {
     let thumb = crate::sample::sample(img).thumb;
     snapshot::verify(
         cfg,
@@ -316,7 +316,7 @@ fn default_tolerances_separate_noise_from_another_seed() {
     let reference = rendered_at(512, 512, 1, ImageKind::Render, 0);
     let (mut noise_sim, mut noise_dist) = (1.0f64, 0u32);
     for nonce in 1..=4 {
-        let m = snapshot::measure(
+        let m = snapshot::metrics::measure(
             &reference,
             &rendered_at(512, 512, 1, ImageKind::Drift, nonce),
         );
@@ -325,7 +325,7 @@ fn default_tolerances_separate_noise_from_another_seed() {
     }
     let (mut seed_sim, mut seed_dist) = (0.0f64, 64u32);
     for seed in 2..=8 {
-        let m = snapshot::measure(
+        let m = snapshot::metrics::measure(
             &reference,
             &rendered_at(512, 512, seed, ImageKind::Render, 0),
         );

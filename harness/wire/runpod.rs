@@ -159,7 +159,8 @@ impl StatusAnswer {
             ))
         })?;
         let id = match obj.get("id") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            // `.` and `..` would be dot segments in a URL path, whatever the escaping.
+            Some(Value::String(s)) if !s.is_empty() && s != "." && s != ".." => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             _ => {
                 return Err(Malformed(format!(

@@ -35,16 +35,18 @@ pub enum ItemType {
     S3Url,
 }
 
-/// One item of `output.images[]`.
+/// One item of `output.images[]`. The mock writes `OutputItem<String>`; the
+/// client reads `OutputItem<&str>`, borrowing the (often megabytes of) base64
+/// from the parsed answer instead of copying it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct OutputItem {
+pub struct OutputItem<S = String> {
     /// ComfyUI's file name (`ComfyUI_00001_.png`).
-    pub filename: String,
+    pub filename: S,
     /// How `data` carries the file.
     #[serde(rename = "type")]
     pub kind: ItemType,
     /// Base64 or a URL.
-    pub data: String,
+    pub data: S,
 }
 
 /// `output.status` when the workflow saved nothing and nothing failed.

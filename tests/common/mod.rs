@@ -1,35 +1,22 @@
-//! Helpers for end-to-end tests: find the `scenarios` test binary cargo built,
-//! run it in a controlled environment, copy scenario folders into temp dirs.
+//! Helpers for end-to-end tests: run the suite (through the `endpoint-harness`
+//! binary cargo built, found by `CARGO_BIN_EXE_*`) in a controlled environment,
+//! copy scenario folders into temp dirs, start the standalone mock.
 
 // Each test crate includes this module and uses a different part of it.
 #![allow(dead_code)]
 
 pub mod mockenv;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// The compiled `scenarios` test binary (cargo builds every test target before running any).
-pub fn scenarios_bin() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&deps)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            name.starts_with("scenarios-") && p.extension().is_none()
-        })
-        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
-        .collect();
-    found.sort();
-    found.pop().map(|(_, p)| p).expect(
-        "the scenarios test binary is built by `cargo test` before the integration tests run",
-    )
+/// The suite as a command: `endpoint-harness run -- <libtest args>` runs exactly
+/// what the `scenarios` test target runs (both call `runner::main_with`), and
+/// cargo tells integration tests where that binary is.
+pub fn suite_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"));
+    cmd.arg("run").arg("--");
+    cmd
 }
 
 pub struct Output {
@@ -46,7 +33,7 @@ impl Output {
 
 /// Runs the scenarios binary from the repository root with only the given HARNESS_/RUNPOD_ variables.
 pub fn run_suite(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(scenarios_bin());
+    let mut cmd = suite_command();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
     for (k, _) in std::env::vars() {
         if k.starts_with("HARNESS_")

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::setup::SetupError;
+
 /// The default live API base.
 pub const RUNPOD_API: &str = "https://api.runpod.ai/v2";
 
@@ -12,10 +14,12 @@ pub use crate::model::TargetKind as Kind;
 
 /// The chosen target. `Debug`/`Display` never show the key.
 #[derive(Clone)]
-pub struct Target {
+pub struct TargetConfig {
+    /// Which kind.
     pub kind: Kind,
     /// Endpoint URL including the id (live and local); the mock's is known once it starts.
     pub url: Option<String>,
+    /// The API key (never shown).
     pub api_key: Option<String>,
     /// Capabilities from `HARNESS_CAPABILITIES`; None when unset.
     pub capabilities: Option<Vec<String>>,
@@ -23,13 +27,13 @@ pub struct Target {
     pub notes: Vec<String>,
 }
 
-impl fmt::Debug for Target {
+impl fmt::Debug for TargetConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Target({self})")
+        write!(f, "TargetConfig({self})")
     }
 }
 
-impl fmt::Display for Target {
+impl fmt::Display for TargetConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.kind, &self.url) {
             (Kind::Mock, _) => write!(f, "embedded mock"),
@@ -48,7 +52,7 @@ impl fmt::Display for Target {
 }
 
 /// Reads the target from environment variables through `var`.
-pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Target, String> {
+pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<TargetConfig, SetupError> {
     let get = |k: &str| {
         var(k)
             .map(|v| v.trim().to_string())
@@ -66,7 +70,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Target, String> 
     let live_url = url
         .clone()
         .or_else(|| id.as_ref().map(|id| format!("{RUNPOD_API}/{id}")));
-    let mock = |notes: Vec<String>| Target {
+    let mock = |notes: Vec<String>| TargetConfig {
         kind: Kind::Mock,
         url: None,
         api_key: None,
@@ -75,7 +79,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Target, String> 
     };
     match get("HARNESS_TARGET").as_deref() {
         None => match (&key, &live_url) {
-            (Some(_), Some(u)) if id.is_some() || url.is_some() => Ok(Target {
+            (Some(_), Some(u)) if id.is_some() || url.is_some() => Ok(TargetConfig {
                 kind: Kind::Live,
                 url: Some(u.clone()),
                 api_key: key.clone(),
@@ -87,7 +91,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Target, String> 
         Some("mock") => Ok(mock(vec![])),
         Some("live") => {
             match (&key, &live_url) {
-                (Some(_), Some(u)) => Ok(Target {
+                (Some(_), Some(u)) => Ok(TargetConfig {
                     kind: Kind::Live,
                     url: Some(u.clone()),
                     api_key: key.clone(),
@@ -110,15 +114,17 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Target, String> 
                 }
             }
         }
-        Some("local") => Ok(Target {
+        Some("local") => Ok(TargetConfig {
             kind: Kind::Local,
             url: Some(url.unwrap_or_else(|| "http://localhost:8000".into())),
             api_key: key,
             capabilities,
             notes: vec![],
         }),
-        Some(other) => Err(format!(
-            "HARNESS_TARGET must be mock, live or local, not `{other}`"
+        Some(other) => Err(SetupError::bad_value(
+            "HARNESS_TARGET",
+            "mock, live or local",
+            other,
         )),
     }
 }
@@ -128,7 +134,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn target(vars: &[(&str, &str)]) -> Result<Target, String> {
+    fn target(vars: &[(&str, &str)]) -> Result<TargetConfig, SetupError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -1,0 +1,107 @@
+//! The `endpoint-harness` command: run the suite without cargo (`run`), lint
+//! scenarios (`check`), scaffold and import them (`new`, `import-hub`), review
+//! references (`snapshots`), read trends (`trend`), print schemas (`schema`)
+//! and serve the mock endpoint standalone (`mock`). One file per subcommand.
+
+mod check;
+mod common;
+mod mock;
+mod scaffold;
+mod snapshots;
+mod trend;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "endpoint-harness",
+    version,
+    about = "Regression tests for RunPod serverless ComfyUI endpoints"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the scenario suite, like `cargo test --test scenarios` but without cargo.
+    /// Arguments after `--` are libtest's (filters, --exact, --list, --test-threads, ...).
+    Run {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Lint scenario files without running anything; exit 1 on any error.
+    Check(check::CheckArgs),
+    /// Review reference snapshots: pending candidates, orphans, tolerances.
+    Snapshots(snapshots::SnapshotsArgs),
+    /// Per-scenario trends from history.jsonl; exit 1 when a regression is flagged.
+    Trend(trend::TrendArgs),
+    /// Scaffold a scenario from an exported (API-format) workflow.
+    New(scaffold::NewArgs),
+    /// Convert a RunPod Hub tests.json into scenario files.
+    ImportHub(scaffold::ImportHubArgs),
+    /// Print a JSON Schema: `scenario` (default), `behaviour` (mocks/*.yaml) or `report`;
+    /// `--write DIR` writes all three files instead (as in `schemas/`).
+    Schema {
+        #[arg(default_value = "scenario", value_parser = ["scenario", "behaviour", "report"])]
+        kind: String,
+        /// Write `scenario.schema.json`, `mock-behaviour.schema.json` and
+        /// `report.schema.json` into this folder.
+        #[arg(long, value_name = "DIR")]
+        write: Option<std::path::PathBuf>,
+    },
+    /// Serve the mock RunPod endpoint on 127.0.0.1 until Ctrl-C.
+    Mock(mock::MockArgs),
+}
+
+/// Runs the command line given to the process.
+pub fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run { args } => {
+            let argv = std::iter::once("endpoint-harness run".to_string()).chain(args);
+            crate::runner::main_with(libtest_mimic::Arguments::from_iter(argv))
+        }
+        Command::Check(a) => a.run(),
+        Command::Snapshots(a) => a.run(),
+        Command::Trend(a) => a.run(),
+        Command::New(a) => a.run(),
+        Command::ImportHub(a) => a.run(),
+        Command::Schema { kind, write } => schema(&kind, write.as_deref()),
+        Command::Mock(a) => a.run(),
+    }
+}
+
+fn schema(kind: &str, write: Option<&std::path::Path>) -> ExitCode {
+    let text = |v: serde_json::Value| {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).expect("schema serialises")
+        )
+    };
+    let Some(dir) = write else {
+        let v = match kind {
+            "behaviour" => crate::schema::behaviour(),
+            "report" => crate::schema::report(),
+            _ => crate::schema::scenario(),
+        };
+        print!("{}", text(v));
+        return ExitCode::SUCCESS;
+    };
+    let files = [
+        ("scenario.schema.json", crate::schema::scenario()),
+        ("mock-behaviour.schema.json", crate::schema::behaviour()),
+        ("report.schema.json", crate::schema::report()),
+    ];
+    for (name, v) in files {
+        let path = dir.join(name);
+        if let Err(e) = std::fs::write(&path, text(v)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+        println!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,252 @@
+//! HTTP plumbing shared by every client: one pooled reqwest client carrying the
+//! key (a sensitive header, redacted everywhere), one without any credentials
+//! for presigned downloads, capped body reads, status codes mapped to
+//! [`ErrorKind`], `Retry-After`, and path segments escaped so an id from an
+//! answer can never change the route.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use super::error::{ClientError, EndpointError, ErrorKind};
+use crate::redact::redact;
+use crate::wire::MAX_BODY;
+
+/// How a client authenticates.
+#[derive(Clone, Debug)]
+pub(crate) enum Auth {
+    /// No credentials.
+    None,
+    /// `Authorization: Bearer <key>`; the key is registered for redaction.
+    Bearer(String),
+}
+
+/// A pooled HTTP client for one API base, and a credential-free one for downloads.
+#[derive(Clone)]
+pub(crate) struct Http {
+    authed: reqwest::Client,
+    plain: reqwest::Client,
+}
+
+impl Http {
+    pub(crate) fn new(auth: &Auth) -> Result<Self, ClientError> {
+        let mut headers = HeaderMap::new();
+        let value = match auth {
+            Auth::None => None,
+            Auth::Bearer(key) => {
+                crate::redact::register_secret(key);
+                Some(format!("Bearer {key}"))
+            }
+        };
+        if let Some(v) = value {
+            let mut h = HeaderValue::from_str(&v).map_err(|_| ClientError::BadKey)?;
+            h.set_sensitive(true);
+            headers.insert(AUTHORIZATION, h);
+        }
+        Ok(Http {
+            authed: build(headers)?,
+            plain: build(HeaderMap::new())?,
+        })
+    }
+
+    /// Sends a request and reads a JSON answer; `op` and `job` name it in errors.
+    pub(crate) async fn json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+        op: &str,
+        job: Option<&str>,
+    ) -> Result<Value, EndpointError> {
+        let bytes = self.bytes(method, url, body, timeout, op, job).await?;
+        serde_json::from_slice(&bytes).map_err(|e| EndpointError {
+            op: op.to_string(),
+            job: job.map(str::to_string),
+            kind: ErrorKind::Malformed(format!("not JSON ({e}): {}", snippet(&bytes))),
+        })
+    }
+
+    /// Sends a request and reads the body of a 2xx answer.
+    pub(crate) async fn bytes(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+        op: &str,
+        job: Option<&str>,
+    ) -> Result<Vec<u8>, EndpointError> {
+        let err = |kind| EndpointError {
+            op: op.to_string(),
+            job: job.map(str::to_string),
+            kind,
+        };
+        let mut req = self.authed.request(method, url).timeout(timeout);
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b);
+        }
+        let resp = req.send().await.map_err(|e| {
+            err(if e.is_timeout() {
+                ErrorKind::Timeout(timeout)
+            } else {
+                transport(e)
+            })
+        })?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let bytes = read_capped(resp).await.map_err(err)?;
+        check_status(status, retry_after, &bytes).map_err(err)?;
+        Ok(bytes)
+    }
+
+    /// Downloads a URL without any credentials (presigned URLs carry their own).
+    pub(crate) async fn download(&self, url: &str) -> Result<Vec<u8>, EndpointError> {
+        let op = format!("GET {}", crate::redact::url_for_display(url));
+        let err = |kind| EndpointError {
+            op: op.clone(),
+            job: None,
+            kind,
+        };
+        let resp = self
+            .plain
+            .get(url)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .map_err(|e| err(transport(e)))?;
+        let status = resp.status();
+        let body = read_capped(resp).await.map_err(err)?;
+        if !status.is_success() {
+            return Err(err(ErrorKind::Status {
+                status: status.as_u16(),
+                body: snippet(&body),
+            }));
+        }
+        Ok(body)
+    }
+}
+
+fn build(headers: HeaderMap) -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .user_agent(concat!("endpoint-harness/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(64)
+        .build()
+        .map_err(|e| ClientError::Build(e.to_string()))
+}
+
+/// Maps a non-2xx status to its kind.
+fn check_status(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<(), ErrorKind> {
+    match status {
+        s if s.is_success() => Ok(()),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(ErrorKind::Unauthorized),
+        StatusCode::NOT_FOUND => {
+            let b = snippet(body);
+            Err(ErrorKind::NotFound(if b.is_empty() {
+                String::new()
+            } else {
+                format!(": {b}")
+            }))
+        }
+        StatusCode::TOO_MANY_REQUESTS => Err(ErrorKind::RateLimited(retry_after)),
+        s => Err(ErrorKind::Status {
+            status: s.as_u16(),
+            body: snippet(body),
+        }),
+    }
+}
+
+pub(crate) fn transport(e: reqwest::Error) -> ErrorKind {
+    // reqwest's Display includes the URL; keep the cause chain, redacted.
+    let mut causes = String::new();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        causes.push_str(": ");
+        causes.push_str(&s.to_string());
+        src = s.source();
+    }
+    let msg = format!("{}{causes}", e.without_url());
+    ErrorKind::Transport(redact(&msg).into_owned())
+}
+
+async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, ErrorKind> {
+    if resp.content_length().is_some_and(|n| n as usize > MAX_BODY) {
+        return Err(ErrorKind::BodyTooLarge);
+    }
+    let mut out = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+        if out.len() + chunk.len() > MAX_BODY {
+            return Err(ErrorKind::BodyTooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// `Retry-After` in seconds; an HTTP date is rare for APIs and treated as "unspecified".
+pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
+}
+
+/// The first 300 characters of a body, redacted, on one line.
+pub(crate) fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let one = crate::text::one_line(&text);
+    redact(crate::text::truncate(one.trim(), 300).as_str()).into_owned()
+}
+
+/// An id escaped for use as one path segment: `/`, `?`, `#`, `%` and anything
+/// outside unreserved characters are percent-encoded.
+pub(crate) fn segment(id: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(id, KEEP).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn ids_cannot_change_the_route() {
+        assert_eq!(segment("abc-123-u1"), "abc-123-u1");
+        assert_eq!(segment("../cancel/x?y#z"), "..%2Fcancel%2Fx%3Fy%23z");
+        assert_eq!(segment("狐"), "%E7%8B%90");
+    }
+
+    #[test]
+    fn snippets_are_short_single_lines() {
+        let long = "狐\n".repeat(400);
+        let s = snippet(long.as_bytes());
+        assert!(!s.contains('\n'));
+        assert!(s.chars().count() <= 301);
+    }
+}

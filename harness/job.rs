@@ -1,0 +1,16 @@
+//! Jobs on an endpoint, from submission to a terminal state: [`drive`] submits
+//! once and polls, and every submitted job is owned by a guard that cancels it
+//! if it is dropped before it is settled (a deadline, a panic, the trial's hard
+//! deadline) or when the run is interrupted.
+
+mod drive;
+mod error;
+mod guard;
+
+pub use drive::{drive, drive_with, Finished, Observer, Watch};
+pub use error::DriveError;
+pub use guard::CancelFailure;
+pub(crate) use guard::{drain, interrupt};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,43 @@
+//! Writing the run's reports: at the end of an in-process run (and on Ctrl-C),
+//! or as this process's fragment under nextest.
+
+use super::ctx::Ctx;
+use crate::model::{CostSummary, RunReport, ScenarioReport};
+
+/// Writes the reports of the scenarios this process ran (and takes them).
+pub(crate) fn write_reports(ctx: &Ctx) {
+    let mine: Vec<ScenarioReport> =
+        std::mem::take(&mut *ctx.reports.lock().unwrap_or_else(|e| e.into_inner()));
+    if mine.is_empty() {
+        return;
+    }
+    let dir = &ctx.settings.reports;
+    let result = match std::env::var("NEXTEST_RUN_ID") {
+        Ok(_) => {
+            crate::report::write_fragment_and_merge(dir, &ctx.info, &mine, cost_summary(ctx, &[]))
+        }
+        Err(_) => {
+            let mut report = RunReport::new(&ctx.info, mine.clone());
+            report.cost = cost_summary(ctx, &report.scenarios);
+            // History first: the HTML report charts it.
+            crate::report::append_history(dir, &report, &mine)
+                .and_then(|_| crate::report::write_all(dir, &report))
+        }
+    };
+    if let Err(e) = result {
+        eprintln!(
+            "endpoint-harness: warning: could not write reports to {}: {e}",
+            dir.display()
+        );
+    }
+}
+
+fn cost_summary(ctx: &Ctx, scenarios: &[ScenarioReport]) -> Option<CostSummary> {
+    let c = ctx.costs.as_ref()?;
+    Some(CostSummary {
+        currency: c.currency.clone(),
+        gpu: c.gpu.clone(),
+        per_second: c.per_second,
+        total: scenarios.iter().filter_map(|s| s.cost).sum(),
+    })
+}

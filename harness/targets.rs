@@ -1,0 +1,10 @@
+//! Targets: what runs the scenarios' jobs, behind one small trait ([`Target`]),
+//! and which one a run uses, chosen from the environment ([`from_env`]).
+
+mod api;
+mod runpod;
+mod select;
+
+pub use api::{JobRequest, Target};
+pub use runpod::Runpod;
+pub use select::{from_env, Kind, TargetConfig, RUNPOD_API};

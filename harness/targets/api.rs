@@ -1,0 +1,42 @@
+//! The one small trait every target kind implements (a RunPod endpoint, the
+//! mock, a local worker, ComfyUI itself): run a job to its end, download what
+//! an answer points to, and report health where the target has it.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::client::EndpointError;
+use crate::job::{DriveError, Finished, Watch};
+use crate::wire::Health;
+
+/// One job to run: the worker-comfyui request body, already serialised.
+#[derive(Clone, Debug)]
+pub struct JobRequest {
+    /// `{"input": {"workflow": ..., "images": [...]}}`.
+    pub body: Vec<u8>,
+    /// `/runsync` (then poll) instead of `/run` (then poll), where the target has both.
+    pub sync: bool,
+    /// When to give up (and cancel the job).
+    pub deadline: Duration,
+}
+
+/// Something that runs scenario jobs.
+pub trait Target: Send + Sync {
+    /// The target as shown to people (`live endpoint https://api.runpod.ai/v2/abc`).
+    fn label(&self) -> &str;
+
+    /// Submits the job once and follows it to a terminal state or the deadline;
+    /// the job is owned until settled and cancelled if this future is dropped.
+    fn run<'a>(
+        &'a self,
+        request: JobRequest,
+        watch: &'a Watch,
+    ) -> BoxFuture<'a, Result<Finished, DriveError>>;
+
+    /// Downloads a URL an answer pointed to (`s3_url`), never with credentials.
+    fn download<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, EndpointError>>;
+
+    /// Worker and queue counts, where the target has them.
+    fn health(&self) -> BoxFuture<'_, Result<Health, EndpointError>>;
+}

@@ -1,0 +1,248 @@
+//! One job of a scenario: build the request, reserve its cost, take an
+//! in-flight slot, run it on the target, then check the answer: status and
+//! error, every returned file, warnings, references; save the files and, when
+//! asked, record the job for replay.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::env::TrialEnv;
+use super::request::request_body;
+use super::save::{image_ext, save_image};
+use super::stop::Stop;
+use crate::checks;
+use crate::job::Finished;
+use crate::model::{CheckFailure, ImageRecord, RunRecord, SnapshotRecord, Timing};
+use crate::output;
+use crate::scenario::{CompareMode, ExpectedStatus, Mode, Scenario};
+use crate::snapshot;
+use crate::targets::JobRequest;
+use crate::wire::JobState;
+
+/// The outcome of one submitted job, before verdicts.
+pub(crate) struct OneRun {
+    pub(crate) record: RunRecord,
+    pub(crate) failures: Vec<CheckFailure>,
+    /// What stopped this run before its answer could be checked.
+    pub(crate) stop: Option<Stop>,
+    pub(crate) timing: Option<Timing>,
+    /// Decoded images (in order) for snapshot calibration across repeats.
+    pub(crate) pixels: Vec<image::DynamicImage>,
+    pub(crate) snapshots: Vec<SnapshotRecord>,
+}
+
+impl OneRun {
+    fn stopped(stop: Stop) -> Self {
+        OneRun {
+            record: RunRecord::default(),
+            failures: Vec::new(),
+            stop: Some(stop),
+            timing: None,
+            pixels: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+}
+
+/// Runs job `index` (0-based) of scenario `s`.
+pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun {
+    let body = match request_body(s) {
+        Ok(b) => b,
+        Err(e) => return OneRun::stopped(e.into()),
+    };
+    if let Some(c) = &env.costs {
+        let expected = s
+            .budget
+            .execution
+            .map_or(0.0, |d| c.of(d.as_millis() as u64));
+        if let Some(reason) = c.refuse(expected) {
+            return OneRun::stopped(Stop::CostCap(reason));
+        }
+    }
+    let _permit = env
+        .in_flight
+        .acquire()
+        .await
+        .expect("semaphore is never closed");
+    let started = Instant::now();
+    let request = JobRequest {
+        body,
+        sync: s.mode == Mode::Sync,
+        deadline: s.timeout,
+    };
+    let job = match env.target.run(request, &env.watch).await {
+        Ok(job) => job,
+        Err(e) => {
+            let mut one = OneRun::stopped(e.into());
+            one.record.total_ms = started.elapsed().as_millis() as u64;
+            if let Some(Stop::Drive(d)) = &one.stop {
+                one.record.job_id = d.job().map(str::to_string);
+                one.record.state = d.last_state().map(str::to_string);
+            }
+            return one;
+        }
+    };
+    let mut one = finished(&job, env);
+    one.failures.extend(checks::status(
+        &s.expect,
+        job.status.status.as_str(),
+        job.status.error.as_deref(),
+    ));
+    let completed = job.status.status == JobState::Completed;
+    let decoded = if completed && s.expect.status == ExpectedStatus::Completed {
+        check_output(s, env, index, job.status.output.as_ref(), &mut one).await
+    } else if completed && env.record.is_some() {
+        output::decode(job.status.output.as_ref(), env.target.as_ref())
+            .await
+            .ok()
+    } else {
+        None
+    };
+    if let (Some(dir), 0) = (&env.record, index) {
+        record(dir, s, env, &job, decoded.as_ref());
+    }
+    one
+}
+
+/// The record, timing and cost of a job that reached a terminal state.
+fn finished(job: &Finished, env: &TrialEnv) -> OneRun {
+    let st = &job.status;
+    let mut record = RunRecord {
+        job_id: Some(st.id.clone()),
+        worker_id: st.worker_id.clone(),
+        state: Some(st.status.to_string()),
+        error: st
+            .error
+            .as_deref()
+            .map(|e| crate::redact::redact(e).into_owned()),
+        delay_ms: st.delay_ms,
+        execution_ms: st.execution_ms,
+        total_ms: job.wall.as_millis() as u64,
+        status_calls: job.status_calls,
+        timeline: job.timeline.clone(),
+        ..RunRecord::default()
+    };
+    if let (Some(c), Some(ms)) = (&env.costs, st.execution_ms) {
+        let cost = c.of(ms);
+        c.add(cost);
+        record.cost = Some(cost);
+    }
+    OneRun {
+        timing: Some(Timing {
+            queue_ms: st.delay_ms,
+            execution_ms: st.execution_ms,
+            total_ms: record.total_ms,
+        }),
+        record,
+        failures: Vec::new(),
+        stop: None,
+        pixels: Vec::new(),
+        snapshots: Vec::new(),
+    }
+}
+
+fn record(
+    dir: &std::path::Path,
+    s: &Scenario,
+    env: &TrialEnv,
+    job: &Finished,
+    decoded: Option<&output::Output>,
+) {
+    let source = format!("{} job {}", env.target.label(), job.status.id);
+    match crate::record::write(dir, &s.name, &job.status, &job.timeline, decoded, &source) {
+        Ok(f) => eprintln!(
+            "endpoint-harness: recorded {} (replay with `mock: {}`)",
+            f.display(),
+            crate::record::behaviour_name(&s.name)
+        ),
+        Err(e) => eprintln!(
+            "endpoint-harness: warning: could not record {}: {e}",
+            s.name
+        ),
+    }
+}
+
+/// Decodes and checks the output of a COMPLETED job; returns it for recording.
+async fn check_output(
+    s: &Scenario,
+    env: &TrialEnv,
+    index: u32,
+    output: Option<&Value>,
+    one: &mut OneRun,
+) -> Option<output::Output> {
+    let out = match output::decode(output, env.target.as_ref()).await {
+        Ok(o) => o,
+        Err(e) => {
+            one.failures.push(CheckFailure::new(
+                "job output",
+                "images from the worker",
+                e.to_string(),
+            ));
+            return None;
+        }
+    };
+    one.record.output_shape = Some(out.shape);
+    one.record.warnings = out
+        .warnings
+        .iter()
+        .map(|w| crate::redact::redact(w).into_owned())
+        .collect();
+    let decoded = inspect_all(s, env, index, &out, one);
+    one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
+    compare_snapshots(s, env, index, &decoded, one);
+    // Kept only for calibration across repeats.
+    if s.repeat > 1 && s.snapshot.compare != CompareMode::Off {
+        one.pixels = decoded.into_iter().flatten().map(|(p, _)| p).collect();
+    }
+    Some(out)
+}
+
+/// Decoded pixels and the sampled thumbnail of one returned image.
+type Decoded = Option<(image::DynamicImage, image::RgbImage)>;
+
+/// Inspects and saves every returned file, and checks them against `expect.images`.
+fn inspect_all(
+    s: &Scenario,
+    env: &TrialEnv,
+    index: u32,
+    out: &output::Output,
+    one: &mut OneRun,
+) -> Vec<Decoded> {
+    let mut infos = Vec::new();
+    let mut decoded = Vec::new();
+    for (i, returned) in out.images.iter().enumerate() {
+        let inspected = checks::inspect(i, returned);
+        let file = returned.bytes.as_ref().ok().and_then(|b| {
+            let ext = image_ext(inspected.info.format);
+            save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
+        });
+        let thumbnail = inspected.thumb.as_ref().map(crate::png::data_uri);
+        decoded.push(inspected.pixels.zip(inspected.thumb));
+        infos.push(inspected.info.clone());
+        one.record.images.push(ImageRecord {
+            info: inspected.info,
+            file,
+            thumbnail,
+        });
+    }
+    one.failures.extend(checks::images(&s.expect.images, &infos));
+    decoded
+}
+
+fn compare_snapshots(s: &Scenario, env: &TrialEnv, index: u32, decoded: &[Decoded], one: &mut OneRun) {
+    // Later repeats are verified too, but only the first may write references.
+    if index != 0 && env.snapshots.mode != snapshot::Mode::Verify {
+        return;
+    }
+    let refs: Vec<Option<snapshot::Candidate>> = decoded
+        .iter()
+        .map(|d| {
+            d.as_ref()
+                .map(|(pixels, thumb)| snapshot::Candidate { pixels, thumb })
+        })
+        .collect();
+    let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs);
+    one.failures.extend(snap.failures);
+    one.snapshots = snap.records;
+}

@@ -1,0 +1,148 @@
+//! A scenario end to end: its jobs (`repeat` of them, in sequence), budgets,
+//! calibration and cost, turned into a [`ScenarioReport`] with one message
+//! that lists every problem. Also the reports of scenarios that ran no job.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::env::TrialEnv;
+use super::once::run_once;
+use super::stop::Stop;
+use crate::budget;
+use crate::model::{
+    BudgetReport, CheckFailure, RunRecord, ScenarioHead, ScenarioReport, Timing, Verdict,
+};
+use crate::scenario::{CompareMode, Diagnostics, Scenario};
+use crate::snapshot;
+
+/// Everything the runs of one scenario produced.
+#[derive(Default)]
+struct Runs {
+    runs: Vec<RunRecord>,
+    failures: Vec<CheckFailure>,
+    stop: Option<Stop>,
+    timings: Vec<Timing>,
+    pixels: Vec<Vec<image::DynamicImage>>,
+    snapshots: Vec<crate::model::SnapshotRecord>,
+}
+
+/// Runs a loaded scenario against `env` (in the caller's runtime).
+pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
+    let started = Instant::now();
+    let mut all = Runs::default();
+    for i in 0..s.repeat {
+        let mut one = run_once(s, env, i).await;
+        if s.snapshot.compare != CompareMode::Off && s.repeat > 1 {
+            all.pixels.push(std::mem::take(&mut one.pixels));
+        }
+        all.snapshots.append(&mut one.snapshots);
+        all.failures.extend(one.failures.into_iter().map(|mut f| {
+            if s.repeat > 1 {
+                f.check = format!("run {}: {}", i + 1, f.check);
+            }
+            f
+        }));
+        all.timings.extend(one.timing);
+        all.runs.push(one.record);
+        if one.stop.is_some() {
+            all.stop = one.stop;
+            break;
+        }
+    }
+    let budget = budget::evaluate(&s.budget, &all.timings);
+    let verdict = match (&all.stop, all.failures.is_empty(), budget.misses.is_empty()) {
+        (Some(stop), _, _) => stop.verdict(),
+        (None, false, _) => Verdict::Failed,
+        (None, true, false) => Verdict::OverBudget,
+        (None, true, true) => Verdict::Passed,
+    };
+    let message = message(s, env.target.label(), verdict, &all, &budget);
+    let mut report = ScenarioReport::new(head(s), verdict, message);
+    report.calibration = snapshot::calibrate(&all.pixels);
+    report.cost = all.runs.iter().filter_map(|r| r.cost).reduce(|a, b| a + b);
+    report.failures = all.failures;
+    report.budget = Some(budget);
+    report.runs = all.runs;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report.snapshots = all.snapshots;
+    report
+}
+
+/// The message shown by the test runner: the verdict line, then every problem.
+fn message(
+    s: &Scenario,
+    target: &str,
+    verdict: Verdict,
+    all: &Runs,
+    budget: &BudgetReport,
+) -> Option<String> {
+    use std::fmt::Write;
+    let mut m = String::new();
+    let job = all
+        .runs
+        .last()
+        .and_then(|r| r.job_id.as_deref())
+        .map(|j| format!(", job {j}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        m,
+        "{} against {target}{job} ({})",
+        verdict.as_str().to_uppercase(),
+        crate::paths::display_path(&s.file).display()
+    );
+    if let Some(stop) = &all.stop {
+        let _ = writeln!(m, "  ✗ {}", stop.message());
+    }
+    for f in &all.failures {
+        let _ = writeln!(m, "  ✗ {f}");
+    }
+    for miss in &budget.misses {
+        let _ = writeln!(m, "  ✗ {miss}");
+    }
+    for na in &budget.not_applicable {
+        let _ = writeln!(m, "  · {na}");
+    }
+    for w in &s.warnings {
+        let _ = writeln!(m, "  ! {w}");
+    }
+    for r in &all.runs {
+        for w in &r.warnings {
+            let _ = writeln!(m, "  ! output.errors: {w}");
+        }
+    }
+    (verdict != Verdict::Passed || !budget.not_applicable.is_empty() || !s.warnings.is_empty())
+        .then_some(m)
+}
+
+/// What identifies a loaded scenario in reports.
+pub fn head(s: &Scenario) -> ScenarioHead {
+    ScenarioHead {
+        name: s.name.clone(),
+        file: crate::paths::display_path(&s.file).display().to_string(),
+        description: s.description.clone(),
+        tags: s.tags.clone(),
+        warnings: s.warnings.clone(),
+    }
+}
+
+/// The report of a scenario file that failed to load.
+pub fn invalid(name: &str, file: &Path, diags: &Diagnostics) -> ScenarioReport {
+    let head = ScenarioHead {
+        name: name.to_string(),
+        file: crate::paths::display_path(file).display().to_string(),
+        ..ScenarioHead::default()
+    };
+    ScenarioReport::new(head, Verdict::Error, Some(format!("invalid scenario\n{diags}")))
+}
+
+/// The report of a scenario that ended before any job ran (ignored, no endpoint,
+/// or given up by the harness), with its verdict and message.
+pub fn without_runs(s: &Scenario, verdict: Verdict, message: &str) -> ScenarioReport {
+    ScenarioReport::new(head(s), verdict, Some(message.to_string()))
+}
+
+/// A deadline for the whole trial, a little past the scenario's, so a hung
+/// transport can never hang the test process.
+pub fn hard_deadline(s: &Scenario) -> Duration {
+    s.timeout * s.repeat + Duration::from_secs(60)
+}
