@@ -97,7 +97,7 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
             }
         }
         Err(e) => {
-            info.problem.get_or_insert(e);
+            info.problem.get_or_insert(e.to_string());
             Inspected {
                 info,
                 pixels: None,
@@ -107,19 +107,28 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
     }
 }
 
+/// Why an image could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes could not even be read as an image.
+    #[error("cannot read image: {0}")]
+    Read(std::io::Error),
+    /// The decoder refused them (corrupt, truncated, over the limits).
+    #[error("image does not decode: {0}")]
+    Decode(image::ImageError),
+}
+
 /// Decodes with dimension and allocation limits.
-pub fn decode(bytes: &[u8]) -> Result<DynamicImage, String> {
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| format!("cannot read image: {e}"))?;
+        .map_err(DecodeError::Read)?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    reader
-        .decode()
-        .map_err(|e| format!("image does not decode: {e}"))
+    reader.decode().map_err(DecodeError::Decode)
 }
 
 /// A stable name for a decoded colour type.

@@ -11,6 +11,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::paths::FileError;
+
 use crate::scenario::{
     Budget, CompareMode, CountRange, Diagnostic, Diagnostics, Expect, ExpectedStatus, ImageExpect,
     InputImage, Mode, Scenario, SnapshotSpec, WarningPolicy,
@@ -87,7 +89,7 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
         .size
         .map_or((None, None), |(w, h)| (Some(w as u32), Some(h as u32)));
     let images = images(t)
-        .map_err(fail)?
+        .map_err(|e| fail(e.to_string()))?
         .into_iter()
         .map(|(name, data)| InputImage {
             name,
@@ -136,14 +138,40 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
     })
 }
 
+/// Why Hub tests could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The file is not a Hub tests.json.
+    #[error("{0}")]
+    Read(Diagnostics),
+    /// One test cannot become a scenario.
+    #[error("Hub test `{test}`: {message}")]
+    Test {
+        /// The test's name.
+        test: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Writing a file failed.
+    #[error("{0}")]
+    File(#[from] FileError),
+}
+
+fn test_error(t: &HubTest, message: impl Into<String>) -> HubError {
+    HubError::Test {
+        test: t.name.clone(),
+        message: message.into(),
+    }
+}
+
 /// `input.images` as (name, base64-or-data-URI) pairs.
-fn images(t: &HubTest) -> Result<Vec<(String, String)>, String> {
+fn images(t: &HubTest) -> Result<Vec<(String, String)>, HubError> {
     let Some(list) = t.input.get("images") else {
         return Ok(Vec::new());
     };
     let list = list
         .as_array()
-        .ok_or_else(|| format!("Hub test `{}`: input.images is not a list", t.name))?;
+        .ok_or_else(|| test_error(t, "input.images is not a list"))?;
     list.iter()
         .map(|i| {
             match (
@@ -151,10 +179,7 @@ fn images(t: &HubTest) -> Result<Vec<(String, String)>, String> {
                 i.get("image").and_then(Value::as_str),
             ) {
                 (Some(n), Some(d)) => Ok((n.to_string(), d.to_string())),
-                _ => Err(format!(
-                    "Hub test `{}`: input.images items need `name` and `image`",
-                    t.name
-                )),
+                _ => Err(test_error(t, "input.images items need `name` and `image`")),
             }
         })
         .collect()
@@ -162,97 +187,121 @@ fn images(t: &HubTest) -> Result<Vec<(String, String)>, String> {
 
 /// Writes one scenario per Hub test under `out` (workflows in `out/workflows/`,
 /// images in `out/fixtures/<test>/`); returns the files written and remarks.
-pub fn import(path: &Path, out: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
-    let (tests, config) = read(path).map_err(|d| d.to_string())?;
+pub fn import(path: &Path, out: &Path) -> Result<(Vec<PathBuf>, Vec<String>), HubError> {
+    let (tests, config) = read(path).map_err(HubError::Read)?;
     let mut written = Vec::new();
     let mut remarks = Vec::new();
-    std::fs::create_dir_all(out.join("workflows")).map_err(|e| e.to_string())?;
+    crate::paths::create_dir(&out.join("workflows"))?;
     for t in &tests {
-        let name = safe_name(&t.name);
-        let workflow = t
-            .input
-            .get("workflow")
-            .ok_or_else(|| format!("Hub test `{}` has no input.workflow", t.name))?;
-        let wf_rel = format!("workflows/{name}.json");
-        std::fs::write(
-            out.join(&wf_rel),
-            serde_json::to_string_pretty(workflow).map_err(|e| e.to_string())? + "\n",
-        )
-        .map_err(|e| e.to_string())?;
-        let mut yaml =
-            String::from("# yaml-language-server: $schema=../../schemas/scenario.schema.json\n");
-        yaml.push_str(&format!(
-            "# Imported from RunPod Hub test `{}` in {}.\n",
-            t.name,
-            path.display()
-        ));
-        if let Some(c) = &config {
-            yaml.push_str(&format!(
-                "# Hub config: {}\n",
-                serde_json::to_string(c).unwrap_or_default()
-            ));
-        }
-        yaml.push_str(&format!(
-            "description: {}\ntags: [hub]\nworkflow: {wf_rel}\n",
-            serde_json::to_string(&format!("RunPod Hub test `{}`", t.name)).unwrap_or_default()
-        ));
-        let imgs = images(t)?;
-        if !imgs.is_empty() {
-            let dir = out.join("fixtures").join(&name);
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            yaml.push_str("images:\n");
-            for (img, data) in imgs {
-                let (_, bytes) = crate::output::decode_base64(&data);
-                let bytes =
-                    bytes.map_err(|e| format!("Hub test `{}` image `{img}`: {e}", t.name))?;
-                let file = crate::paths::sanitize(&img);
-                std::fs::write(dir.join(&file), bytes).map_err(|e| e.to_string())?;
-                yaml.push_str(&format!(
-                    "  - name: {}\n    path: fixtures/{name}/{file}\n",
-                    serde_json::to_string(&img).unwrap_or_default()
-                ));
-            }
-        }
-        if let Some(ms) = t.timeout {
-            yaml.push_str(&format!(
-                "timeout: {}\n",
-                humantime::format_duration(Duration::from_millis(ms))
-            ));
-        }
-        let graph = crate::workflow::normalise(workflow.clone())
-            .map_err(|p| format!("Hub test `{}`: {}", t.name, p.message))?;
-        yaml.push_str("expect:\n  status: COMPLETED\n  images:\n");
-        let sum = crate::workflow::summary(&graph);
-        if sum.savers > 0 {
-            yaml.push_str(&format!(
-                "    count: {}   # {} saving node(s) x batch {}\n",
-                sum.images(),
-                sum.savers,
-                sum.batch
-            ));
-        } else {
-            yaml.push_str("    count: {min: 1}\n");
-        }
-        if let Some((w, h)) = sum.size {
-            yaml.push_str(&format!("    width: {w}\n    height: {h}\n"));
-        }
-        yaml.push_str("    not_blank: true\n");
-        for key in t
-            .input
-            .as_object()
-            .map(|o| o.keys().cloned().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
-            if key != "workflow" && key != "images" {
-                remarks.push(format!(
-                    "{}: input.{key} is not carried over (scenarios send only workflow and images)",
-                    t.name
-                ));
-            }
-        }
-        let file = out.join(format!("{name}.yaml"));
-        std::fs::write(&file, yaml).map_err(|e| e.to_string())?;
-        written.push(file);
+        written.push(import_one(t, path, out, config.as_ref())?);
+        remarks.extend(dropped_keys(t));
     }
     Ok((written, remarks))
+}
+
+/// One test as `out/<name>.yaml`, its workflow and its images beside it.
+fn import_one(
+    t: &HubTest,
+    path: &Path,
+    out: &Path,
+    config: Option<&Value>,
+) -> Result<PathBuf, HubError> {
+    let name = safe_name(&t.name);
+    let workflow = t
+        .input
+        .get("workflow")
+        .ok_or_else(|| test_error(t, "it has no input.workflow"))?;
+    let graph = crate::workflow::normalise(workflow.clone())
+        .map_err(|p| test_error(t, p.message))?;
+    let wf_rel = format!("workflows/{name}.json");
+    let json = serde_json::to_string_pretty(workflow).expect("JSON values serialise");
+    crate::paths::write(&out.join(&wf_rel), json + "\n")?;
+    let mut yaml =
+        String::from("# yaml-language-server: $schema=../../schemas/scenario.schema.json\n");
+    yaml.push_str(&format!(
+        "# Imported from RunPod Hub test `{}` in {}.\n",
+        t.name,
+        path.display()
+    ));
+    if let Some(c) = config {
+        yaml.push_str(&format!(
+            "# Hub config: {}\n",
+            serde_json::to_string(c).unwrap_or_default()
+        ));
+    }
+    yaml.push_str(&format!(
+        "description: {}\ntags: [hub]\nworkflow: {wf_rel}\n",
+        serde_json::to_string(&format!("RunPod Hub test `{}`", t.name)).unwrap_or_default()
+    ));
+    yaml.push_str(&image_fixtures(t, out, &name)?);
+    if let Some(ms) = t.timeout {
+        yaml.push_str(&format!(
+            "timeout: {}\n",
+            humantime::format_duration(Duration::from_millis(ms))
+        ));
+    }
+    yaml.push_str(&expect_block(&graph));
+    let file = out.join(format!("{name}.yaml"));
+    crate::paths::write(&file, yaml)?;
+    Ok(file)
+}
+
+/// Decodes the test's input images into `out/fixtures/<name>/`; the `images:` block.
+fn image_fixtures(t: &HubTest, out: &Path, name: &str) -> Result<String, HubError> {
+    let imgs = images(t)?;
+    if imgs.is_empty() {
+        return Ok(String::new());
+    }
+    let dir = out.join("fixtures").join(name);
+    crate::paths::create_dir(&dir)?;
+    let mut yaml = String::from("images:\n");
+    for (img, data) in imgs {
+        let (_, bytes) = crate::output::decode_base64(&data);
+        let bytes = bytes.map_err(|e| test_error(t, format!("image `{img}`: {e}")))?;
+        let file = crate::paths::sanitize(&img);
+        crate::paths::write(&dir.join(&file), bytes)?;
+        yaml.push_str(&format!(
+            "  - name: {}\n    path: fixtures/{name}/{file}\n",
+            serde_json::to_string(&img).unwrap_or_default()
+        ));
+    }
+    Ok(yaml)
+}
+
+/// `expect:` from what the graph saves: the count and size of the images.
+fn expect_block(graph: &crate::workflow::Graph) -> String {
+    let mut yaml = String::from("expect:\n  status: COMPLETED\n  images:\n");
+    let sum = crate::workflow::summary(graph);
+    if sum.savers > 0 {
+        yaml.push_str(&format!(
+            "    count: {}   # {} saving node(s) x batch {}\n",
+            sum.images(),
+            sum.savers,
+            sum.batch
+        ));
+    } else {
+        yaml.push_str("    count: {min: 1}\n");
+    }
+    if let Some((w, h)) = sum.size {
+        yaml.push_str(&format!("    width: {w}\n    height: {h}\n"));
+    }
+    yaml.push_str("    not_blank: true\n");
+    yaml
+}
+
+/// Remarks for the input keys a scenario does not carry over.
+fn dropped_keys(t: &HubTest) -> Vec<String> {
+    t.input
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|k| k != "workflow" && k != "images")
+        .map(|key| {
+            format!(
+                "{}: input.{key} is not carried over (scenarios send only workflow and images)",
+                t.name
+            )
+        })
+        .collect()
 }

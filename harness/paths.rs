@@ -104,6 +104,72 @@ pub(crate) fn slashed(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
+/// A file that could not be read or written, or whose content is unusable,
+/// naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Reading failed.
+    #[error("cannot read {}: {source}", display_path(path).display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Writing failed.
+    #[error("cannot write {}: {source}", display_path(path).display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The content is not what it should be.
+    #[error("{}: {message}", display_path(path).display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl FileError {
+    /// A read error for `path`.
+    pub(crate) fn read(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| FileError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// A write error for `path`.
+    pub(crate) fn write(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| FileError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// `path` holds something unusable.
+    pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> Self {
+        FileError::Invalid {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Creates `dir` (and parents), naming it on failure.
+pub(crate) fn create_dir(dir: &Path) -> Result<(), FileError> {
+    std::fs::create_dir_all(dir).map_err(FileError::write(dir))
+}
+
+/// Writes `bytes` to `path`, naming it on failure.
+pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), FileError> {
+    std::fs::write(path, bytes).map_err(FileError::write(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::model::OutputShape as Shape;
 use crate::model::Seen;
+use crate::paths::FileError;
 use crate::output::{Output, Transport};
 use crate::wire::{JobState, StatusAnswer};
 
@@ -47,30 +48,12 @@ pub fn write(
     timeline: &[Seen],
     output: Option<&Output>,
     source: &str,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, FileError> {
     let name = behaviour_name(scenario);
     let file = mocks.join(format!("{name}.yaml"));
-    let image_dir = mocks.join(&name);
-    let mut images = Vec::new();
-    if let Some(out) = output {
-        std::fs::create_dir_all(&image_dir).map_err(|e| e.to_string())?;
-        for (i, img) in out.images.iter().enumerate() {
-            if let Ok(bytes) = &img.bytes {
-                let rel = format!("{name}/{i}.img");
-                std::fs::write(mocks.join(&rel), bytes).map_err(|e| e.to_string())?;
-                images.push(crate::mock::behaviour::ReplayImage {
-                    filename: crate::redact::redact(&img.filename).into_owned(),
-                    file: rel,
-                });
-            }
-        }
-    }
-    let shape = match (status.status == JobState::Completed, output) {
-        (true, None) => "none",
-        (_, Some(o)) if o.shape == Shape::LegacyMessage => "message",
-        (_, Some(o)) if o.shape == Shape::NoImages => "success_no_images",
-        (_, Some(o)) if o.images.iter().any(|i| i.transport == Transport::S3Url) => "s3_url",
-        _ => "images",
+    let images = match output {
+        Some(out) => save_images(mocks, &name, out)?,
+        None => Vec::new(),
     };
     let ms = |v: Option<u64>| format!("{}ms", v.unwrap_or(0));
     let cassette = Cassette {
@@ -87,7 +70,7 @@ pub fn write(
             .error
             .as_deref()
             .map(|e| crate::redact::redact(e).into_owned()),
-        output: shape,
+        output: shape(status, output),
         warnings: output
             .map(|o| {
                 o.warnings
@@ -102,12 +85,44 @@ pub fn write(
             source: Some(crate::redact::redact(source).into_owned()),
         },
     };
-    let yaml = serde_yaml_ng::to_string(&cassette).map_err(|e| e.to_string())?;
+    let yaml = serde_yaml_ng::to_string(&cassette).expect("a cassette serialises");
     if let Some(parent) = file.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        crate::paths::create_dir(parent)?;
     }
     let header =
         format!("# Recorded by endpoint-harness (HARNESS_RECORD=1). Replay with `mock: {name}`.\n");
-    std::fs::write(&file, header + &crate::redact::redact(&yaml)).map_err(|e| e.to_string())?;
+    crate::paths::write(&file, header + &crate::redact::redact(&yaml))?;
     Ok(file)
+}
+
+/// Saves the returned files as `<name>/<n>.img` under the mocks folder.
+fn save_images(
+    mocks: &Path,
+    name: &str,
+    out: &Output,
+) -> Result<Vec<crate::mock::behaviour::ReplayImage>, FileError> {
+    crate::paths::create_dir(&mocks.join(name))?;
+    let mut images = Vec::new();
+    for (i, img) in out.images.iter().enumerate() {
+        if let Ok(bytes) = &img.bytes {
+            let rel = format!("{name}/{i}.img");
+            crate::paths::write(&mocks.join(&rel), bytes)?;
+            images.push(crate::mock::behaviour::ReplayImage {
+                filename: crate::redact::redact(&img.filename).into_owned(),
+                file: rel,
+            });
+        }
+    }
+    Ok(images)
+}
+
+/// The behaviour's `output:` for what was returned.
+fn shape(status: &StatusAnswer, output: Option<&Output>) -> &'static str {
+    match (status.status == JobState::Completed, output) {
+        (true, None) => "none",
+        (_, Some(o)) if o.shape == Shape::LegacyMessage => "message",
+        (_, Some(o)) if o.shape == Shape::NoImages => "success_no_images",
+        (_, Some(o)) if o.images.iter().any(|i| i.transport == Transport::S3Url) => "s3_url",
+        _ => "images",
+    }
 }

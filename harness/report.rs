@@ -49,6 +49,48 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Deletes files under `dir/images/` that `report` does not refer to (and folders
+/// left empty), so the folder holds this run's images only: a person browsing
+/// `reports/` never sees a picture from an earlier run beside this run's.
+/// Returns how many files were removed.
+pub fn prune_images(dir: &Path, report: &RunReport) -> usize {
+    let mut keep = std::collections::HashSet::new();
+    for s in &report.scenarios {
+        for r in &s.runs {
+            keep.extend(r.images.iter().filter_map(|i| i.file.clone()));
+        }
+        for snap in &s.snapshots {
+            keep.extend(
+                [&snap.expected, &snap.actual, &snap.diff]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+    }
+    prune_dir(dir, &dir.join("images"), &keep)
+}
+
+fn prune_dir(root: &Path, dir: &Path, keep: &std::collections::HashSet<String>) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            removed += prune_dir(root, &p, keep);
+            let _ = fs::remove_dir(&p); // only succeeds when empty
+        } else {
+            let rel = crate::paths::slashed(p.strip_prefix(root).unwrap_or(&p));
+            if !keep.contains(&rel) && fs::remove_file(&p).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
 /// Appends one history line per scenario (see [`crate::history`]).
 pub fn append_history(
     dir: &Path,
@@ -204,6 +246,26 @@ mod render_tests {
             total: 0.00465,
         });
         r
+    }
+
+    #[test]
+    fn images_of_earlier_runs_are_pruned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let mut r = fixed();
+        r.scenarios[0].runs[0].images.push(crate::model::ImageRecord {
+            info: crate::model::ImageInfo::default(),
+            file: Some("images/sdxl/ok.r0-0-x.png".into()),
+            thumbnail: None,
+        });
+        std::fs::create_dir_all(dir.join("images/sdxl")).unwrap();
+        std::fs::create_dir_all(dir.join("images/old/gone")).unwrap();
+        std::fs::write(dir.join("images/sdxl/ok.r0-0-x.png"), b"this run").unwrap();
+        std::fs::write(dir.join("images/sdxl/ok.r0-0-y.png"), b"an earlier run").unwrap();
+        std::fs::write(dir.join("images/old/gone/a.png"), b"an earlier run").unwrap();
+        assert_eq!(prune_images(dir, &r), 2);
+        assert!(dir.join("images/sdxl/ok.r0-0-x.png").is_file());
+        assert!(!dir.join("images/old").exists(), "empty folders go too");
     }
 
     #[test]

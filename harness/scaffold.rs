@@ -5,34 +5,48 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::paths::FileError;
+
+/// Why a scenario could not be scaffolded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    /// The name is not a path under the scenario folder.
+    #[error("`{0}` is not a scenario name like `sdxl/portrait`")]
+    BadName(String),
+    /// The scenario file exists and `--force` was not given.
+    #[error("{} exists (use --force to overwrite)", crate::paths::display_path(.0).display())]
+    Exists(PathBuf),
+    /// Reading the workflow or writing a file failed, or the workflow is unusable.
+    #[error("{0}")]
+    File(#[from] FileError),
+}
+
 /// Writes `<dir>/<name>.yaml` (and copies the workflow beside it); returns the files written.
 pub fn new_scenario(
     dir: &Path,
     name: &str,
     workflow_file: &Path,
     force: bool,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>, ScaffoldError> {
     if name.is_empty()
         || name
             .split('/')
             .any(|seg| seg.is_empty() || seg == ".." || seg.starts_with('.'))
     {
-        return Err(format!(
-            "`{name}` is not a scenario name like `sdxl/portrait`"
-        ));
+        return Err(ScaffoldError::BadName(name.to_string()));
     }
-    let text = std::fs::read_to_string(workflow_file)
-        .map_err(|e| format!("cannot read {}: {e}", workflow_file.display()))?;
-    let graph = crate::workflow::from_json_text(&text).map_err(|p| match p.help {
-        Some(h) => format!("{}: {} ({h})", workflow_file.display(), p.message),
-        None => format!("{}: {}", workflow_file.display(), p.message),
+    let text =
+        std::fs::read_to_string(workflow_file).map_err(FileError::read(workflow_file))?;
+    let graph = crate::workflow::from_json_text(&text).map_err(|p| {
+        let message = match p.help {
+            Some(h) => format!("{} ({h})", p.message),
+            None => p.message,
+        };
+        FileError::invalid(workflow_file, message)
     })?;
     let file = dir.join(format!("{name}.yaml"));
     if file.exists() && !force {
-        return Err(format!(
-            "{} exists (use --force to overwrite)",
-            file.display()
-        ));
+        return Err(ScaffoldError::Exists(file));
     }
     let scen_dir = file.parent().unwrap_or(dir).to_path_buf();
     let stem = workflow_file
@@ -41,19 +55,16 @@ pub fn new_scenario(
         .map(crate::paths::sanitize)
         .unwrap_or_else(|| "workflow".into());
     let wf_rel = format!("workflows/{stem}.json");
-    std::fs::create_dir_all(scen_dir.join("workflows")).map_err(|e| e.to_string())?;
+    crate::paths::create_dir(&scen_dir.join("workflows"))?;
     let wf_path = scen_dir.join(&wf_rel);
     if !wf_path.exists() || force {
         // The graph itself (a worker request or /prompt body is unwrapped), as exported.
-        std::fs::write(
-            &wf_path,
-            serde_json::to_string_pretty(&graph).map_err(|e| e.to_string())? + "\n",
-        )
-        .map_err(|e| e.to_string())?;
+        let json = serde_json::to_string_pretty(&graph).expect("a JSON map serialises");
+        crate::paths::write(&wf_path, json + "\n")?;
     }
     let depth = name.matches('/').count() + dir.components().count();
     let yaml = render(name, workflow_file, &wf_rel, &graph, depth);
-    std::fs::write(&file, yaml).map_err(|e| e.to_string())?;
+    crate::paths::write(&file, yaml)?;
     Ok(vec![file, wf_path])
 }
 
@@ -158,6 +169,7 @@ mod tests {
         assert_eq!(s.expect.images.count.max, Some(2));
         assert!(new_scenario(&root, "sdxl/portrait", &wf, false)
             .unwrap_err()
+            .to_string()
             .contains("exists"));
         assert!(new_scenario(&root, "../x", &wf, false).is_err());
     }

@@ -57,83 +57,91 @@ pub fn analyse(lines: &[HistoryLine], opts: &Options) -> Vec<Trend> {
     for l in lines {
         by.entry(&l.scenario).or_default().push(l);
     }
-    let mut out = Vec::new();
-    for (name, mut ls) in by {
-        ls.sort_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)));
-        let latest = (*ls.last().expect("non-empty group")).clone();
-        let before: Vec<&HistoryLine> = ls[..ls.len() - 1]
-            .iter()
-            .rev()
-            .take(opts.baseline_runs)
-            .copied()
-            .collect();
-        let mut flags = Vec::new();
-        let passed = |v: Verdict| matches!(v, Verdict::Passed | Verdict::Ignored);
-        if !passed(latest.verdict) {
-            match before.first() {
-                Some(prev) if passed(prev.verdict) => flags.push(format!(
-                    "new failure: {} (was {})",
-                    latest.verdict.as_str(),
-                    prev.verdict.as_str()
-                )),
-                None => flags.push(format!("failing: {}", latest.verdict.as_str())),
-                _ => flags.push(format!("still failing: {}", latest.verdict.as_str())),
+    by.into_iter()
+        .map(|(name, mut ls)| {
+            ls.sort_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)));
+            let latest = (*ls.last().expect("non-empty group")).clone();
+            let before: Vec<&HistoryLine> = ls[..ls.len() - 1]
+                .iter()
+                .rev()
+                .take(opts.baseline_runs)
+                .copied()
+                .collect();
+            let mut flags = verdict_flags(&latest, &before);
+            flags.extend(latency_flags(&latest, &before, opts));
+            flags.extend(drift_flag(&latest, &before, opts));
+            let totals = ls
+                .iter()
+                .rev()
+                .take(20)
+                .rev()
+                .filter_map(|l| l.p95_total_ms.or(l.total_ms))
+                .collect();
+            Trend {
+                scenario: name.to_string(),
+                runs: ls.len(),
+                latest,
+                totals,
+                flags,
             }
-        }
-        let latency =
-            |pick: &dyn Fn(&HistoryLine) -> Option<u64>, what: &str, flags: &mut Vec<String>| {
-                let base = median(
-                    before
-                        .iter()
-                        .filter_map(|l| pick(l))
-                        .map(|v| v as f64)
-                        .collect(),
-                );
-                if let (Some(base), Some(now)) = (base, pick(&latest)) {
-                    if base > 0.0 && now as f64 / base > opts.latency_ratio {
-                        flags.push(format!(
-                            "{what} {} vs baseline {} (x{:.2} > x{})",
-                            fmt_ms(now),
-                            fmt_ms(base as u64),
-                            now as f64 / base,
-                            opts.latency_ratio
-                        ));
-                    }
-                }
-            };
-        latency(
-            &|l: &HistoryLine| l.p95_total_ms.or(l.total_ms),
-            "total p95",
-            &mut flags,
-        );
-        latency(&|l: &HistoryLine| l.execution_ms, "execution", &mut flags);
-        if let (Some(base), Some(now)) = (
-            median(before.iter().filter_map(|l| l.similarity).collect()),
-            latest.similarity,
-        ) {
-            if base - now > opts.similarity_drop {
-                flags.push(format!(
-                    "image drift: similarity {now:.4} vs baseline {base:.4} (drop > {})",
-                    opts.similarity_drop
-                ));
-            }
-        }
-        let totals = ls
-            .iter()
-            .rev()
-            .take(20)
-            .rev()
-            .filter_map(|l| l.p95_total_ms.or(l.total_ms))
-            .collect();
-        out.push(Trend {
-            scenario: name.to_string(),
-            runs: ls.len(),
-            latest,
-            totals,
-            flags,
-        });
+        })
+        .collect()
+}
+
+/// A new failure, or one that goes on.
+fn verdict_flags(latest: &HistoryLine, before: &[&HistoryLine]) -> Vec<String> {
+    let passed = |v: Verdict| matches!(v, Verdict::Passed | Verdict::Ignored);
+    if passed(latest.verdict) {
+        return Vec::new();
     }
-    out
+    vec![match before.first() {
+        Some(prev) if passed(prev.verdict) => format!(
+            "new failure: {} (was {})",
+            latest.verdict.as_str(),
+            prev.verdict.as_str()
+        ),
+        None => format!("failing: {}", latest.verdict.as_str()),
+        _ => format!("still failing: {}", latest.verdict.as_str()),
+    }]
+}
+
+/// Reads one latency figure of a history line.
+type Pick = fn(&HistoryLine) -> Option<u64>;
+
+/// Total p95 and execution time over `latency_ratio` x their baseline.
+fn latency_flags(latest: &HistoryLine, before: &[&HistoryLine], opts: &Options) -> Vec<String> {
+    let picks: [(&str, Pick); 2] = [
+        ("total p95", |l| l.p95_total_ms.or(l.total_ms)),
+        ("execution", |l| l.execution_ms),
+    ];
+    picks
+        .into_iter()
+        .filter_map(|(what, pick)| {
+            let base = median(before.iter().filter_map(|l| pick(l)).map(|v| v as f64).collect())?;
+            let now = pick(latest)?;
+            (base > 0.0 && now as f64 / base > opts.latency_ratio).then(|| {
+                format!(
+                    "{what} {} vs baseline {} (x{:.2} > x{})",
+                    fmt_ms(now),
+                    fmt_ms(base as u64),
+                    now as f64 / base,
+                    opts.latency_ratio
+                )
+            })
+        })
+        .collect()
+}
+
+/// Snapshot similarity more than `similarity_drop` below its baseline.
+fn drift_flag(latest: &HistoryLine, before: &[&HistoryLine], opts: &Options) -> Option<String> {
+    let base = median(before.iter().filter_map(|l| l.similarity).collect())?;
+    let now = latest.similarity?;
+    (base - now > opts.similarity_drop).then(|| {
+        format!(
+            "image drift: similarity {now:.4} vs baseline {base:.4} (drop > {})",
+            opts.similarity_drop
+        )
+    })
 }
 
 /// A unicode sparkline of values (▁▂▃▄▅▆▇█).

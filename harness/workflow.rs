@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 pub type Graph = Map<String, Value>;
 
 /// A problem with a workflow, with an optional fix and position in a JSON file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct WorkflowProblem {
     pub message: String,
     pub help: Option<String>,
@@ -228,7 +229,7 @@ pub fn apply_override(graph: &mut Graph, key: &str, value: Value) -> Result<(), 
 }
 
 /// Converts YAML (inline workflows, override values) to JSON; mapping keys become strings.
-pub fn yaml_to_json(v: &serde_yaml_ng::Value) -> Result<Value, String> {
+pub fn yaml_to_json(v: &serde_yaml_ng::Value) -> Result<Value, WorkflowProblem> {
     use serde_yaml_ng::Value as Y;
     Ok(match v {
         Y::Null => Value::Null,
@@ -242,7 +243,7 @@ pub fn yaml_to_json(v: &serde_yaml_ng::Value) -> Result<Value, String> {
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 serde_json::Number::from_f64(f)
                     .map(Value::Number)
-                    .ok_or_else(|| format!("number {f} has no JSON form"))?
+                    .ok_or_else(|| WorkflowProblem::new(format!("number {f} has no JSON form")))?
             }
         }
         Y::String(s) => Value::String(s.clone()),
@@ -254,7 +255,11 @@ pub fn yaml_to_json(v: &serde_yaml_ng::Value) -> Result<Value, String> {
                     Y::String(s) => s.clone(),
                     Y::Number(n) => n.to_string(),
                     Y::Bool(b) => b.to_string(),
-                    other => return Err(format!("mapping key {other:?} cannot be a JSON key")),
+                    other => {
+                        return Err(WorkflowProblem::new(format!(
+                            "mapping key {other:?} cannot be a JSON key"
+                        )))
+                    }
                 };
                 out.insert(key, yaml_to_json(v)?);
             }

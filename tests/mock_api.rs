@@ -368,3 +368,42 @@ fn webhooks_get_the_final_status_and_ttl_expires_jobs() {
         assert_eq!(code, 404, "past policy.ttl (10 s at 100x, at least 50 ms)");
     });
 }
+
+#[test]
+fn finished_jobs_and_their_files_are_evicted_and_unknown_endpoints_key_nothing() {
+    // s3_url output so every job also stores files; results expire after 100 ms.
+    let server = mock_with(
+        &[("ep", "queue: 0s\nexecution: 1s\noutput: s3_url\n")],
+        100_000.0,
+        Duration::from_millis(100),
+    );
+    let api = Api::new(&server, "ep");
+    rt().block_on(async {
+        for _ in 0..40 {
+            let (code, _) = api.post("/runsync?wait=1000", Some(body(8, 8))).await;
+            assert_eq!(code, 200);
+        }
+        let st = stats(&server).await;
+        assert_eq!(st["held_jobs"], 40, "{st}");
+        assert_eq!(st["held_files"], 40, "{st}");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // The next submission sweeps: only the new job is held.
+        api.post("/run", Some(body(8, 8))).await;
+        let st = stats(&server).await;
+        assert_eq!(st["held_jobs"], 1, "expired jobs are forgotten: {st}");
+        assert_eq!(st["held_files"], 0, "their files too: {st}");
+        assert_eq!(st["jobs_created"]["ep"], 41);
+        // Requests to endpoints that do not exist are refused before anything is counted.
+        for i in 0..20 {
+            let other = Api {
+                http: reqwest::Client::new(),
+                base: format!("{}/v2/nope-{i}", server.url()),
+            };
+            let (code, _) = other.post("/run", Some(body(8, 8))).await;
+            assert_eq!(code, 404);
+        }
+        let st = stats(&server).await;
+        let keys: Vec<&String> = st["requests"].as_object().unwrap().keys().collect();
+        assert!(keys.iter().all(|k| k.starts_with("ep ")), "{keys:?}");
+    });
+}

@@ -33,29 +33,28 @@ pub(crate) struct MockArgs {
     /// Folder of behaviour files.
     #[arg(long, default_value = "mocks")]
     mocks: PathBuf,
+    /// Finished jobs are kept at least this long in real time, whatever the
+    /// speed (then forgotten: `/status` answers 404, memory is freed).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    retention_floor: std::time::Duration,
 }
 
 impl MockArgs {
     pub(crate) fn run(self) -> ExitCode {
-        serve(
-            self.port,
-            self.api_key,
-            self.behaviour,
-            self.endpoint_id,
-            self.speed,
-            self.mocks,
-        )
+        serve(self)
     }
 }
 
-fn serve(
-    port: u16,
-    api_key: String,
-    behaviour: String,
-    endpoint_id: String,
-    speed: f64,
-    mocks: PathBuf,
-) -> ExitCode {
+fn serve(args: MockArgs) -> ExitCode {
+    let MockArgs {
+        port,
+        api_key,
+        behaviour,
+        endpoint_id,
+        speed,
+        mocks,
+        retention_floor,
+    } = args;
     let cat = Catalogue::load(&mocks);
     for (name, err) in &cat.errors {
         eprintln!("warning: mock behaviour `{name}` is invalid: {err}");
@@ -72,6 +71,7 @@ fn serve(
         return ExitCode::from(2);
     }
     let mut opts = MockOptions::from_catalogue(&cat, &api_key, speed);
+    opts.min_retention = retention_floor;
     opts.endpoints.insert(endpoint_id.clone(), b);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

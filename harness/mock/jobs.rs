@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::behaviour::{Behaviour, FinalStatus};
-use super::worker::{self, Accepted};
-use crate::wire::{JobState, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
+use super::worker::{self, Accepted, Refusal};
+use crate::wire::{JobState, Policy, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
 /// A job that fails validation ends this long after it starts running.
 const VALIDATION_TIME: Duration = Duration::from_millis(150);
 
@@ -40,7 +40,7 @@ pub(crate) struct Job {
     pub endpoint: String,
     pub behaviour: Arc<Behaviour>,
     pub worker_id: String,
-    pub accepted: Result<Arc<Accepted>, String>,
+    pub accepted: Result<Arc<Accepted>, Refusal>,
     pub sync: bool,
     pub webhook: Option<String>,
     pub ttl: Option<Duration>,
@@ -64,9 +64,13 @@ pub(crate) struct Store {
     pub min_retention: Duration,
     jobs: Mutex<HashMap<String, Arc<Job>>>,
     created: Mutex<HashMap<String, usize>>,
-    files: Mutex<HashMap<String, Vec<u8>>>,
+    /// Files served for `s3_url` outputs: key -> (the job they belong to, bytes).
+    files: Mutex<HashMap<String, (String, Vec<u8>)>>,
     counter: AtomicU64,
     seed: u64,
+    /// When eviction last ran, in ms since `born`.
+    evicted_at: AtomicU64,
+    born: Instant,
 }
 
 impl Store {
@@ -83,6 +87,8 @@ impl Store {
             files: Mutex::default(),
             counter: AtomicU64::new(1),
             seed,
+            evicted_at: AtomicU64::new(0),
+            born: Instant::now(),
         }
     }
 
@@ -119,22 +125,17 @@ impl Store {
         declared.div_f64(self.speed)
     }
 
+    /// A new job on `endpoint` whose input the worker `accepted` (or refused).
     pub fn create(
         &self,
         endpoint: &str,
         behaviour: Arc<Behaviour>,
-        input: &Value,
+        accepted: Result<Arc<Accepted>, Refusal>,
         sync: bool,
         webhook: Option<String>,
-        policy: &Value,
+        policy: &Policy,
     ) -> Arc<Job> {
-        let ms = |k: &str| {
-            policy
-                .get(k)
-                .and_then(Value::as_u64)
-                .map(Duration::from_millis)
-        };
-        let accepted = worker::accept(input, &behaviour).map(Arc::new);
+        let ms = |v: Option<u64>| v.map(Duration::from_millis);
         let job = Arc::new(Job {
             id: self.new_id(sync),
             endpoint: endpoint.to_string(),
@@ -143,8 +144,8 @@ impl Store {
             accepted,
             sync,
             webhook,
-            ttl: ms("ttl"),
-            execution_timeout: ms("executionTimeout"),
+            ttl: ms(policy.ttl),
+            execution_timeout: ms(policy.execution_timeout),
             nonce: self.next_u64(),
             m: Mutex::new(JobMut {
                 created: Instant::now(),
@@ -193,11 +194,11 @@ impl Store {
             .remove(id);
     }
 
-    pub fn store_file(&self, key: String, bytes: Vec<u8>) {
+    pub fn store_file(&self, key: String, job: &str, bytes: Vec<u8>) {
         self.files
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, bytes);
+            .insert(key, (job.to_string(), bytes));
     }
 
     pub fn file(&self, key: &str) -> Option<Vec<u8>> {
@@ -205,7 +206,62 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
+            .map(|(_, b)| b.clone())
+    }
+
+    /// Runs [`Store::evict`] when it has not run for a while (a quarter of the
+    /// retention floor, between 250 ms and 10 s), so callers can ask on every request.
+    pub fn maybe_evict(&self) {
+        let every = (self.min_retention / 4)
+            .clamp(Duration::from_millis(250), Duration::from_secs(10))
+            .as_millis() as u64;
+        let now = self.born.elapsed().as_millis() as u64;
+        let last = self.evicted_at.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= every
+            && self
+                .evicted_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.evict();
+        }
+    }
+
+    /// Forgets jobs past retention (or their `policy.ttl`) and the files they
+    /// returned, so a long-running mock's memory stays flat; returns jobs removed.
+    pub fn evict(&self) -> usize {
+        let all: Vec<Arc<Job>> = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
             .cloned()
+            .collect();
+        let expired: Vec<String> = all
+            .iter()
+            .filter(|j| self.phase(j) == Phase::Expired)
+            .map(|j| j.id.clone())
+            .collect();
+        if expired.is_empty() {
+            return 0;
+        }
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        for id in &expired {
+            jobs.remove(id);
+        }
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (job, _)| jobs.contains_key(job));
+        expired.len()
+    }
+
+    /// Jobs held (for `/_mock/stats`).
+    pub fn held(&self) -> (usize, usize) {
+        (
+            self.jobs.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            self.files.lock().unwrap_or_else(|e| e.into_inner()).len(),
+        )
     }
 
     /// Declared queue and execution durations of a job, after validation and policy.
@@ -393,7 +449,7 @@ impl Store {
         }
         let accepted = match &job.accepted {
             Ok(a) => a,
-            Err(e) => return o(JobState::Failed, Some(e.clone()), None),
+            Err(e) => return o(JobState::Failed, Some(e.0.clone()), None),
         };
         match b.status {
             FinalStatus::Failed => o(JobState::Failed, b.error.clone(), None),
@@ -402,7 +458,7 @@ impl Store {
             FinalStatus::Completed => {
                 let (output, files) = worker::output(accepted, b, &job.id, job.nonce, base_url);
                 for f in files {
-                    self.store_file(f.key, f.bytes);
+                    self.store_file(f.key, &job.id, f.bytes);
                 }
                 o(JobState::Completed, None, output)
             }

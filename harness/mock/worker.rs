@@ -19,15 +19,33 @@ pub(crate) struct Accepted {
     pub plan: Plan,
 }
 
+/// The worker refused the input: the job's `error`, exactly as worker-comfyui
+/// (or ComfyUI behind it) words it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Refusal(pub String);
+
+impl From<&str> for Refusal {
+    fn from(s: &str) -> Self {
+        Refusal(s.to_string())
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(s: String) -> Self {
+        Refusal(s)
+    }
+}
+
 /// Validates `input` as worker-comfyui 5.x and ComfyUI's `/prompt` do. The error is
 /// the job's `error` string exactly as the worker would report it.
-pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, String> {
+pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, Refusal> {
     let parsed;
     let input = match input {
         Value::Null => return Err("Please provide input".into()),
         Value::String(s) => {
             parsed = serde_json::from_str::<Value>(s)
-                .map_err(|_| "Invalid JSON format in input".to_string())?;
+                .map_err(|_| Refusal::from("Invalid JSON format in input"))?;
             &parsed
         }
         other => other,
@@ -65,7 +83,8 @@ pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, S
             return Err(format!(
                 "Failed to upload one or more input images: {}",
                 details.join("; ")
-            ));
+            )
+            .into());
         }
     }
     validate_graph(graph, behaviour, &uploaded)?;
@@ -80,11 +99,11 @@ fn validate_graph(
     graph: &Graph,
     behaviour: &Behaviour,
     uploaded: &HashMap<String, (u32, u32)>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     for (id, node) in graph {
         if node.get("class_type").and_then(Value::as_str).is_none() {
             let body = json!({"error": {"type": "invalid_prompt", "message": format!("Cannot execute because a node is missing the class_type property.: Node ID '#{id}'"), "details": "", "extra_info": {}}, "node_errors": {}});
-            return Err(format!("Cannot execute because a node is missing the class_type property.: Node ID '#{id}'. Raw response: {body}"));
+            return Err(format!("Cannot execute because a node is missing the class_type property.: Node ID '#{id}'. Raw response: {body}").into());
         }
     }
     let mut errors: Vec<String> = Vec::new();
@@ -130,7 +149,7 @@ fn validate_graph(
             behaviour.models.join(", ")
         ));
     }
-    Err(msg)
+    Err(msg.into())
 }
 
 /// One node error in the worker's bullet format (`• Node <id> (<key>): <value>`).
@@ -252,20 +271,12 @@ mod tests {
     #[test]
     fn worker_errors_match_worker_comfyui() {
         let b = behaviour("models: [sd_xl_base_1.0.safetensors]");
-        assert_eq!(
-            accept(&json!({}), &b).err().unwrap(),
-            "Missing 'workflow' parameter"
-        );
-        assert_eq!(
-            accept(&Value::Null, &b).err().unwrap(),
-            "Please provide input"
-        );
-        assert_eq!(
-            accept(&json!("{oops"), &b).err().unwrap(),
-            "Invalid JSON format in input"
-        );
+        let refusal = |v: &Value| accept(v, &b).err().unwrap().0;
+        assert_eq!(refusal(&json!({})), "Missing 'workflow' parameter");
+        assert_eq!(refusal(&Value::Null), "Please provide input");
+        assert_eq!(refusal(&json!("{oops")), "Invalid JSON format in input");
         let wf = json!({"workflow": {"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "flux1-dev.safetensors"}}}});
-        let err = accept(&wf, &b).err().unwrap();
+        let err = refusal(&wf);
         assert!(
             err.starts_with(
                 "Workflow validation failed:\n• Node 4 (errors): [{'type': 'value_not_in_list'"
@@ -278,7 +289,7 @@ mod tests {
         );
         let bad_images = json!({"workflow": {"1": {"class_type": "SaveImage", "inputs": {}}}, "images": [{"name": "a.png"}]});
         assert_eq!(
-            accept(&bad_images, &b).err().unwrap(),
+            refusal(&bad_images),
             "'images' must be a list of objects with 'name' and 'image' keys"
         );
     }

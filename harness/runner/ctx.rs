@@ -38,7 +38,7 @@ pub(crate) struct Ctx {
     pub(crate) handle: tokio::runtime::Handle,
     pub(crate) catalogue: Catalogue,
     pub(crate) mock_key: String,
-    mock: OnceLock<Result<MockServer, String>>,
+    mock: OnceLock<Result<MockServer, std::io::Error>>,
     /// One target per mock behaviour (or one for the live/local endpoint): building a
     /// client (TLS roots included) costs milliseconds, too much for every scenario.
     targets: Mutex<HashMap<String, Arc<dyn Target>>>,
@@ -155,10 +155,10 @@ impl Ctx {
                     &self.mock_key,
                     self.settings.mock_speed,
                 );
-                MockServer::start(opts, 0).map_err(|e| e.to_string())
+                MockServer::start(opts, 0)
             })
             .as_ref()
-            .map_err(|e| TargetError::MockStart(e.clone()))
+            .map_err(|e| TargetError::MockStart(e.to_string()))
     }
 
     /// Runs one loaded scenario to its report (blocking the calling trial thread).

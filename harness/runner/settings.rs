@@ -1,5 +1,5 @@
 //! The run's settings from `HARNESS_*` environment variables (the target itself
-//! comes from `crate::target`), each bad value refused with the variable's name.
+//! comes from `crate::targets`), each bad value refused with the variable's name.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,10 +20,15 @@ pub const EXIT_SETUP: u8 = 2;
 
 /// Settings read from the environment.
 pub(crate) struct Settings {
+    /// `HARNESS_SCENARIOS`.
     pub scenarios: PathBuf,
+    /// `HARNESS_REPORTS`.
     pub reports: PathBuf,
+    /// `HARNESS_MOCKS`.
     pub mocks: PathBuf,
+    /// `HARNESS_MAX_IN_FLIGHT`.
     pub max_in_flight: usize,
+    /// `HARNESS_MOCK_SPEED`.
     pub mock_speed: f64,
     /// How long a job may sit IN_QUEUE before `/health` is asked whether any worker can start.
     pub queue_grace: Duration,
@@ -43,78 +48,83 @@ pub(crate) struct Settings {
 
 impl Settings {
     pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, SetupError> {
-        let path = |k: &str, d: &str| {
-            PathBuf::from(
-                var(k)
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| d.to_string()),
-            )
-        };
-        let max_in_flight = match var("HARNESS_MAX_IN_FLIGHT") {
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    SetupError::bad_value("HARNESS_MAX_IN_FLIGHT", "a positive integer", &v)
-                })?,
-            None => DEFAULT_MAX_IN_FLIGHT,
-        };
-        let mock_speed = match var("HARNESS_MOCK_SPEED") {
-            Some(v) => v
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|n| *n > 0.0 && n.is_finite())
-                .ok_or_else(|| {
-                    SetupError::bad_value("HARNESS_MOCK_SPEED", "a positive number", &v)
-                })?,
-            None => DEFAULT_MOCK_SPEED,
-        };
-        let duration = |k: &str, d: Duration| -> Result<Duration, SetupError> {
-            match var(k).filter(|v| !v.trim().is_empty()) {
-                None => Ok(d),
-                Some(v) => humantime::parse_duration(v.trim())
-                    .map_err(|_| SetupError::bad_value(k, "a duration like 30s", &v)),
-            }
-        };
-        let queue_grace = duration("HARNESS_QUEUE_GRACE", DEFAULT_QUEUE_GRACE)?;
+        let v = Vars(var);
         let progress = match var("HARNESS_PROGRESS").as_deref().map(str::trim) {
             Some("off") | Some("0") => None,
-            _ => Some(duration(
-                "HARNESS_PROGRESS",
-                crate::progress::DEFAULT_EVERY,
-            )?),
+            _ => Some(v.duration("HARNESS_PROGRESS", crate::progress::DEFAULT_EVERY)?),
         };
         Ok(Settings {
-            scenarios: path("HARNESS_SCENARIOS", "scenarios"),
-            reports: path("HARNESS_REPORTS", "reports"),
-            mocks: path("HARNESS_MOCKS", "mocks"),
-            max_in_flight,
-            mock_speed,
-            queue_grace,
+            scenarios: v.path("HARNESS_SCENARIOS", "scenarios"),
+            reports: v.path("HARNESS_REPORTS", "reports"),
+            mocks: v.path("HARNESS_MOCKS", "mocks"),
+            max_in_flight: v
+                .number(
+                    "HARNESS_MAX_IN_FLIGHT",
+                    "a positive integer",
+                    |n: &usize| *n > 0,
+                )?
+                .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            mock_speed: v
+                .number("HARNESS_MOCK_SPEED", "a positive number", |n: &f64| {
+                    *n > 0.0 && n.is_finite()
+                })?
+                .unwrap_or(DEFAULT_MOCK_SPEED),
+            queue_grace: v.duration("HARNESS_QUEUE_GRACE", DEFAULT_QUEUE_GRACE)?,
             progress,
-            mock_key: var("HARNESS_MOCK_API_KEY").filter(|k| !k.is_empty()),
-            costs_file: path("HARNESS_COSTS", "costs.yaml"),
-            hub_tests: var("HARNESS_HUB_TESTS")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
-            record: var("HARNESS_RECORD")
-                .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
-            gpu: var("HARNESS_GPU").filter(|g| !g.trim().is_empty()),
-            max_cost: match var("HARNESS_MAX_COST").filter(|v| !v.trim().is_empty()) {
-                None => None,
-                Some(v) => Some(
-                    v.trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|n| *n >= 0.0 && n.is_finite())
-                        .ok_or_else(|| {
-                            SetupError::bad_value("HARNESS_MAX_COST", "a non-negative number", &v)
-                        })?,
-                ),
-            },
+            mock_key: v.text("HARNESS_MOCK_API_KEY"),
+            costs_file: v.path("HARNESS_COSTS", "costs.yaml"),
+            hub_tests: v.text("HARNESS_HUB_TESTS").map(PathBuf::from),
+            record: v.flag("HARNESS_RECORD"),
+            gpu: v.text("HARNESS_GPU"),
+            max_cost: v.number("HARNESS_MAX_COST", "a non-negative number", |n: &f64| {
+                *n >= 0.0 && n.is_finite()
+            })?,
         })
+    }
+}
+
+/// Typed reads of environment variables; a bad value names its variable.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    /// The value, trimmed; None when unset or blank.
+    fn text(&self, k: &str) -> Option<String> {
+        (self.0)(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn path(&self, k: &str, default: &str) -> PathBuf {
+        PathBuf::from(self.text(k).unwrap_or_else(|| default.to_string()))
+    }
+
+    /// Set and not `0` or `false`.
+    fn flag(&self, k: &str) -> bool {
+        self.text(k).is_some_and(|v| v != "0" && v != "false")
+    }
+
+    fn duration(&self, k: &str, default: Duration) -> Result<Duration, SetupError> {
+        match self.text(k) {
+            None => Ok(default),
+            Some(v) => humantime::parse_duration(&v)
+                .map_err(|_| SetupError::bad_value(k, "a duration like 30s", &v)),
+        }
+    }
+
+    /// A number that passes `ok`, described as `expected` when it does not.
+    fn number<T: std::str::FromStr>(
+        &self,
+        k: &str,
+        expected: &str,
+        ok: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, SetupError> {
+        self.text(k)
+            .map(|v| {
+                v.parse::<T>()
+                    .ok()
+                    .filter(|n| ok(n))
+                    .ok_or_else(|| SetupError::bad_value(k, expected, &v))
+            })
+            .transpose()
     }
 }

@@ -19,6 +19,7 @@ pub(crate) fn write_reports(ctx: &Ctx) {
         Err(_) => {
             let mut report = RunReport::new(&ctx.info, mine.clone());
             report.cost = cost_summary(ctx, &report.scenarios);
+            crate::report::prune_images(dir, &report);
             // History first: the HTML report charts it.
             crate::report::append_history(dir, &report, &mine)
                 .and_then(|_| crate::report::write_all(dir, &report))

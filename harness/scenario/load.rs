@@ -94,7 +94,13 @@ impl Cx<'_> {
 
     /// YAML -> RawScenario, reporting every unknown key and the first type error.
     fn parse(&mut self) -> Option<RawScenario> {
-        let mut value: Value = match serde_yaml_ng::from_str(self.text) {
+        let value = self.yaml()?;
+        self.typed(value)
+    }
+
+    /// The text as one YAML mapping, or a diagnostic.
+    fn yaml(&mut self) -> Option<Value> {
+        let value: Value = match serde_yaml_ng::from_str(self.text) {
             Ok(v) => v,
             Err(e) => {
                 // Some errors (e.g. a second document) carry no location: point at the start.
@@ -114,66 +120,67 @@ impl Cx<'_> {
                 return None;
             }
         };
+        let start = Pos { line: 1, col: 1 };
         match &value {
+            Value::Mapping(_) => Some(value),
             Value::Null => {
-                self.at(
-                    Pos { line: 1, col: 1 },
-                    "the scenario file is empty",
-                    Some("a scenario needs at least `workflow:`".into()),
-                );
-                return None;
+                let help = Some("a scenario needs at least `workflow:`".into());
+                self.at(start, "the scenario file is empty", help);
+                None
             }
-            Value::Mapping(_) => {}
             _ => {
-                self.at(
-                    Pos { line: 1, col: 1 },
-                    "a scenario must be a YAML mapping of keys",
-                    None,
-                );
-                return None;
+                self.at(start, "a scenario must be a YAML mapping of keys", None);
+                None
             }
         }
-        // Each unknown key is reported, removed, and the parse retried, so all typos show at once.
+    }
+
+    /// The mapping as [`RawScenario`]: each unknown key is reported, removed, and the
+    /// parse retried, so all typos show at once; a type error stops it.
+    fn typed(&mut self, mut value: Value) -> Option<RawScenario> {
         for _ in 0..64 {
-            match serde_path_to_error::deserialize::<_, RawScenario>(value.clone()) {
+            let err = match serde_path_to_error::deserialize::<_, RawScenario>(value.clone()) {
                 Ok(raw) => return (self.diags.is_empty()).then_some(raw),
-                Err(err) => {
-                    let mut parent = dotted(&err.path().to_string());
-                    let inner = err.into_inner().to_string();
-                    match unknown_field(&inner) {
-                        Some((key, expected)) => {
-                            // serde_path_to_error may already include the unknown key itself.
-                            if parent == key {
-                                parent.clear();
-                            } else if let Some(p) = parent.strip_suffix(&format!(".{key}")) {
-                                parent = p.to_string();
-                            }
-                            let path = join(&parent, &key);
-                            let help = did_you_mean(&key, expected.iter().map(String::as_str))
-                                .map(|s| format!("did you mean `{s}`?"))
-                                .or_else(|| {
-                                    Some(format!("expected one of: {}", expected.join(", ")))
-                                });
-                            self.key_err(&path, format!("unknown key `{path}`"), help);
-                            if !remove_path(&mut value, &parent, &key) {
-                                return None;
-                            }
-                        }
-                        None => {
-                            let shown = if parent.is_empty() || parent == "." {
-                                String::new()
-                            } else {
-                                format!("`{parent}`: ")
-                            };
-                            let help = type_help(&inner);
-                            self.val_err(&parent, format!("{shown}{inner}"), help);
-                            return None;
-                        }
+                Err(err) => err,
+            };
+            let parent = dotted(&err.path().to_string());
+            let inner = err.into_inner().to_string();
+            match unknown_field(&inner) {
+                Some((key, expected)) => {
+                    let parent = self.unknown_key(parent, &key, &expected);
+                    if !remove_path(&mut value, &parent, &key) {
+                        return None;
                     }
+                }
+                None => {
+                    let shown = if parent.is_empty() || parent == "." {
+                        String::new()
+                    } else {
+                        format!("`{parent}`: ")
+                    };
+                    let help = type_help(&inner);
+                    self.val_err(&parent, format!("{shown}{inner}"), help);
+                    return None;
                 }
             }
         }
         None
+    }
+
+    /// Reports unknown `key` under `parent` with "did you mean"; returns the parent path.
+    fn unknown_key(&mut self, mut parent: String, key: &str, expected: &[String]) -> String {
+        // serde_path_to_error may already include the unknown key itself.
+        if parent == key {
+            parent.clear();
+        } else if let Some(p) = parent.strip_suffix(&format!(".{key}")) {
+            parent = p.to_string();
+        }
+        let path = join(&parent, key);
+        let help = did_you_mean(key, expected.iter().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| Some(format!("expected one of: {}", expected.join(", "))));
+        self.key_err(&path, format!("unknown key `{path}`"), help);
+        parent
     }
 
     fn validate(&mut self, raw: RawScenario, name: String) -> Option<Scenario> {
@@ -184,25 +191,8 @@ impl Cx<'_> {
             self.overrides(&mut graph, set);
         }
         let images = self.images(raw.images.unwrap_or_default());
-        let mode = match raw.mode.as_deref() {
-            None | Some("async") => Mode::Async,
-            Some("sync") => Mode::Sync,
-            Some(other) => {
-                self.one_of("mode", other, &["async", "sync"]);
-                Mode::Async
-            }
-        };
-        let timeout = match &raw.timeout {
-            Some(t) => self.duration("timeout", t).unwrap_or(DEFAULT_TIMEOUT),
-            None => DEFAULT_TIMEOUT,
-        };
-        let mut warnings = Vec::new();
-        if timeout > RESULT_RETENTION && mode == Mode::Async {
-            warnings.push(format!(
-                "timeout {} is longer than RunPod's 30-minute result retention after /run: a result that waits longer than that is deleted and /status answers 404",
-                humantime::format_duration(timeout)
-            ));
-        }
+        let (mode, timeout, warnings) =
+            self.submission(raw.mode.as_deref(), raw.timeout.as_deref());
         let expect = self.expect(raw.expect.unwrap_or_default());
         let snapshot = self.snapshot(raw.snapshot.unwrap_or_default());
         let budget = self.budget(raw.budget.unwrap_or_default());
@@ -215,21 +205,7 @@ impl Cx<'_> {
             );
         }
         if let Some(m) = &raw.mock {
-            let ok = !m.is_empty()
-                && m.split('/').all(|seg| {
-                    !seg.is_empty()
-                        && seg != ".."
-                        && seg
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                });
-            if !ok {
-                self.val_err(
-                    "mock",
-                    format!("mock behaviour `{m}` is not a name under mocks/"),
-                    Some("e.g. `mock: cold-start` for mocks/cold-start.yaml".into()),
-                );
-            }
+            self.mock_name(m);
         }
         Some(Scenario {
             name,
@@ -249,6 +225,52 @@ impl Cx<'_> {
             mock: raw.mock,
             warnings,
         })
+    }
+
+    /// `mode` and `timeout`, with the retention warning a long async timeout earns.
+    fn submission(
+        &mut self,
+        mode: Option<&str>,
+        timeout: Option<&str>,
+    ) -> (Mode, Duration, Vec<String>) {
+        let mode = match mode {
+            None | Some("async") => Mode::Async,
+            Some("sync") => Mode::Sync,
+            Some(other) => {
+                self.one_of("mode", other, &["async", "sync"]);
+                Mode::Async
+            }
+        };
+        let timeout = timeout
+            .and_then(|t| self.duration("timeout", t))
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let mut warnings = Vec::new();
+        if timeout > RESULT_RETENTION && mode == Mode::Async {
+            warnings.push(format!(
+                "timeout {} is longer than RunPod's 30-minute result retention after /run: a result that waits longer than that is deleted and /status answers 404",
+                humantime::format_duration(timeout)
+            ));
+        }
+        (mode, timeout, warnings)
+    }
+
+    /// `mock:` must name a behaviour file under `mocks/`, nothing outside it.
+    fn mock_name(&mut self, m: &str) {
+        let ok = !m.is_empty()
+            && m.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != ".."
+                    && seg
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            });
+        if !ok {
+            self.val_err(
+                "mock",
+                format!("mock behaviour `{m}` is not a name under mocks/"),
+                Some("e.g. `mock: cold-start` for mocks/cold-start.yaml".into()),
+            );
+        }
     }
 
     fn words(&mut self, items: Vec<String>, key: &str) -> Vec<String> {
@@ -384,7 +406,7 @@ impl Cx<'_> {
             let value = match workflow::yaml_to_json(v) {
                 Ok(j) => j,
                 Err(e) => {
-                    self.val_err(&path, e, None);
+                    self.val_err(&path, e.message, e.help);
                     continue;
                 }
             };

@@ -96,6 +96,16 @@ pub(super) fn write_reference(
         dir.join(format!("{i}.snap{suffix}")),
         metadata(cand, spec, scenario, i),
     );
+    // A reference written for real supersedes any candidate waiting for review.
+    if suffix.is_empty() {
+        remove_candidate(dir, i);
+    }
+}
+
+/// Deletes the `.new` candidate of reference `i`, if one is waiting.
+pub(super) fn remove_candidate(dir: &Path, i: usize) {
+    let _ = std::fs::remove_file(dir.join(format!("{i}.png.new")));
+    let _ = std::fs::remove_file(dir.join(format!("{i}.snap.new")));
 }
 
 /// The metadata record, in insta's `.snap` layout (a header, then the body). It is

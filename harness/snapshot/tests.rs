@@ -265,6 +265,27 @@ fn a_missing_reference_fails_on_ci_and_is_proposed_locally() {
 }
 
 #[test]
+fn an_update_or_a_match_removes_superseded_candidates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("snapshots");
+    let first = rendered(3, ImageKind::Render, 0);
+    let other = rendered(4, ImageKind::Render, 0);
+    check(&config(tmp.path(), Mode::Update, false), CompareMode::Perceptual, &first);
+    // A local verify of another picture leaves a candidate for review...
+    check(&config(tmp.path(), Mode::Verify, false), CompareMode::Perceptual, &other);
+    assert_eq!(snapshot::pending(&root).len(), 2);
+    // ...which an update supersedes: no stale `.new` stays behind.
+    check(&config(tmp.path(), Mode::Update, false), CompareMode::Perceptual, &other);
+    assert!(snapshot::pending(&root).is_empty(), "{:?}", snapshot::pending(&root));
+    // A candidate left by a mismatch is stale once the image matches again.
+    check(&config(tmp.path(), Mode::Verify, false), CompareMode::Perceptual, &first);
+    assert_eq!(snapshot::pending(&root).len(), 2);
+    let matched = check(&config(tmp.path(), Mode::Verify, false), CompareMode::Perceptual, &other);
+    assert!(matched.failures.is_empty());
+    assert!(snapshot::pending(&root).is_empty());
+}
+
+#[test]
 fn orphans_and_variants() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("snapshots");

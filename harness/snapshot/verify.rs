@@ -8,7 +8,9 @@ use image::{DynamicImage, GenericImageView};
 
 use super::config::{Candidate, Config, Mode};
 use super::metrics::{diff_image, hash_thumb, measure, pixel_hash};
-use super::store::{read_meta, reference_count, save_evidence, write_reference, Meta};
+use super::store::{
+    read_meta, reference_count, remove_candidate, save_evidence, write_reference, Meta,
+};
 use crate::model::{CheckFailure, Metrics, SnapshotRecord};
 use crate::scenario::{CompareMode, SnapshotSpec};
 
@@ -47,14 +49,45 @@ pub fn verify(
         one(cfg, scenario, spec, &read, i, *cand, &mut out);
     }
     if cfg.mode == Mode::Update {
-        // Drop references beyond the new count, so a smaller batch does not leave orphans.
+        // Drop references (and candidates) beyond the new count, so a smaller batch
+        // leaves neither orphans nor superseded candidates.
         let dir = cfg.write_dir(scenario);
-        for i in images.len()..reference_count(&dir) {
-            let _ = std::fs::remove_file(dir.join(format!("{i}.png")));
-            let _ = std::fs::remove_file(dir.join(format!("{i}.snap")));
+        let beyond = |name: &str| {
+            name.split('.')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n >= images.len())
+        };
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let reference = [".png", ".snap", ".png.new", ".snap.new"]
+                .iter()
+                .any(|x| name.ends_with(x));
+            if reference && beyond(&name) {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
     out
+}
+
+/// One reference slot: which scenario, which image, where it is read and written.
+struct Slot<'a> {
+    cfg: &'a Config,
+    scenario: &'a str,
+    spec: &'a SnapshotSpec,
+    i: usize,
+    /// The reference PNG (in the read folder).
+    path: std::path::PathBuf,
+    /// The reference as shown in messages.
+    shown: String,
+}
+
+impl Slot<'_> {
+    fn write(&self, cand: Candidate, suffix: &str) {
+        let dir = self.cfg.write_dir(self.scenario);
+        write_reference(&dir, self.i, cand, self.spec, self.scenario, suffix);
+    }
 }
 
 fn one(
@@ -66,11 +99,18 @@ fn one(
     cand: Candidate,
     out: &mut Outcome,
 ) {
-    let ref_path = read.join(format!("{i}.png"));
-    let shown = crate::paths::display_path(&ref_path).display().to_string();
+    let path = read.join(format!("{i}.png"));
+    let slot = Slot {
+        cfg,
+        scenario,
+        spec,
+        i,
+        shown: crate::paths::display_path(&path).display().to_string(),
+        path,
+    };
     let mut rec = SnapshotRecord {
         index: i,
-        reference: shown.clone(),
+        reference: slot.shown.clone(),
         outcome: String::new(),
         metrics: None,
         expected: None,
@@ -78,117 +118,141 @@ fn one(
         diff: None,
         thumbnails: Vec::new(),
     };
-    if !ref_path.is_file() {
-        rec.outcome = match cfg.mode {
-            Mode::Update => {
-                write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, "");
-                "written".into()
-            }
-            Mode::Verify => {
-                let fix = if cfg.ci {
-                    "record it locally with HARNESS_SNAPSHOTS=update and commit it".to_string()
-                } else {
-                    write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, ".new");
-                    "a candidate was written as .new: review it, then `endpoint-harness snapshots accept`".to_string()
-                };
-                out.failures.push(CheckFailure::new(
-                    format!("snapshot {i}"),
-                    format!("a reference image {shown}"),
-                    format!("none ({fix})"),
-                ));
-                "missing".into()
-            }
-        };
-        out.records.push(rec);
-        return;
-    }
-    // Fast path: the `.snap` record holds the reference's hash, pixel digest and thumbnail,
-    // so a match costs no PNG decode. The reference is decoded only to explain a mismatch.
-    let quick = read_meta(&read.join(format!("{i}.snap")))
-        .and_then(|m| quick_compare(spec, &m, cand, &mut rec));
-    let mut reference: Option<DynamicImage> = None;
-    let problem = match quick {
-        Some(Ok(())) => None,
-        _ => match std::fs::read(&ref_path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| crate::checks::decode(&b))
-        {
-            Ok(r) => {
-                let p = compare(spec, &r, cand, &mut rec);
-                reference = Some(r);
-                p
-            }
-            Err(e) => {
-                out.failures.push(CheckFailure::new(
-                    format!("snapshot {i}"),
-                    format!("a readable reference {shown}"),
-                    e,
-                ));
-                rec.outcome = "mismatched".into();
-                out.records.push(rec);
-                return;
-            }
-        },
+    rec.outcome = if !slot.path.is_file() {
+        missing(&slot, cand, out)
+    } else {
+        compare_with_reference(&slot, read, cand, &mut rec, out)
     };
-    match (problem, cfg.mode, reference) {
-        (None, _, _) => rec.outcome = "matched".into(),
-        (Some(_), Mode::Update, _) => {
-            write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, "");
-            rec.outcome = "updated".into();
-        }
-        (Some(actual), Mode::Verify, reference) => {
-            let img = cand.pixels;
-            let reference = reference.unwrap_or_else(|| DynamicImage::new_rgb8(1, 1));
-            let (e, a, d) = save_evidence(cfg, scenario, i, &reference, img);
-            rec.expected = e.clone();
-            rec.actual = a.clone();
-            rec.diff = d.clone();
-            rec.thumbnails = vec![
-                crate::png::data_uri(&crate::sample::sample(&reference).thumb),
-                crate::png::data_uri(cand.thumb),
-            ];
-            if reference.dimensions() == img.dimensions() {
-                rec.thumbnails.push(crate::png::data_uri(
-                    &crate::sample::sample(&DynamicImage::ImageRgb8(diff_image(&reference, img)))
-                        .thumb,
-                ));
-            }
-            let mut files = format!(
-                "; expected {}, actual {}",
-                e.unwrap_or_default(),
-                a.unwrap_or_default()
-            );
-            if let Some(d) = d {
-                files.push_str(&format!(", diff {d}"));
-            }
-            if !cfg.ci {
-                write_reference(&cfg.write_dir(scenario), i, cand, spec, scenario, ".new");
-                files.push_str(" (candidate written as .new)");
-            }
-            out.failures.push(CheckFailure::new(
-                format!("snapshot {i} ({})", tolerance(spec)),
-                format!("a match with {shown}"),
-                format!("{actual}{files}"),
-            ));
-            rec.outcome = "mismatched".into();
-        }
-    }
     out.records.push(rec);
 }
 
-/// Compares with the metadata record; None when it lacks what the mode needs.
+/// No reference yet: written in update mode, proposed (locally) or demanded (CI) in verify.
+fn missing(slot: &Slot, cand: Candidate, out: &mut Outcome) -> String {
+    if slot.cfg.mode == Mode::Update {
+        slot.write(cand, "");
+        return "written".into();
+    }
+    let fix = if slot.cfg.ci {
+        "record it locally with HARNESS_SNAPSHOTS=update and commit it".to_string()
+    } else {
+        slot.write(cand, ".new");
+        "a candidate was written as .new: review it, then `endpoint-harness snapshots accept`"
+            .to_string()
+    };
+    out.failures.push(CheckFailure::new(
+        format!("snapshot {}", slot.i),
+        format!("a reference image {}", slot.shown),
+        format!("none ({fix})"),
+    ));
+    "missing".into()
+}
+
+/// The comparison with an existing reference; returns the outcome.
+fn compare_with_reference(
+    slot: &Slot,
+    read: &Path,
+    cand: Candidate,
+    rec: &mut SnapshotRecord,
+    out: &mut Outcome,
+) -> String {
+    // Fast path: the `.snap` record holds the reference's hash, pixel digest and thumbnail,
+    // so a match costs no PNG decode. The reference is decoded only to explain a mismatch.
+    let quick = read_meta(&read.join(format!("{}.snap", slot.i)))
+        .and_then(|m| quick_compare(slot.spec, &m, cand, rec));
+    let (problem, reference) = if quick == Some(true) {
+        (None, None)
+    } else {
+        let decoded = std::fs::read(&slot.path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::checks::decode(&b).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(r) => (compare(slot.spec, &r, cand, rec), Some(r)),
+            Err(e) => {
+                out.failures.push(CheckFailure::new(
+                    format!("snapshot {}", slot.i),
+                    format!("a readable reference {}", slot.shown),
+                    e,
+                ));
+                return "mismatched".into();
+            }
+        }
+    };
+    match (problem, slot.cfg.mode) {
+        (None, _) => {
+            // A candidate left by an earlier mismatch is stale once the image matches again.
+            if !slot.cfg.ci {
+                remove_candidate(&slot.cfg.write_dir(slot.scenario), slot.i);
+            }
+            "matched".into()
+        }
+        (Some(_), Mode::Update) => {
+            slot.write(cand, "");
+            "updated".into()
+        }
+        (Some(actual), Mode::Verify) => {
+            let reference = reference.unwrap_or_else(|| DynamicImage::new_rgb8(1, 1));
+            mismatch(slot, &reference, cand, &actual, rec, out);
+            "mismatched".into()
+        }
+    }
+}
+
+/// Writes the expected/actual/diff evidence and the failure for a mismatch.
+fn mismatch(
+    slot: &Slot,
+    reference: &DynamicImage,
+    cand: Candidate,
+    actual: &str,
+    rec: &mut SnapshotRecord,
+    out: &mut Outcome,
+) {
+    let img = cand.pixels;
+    let (e, a, d) = save_evidence(slot.cfg, slot.scenario, slot.i, reference, img);
+    rec.expected = e.clone();
+    rec.actual = a.clone();
+    rec.diff = d.clone();
+    rec.thumbnails = vec![
+        crate::png::data_uri(&crate::sample::sample(reference).thumb),
+        crate::png::data_uri(cand.thumb),
+    ];
+    if reference.dimensions() == img.dimensions() {
+        let diff = DynamicImage::ImageRgb8(diff_image(reference, img));
+        rec.thumbnails
+            .push(crate::png::data_uri(&crate::sample::sample(&diff).thumb));
+    }
+    let mut files = format!(
+        "; expected {}, actual {}",
+        e.unwrap_or_default(),
+        a.unwrap_or_default()
+    );
+    if let Some(d) = d {
+        files.push_str(&format!(", diff {d}"));
+    }
+    if !slot.cfg.ci {
+        slot.write(cand, ".new");
+        files.push_str(" (candidate written as .new)");
+    }
+    out.failures.push(CheckFailure::new(
+        format!("snapshot {} ({})", slot.i, tolerance(slot.spec)),
+        format!("a match with {}", slot.shown),
+        format!("{actual}{files}"),
+    ));
+}
+
+/// Compares with the metadata record: whether it matches, or None when the
+/// record lacks what the mode needs (the reference PNG is decoded instead).
 fn quick_compare(
     spec: &SnapshotSpec,
     meta: &Meta,
     cand: Candidate,
     rec: &mut SnapshotRecord,
-) -> Option<Result<(), String>> {
+) -> Option<bool> {
     if meta.size != cand.pixels.dimensions() {
         return None; // explained by the full comparison
     }
     match spec.compare {
         CompareMode::Exact => {
-            (meta.pixels.as_deref()? == pixel_hash(cand.pixels)).then_some(Ok(()))
+            (meta.pixels.as_deref()? == pixel_hash(cand.pixels)).then_some(true)
         }
         _ => {
             let reference =
@@ -201,7 +265,7 @@ fn quick_compare(
             };
             let ok = m.distance <= spec.max_distance && m.similarity >= spec.min_similarity;
             rec.metrics = Some(m);
-            Some(if ok { Ok(()) } else { Err(String::new()) })
+            Some(ok)
         }
     }
 }

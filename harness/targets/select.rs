@@ -58,67 +58,27 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<TargetConfig, Se
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let key = get("RUNPOD_API_KEY");
-    let id = get("RUNPOD_ENDPOINT_ID");
-    let url = get("RUNPOD_ENDPOINT_URL");
-    let capabilities = get("HARNESS_CAPABILITIES").map(|c| {
-        c.split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    });
-    let live_url = url
-        .clone()
-        .or_else(|| id.as_ref().map(|id| format!("{RUNPOD_API}/{id}")));
-    let mock = |notes: Vec<String>| TargetConfig {
-        kind: Kind::Mock,
-        url: None,
-        api_key: None,
-        capabilities: capabilities.clone(),
-        notes,
+    let env = Env {
+        key: get("RUNPOD_API_KEY"),
+        id: get("RUNPOD_ENDPOINT_ID"),
+        url: get("RUNPOD_ENDPOINT_URL"),
+        capabilities: get("HARNESS_CAPABILITIES").map(|c| {
+            c.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }),
     };
     match get("HARNESS_TARGET").as_deref() {
-        None => match (&key, &live_url) {
-            (Some(_), Some(u)) if id.is_some() || url.is_some() => Ok(TargetConfig {
-                kind: Kind::Live,
-                url: Some(u.clone()),
-                api_key: key.clone(),
-                capabilities,
-                notes: vec![],
-            }),
-            _ => Ok(mock(vec![])),
-        },
-        Some("mock") => Ok(mock(vec![])),
-        Some("live") => {
-            match (&key, &live_url) {
-                (Some(_), Some(u)) => Ok(TargetConfig {
-                    kind: Kind::Live,
-                    url: Some(u.clone()),
-                    api_key: key.clone(),
-                    capabilities,
-                    notes: vec![],
-                }),
-                _ => {
-                    let missing: Vec<&str> = [
-                        ("RUNPOD_API_KEY", key.is_none()),
-                        (
-                            "RUNPOD_ENDPOINT_ID (or RUNPOD_ENDPOINT_URL)",
-                            live_url.is_none(),
-                        ),
-                    ]
-                    .iter()
-                    .filter(|(_, m)| *m)
-                    .map(|(n, _)| *n)
-                    .collect();
-                    Ok(mock(vec![format!("HARNESS_TARGET=live but {} not set: running against the embedded mock instead", missing.join(" and "))]))
-                }
-            }
-        }
+        // Both live variables set: the live endpoint; otherwise the mock, silently.
+        None if env.key.is_some() && (env.id.is_some() || env.url.is_some()) => Ok(env.live()),
+        None | Some("mock") => Ok(env.mock(vec![])),
+        Some("live") => Ok(env.live_or_mock()),
         Some("local") => Ok(TargetConfig {
             kind: Kind::Local,
-            url: Some(url.unwrap_or_else(|| "http://localhost:8000".into())),
-            api_key: key,
-            capabilities,
+            url: Some(env.url.unwrap_or_else(|| "http://localhost:8000".into())),
+            api_key: env.key,
+            capabilities: env.capabilities,
             notes: vec![],
         }),
         Some(other) => Err(SetupError::bad_value(
@@ -126,6 +86,64 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<TargetConfig, Se
             "mock, live or local",
             other,
         )),
+    }
+}
+
+/// The target variables as read.
+struct Env {
+    key: Option<String>,
+    id: Option<String>,
+    url: Option<String>,
+    capabilities: Option<Vec<String>>,
+}
+
+impl Env {
+    fn live_url(&self) -> Option<String> {
+        self.url
+            .clone()
+            .or_else(|| self.id.as_ref().map(|id| format!("{RUNPOD_API}/{id}")))
+    }
+
+    fn mock(&self, notes: Vec<String>) -> TargetConfig {
+        TargetConfig {
+            kind: Kind::Mock,
+            url: None,
+            api_key: None,
+            capabilities: self.capabilities.clone(),
+            notes,
+        }
+    }
+
+    fn live(&self) -> TargetConfig {
+        TargetConfig {
+            kind: Kind::Live,
+            url: self.live_url(),
+            api_key: self.key.clone(),
+            capabilities: self.capabilities.clone(),
+            notes: vec![],
+        }
+    }
+
+    /// `HARNESS_TARGET=live` without its variables runs the mock and says why.
+    fn live_or_mock(&self) -> TargetConfig {
+        if self.key.is_some() && self.live_url().is_some() {
+            return self.live();
+        }
+        let missing: Vec<&str> = [
+            ("RUNPOD_API_KEY", self.key.is_none()),
+            (
+                "RUNPOD_ENDPOINT_ID (or RUNPOD_ENDPOINT_URL)",
+                self.live_url().is_none(),
+            ),
+        ]
+        .iter()
+        .filter(|(_, m)| *m)
+        .map(|(n, _)| *n)
+        .collect();
+        self.mock(vec![format!(
+            "HARNESS_TARGET=live but {} not set: running against the embedded mock instead",
+            missing.join(" and ")
+        )])
     }
 }
 
