@@ -1,9 +1,12 @@
 //! The `endpoint-harness` command: run the suite without cargo (`run`), lint
 //! scenarios (`check`), scaffold and import them (`new`, `import-hub`), review
-//! references (`snapshots`), read trends (`trend`), print schemas (`schema`)
-//! and serve the mock endpoint standalone (`mock`). One file per subcommand.
+//! references (`snapshots`), read trends (`trend`), print schemas (`schema`),
+//! serve the mock endpoint standalone (`mock`), save a ComfyUI's node
+//! inventory (`inventory`) and convert UI-format saves (`convert`). One file
+//! per subcommand (or pair).
 
 mod check;
+mod comfy;
 mod common;
 mod mock;
 mod scaffold;
@@ -55,6 +58,12 @@ enum Command {
     },
     /// Serve the mock RunPod endpoint on 127.0.0.1 until Ctrl-C.
     Mock(mock::MockArgs),
+    /// Save a ComfyUI's node inventory (`/object_info`) for `check --inventory`,
+    /// `HARNESS_INVENTORY` and `convert`.
+    Inventory(comfy::InventoryArgs),
+    /// Convert a UI-format workflow save to the API format, as ComfyUI's
+    /// Export (API) does; prints the graph.
+    Convert(comfy::ConvertArgs),
 }
 
 /// Runs the command line given to the process.
@@ -71,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::ImportHub(a) => a.run(),
         Command::Schema { kind, write } => schema(&kind, write.as_deref()),
         Command::Mock(a) => a.run(),
+        Command::Inventory(a) => a.run(),
+        Command::Convert(a) => a.run(),
     }
 }
 

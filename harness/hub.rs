@@ -74,7 +74,7 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
         .get("workflow")
         .cloned()
         .ok_or_else(|| fail(format!("Hub test `{}` has no input.workflow", t.name)))?;
-    let workflow = crate::workflow::normalise(workflow)
+    let workflow = crate::workflow::normalise(workflow, None)
         .map_err(|p| fail(format!("Hub test `{}`: {}", t.name, p.message)))?;
     let sum = crate::workflow::summary(&workflow);
     let count = if sum.savers > 0 {
@@ -211,7 +211,7 @@ fn import_one(
         .input
         .get("workflow")
         .ok_or_else(|| test_error(t, "it has no input.workflow"))?;
-    let graph = crate::workflow::normalise(workflow.clone())
+    let graph = crate::workflow::normalise(workflow.clone(), None)
         .map_err(|p| test_error(t, p.message))?;
     let wf_rel = format!("workflows/{name}.json");
     let json = serde_json::to_string_pretty(workflow).expect("JSON values serialise");

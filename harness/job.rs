@@ -10,7 +10,7 @@ mod guard;
 pub use drive::{drive, drive_with, Finished, Observer, Watch};
 pub use error::DriveError;
 pub use guard::CancelFailure;
-pub(crate) use guard::{drain, interrupt};
+pub(crate) use guard::{drain, interrupt, interrupted, Canceller, InFlight};
 
 #[cfg(test)]
 mod tests;

@@ -20,6 +20,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod inventory;
 pub mod job;
 pub mod mock;
 pub mod model;

@@ -3,12 +3,15 @@
 //! cancel, retry, purge, retention expiry, payload limits and injected faults.
 //!
 //! Each behaviour of `mocks/` is served as its own endpoint id (`/v2/cold-start/`),
-//! so scenarios choose a behaviour just by their URL. The same code runs embedded
+//! so scenarios choose a behaviour just by their URL; the same behaviours are
+//! also served as ComfyUI servers under `/comfyui/{behaviour}/` (its own API and
+//! websocket), for the `comfyui` target. The same code runs embedded
 //! (on its own thread and runtime, like wiremock) and standalone (`endpoint-harness
 //! mock`). All state belongs to one server instance; finished jobs and their
 //! files are forgotten after retention, so a long-running mock stays flat.
 
 pub mod behaviour;
+mod comfyui;
 mod faults;
 mod jobs;
 mod options;
@@ -83,6 +86,11 @@ impl MockServer {
     pub fn endpoint_url(&self, id: &str) -> String {
         format!("{}/v2/{}", self.url(), id)
     }
+
+    /// `http://127.0.0.1:PORT/comfyui/<id>`: the behaviour as a ComfyUI server.
+    pub fn comfyui_url(&self, behaviour: &str) -> String {
+        format!("{}/comfyui/{}", self.url(), endpoint_id(behaviour))
+    }
 }
 
 impl Drop for MockServer {
@@ -118,7 +126,19 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         base_url,
         seen: Mutex::default(),
         stats: Mutex::default(),
+        comfy: comfyui::exec::Face::default(),
     });
+    let comfy = Router::new()
+        .route("/prompt", post(comfyui::prompt))
+        .route("/ws", get(comfyui::ws))
+        .route("/history/{id}", get(comfyui::history))
+        .route("/view", get(comfyui::view))
+        .route("/upload/image", post(comfyui::upload))
+        .route("/queue", get(comfyui::get_queue).post(comfyui::post_queue))
+        .route("/interrupt", post(comfyui::interrupt))
+        .route("/object_info", get(comfyui::object_info))
+        .route("/object_info/{node}", get(comfyui::object_info_node))
+        .route("/system_stats", get(comfyui::system_stats));
     Router::new()
         .route("/v2/{endpoint}/run", post(run))
         .route("/v2/{endpoint}/runsync", post(runsync))
@@ -133,6 +153,7 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         .route("/v2/{endpoint}/health", get(health))
         .route("/s3/{*key}", get(download))
         .route("/_mock/stats", get(stats::stats))
+        .nest("/comfyui/{endpoint}", comfy)
         // RunPod refuses /runsync bodies over 20 MB; the route handlers apply 10 MB to /run.
         .layer(DefaultBodyLimit::max(RUNSYNC_LIMIT + 1))
         .with_state(mock)

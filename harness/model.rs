@@ -19,5 +19,5 @@ pub use run::{
     CostSummary, RunInfo, RunReport, ScenarioHead, ScenarioReport, TargetKind, SCHEMA_VERSION,
 };
 pub use snapshot::{Calibration, Metrics, SnapshotRecord};
-pub use timing::{BudgetMiss, BudgetReport, Spread, Timing};
+pub use timing::{BudgetMiss, BudgetReport, NodeTiming, Spread, Timing};
 pub use verdict::{Counts, Verdict};

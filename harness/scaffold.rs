@@ -37,7 +37,7 @@ pub fn new_scenario(
     }
     let text =
         std::fs::read_to_string(workflow_file).map_err(FileError::read(workflow_file))?;
-    let graph = crate::workflow::from_json_text(&text).map_err(|p| {
+    let graph = crate::workflow::from_json_text(&text, None).map_err(|p| {
         let message = match p.help {
             Some(h) => format!("{} ({h})", p.message),
             None => p.message,

@@ -2,9 +2,11 @@
 //! and which one a run uses, chosen from the environment ([`from_env`]).
 
 mod api;
+mod comfyui;
 mod runpod;
 mod select;
 
 pub use api::{JobRequest, Target};
+pub use comfyui::Comfyui;
 pub use runpod::Runpod;
-pub use select::{from_env, Kind, TargetConfig, RUNPOD_API};
+pub use select::{from_env, Kind, TargetConfig, COMFYUI_DEFAULT, COMFYUI_MOCK, RUNPOD_API};

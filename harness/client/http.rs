@@ -21,6 +21,32 @@ pub(crate) enum Auth {
     None,
     /// `Authorization: Bearer <key>`; the key is registered for redaction.
     Bearer(String),
+    /// `Authorization: Basic base64(user:password)` (a pod proxy); both the
+    /// pair and its encoding are registered for redaction.
+    Basic(String),
+}
+
+impl Auth {
+    /// The `Authorization` header value, marked sensitive; registers the secret.
+    pub(crate) fn header(&self) -> Result<Option<HeaderValue>, ClientError> {
+        let value = match self {
+            Auth::None => return Ok(None),
+            Auth::Bearer(key) => {
+                crate::redact::register_secret(key);
+                format!("Bearer {key}")
+            }
+            Auth::Basic(pair) => {
+                use base64::Engine;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+                crate::redact::register_secret(pair);
+                crate::redact::register_secret(&encoded);
+                format!("Basic {encoded}")
+            }
+        };
+        let mut h = HeaderValue::from_str(&value).map_err(|_| ClientError::BadKey)?;
+        h.set_sensitive(true);
+        Ok(Some(h))
+    }
 }
 
 /// A pooled HTTP client for one API base, and a credential-free one for downloads.
@@ -33,16 +59,7 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new(auth: &Auth) -> Result<Self, ClientError> {
         let mut headers = HeaderMap::new();
-        let value = match auth {
-            Auth::None => None,
-            Auth::Bearer(key) => {
-                crate::redact::register_secret(key);
-                Some(format!("Bearer {key}"))
-            }
-        };
-        if let Some(v) = value {
-            let mut h = HeaderValue::from_str(&v).map_err(|_| ClientError::BadKey)?;
-            h.set_sensitive(true);
+        if let Some(h) = auth.header()? {
             headers.insert(AUTHORIZATION, h);
         }
         Ok(Http {
@@ -79,17 +96,55 @@ impl Http {
         op: &str,
         job: Option<&str>,
     ) -> Result<Vec<u8>, EndpointError> {
+        let body = body.map_or(RawBody::None, RawBody::Json);
+        let (status, retry_after, bytes) = self.send(method, url, body, timeout, op, job).await?;
+        check_status(status, retry_after, &bytes).map_err(|kind| EndpointError {
+            op: op.to_string(),
+            job: job.map(str::to_string),
+            kind,
+        })?;
+        Ok(bytes)
+    }
+
+    /// Sends a request (a JSON or multipart body) and returns the status and
+    /// the capped body whatever the status, for APIs whose error bodies carry
+    /// the answer (ComfyUI's `/prompt` 400); only transport failures are errors.
+    pub(crate) async fn raw(
+        &self,
+        method: Method,
+        url: &str,
+        body: RawBody,
+        timeout: Duration,
+        op: &str,
+        job: Option<&str>,
+    ) -> Result<(StatusCode, Vec<u8>), EndpointError> {
+        let (status, _, bytes) = self.send(method, url, body, timeout, op, job).await?;
+        Ok((status, bytes))
+    }
+
+    /// One request: status, `Retry-After` and the capped body.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: RawBody,
+        timeout: Duration,
+        op: &str,
+        job: Option<&str>,
+    ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), EndpointError> {
         let err = |kind| EndpointError {
             op: op.to_string(),
             job: job.map(str::to_string),
             kind,
         };
-        let mut req = self.authed.request(method, url).timeout(timeout);
-        if let Some(b) = body {
-            req = req
+        let req = self.authed.request(method, url).timeout(timeout);
+        let req = match body {
+            RawBody::None => req,
+            RawBody::Json(b) => req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b);
-        }
+                .body(b),
+            RawBody::Multipart(form) => req.multipart(form),
+        };
         let resp = req.send().await.map_err(|e| {
             err(if e.is_timeout() {
                 ErrorKind::Timeout(timeout)
@@ -104,8 +159,7 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let bytes = read_capped(resp).await.map_err(err)?;
-        check_status(status, retry_after, &bytes).map_err(err)?;
-        Ok(bytes)
+        Ok((status, retry_after, bytes))
     }
 
     /// Downloads a URL without any credentials (presigned URLs carry their own).
@@ -133,6 +187,18 @@ impl Http {
         }
         Ok(body)
     }
+}
+
+/// The body of a [`Http::raw`] request.
+pub(crate) enum RawBody {
+    None,
+    Json(Vec<u8>),
+    Multipart(reqwest::multipart::Form),
+}
+
+/// The error a non-2xx status maps to (for [`Http::raw`] callers).
+pub(crate) fn status_error(status: StatusCode, body: &[u8]) -> Option<ErrorKind> {
+    check_status(status, None, body).err()
 }
 
 fn build(headers: HeaderMap) -> Result<reqwest::Client, ClientError> {

@@ -16,7 +16,7 @@ use futures_util::future::BoxFuture;
 use super::error::DriveError;
 use super::guard::{interrupted, Canceller, InFlight};
 use crate::client::{Client, EndpointError, ErrorKind, Submit};
-use crate::model::Seen;
+use crate::model::{NodeTiming, Seen};
 use crate::wire::{Health, JobState, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
 
 /// Polling interval schedule: start fast (short jobs), grow to a ceiling (long jobs)
@@ -63,6 +63,8 @@ pub struct Finished {
     pub timeline: Vec<Seen>,
     /// Status requests made.
     pub status_calls: u32,
+    /// Per-node timings, where the target reports them (`comfyui`).
+    pub nodes: Vec<NodeTiming>,
 }
 
 /// Submits `body` and polls until a terminal state or `deadline` (a duration from now).
@@ -108,6 +110,7 @@ pub async fn drive_with(
             wall: start.elapsed(),
             timeline,
             status_calls: 0,
+            nodes: Vec::new(),
         });
     }
     let mut poller = Poller {
@@ -334,6 +337,7 @@ impl Poller<'_> {
                     wall: self.start.elapsed(),
                     timeline,
                     status_calls: self.calls,
+                    nodes: Vec::new(),
                 })
             }
             Err(PollStop::Deadline) => {

@@ -35,6 +35,14 @@ pub enum BehaviourError {
         /// Why.
         reason: String,
     },
+    /// A behaviour's inventory cannot be used.
+    #[error("inventory `{file}`: {reason}")]
+    Inventory {
+        /// The file, relative to the mocks folder.
+        file: String,
+        /// Why.
+        reason: String,
+    },
     /// The file is there but invalid (it names the file).
     #[error("mock behaviour `{name}` is invalid: {file}: {reason}")]
     Invalid {
@@ -326,8 +334,16 @@ pub struct Behaviour {
     /// A recorded job (`HARNESS_RECORD=1`): its images are returned instead of rendered ones.
     #[serde(default)]
     pub replay: Option<Replay>,
+    /// A node inventory (ComfyUI's `/object_info`, a file relative to the mocks
+    /// folder): the mock then validates every graph as ComfyUI would and refuses
+    /// with ComfyUI's errors (on its ComfyUI face) or worker-comfyui's wording of
+    /// them (on its RunPod face); its ComfyUI face serves it as `/object_info`.
+    #[serde(default)]
+    pub inventory: Option<String>,
     #[serde(skip)]
     pub(crate) replay_images: Vec<(String, Vec<u8>)>,
+    #[serde(skip)]
+    pub(crate) inventory_data: Option<Arc<(crate::inventory::Inventory, serde_json::Value)>>,
     #[serde(skip)]
     pub(crate) queue_d: Duration,
     #[serde(skip)]
@@ -388,6 +404,38 @@ impl Behaviour {
         Ok(b)
     }
 
+    /// Parses a behaviour whose files (replayed images, inventory) are relative to `dir`.
+    pub fn parse_in(text: &str, dir: &Path) -> Result<Self, BehaviourError> {
+        Self::parse(text)?
+            .with_replay_images(dir)?
+            .with_inventory(dir)
+    }
+
+    /// Loads the inventory file (relative to the mocks folder).
+    fn with_inventory(mut self, dir: &Path) -> Result<Self, BehaviourError> {
+        let Some(file) = &self.inventory else {
+            return Ok(self);
+        };
+        let fail = |reason: String| BehaviourError::Inventory {
+            file: file.clone(),
+            reason,
+        };
+        if file.split('/').any(|s| s == "..") {
+            return Err(fail("it must stay inside the mocks folder".into()));
+        }
+        let text = std::fs::read_to_string(dir.join(file)).map_err(|e| fail(e.to_string()))?;
+        let raw: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
+        let inv = crate::inventory::Inventory::from_value(&raw).map_err(fail)?;
+        self.inventory_data = Some(Arc::new((inv, raw)));
+        Ok(self)
+    }
+
+    /// The inventory, when the behaviour has one.
+    pub(crate) fn inventory(&self) -> Option<&crate::inventory::Inventory> {
+        self.inventory_data.as_deref().map(|(inv, _)| inv)
+    }
+
     /// Loads a recording's image files (paths relative to the mocks folder).
     fn with_replay_images(mut self, dir: &Path) -> Result<Self, BehaviourError> {
         if let Some(r) = &self.replay {
@@ -444,6 +492,7 @@ impl Catalogue {
                 .map_err(|e| BehaviourError::Yaml(e.to_string()))
                 .and_then(|t| Behaviour::parse(&t))
                 .and_then(|b| b.with_replay_images(dir))
+                .and_then(|b| b.with_inventory(dir))
             {
                 Ok(b) => {
                     cat.behaviours.insert(name, Arc::new(b));

@@ -1,6 +1,7 @@
 //! Deterministic images from a workflow, so the mock's answers mean something:
 //! size and batch come from the latent node (EmptyLatentImage, EmptySD3LatentImage,
-//! EmptyImage) or the loaded input image, the pattern from the sampler seed and
+//! EmptyImage) or the loaded input image, then resizing nodes (ImageScale,
+//! ImageScaleBy, LatentUpscale, ImageCrop), the pattern from the sampler seed and
 //! the prompt text. One image per SaveImage-like node and batch item; PreviewImage
 //! outputs are skipped, as worker-comfyui skips ComfyUI's `temp` images.
 
@@ -80,6 +81,22 @@ pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> P
                 }
             }
             _ => {}
+        }
+        // Resizing nodes decide the size of what comes out (their graph order is
+        // close enough to the flow for the mock's purpose).
+        if let ("ImageScale" | "LatentUpscale" | "ImageCrop", Some(w), Some(h)) = (
+            class,
+            literal_u64(get("width")).filter(|w| *w > 0),
+            literal_u64(get("height")).filter(|h| *h > 0),
+        ) {
+            (p.width, p.height) = (w as u32, h as u32);
+            sized = true;
+        }
+        if let ("ImageScaleBy" | "LatentUpscaleBy", Some(f)) =
+            (class, get("scale_by").and_then(Value::as_f64))
+        {
+            p.width = (f64::from(p.width) * f).round().max(1.0) as u32;
+            p.height = (f64::from(p.height) * f).round().max(1.0) as u32;
         }
         if !seeded {
             if let Some(seed) = literal_u64(get("seed")).or_else(|| literal_u64(get("noise_seed")))
@@ -265,7 +282,7 @@ mod tests {
             "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 32, "batch_size": 2}},
             "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "sd/fox"}},
             "10": {"class_type": "PreviewImage", "inputs": {}}
-        }))
+        }), None)
         .unwrap()
     }
 

@@ -30,6 +30,8 @@ pub(crate) struct Mock {
     pub(crate) seen: Mutex<HashMap<(String, &'static str), u32>>,
     /// Every request per `endpoint route`, for `/_mock/stats` (tests count submissions).
     pub(crate) stats: Mutex<BTreeMap<String, u32>>,
+    /// The ComfyUI face's servers.
+    pub(crate) comfy: super::comfyui::exec::Face,
 }
 
 pub(crate) type Answer = Result<Response, Response>;
@@ -39,13 +41,13 @@ pub(crate) fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 }
 
 impl Mock {
-    /// Auth, endpoint lookup, then any HTTP fault for this request.
-    pub(crate) async fn enter(
+    /// Bearer auth, then the behaviour of a known endpoint, the request counted
+    /// in the stats as `endpoint route` (both faces of the mock).
+    pub(crate) fn admit(
         &self,
         headers: &HeaderMap,
         endpoint: &str,
-        route: Route,
-        job: Option<&jobs::Job>,
+        route: &str,
     ) -> Result<Arc<Behaviour>, Response> {
         let auth = headers
             .get("authorization")
@@ -68,8 +70,20 @@ impl Mock {
             .stats
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(format!("{endpoint} {}", route_name(route)))
+            .entry(format!("{endpoint} {route}"))
             .or_insert(0) += 1;
+        Ok(b)
+    }
+
+    /// Auth, endpoint lookup, then any HTTP fault for this request.
+    pub(crate) async fn enter(
+        &self,
+        headers: &HeaderMap,
+        endpoint: &str,
+        route: Route,
+        job: Option<&jobs::Job>,
+    ) -> Result<Arc<Behaviour>, Response> {
+        let b = self.admit(headers, endpoint, route_name(route))?;
         // A status check is a status check, polled or long-polled: faults on `status`
         // apply to both routes and count them together.
         let kind = if route == Route::StatusSync {

@@ -87,7 +87,15 @@ pub(crate) fn accept(input: &Value, behaviour: &Behaviour) -> Result<Accepted, R
             .into());
         }
     }
-    validate_graph(graph, behaviour, &uploaded)?;
+    match behaviour.inventory() {
+        // With an inventory, what ComfyUI 0.3.64 would refuse, worded as the worker words it.
+        Some(inv) => {
+            let names: Vec<String> = uploaded.keys().cloned().collect();
+            crate::inventory::validate(graph, inv, &names, crate::inventory::Strictness::Comfy)
+                .map_err(|r| Refusal(crate::inventory::worker_error(&r, inv)))?;
+        }
+        None => validate_graph(graph, behaviour, &uploaded)?,
+    }
     Ok(Accepted {
         plan: render::plan(graph, &|name| uploaded.get(name).copied()),
     })

@@ -57,6 +57,9 @@ pub struct RunRecord {
     /// The states seen, with when (for the HTML timeline).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<Seen>,
+    /// Per-node timings, where the target reports them (`comfyui`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<super::timing::NodeTiming>,
 }
 
 /// One returned file.

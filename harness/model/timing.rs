@@ -65,3 +65,22 @@ pub struct BudgetReport {
     /// Spread of the total time.
     pub total: Option<Spread>,
 }
+
+/// One node's share of a ComfyUI execution (the `comfyui` target follows the
+/// progress websocket): from its `executing` message to the next node's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct NodeTiming {
+    /// The node id (`12`, or `5:3` inside a subgraph).
+    pub node: String,
+    /// Its class.
+    pub class_type: String,
+    /// Its `_meta.title`, when the graph gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// When it started, ms after execution started.
+    pub start_ms: u64,
+    /// How long it ran (0 when cached).
+    pub ms: u64,
+    /// ComfyUI reused its output from a previous prompt.
+    pub cached: bool,
+}

@@ -23,7 +23,34 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed,.error,.timed_out{color:#cf222e}.over_budget{color:#9a6700}.ignored{color:#777}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;margin:4px 0}img{border:1px solid #ccc;margin:2px}.muted{color:#777}";
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed,.error,.timed_out{color:#cf222e}.over_budget{color:#9a6700}.ignored{color:#777}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;margin:4px 0}img{border:1px solid #ccc;margin:2px}.muted{color:#777}table.nodes{width:auto;font-size:12px}table.nodes td{border:0;padding:1px 6px}.bar{display:inline-block;height:9px;background:#6e7781;vertical-align:middle}.bar.cached{background:#d0d7de}";
+
+/// Which node took the time: one row per node in the order it ran, a bar
+/// scaled to the slowest node, its ms, and whether ComfyUI reused a cached output.
+fn node_timeline(nodes: &[crate::model::NodeTiming]) -> String {
+    let slowest = nodes.iter().map(|n| n.ms).max().unwrap_or(0).max(1);
+    let mut out = format!(
+        "<details><summary>{} nodes</summary><table class=\"nodes\">",
+        nodes.len()
+    );
+    for n in nodes {
+        let name = match &n.title {
+            Some(t) if t != &n.class_type => format!("{} ({})", t, n.class_type),
+            _ => n.class_type.clone(),
+        };
+        let width = (n.ms * 160 / slowest).max(1);
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td><span class=\"bar{}\" style=\"width:{width}px\"></span></td><td>{}</td></tr>",
+            esc(&n.node),
+            esc(&name),
+            if n.cached { " cached" } else { "" },
+            if n.cached { "cached".to_string() } else { fmt_ms(n.ms) }
+        );
+    }
+    out.push_str("</table></details>");
+    out
+}
 
 /// A small SVG line chart of total wall times, oldest to newest.
 fn chart(values: &[u64]) -> String {
@@ -110,6 +137,9 @@ pub(super) fn render(r: &RunReport, history: &[crate::history::HistoryLine]) -> 
                 fmt_ms(run.total_ms),
                 esc(run.job_id.as_deref().unwrap_or("–"))
             );
+            if !run.nodes.is_empty() {
+                out.push_str(&node_timeline(&run.nodes));
+            }
         }
         if let Some(t) = trends.iter().find(|t| t.scenario == s.name) {
             out.push_str(&chart(&t.totals));

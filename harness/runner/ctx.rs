@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::client::{Client, ClientError};
+use crate::client::{Client, ClientError, ComfyClient};
 use crate::mock::behaviour::{BehaviourError, Catalogue};
 use crate::mock::{MockOptions, MockServer};
 use crate::model::{RunInfo, ScenarioReport, Verdict};
 use crate::scenario::Scenario;
-use crate::targets::{Kind, Runpod, Target, TargetConfig};
+use crate::targets::{Comfyui, Kind, Runpod, Target, TargetConfig};
 use crate::trial::{self, TrialEnv};
 
 use super::settings::Settings;
@@ -60,7 +60,7 @@ pub(crate) struct Parts {
 
 impl Ctx {
     pub(crate) fn new(p: Parts) -> Self {
-        let catalogue = if p.target.kind == Kind::Mock {
+        let catalogue = if p.target.uses_mock() {
             Catalogue::load(&p.settings.mocks)
         } else {
             Catalogue::default()
@@ -86,7 +86,7 @@ impl Ctx {
     fn capabilities(&self) -> Vec<String> {
         match (&self.target.capabilities, self.target.kind) {
             (Some(c), _) => c.clone(),
-            (None, Kind::Mock) => self
+            (None, _) if self.target.uses_mock() => self
                 .catalogue
                 .get(None)
                 .map(|b| b.capabilities.clone())
@@ -116,9 +116,10 @@ impl Ctx {
 
     /// The target a scenario's jobs run on.
     pub(crate) fn target_for(&self, s: &Scenario) -> Result<Arc<dyn Target>, TargetError> {
-        let key = match self.target.kind {
-            Kind::Mock => s.mock.clone().unwrap_or_else(|| "default".into()),
-            _ => String::new(),
+        let key = if self.target.uses_mock() {
+            s.mock.clone().unwrap_or_else(|| "default".into())
+        } else {
+            String::new()
         };
         let mut cache = self.targets.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = cache.get(&key) {
@@ -137,7 +138,30 @@ impl Ctx {
                 let client = Client::local(self.target.url.as_deref().unwrap_or_default())?;
                 Arc::new(Runpod::new(client, self.target.to_string()))
             }
-            Kind::Live | Kind::Comfyui => {
+            Kind::Comfyui if self.target.uses_mock() => {
+                self.catalogue.get(Some(&key))?;
+                let url = self.mock_server()?.comfyui_url(&key);
+                let client = ComfyClient::new(&url, Some(&self.mock_key), None)?;
+                Arc::new(Comfyui::new(
+                    client,
+                    format!("embedded mock, ComfyUI API ({key})"),
+                    self.target.websocket,
+                ))
+            }
+            Kind::Comfyui => {
+                let url = self.target.url.as_deref().unwrap_or_default();
+                let client = ComfyClient::new(
+                    url,
+                    self.target.api_key.as_deref(),
+                    self.target.basic_auth.as_deref(),
+                )?;
+                Arc::new(Comfyui::new(
+                    client,
+                    self.target.to_string(),
+                    self.target.websocket,
+                ))
+            }
+            Kind::Live => {
                 let url = self.target.url.as_deref().unwrap_or_default();
                 let client = Client::new(url, self.target.api_key.as_deref())?;
                 Arc::new(Runpod::new(client, self.target.to_string()))
@@ -183,7 +207,7 @@ impl Ctx {
                 observer: Some(self.progress.observer(&s.name)),
             },
             costs: self.costs.clone(),
-            record: (self.settings.record && self.target.kind != Kind::Mock)
+            record: (self.settings.record && !self.target.uses_mock())
                 .then(|| self.settings.mocks.clone()),
         };
         let hard = trial::hard_deadline(s);

@@ -44,6 +44,9 @@ pub(crate) struct Settings {
     pub hub_tests: Option<PathBuf>,
     /// `HARNESS_RECORD=1`: save each live/local job as a replayable mock behaviour.
     pub record: bool,
+    /// `HARNESS_INVENTORY`: the target's node inventory; scenarios are
+    /// preflighted against it and UI-format saves converted with it.
+    pub inventory: Option<PathBuf>,
 }
 
 impl Settings {
@@ -75,6 +78,7 @@ impl Settings {
             costs_file: v.path("HARNESS_COSTS", "costs.yaml"),
             hub_tests: v.text("HARNESS_HUB_TESTS").map(PathBuf::from),
             record: v.flag("HARNESS_RECORD"),
+            inventory: v.text("HARNESS_INVENTORY").map(PathBuf::from),
             gpu: v.text("HARNESS_GPU"),
             max_cost: v.number("HARNESS_MAX_COST", "a non-negative number", |n: &f64| {
                 *n >= 0.0 && n.is_finite()

@@ -12,6 +12,7 @@ use super::ctx::{Ctx, Parts};
 use super::discover::select_files;
 use super::settings::{Settings, EXIT_SETUP};
 use super::trials::{announce, make_trial, Loaded};
+use crate::inventory::Inventory;
 use crate::scenario::load;
 use crate::setup::SetupError;
 use crate::targets::Kind;
@@ -88,13 +89,18 @@ fn setup(
         Err(_) if settings.hub_tests.is_some() => Vec::new(),
         Err(e) => return Err(e),
     };
+    let (inventory, preflight) = inventory(&settings, &mut target, handle)?;
+    let opts = load::LoadOptions {
+        inventory: inventory.as_ref(),
+        preflight,
+    };
     let mut loaded: Vec<Loaded> = files
         .into_iter()
         .map(|f| {
             (
                 load::scenario_name(&settings.scenarios, &f),
                 f.clone(),
-                load::load(&f, &settings.scenarios),
+                load::load_with(&f, &settings.scenarios, opts),
             )
         })
         .collect();
@@ -109,6 +115,56 @@ fn setup(
         handle: handle.clone(),
     });
     Ok((ctx, loaded))
+}
+
+/// The node inventory scenarios are loaded with, and whether they are
+/// preflighted against it: `HARNESS_INVENTORY` (preflight on); else, against a
+/// real ComfyUI, its own `/object_info` (only to convert UI-format saves: the
+/// server validates what it is sent).
+fn inventory(
+    settings: &Settings,
+    target: &mut crate::targets::TargetConfig,
+    handle: &tokio::runtime::Handle,
+) -> Result<(Option<Inventory>, bool), SetupError> {
+    if let Some(path) = &settings.inventory {
+        let inv = Inventory::load(path)
+            .map_err(|e| SetupError::invalid("HARNESS_INVENTORY", e.to_string()))?;
+        return Ok((Some(inv), true));
+    }
+    if target.kind != Kind::Comfyui || target.uses_mock() {
+        return Ok((None, false));
+    }
+    let url = target.url.clone().unwrap_or_default();
+    let client = crate::client::ComfyClient::new(
+        &url,
+        target.api_key.as_deref(),
+        target.basic_auth.as_deref(),
+    )
+    .map_err(|e| SetupError::invalid("COMFYUI_URL", e.to_string()))?;
+    let fetched = handle.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), client.object_info()).await
+    });
+    match fetched.map(|r| r.map(|v| Inventory::from_value(&v))) {
+        Ok(Ok(Ok(inv))) => Ok((Some(inv), false)),
+        Ok(Ok(Err(e))) => {
+            target.notes.push(format!(
+                "ComfyUI's /object_info cannot be read ({e}): UI-format saves will be refused"
+            ));
+            Ok((None, false))
+        }
+        Ok(Err(e)) => {
+            target
+                .notes
+                .push(format!("{e}: UI-format saves will be refused"));
+            Ok((None, false))
+        }
+        Err(_) => {
+            target.notes.push(
+                "GET /object_info: no answer within 30s: UI-format saves will be refused".into(),
+            );
+            Ok((None, false))
+        }
+    }
 }
 
 /// The tests of a RunPod Hub `tests.json`, as trials `hub/<name>`.

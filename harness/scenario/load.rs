@@ -13,18 +13,38 @@ use super::diag::{Diagnostic, Diagnostics};
 use super::positions::{Pos, PositionIndex};
 use super::raw::RawScenario;
 use super::*;
+use crate::inventory::Inventory;
 use crate::text::did_you_mean;
 use crate::workflow;
 
 mod expect;
+mod preflight;
 
 /// RunPod keeps `/run` results this long; a longer timeout is warned about.
 const RESULT_RETENTION: Duration = Duration::from_secs(30 * 60);
 /// RunPod's own ceiling for a job's life (`policy.ttl`, `executionTimeout`).
 const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// What loading may use besides the file itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions<'a> {
+    /// The node inventory of the target: with it a UI-format save is converted
+    /// to the API format (as the ComfyUI frontend's Export (API) does).
+    pub inventory: Option<&'a Inventory>,
+    /// Validate each graph against `inventory` as ComfyUI would, reporting
+    /// each error at the scenario's `workflow:` (or the `set:` key that put
+    /// the value there). Scenarios that expect a failure are not preflighted:
+    /// a refusal may be what they test.
+    pub preflight: bool,
+}
+
 /// Loads and validates the scenario at `file`; `root` is the scenario folder (for the name).
 pub fn load(file: &Path, root: &Path) -> Result<Scenario, Diagnostics> {
+    load_with(file, root, LoadOptions::default())
+}
+
+/// Like [`load()`], with an inventory to convert UI-format saves and to preflight with.
+pub fn load_with(file: &Path, root: &Path, opts: LoadOptions<'_>) -> Result<Scenario, Diagnostics> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         Diagnostics(vec![Diagnostic::new(
             file,
@@ -32,14 +52,25 @@ pub fn load(file: &Path, root: &Path) -> Result<Scenario, Diagnostics> {
             format!("cannot read scenario: {e}"),
         )])
     })?;
-    load_str(&text, file, root)
+    load_str_with(&text, file, root, opts)
 }
 
 /// Like [`load()`], from text already read.
 pub fn load_str(text: &str, file: &Path, root: &Path) -> Result<Scenario, Diagnostics> {
+    load_str_with(text, file, root, LoadOptions::default())
+}
+
+/// Like [`load_with()`], from text already read.
+pub fn load_str_with(
+    text: &str,
+    file: &Path,
+    root: &Path,
+    opts: LoadOptions<'_>,
+) -> Result<Scenario, Diagnostics> {
     let mut cx = Cx {
         file,
         text,
+        opts,
         idx: PositionIndex::build(text),
         diags: Vec::new(),
     };
@@ -70,6 +101,7 @@ pub fn scenario_name(root: &Path, file: &Path) -> String {
 struct Cx<'a> {
     file: &'a Path,
     text: &'a str,
+    opts: LoadOptions<'a>,
     idx: PositionIndex,
     diags: Vec<Diagnostic>,
 }
@@ -187,13 +219,17 @@ impl Cx<'_> {
         let tags = self.words(raw.tags.unwrap_or_default(), "tags");
         let requires = self.words(raw.requires.unwrap_or_default(), "requires");
         let (mut graph, workflow_source) = self.workflow(raw.workflow.as_ref())?;
-        if let Some(set) = &raw.set {
-            self.overrides(&mut graph, set);
-        }
+        let set_by = match &raw.set {
+            Some(set) => self.overrides(&mut graph, set),
+            None => Vec::new(),
+        };
         let images = self.images(raw.images.unwrap_or_default());
         let (mode, timeout, warnings) =
             self.submission(raw.mode.as_deref(), raw.timeout.as_deref());
         let expect = self.expect(raw.expect.unwrap_or_default());
+        if self.opts.preflight && expect.status == ExpectedStatus::Completed {
+            self.preflight(&graph, &images, &set_by);
+        }
         let snapshot = self.snapshot(raw.snapshot.unwrap_or_default());
         let budget = self.budget(raw.budget.unwrap_or_default());
         let repeat = raw.repeat.unwrap_or(1);
@@ -342,7 +378,7 @@ impl Cx<'_> {
                         return None;
                     }
                 };
-                match workflow::from_json_text(&text) {
+                match workflow::from_json_text(&text, self.opts.inventory) {
                     Ok(g) => Some((g, rel.clone())),
                     Err(p) => {
                         self.workflow_problem(&path, &text, p);
@@ -358,7 +394,7 @@ impl Cx<'_> {
                         return None;
                     }
                 };
-                match workflow::normalise(json) {
+                match workflow::normalise(json, self.opts.inventory) {
                     Ok(g) => Some((g, "inline".into())),
                     Err(p) => {
                         self.key_err("workflow", p.message, p.help);
@@ -396,7 +432,13 @@ impl Cx<'_> {
         }
     }
 
-    fn overrides(&mut self, graph: &mut workflow::Graph, set: &serde_yaml_ng::Mapping) {
+    /// Applies `set:`; returns which `(node id, input)` each key set, for preflight positions.
+    fn overrides(
+        &mut self,
+        graph: &mut workflow::Graph,
+        set: &serde_yaml_ng::Mapping,
+    ) -> Vec<((String, String), String)> {
+        let mut set_by = Vec::new();
         for (k, v) in set {
             let Some(key) = k.as_str() else {
                 self.key_err("set", "override keys must be strings like \"3.seed\"", None);
@@ -410,10 +452,12 @@ impl Cx<'_> {
                     continue;
                 }
             };
-            if let Err(p) = workflow::apply_override(graph, key, value) {
-                self.key_err(&path, p.message, p.help);
+            match workflow::apply_override(graph, key, value) {
+                Ok(target) => set_by.push((target, path)),
+                Err(p) => self.key_err(&path, p.message, p.help),
             }
         }
+        set_by
     }
 
     fn images(&mut self, raw: Vec<super::raw::RawImage>) -> Vec<InputImage> {

@@ -21,7 +21,7 @@ fn rendered_at(width: u32, height: u32, seed: u64, kind: ImageKind, nonce: u64) 
         "3": {"class_type": "KSampler", "inputs": {"seed": seed}},
         "5": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": height, "batch_size": 1}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t"}}
-    }))
+    }), None)
     .unwrap();
     let plan = render::plan(&graph, &|_| None);
     let (_, bytes) = render::render(&plan, kind, nonce).remove(0);

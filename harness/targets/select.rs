@@ -10,6 +10,12 @@ use crate::setup::SetupError;
 /// The default live API base.
 pub const RUNPOD_API: &str = "https://api.runpod.ai/v2";
 
+/// The default `COMFYUI_URL`.
+pub const COMFYUI_DEFAULT: &str = "http://127.0.0.1:8188";
+
+/// `COMFYUI_URL=mock`: the embedded mock's ComfyUI face (what CI runs).
+pub const COMFYUI_MOCK: &str = "mock";
+
 pub use crate::model::TargetKind as Kind;
 
 /// The chosen target. `Debug`/`Display` never show the key.
@@ -19,8 +25,13 @@ pub struct TargetConfig {
     pub kind: Kind,
     /// Endpoint URL including the id (live and local); the mock's is known once it starts.
     pub url: Option<String>,
-    /// The API key (never shown).
+    /// The API key, or ComfyUI's bearer token (never shown).
     pub api_key: Option<String>,
+    /// ComfyUI's `user:password` for basic auth (never shown).
+    pub basic_auth: Option<String>,
+    /// Follow ComfyUI's progress websocket (`COMFYUI_WS`, default on); off, poll
+    /// `/history` (for a proxy that does not pass websockets).
+    pub websocket: bool,
     /// Capabilities from `HARNESS_CAPABILITIES`; None when unset.
     pub capabilities: Option<Vec<String>>,
     /// Remarks to print before the run (e.g. why the mock runs instead of live).
@@ -43,11 +54,22 @@ impl fmt::Display for TargetConfig {
             (Kind::Local, Some(u)) => {
                 write!(f, "local worker {}", crate::redact::url_for_display(u))
             }
+            (Kind::Comfyui, Some(u)) if u == COMFYUI_MOCK => {
+                write!(f, "embedded mock (ComfyUI API)")
+            }
             (Kind::Comfyui, Some(u)) => {
                 write!(f, "ComfyUI {}", crate::redact::url_for_display(u))
             }
             (k, None) => write!(f, "{k:?}"),
         }
+    }
+}
+
+impl TargetConfig {
+    /// Whether the run talks to the embedded mock (its RunPod or its ComfyUI face).
+    pub fn uses_mock(&self) -> bool {
+        self.kind == Kind::Mock
+            || (self.kind == Kind::Comfyui && self.url.as_deref() == Some(COMFYUI_MOCK))
     }
 }
 
@@ -78,12 +100,46 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<TargetConfig, Se
             kind: Kind::Local,
             url: Some(env.url.unwrap_or_else(|| "http://localhost:8000".into())),
             api_key: env.key,
+            basic_auth: None,
+            websocket: true,
             capabilities: env.capabilities,
             notes: vec![],
         }),
+        Some("comfyui") => {
+            let url = get("COMFYUI_URL").unwrap_or_else(|| COMFYUI_DEFAULT.into());
+            if url != COMFYUI_MOCK && !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(SetupError::bad_value(
+                    "COMFYUI_URL",
+                    "an http(s) URL or `mock`",
+                    &url,
+                ));
+            }
+            let basic_auth = get("COMFYUI_BASIC_AUTH");
+            if basic_auth.as_deref().is_some_and(|b| !b.contains(':')) {
+                return Err(SetupError::bad_value(
+                    "COMFYUI_BASIC_AUTH",
+                    "user:password",
+                    "a value without `:`",
+                ));
+            }
+            let websocket = match get("COMFYUI_WS").as_deref() {
+                None | Some("1" | "on" | "true") => true,
+                Some("0" | "off" | "false") => false,
+                Some(other) => return Err(SetupError::bad_value("COMFYUI_WS", "on or off", other)),
+            };
+            Ok(TargetConfig {
+                kind: Kind::Comfyui,
+                url: Some(url),
+                api_key: get("COMFYUI_TOKEN"),
+                basic_auth,
+                websocket,
+                capabilities: env.capabilities,
+                notes: vec![],
+            })
+        }
         Some(other) => Err(SetupError::bad_value(
             "HARNESS_TARGET",
-            "mock, live or local",
+            "mock, live, local or comfyui",
             other,
         )),
     }
@@ -109,6 +165,8 @@ impl Env {
             kind: Kind::Mock,
             url: None,
             api_key: None,
+            basic_auth: None,
+            websocket: true,
             capabilities: self.capabilities.clone(),
             notes,
         }
@@ -119,6 +177,8 @@ impl Env {
             kind: Kind::Live,
             url: self.live_url(),
             api_key: self.key.clone(),
+            basic_auth: None,
+            websocket: true,
             capabilities: self.capabilities.clone(),
             notes: vec![],
         }
@@ -185,5 +245,30 @@ mod tests {
         .unwrap();
         assert_eq!(t.url.as_deref(), Some("http://127.0.0.1:9/v2/x"));
         assert!(target(&[("HARNESS_TARGET", "prod")]).is_err());
+    }
+
+    #[test]
+    fn comfyui_defaults_to_loopback_and_never_shows_credentials() {
+        let t = target(&[("HARNESS_TARGET", "comfyui")]).unwrap();
+        assert_eq!(
+            (t.kind, t.url.as_deref()),
+            (Kind::Comfyui, Some(COMFYUI_DEFAULT))
+        );
+        let t = target(&[
+            ("HARNESS_TARGET", "comfyui"),
+            ("COMFYUI_URL", "https://pod-8188.proxy.example/"),
+            ("COMFYUI_BASIC_AUTH", "me:s3cret-pw"),
+        ])
+        .unwrap();
+        assert!(!format!("{t} {t:?}").contains("s3cret"));
+        assert_eq!(t.to_string(), "ComfyUI https://pod-8188.proxy.example/");
+        let t = target(&[("HARNESS_TARGET", "comfyui"), ("COMFYUI_URL", "mock")]).unwrap();
+        assert_eq!(t.to_string(), "embedded mock (ComfyUI API)");
+        assert!(target(&[("HARNESS_TARGET", "comfyui"), ("COMFYUI_URL", "8188")]).is_err());
+        assert!(target(&[
+            ("HARNESS_TARGET", "comfyui"),
+            ("COMFYUI_BASIC_AUTH", "nocolon")
+        ])
+        .is_err());
     }
 }

@@ -121,6 +121,7 @@ fn finished(job: &Finished, env: &TrialEnv) -> OneRun {
         total_ms: job.wall.as_millis() as u64,
         status_calls: job.status_calls,
         timeline: job.timeline.clone(),
+        nodes: job.nodes.clone(),
         ..RunRecord::default()
     };
     if let (Some(c), Some(ms)) = (&env.costs, st.execution_ms) {

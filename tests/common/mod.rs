@@ -38,6 +38,7 @@ pub fn run_suite(args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, _) in std::env::vars() {
         if k.starts_with("HARNESS_")
             || k.starts_with("RUNPOD_")
+            || k.starts_with("COMFYUI_")
             || k.starts_with("NEXTEST")
             || k == "GITHUB_STEP_SUMMARY"
             // CI too: a test that wants CI behaviour (verify-only snapshots) sets it itself.

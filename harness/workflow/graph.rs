@@ -1,0 +1,62 @@
+//! The API-format graph (a map `node id -> {class_type, inputs, _meta?}`, an
+//! input being a literal or a link `[source node id, output index]`), what
+//! can be wrong with one, and small readers of its nodes.
+
+use serde_json::{Map, Value};
+
+/// The API-format graph sent as `input.workflow`.
+pub type Graph = Map<String, Value>;
+
+/// A problem with a workflow, with an optional fix and position in a JSON file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct WorkflowProblem {
+    /// What is wrong.
+    pub message: String,
+    /// The fix, when there is one.
+    pub help: Option<String>,
+    /// 1-based line and column inside the workflow file, when the JSON itself is bad.
+    pub at: Option<(usize, usize)>,
+}
+
+impl WorkflowProblem {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        WorkflowProblem {
+            message: message.into(),
+            help: None,
+            at: None,
+        }
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+pub(crate) const EXPORT_HELP: &str =
+    "in ComfyUI enable dev mode options if needed and use Workflow > Export (API), then point `workflow:` at that file";
+
+/// The node's `_meta.title`, when it has one.
+pub fn title(node: &Value) -> Option<&str> {
+    node.get("_meta")?.get("title")?.as_str()
+}
+
+/// The node's `class_type`.
+pub fn class_type(node: &Value) -> &str {
+    node.get("class_type")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+}
+
+pub(crate) fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
