@@ -3,9 +3,11 @@
 //! values named with the node inventory; Reroute, PrimitiveNode and notes
 //! dissolved; muted nodes (mode 2) left out and links to them dropped;
 //! bypassed nodes (mode 4) passed through by type; subgraphs flattened with
-//! execution ids `outer:inner`. A save whose nodes the inventory lacks is
-//! refused naming the node, since their widget values cannot be named.
+//! execution ids `outer:inner`, legacy group nodes with `group:index`. A save
+//! whose nodes the inventory lacks is refused naming the node, since their
+//! widget values cannot be named.
 
+mod group;
 mod read;
 mod widgets;
 
@@ -37,11 +39,7 @@ pub fn convert(save: &Value, inv: &Inventory) -> Result<Graph, WorkflowProblem> 
     let root = read::graph(save, "the workflow")?;
     let mut subgraphs = HashMap::new();
     collect_subgraphs(save, &mut subgraphs, 0)?;
-    let groups: Vec<String> = save
-        .pointer("/extra/groupNodes")
-        .and_then(Value::as_object)
-        .map(|g| g.keys().cloned().collect())
-        .unwrap_or_default();
+    let groups = group::read_all(save)?;
     let cx = Cx {
         inv,
         subgraphs,
@@ -96,7 +94,7 @@ enum Source {
 struct Cx<'a> {
     inv: &'a Inventory,
     subgraphs: HashMap<String, UiGraph>,
-    groups: Vec<String>,
+    groups: HashMap<String, group::Group>,
 }
 
 fn exec_id(path: &[Frame<'_>], id: &str) -> String {
@@ -126,6 +124,12 @@ impl<'a> Cx<'a> {
                 self.emit(&enter(path, sub, node)?, out)?;
                 continue;
             }
+            if let Some(g) = self.groups.get(&node.ty) {
+                if node.mode != MODE_NEVER && node.mode != MODE_BYPASS {
+                    self.emit_group(path, node, g, out)?;
+                }
+                continue;
+            }
             if FRONTEND_NODES.contains(&node.ty.as_str()) || node.mode == MODE_NEVER || node.mode == MODE_BYPASS {
                 continue;
             }
@@ -133,16 +137,8 @@ impl<'a> Cx<'a> {
             let def = self.def(node, &id)?;
             let mut inputs = widgets::values(def, &node.widgets_values);
             for input in &node.inputs {
-                match self.resolve_input(path, node, input, &input.ty, 0)? {
-                    Some(Source::Output(from, slot)) => {
-                        inputs.insert(input.name.clone(), json!([from, slot]));
-                    }
-                    Some(Source::Value(v)) => {
-                        let v = if v.is_array() { json!({"__value__": v}) } else { v };
-                        inputs.insert(input.name.clone(), v);
-                    }
-                    None => {}
-                }
+                let source = self.resolve_input(path, node, input, &input.ty, 0)?;
+                put(&mut inputs, &input.name, source);
             }
             let title = node.title.clone().unwrap_or_else(|| def.display_name.clone());
             out.insert(
@@ -153,16 +149,57 @@ impl<'a> Cx<'a> {
         Ok(())
     }
 
+    /// A group node's inner nodes, as `<group node id>:<index>`.
+    fn emit_group(
+        &'a self,
+        path: &[Frame<'a>],
+        instance: &UiNode,
+        g: &group::Group,
+        out: &mut Graph,
+    ) -> Result<(), WorkflowProblem> {
+        let exposed = g.exposed(self.inv);
+        for (j, inner) in g.nodes.iter().enumerate() {
+            if FRONTEND_NODES.contains(&inner.ty.as_str()) || inner.mode == MODE_NEVER || inner.mode == MODE_BYPASS {
+                continue;
+            }
+            let id = exec_id(path, &format!("{}:{j}", instance.id));
+            let def = self.def(inner, &id)?;
+            let saved = g
+                .widget_values(j, &instance.widgets_values, self.inv)
+                .unwrap_or_else(|| inner.widgets_values.clone());
+            let mut inputs = widgets::values(def, &saved);
+            for (slot, input) in inner.inputs.iter().enumerate() {
+                let source = match g.source(j, slot, &exposed) {
+                    group::Inner::Node(o, s) => {
+                        Some(Source::Output(exec_id(path, &format!("{}:{o}", instance.id)), s))
+                    }
+                    group::Inner::Outside(name) => match instance.inputs.iter().find(|i| i.name == name) {
+                        Some(outer) => self.resolve_input(path, instance, outer, &input.ty, 0)?,
+                        None => None,
+                    },
+                    group::Inner::Nothing => None,
+                };
+                put(&mut inputs, &input.name, source);
+            }
+            let title = inner.title.clone().unwrap_or_else(|| def.display_name.clone());
+            out.insert(
+                id,
+                json!({"inputs": inputs, "class_type": inner.ty, "_meta": {"title": title}}),
+            );
+        }
+        Ok(())
+    }
+
     fn def(&self, node: &UiNode, id: &str) -> Result<&'a NodeDef, WorkflowProblem> {
         if let Some(def) = self.inv.node(&node.ty) {
             return Ok(def);
         }
-        if self.groups.iter().any(|g| node.ty.ends_with(g.as_str()) && node.ty.starts_with("workflow")) {
+        if group::is_group_type(&node.ty) {
             return Err(WorkflowProblem::new(format!(
-                "node {id} is a group node (`{}`), which the harness does not expand",
+                "node {id} is a group node (`{}`) whose definition is not in the save's `extra.groupNodes`",
                 node.ty
             ))
-            .help("in ComfyUI convert the group node to nodes (or to a subgraph) and save again, or export API format"));
+            .help("save the workflow again from ComfyUI (the save carries its group node definitions), or convert the group node to nodes"));
         }
         let suggestion = crate::text::did_you_mean(&node.ty, self.inv.names())
             .map(|s| format!("did you mean `{s}`? "))
@@ -256,6 +293,11 @@ impl<'a> Cx<'a> {
             };
             return self.resolve_input(path, node, input, ty, hops + 1);
         }
+        if let Some(g) = self.groups.get(&node.ty) {
+            return Ok(g.external.get(slot).map(|(idx, s)| {
+                Source::Output(exec_id(path, &format!("{}:{idx}", node.id)), *s)
+            }));
+        }
         if let Some(sub) = self.subgraphs.get(&node.ty) {
             let inner = enter(path, sub, node)?;
             let Some(link) = sub
@@ -311,6 +353,20 @@ impl<'a> Cx<'a> {
         }?;
         let (name, _) = full.get(index)?;
         node.inputs.iter().find(|i| &i.name == name)
+    }
+}
+
+/// Sets input `name` from where it comes (lists wrapped as the frontend wraps them).
+fn put(inputs: &mut serde_json::Map<String, Value>, name: &str, source: Option<Source>) {
+    match source {
+        Some(Source::Output(from, slot)) => {
+            inputs.insert(name.to_string(), json!([from, slot]));
+        }
+        Some(Source::Value(v)) => {
+            let v = if v.is_array() { json!({"__value__": v}) } else { v };
+            inputs.insert(name.to_string(), v);
+        }
+        None => {}
     }
 }
 

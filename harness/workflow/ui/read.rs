@@ -20,6 +20,7 @@ pub(super) const MODE_BYPASS: i64 = 4;
 pub(super) const SUBGRAPH_INPUT: &str = "-10";
 pub(super) const SUBGRAPH_OUTPUT: &str = "-20";
 
+#[derive(Clone)]
 pub(super) struct UiNode {
     pub id: NodeId,
     pub ty: String,
@@ -30,6 +31,7 @@ pub(super) struct UiNode {
     pub widgets_values: Value,
 }
 
+#[derive(Clone)]
 pub(super) struct UiInput {
     pub name: String,
     /// The widget this socket stands for, when it is a widget input.

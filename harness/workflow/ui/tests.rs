@@ -124,10 +124,14 @@ fn refusals_name_the_node_and_the_fix() {
         "input `image` of node 2 refers to link 9, which the workflow does not have"
     );
 
-    let mut grouped = save(json!([{"id": 4, "type": "workflow>Upscale"}]), json!([]));
-    grouped["extra"] = json!({"groupNodes": {"Upscale": {"nodes": []}}});
+    // A group node whose definition the save does not carry.
+    let grouped = save(json!([{"id": 4, "type": "workflow>Upscale"}]), json!([]));
     let group = convert(&grouped, &inv).unwrap_err();
-    assert!(group.message.contains("group node"), "{}", group.message);
+    assert!(
+        group.message.contains("group node (`workflow>Upscale`) whose definition is not in"),
+        "{}",
+        group.message
+    );
 
     let only_notes = convert(&save(json!([{"id": 1, "type": "Note", "widgets_values": ["hi"]}]), json!([])), &inv)
         .unwrap_err();
