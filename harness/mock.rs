@@ -120,6 +120,23 @@ pub async fn serve(
 pub fn router(opts: MockOptions, base_url: String) -> Router {
     use runpod::*;
     let store = Arc::new(Store::new(opts.speed, opts.min_retention));
+    // Submissions evict as they come; this also frees a server gone quiet. It
+    // holds the store weakly and ends with it.
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        let weak = Arc::downgrade(&store);
+        rt.spawn(async move {
+            loop {
+                let Some(store) = weak.upgrade() else { return };
+                let every = store.eviction_interval();
+                drop(store);
+                tokio::time::sleep(every).await;
+                match weak.upgrade() {
+                    Some(store) => store.maybe_evict(),
+                    None => return,
+                }
+            }
+        });
+    }
     let mock = Arc::new(Mock {
         opts,
         store,

@@ -211,10 +211,13 @@ impl Store {
 
     /// Runs [`Store::evict`] when it has not run for a while (a quarter of the
     /// retention floor, between 250 ms and 10 s), so callers can ask on every request.
+    /// How often eviction runs: a quarter of the retention floor, within 250 ms..10 s.
+    pub fn eviction_interval(&self) -> Duration {
+        (self.min_retention / 4).clamp(Duration::from_millis(250), Duration::from_secs(10))
+    }
+
     pub fn maybe_evict(&self) {
-        let every = (self.min_retention / 4)
-            .clamp(Duration::from_millis(250), Duration::from_secs(10))
-            .as_millis() as u64;
+        let every = self.eviction_interval().as_millis() as u64;
         let now = self.born.elapsed().as_millis() as u64;
         let last = self.evicted_at.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= every
