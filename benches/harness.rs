@@ -225,6 +225,7 @@ fn phase_split(
         compare: endpoint_harness::scenario::CompareMode::Perceptual,
         max_distance: 6,
         min_similarity: 0.95,
+        frames: Vec::new(),
     };
     let snap_cfg = &endpoint_harness::snapshot::Config {
         root: snap_dir.to_path_buf(),
@@ -420,6 +421,7 @@ fn main() {
         compare: endpoint_harness::scenario::CompareMode::Perceptual,
         max_distance: 6,
         min_similarity: 0.95,
+        frames: Vec::new(),
     };
     let meta = endpoint_harness::snapshot::store::metadata(
         endpoint_harness::snapshot::Candidate {

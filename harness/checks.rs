@@ -1,6 +1,13 @@
-//! Checks on a finished job: terminal status, error text, warnings, and each
-//! returned image (decodes, format, size, not blank). Every check returns all
+//! Checks on a finished job: terminal status, error text, warnings, each
+//! returned still image (decodes, format, size, not blank), and each returned
+//! animation or video ([`video`]). Every check returns all
 //! its failures, each with what was expected and what was found.
+
+pub(crate) mod limits;
+mod video;
+
+pub use limits::{BLANK_STDDEV, MAX_DECODE_BYTES, MAX_SIDE};
+pub use video::{inspect_video, unreadable, videos, InspectedVideo};
 
 use std::io::Cursor;
 
@@ -9,14 +16,6 @@ use image::{DynamicImage, ImageReader, Limits};
 use crate::model::{CheckFailure, ImageFormat, ImageInfo};
 use crate::output::Returned;
 use crate::scenario::{Expect, ImageExpect, WarningPolicy};
-
-/// A frame whose every channel varies less than this (standard deviation, 0-255
-/// scale) is blank: a safety-filtered black frame with compression noise still is.
-pub const BLANK_STDDEV: f64 = 2.0;
-/// Decoder limits: a PNG that declares huge dimensions fails cleanly instead of
-/// allocating gigabytes.
-pub const MAX_SIDE: u32 = 16384;
-pub const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// A returned image, inspected, with its pixels when it decoded.
 pub struct Inspected {
@@ -55,12 +54,13 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
         Ok(image::ImageFormat::Png) => Some(ImageFormat::Png),
         Ok(image::ImageFormat::Jpeg) => Some(ImageFormat::Jpeg),
         Ok(image::ImageFormat::WebP) => Some(ImageFormat::Webp),
+        Ok(image::ImageFormat::Gif) => Some(ImageFormat::Gif),
         _ => None,
     };
     let Some(format) = info.format else {
         let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
         info.problem = Some(format!(
-            "not a PNG, JPEG or WebP image (first bytes: {})",
+            "not a PNG, JPEG, WebP or GIF image, nor an animation or video the harness reads (first bytes: {})",
             head.join(" ")
         ));
         return Inspected {
@@ -75,6 +75,7 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
             ("image/png", ImageFormat::Png)
                 | ("image/jpeg" | "image/jpg", ImageFormat::Jpeg)
                 | ("image/webp", ImageFormat::Webp)
+                | ("image/gif", ImageFormat::Gif)
         );
         if !ok {
             info.problem = Some(format!(
@@ -377,12 +378,12 @@ mod tests {
             i.info.problem.as_deref(),
             Some("data URI declares image/jpeg but the bytes are png")
         );
-        let i = inspect(0, &returned(b"GIF89a......".to_vec(), None));
+        let i = inspect(0, &returned(b"BM6......".to_vec(), None));
         assert!(i
             .info
             .problem
             .unwrap()
-            .starts_with("not a PNG, JPEG or WebP image (first bytes: 47 49 46"));
+            .starts_with("not a PNG, JPEG, WebP or GIF image, nor an animation or video the harness reads (first bytes: 42 4d 36"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod check;
 mod job;
+mod media;
 mod run;
 mod snapshot;
 mod timing;
@@ -15,6 +16,7 @@ mod verdict;
 
 pub use check::{CheckFailure, ImageFormat, ImageInfo};
 pub use job::{ImageRecord, OutputShape, RunRecord, Seen};
+pub use media::{VideoInfo, VideoRecord};
 pub use run::{
     CostSummary, RunInfo, RunReport, ScenarioHead, ScenarioReport, TargetKind, SCHEMA_VERSION,
 };

@@ -58,6 +58,7 @@ pub fn prune_images(dir: &Path, report: &RunReport) -> usize {
     for s in &report.scenarios {
         for r in &s.runs {
             keep.extend(r.images.iter().filter_map(|i| i.file.clone()));
+            keep.extend(r.videos.iter().filter_map(|v| v.file.clone()));
         }
         for snap in &s.snapshots {
             keep.extend(

@@ -119,10 +119,48 @@ pub struct Expect {
     pub status: ExpectedStatus,
     /// With a non-COMPLETED status: what the job's error must say.
     pub error: Option<ErrorMatch>,
-    /// What the returned images must be.
+    /// What the returned still images must be.
     pub images: ImageExpect,
+    /// What the returned animations and videos must be (`expect.videos`), when given.
+    pub videos: Option<VideoExpect>,
     /// Whether `output.errors` may hold warnings.
     pub warnings: WarningPolicy,
+}
+
+/// What returned animations and videos must be (`expect.videos`).
+#[derive(Clone, Debug)]
+pub struct VideoExpect {
+    /// How many (default: at least one).
+    pub count: CountRange,
+    /// `mp4`, `mov`, `webm`, `mkv`, `gif`, `webp` or `png`.
+    pub container: Option<String>,
+    /// `h264`, `hevc`, `vp9`, `av1`, ...
+    pub codec: Option<String>,
+    /// Width in pixels.
+    pub width: Option<u32>,
+    /// Height in pixels.
+    pub height: Option<u32>,
+    /// Frames, exact or a range.
+    pub frames: Option<CountRange>,
+    /// Frames per second, within 1%.
+    pub fps: Option<f64>,
+    /// Duration, within one frame.
+    pub duration: Option<Duration>,
+    /// Sampled frames must not be single-colour (default true).
+    pub not_blank: bool,
+    /// Whether all sampled frames may be the same picture (default forbid).
+    pub frozen: FrozenPolicy,
+    /// Largest accepted file size in bytes.
+    pub max_bytes: Option<u64>,
+}
+
+/// Whether a video whose sampled frames are all identical passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrozenPolicy {
+    /// It fails (the default: a video that does not move is broken).
+    Forbid,
+    /// It passes (a deliberately still clip).
+    Allow,
 }
 
 /// How a FAILED job's error must look: a substring, or `/regex/`.
@@ -229,6 +267,8 @@ pub struct SnapshotSpec {
     pub max_distance: u32,
     /// Smallest accepted pixel similarity (1 - RMSE of luma, 1.0 = identical).
     pub min_similarity: f64,
+    /// Which frames of a video are compared (0-based); empty: first, middle, last.
+    pub frames: Vec<u64>,
 }
 
 /// Default similarity floor: ±2 levels of GPU noise stay above 0.99, while other

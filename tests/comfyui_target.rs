@@ -202,9 +202,19 @@ fn runs<'a>(r: &'a Value, name: &str) -> &'a Value {
 fn the_suite_runs_on_the_comfyui_face_with_per_node_timings() {
     for ws in ["on", "off"] {
         let reports = tempfile::tempdir().unwrap();
-        for scenarios in ["scenarios/model-free", "tests/comfyui/scenarios"] {
+        // Videos run from `scenarios` (their references are named from there).
+        for (scenarios, filter) in [
+            ("scenarios/model-free", ""),
+            ("tests/comfyui/scenarios", ""),
+            ("scenarios", "video/"),
+        ] {
+            let args: Vec<&str> = if filter.is_empty() {
+                vec![]
+            } else {
+                vec![filter]
+            };
             let out = run_suite(
-                &[],
+                &args,
                 &[
                     ("HARNESS_TARGET", "comfyui"),
                     ("COMFYUI_URL", "mock"),
@@ -224,6 +234,9 @@ fn the_suite_runs_on_the_comfyui_face_with_per_node_timings() {
             );
             let r = report(reports.path());
             assert_eq!(r["target_kind"], "comfyui");
+            if !filter.is_empty() {
+                continue;
+            }
             if scenarios == "tests/comfyui/scenarios" {
                 let failed = runs(&r, "execution-error");
                 let error = failed["error"].as_str().unwrap();
@@ -538,4 +551,46 @@ fn convert_prints_what_the_frontend_exports() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/inventory.json"));
+}
+
+#[test]
+fn a_video_is_reported_as_savevideo_reports_it() {
+    let server = mock();
+    let url = server.comfyui_url("video/h264");
+    let rec = recording("video_mp4");
+    rt().block_on(async {
+        let (status, answer) = post_prompt(&url, &rec["graph"], "v").await;
+        assert_eq!(status, 200, "{answer}");
+        let id = answer["prompt_id"].as_str().unwrap().to_string();
+        let mut entry = Value::Null;
+        for _ in 0..100 {
+            let h: Value = reqwest::Client::new()
+                .get(format!("{url}/history/{id}"))
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(e) = h.get(&id) {
+                entry = e.clone();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let rec_id = rec["prompt"]["body"]["prompt_id"].as_str().unwrap();
+        let theirs = &rec["history"][rec_id]["outputs"]["4"];
+        let ours = &entry["outputs"]["4"];
+        // {"images": [{"filename": "clip_00001_.mp4", "subfolder": ..., "type": "output"}], "animated": [true]}
+        assert_eq!(keys(ours), keys(theirs), "{ours}");
+        assert_eq!(ours["animated"], theirs["animated"]);
+        assert!(
+            ours["images"][0]["filename"]
+                .as_str()
+                .unwrap()
+                .ends_with(".mp4"),
+            "{ours}"
+        );
+    });
 }

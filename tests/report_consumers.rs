@@ -173,3 +173,66 @@ fn index_html_renders_in_headless_chromium() {
         "the screenshot has content ({dark} dark pixels)"
     );
 }
+
+#[test]
+fn videos_play_or_show_their_frames_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(!on_ci(), "CI must provide chromium (.ci/run installs it)");
+        eprintln!("skipped: no chromium");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let out = common::run_suite(
+        &["video/"],
+        &[
+            ("HARNESS_REPORTS", reports.to_str().unwrap()),
+            ("HARNESS_PROGRESS", "off"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let page = format!("file://{}", reports.join("index.html").display());
+    // Virtual time lets the players load (or fail) before the DOM is dumped.
+    let dom = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--virtual-time-budget=8000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("profile").display()
+        ))
+        .args(["--dump-dom", &page])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let players: Vec<&str> = dom.split("<figure class=\"video\">").skip(1).collect();
+    assert_eq!(players.len(), 7, "one figure per clip");
+    for p in &players {
+        // Each clip either plays (video, or an animated image) or hides itself;
+        // frames sampled in pure Rust are always there for animations.
+        assert!(
+            p.contains("data-state=\"playable\"") || p.contains("data-state=\"unplayable\""),
+            "the player settled: {}",
+            &p[..p.len().min(300)]
+        );
+        if p.contains("<img src=\"images/") {
+            assert!(
+                p.contains("alt=\"frame 0\""),
+                "an animation shows its frames"
+            );
+        }
+    }
+    let playing = players
+        .iter()
+        .filter(|p| p.contains("data-state=\"playable\""))
+        .count();
+    eprintln!(
+        "{playing} of {} clips play in {}",
+        players.len(),
+        browser.display()
+    );
+}

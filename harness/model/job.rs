@@ -47,8 +47,11 @@ pub struct RunRecord {
     pub status_calls: u32,
     /// The output shape.
     pub output_shape: Option<OutputShape>,
-    /// Every returned file.
+    /// Every returned still image.
     pub images: Vec<ImageRecord>,
+    /// Every returned animation and video.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub videos: Vec<super::media::VideoRecord>,
     /// `output.errors[]` (redacted).
     pub warnings: Vec<String>,
     /// Estimated cost of this job.

@@ -23,7 +23,7 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed,.error,.timed_out{color:#cf222e}.over_budget{color:#9a6700}.ignored{color:#777}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;margin:4px 0}img{border:1px solid #ccc;margin:2px}.muted{color:#777}table.nodes{width:auto;font-size:12px}table.nodes td{border:0;padding:1px 6px}.bar{display:inline-block;height:9px;background:#6e7781;vertical-align:middle}.bar.cached{background:#d0d7de}";
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed,.error,.timed_out{color:#cf222e}.over_budget{color:#9a6700}.ignored{color:#777}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;margin:4px 0}img{border:1px solid #ccc;margin:2px}.muted{color:#777}figure.video{display:inline-block;margin:2px 6px 6px 0;vertical-align:top}figure.video video,figure.video>img{max-width:320px;max-height:240px;display:block}video[data-state=unplayable]{display:none}.strip img{height:48px;margin:1px}figcaption{font-size:12px;color:#555}table.nodes{width:auto;font-size:12px}table.nodes td{border:0;padding:1px 6px}.bar{display:inline-block;height:9px;background:#6e7781;vertical-align:middle}.bar.cached{background:#d0d7de}";
 
 /// Which node took the time: one row per node in the order it ran, a bar
 /// scaled to the slowest node, its ms, and whether ComfyUI reused a cached output.
@@ -49,6 +49,43 @@ fn node_timeline(nodes: &[crate::model::NodeTiming]) -> String {
         );
     }
     out.push_str("</table></details>");
+    out
+}
+
+/// One animation or video: the clip (a `<video>` for MP4/WebM with the first
+/// sampled frame as poster, the file itself for GIF/WebP/APNG), the strip of
+/// sampled frames (all a browser that cannot play the codec gets; the player
+/// hides itself on error), and the facts.
+fn video(v: &crate::model::VideoRecord) -> String {
+    let mut out = String::from("<figure class=\"video\">");
+    let container = v.info.container.as_deref().unwrap_or("");
+    if let Some(file) = &v.file {
+        if matches!(container, "mp4" | "mov" | "webm" | "mkv") {
+            let poster = v.strip.first().map(|p| format!(" poster=\"{}\"", esc(p))).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<video src=\"{}\"{poster} controls muted loop playsinline preload=\"metadata\" data-state=\"loading\" onloadeddata=\"this.dataset.state='playable'\" onerror=\"this.dataset.state='unplayable'\"></video>",
+                esc(file)
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<img src=\"{}\" alt=\"{}\" data-state=\"loading\" onload=\"this.dataset.state='playable'\" onerror=\"this.dataset.state='unplayable'\">",
+                esc(file),
+                esc(&v.info.filename)
+            );
+        }
+    }
+    out.push_str("<div class=\"strip\">");
+    for (thumb, frame) in v.strip.iter().zip(&v.info.sampled) {
+        let _ = write!(out, "<img src=\"{}\" alt=\"frame {frame}\" title=\"frame {frame}\">", esc(thumb));
+    }
+    let _ = write!(
+        out,
+        "</div><figcaption>{}<br>{}</figcaption></figure>",
+        esc(&v.info.filename),
+        esc(&v.info.describe())
+    );
     out
 }
 
@@ -187,6 +224,9 @@ pub(super) fn render(r: &RunReport, history: &[crate::history::HistoryLine]) -> 
                     }
                 }
             }
+        }
+        for v in s.runs.iter().flat_map(|r| &r.videos) {
+            out.push_str(&video(v));
         }
         for snap in s.snapshots.iter().filter(|r| !r.thumbnails.is_empty()) {
             let _ = write!(

@@ -66,6 +66,9 @@ pub(super) fn render(report: &RunReport) -> String {
             prop("execution_time_ms", r.execution_ms.map(|v| v.to_string()));
             prop("total_ms", Some(r.total_ms.to_string()));
             prop("cost", r.cost.map(|c| format!("{c:.6}")));
+            for v in &r.videos {
+                prop(&format!("video_{}", v.info.index), Some(v.info.describe()));
+            }
         }
         suite.add_test_case(case);
     }

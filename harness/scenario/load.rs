@@ -19,6 +19,7 @@ use crate::workflow;
 
 mod expect;
 mod preflight;
+mod video;
 
 /// RunPod keeps `/run` results this long; a longer timeout is warned about.
 const RESULT_RETENTION: Duration = Duration::from_secs(30 * 60);

@@ -55,6 +55,8 @@ pub(crate) struct RawExpect {
     /// With a non-COMPLETED status: a substring, or `/regex/`, the job error must match.
     pub error: Option<String>,
     pub images: Option<RawImageExpect>,
+    /// Returned animations (animated WebP, APNG, GIF) and videos (MP4, WebM).
+    pub videos: Option<RawVideoExpect>,
     /// `forbid` (default): output.errors must be empty; `allow`: listed only.
     #[schemars(extend("enum" = ["forbid", "allow"]))]
     pub warnings: Option<String>,
@@ -81,12 +83,43 @@ pub(crate) struct RawImageExpect {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawVideoExpect {
+    /// An integer, or `{min, max}` (default: at least one).
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "integer", "minimum": 0}, {"type": "object", "properties": {"min": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 0}}, "additionalProperties": false}]))]
+    pub count: Option<Value>,
+    #[schemars(extend("enum" = ["mp4", "mov", "webm", "mkv", "gif", "webp", "png"]))]
+    pub container: Option<String>,
+    /// `h264`, `hevc`, `vp9`, `av1`, `vp8`, ...
+    pub codec: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Frames: an integer, or `{min, max}`.
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "integer", "minimum": 1}, {"type": "object", "properties": {"min": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 0}}, "additionalProperties": false}]))]
+    pub frames: Option<Value>,
+    /// Frames per second, matched within 1%.
+    pub fps: Option<f64>,
+    /// A humantime duration (`5s`, `1500ms`), matched within one frame.
+    pub duration: Option<String>,
+    /// Default true: sampled frames must not be single-colour.
+    pub not_blank: Option<bool>,
+    /// `forbid` (default): all sampled frames identical fails; `allow` accepts it.
+    #[schemars(extend("enum" = ["forbid", "allow"]))]
+    pub frozen: Option<String>,
+    /// An integer number of bytes, or a string like "50MB".
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "integer", "minimum": 1}, {"type": "string"}]))]
+    pub max_bytes: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawSnapshot {
     #[schemars(extend("enum" = ["off", "exact", "perceptual"]))]
     pub compare: Option<String>,
     #[schemars(range(max = 64))]
     pub max_distance: Option<u32>,
     pub min_similarity: Option<f64>,
+    /// Video frames compared (0-based); default first, middle and last.
+    pub frames: Option<Vec<u64>>,
 }
 
 /// Latency budgets (humantime durations).

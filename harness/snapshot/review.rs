@@ -57,11 +57,17 @@ pub fn orphans(root: &Path, wanted: &[String]) -> Vec<PathBuf> {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        // `<scenario>/variants/<variant>/` belongs to `<scenario>`.
-        let scenario = match parts.iter().rposition(|s| s == "variants") {
-            Some(k) if k + 2 == parts.len() => parts[..k].join("/"),
-            _ => parts.join("/"),
+        // `<scenario>/variants/<variant>/` belongs to `<scenario>`, and so do a
+        // video's frames, `<scenario>/video-<n>/` (with its own variants).
+        let mut parts = match parts.iter().rposition(|s| s == "variants") {
+            Some(k) if k + 2 == parts.len() => parts[..k].to_vec(),
+            _ => parts,
         };
+        let is_video_dir = |s: &str| s.strip_prefix("video-").is_some_and(|n| n.parse::<usize>().is_ok());
+        if parts.last().is_some_and(|l| is_video_dir(l)) {
+            parts.pop();
+        }
+        let scenario = parts.join("/");
         if !wanted.contains(&scenario) {
             out.push(p.to_path_buf());
         }

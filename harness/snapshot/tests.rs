@@ -33,6 +33,7 @@ fn spec(compare: CompareMode) -> SnapshotSpec {
         compare,
         max_distance: crate::scenario::DEFAULT_MAX_DISTANCE,
         min_similarity: crate::scenario::DEFAULT_MIN_SIMILARITY,
+        frames: Vec::new(),
     }
 }
 

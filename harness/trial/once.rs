@@ -9,14 +9,12 @@ use serde_json::Value;
 
 use super::env::TrialEnv;
 use super::request::request_body;
-use super::save::{image_ext, save_image};
 use super::stop::Stop;
 use crate::checks;
 use crate::job::Finished;
-use crate::model::{CheckFailure, ImageRecord, RunRecord, SnapshotRecord, Timing};
+use crate::model::{CheckFailure, RunRecord, SnapshotRecord, Timing};
 use crate::output;
 use crate::scenario::{CompareMode, ExpectedStatus, Mode, Scenario};
-use crate::snapshot;
 use crate::targets::JobRequest;
 use crate::wire::JobState;
 
@@ -189,61 +187,12 @@ async fn check_output(
         .iter()
         .map(|w| crate::redact::redact(w).into_owned())
         .collect();
-    let decoded = inspect_all(s, env, index, &out, one);
+    let found = super::inspect::inspect_all(s, env, index, &out, &mut one.record, &mut one.failures);
     one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
-    compare_snapshots(s, env, index, &decoded, one);
+    super::inspect::compare_snapshots(s, env, index, &found, &mut one.failures, &mut one.snapshots);
     // Kept only for calibration across repeats.
     if s.repeat > 1 && s.snapshot.compare != CompareMode::Off {
-        one.pixels = decoded.into_iter().flatten().map(|(p, _)| p).collect();
+        one.pixels = found.stills.into_iter().flatten().map(|(p, _)| p).collect();
     }
     Some(out)
-}
-
-/// Decoded pixels and the sampled thumbnail of one returned image.
-type Decoded = Option<(image::DynamicImage, image::RgbImage)>;
-
-/// Inspects and saves every returned file, and checks them against `expect.images`.
-fn inspect_all(
-    s: &Scenario,
-    env: &TrialEnv,
-    index: u32,
-    out: &output::Output,
-    one: &mut OneRun,
-) -> Vec<Decoded> {
-    let mut infos = Vec::new();
-    let mut decoded = Vec::new();
-    for (i, returned) in out.images.iter().enumerate() {
-        let inspected = checks::inspect(i, returned);
-        let file = returned.bytes.as_ref().ok().and_then(|b| {
-            let ext = image_ext(inspected.info.format);
-            save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
-        });
-        let thumbnail = inspected.thumb.as_ref().map(crate::png::data_uri);
-        decoded.push(inspected.pixels.zip(inspected.thumb));
-        infos.push(inspected.info.clone());
-        one.record.images.push(ImageRecord {
-            info: inspected.info,
-            file,
-            thumbnail,
-        });
-    }
-    one.failures.extend(checks::images(&s.expect.images, &infos));
-    decoded
-}
-
-fn compare_snapshots(s: &Scenario, env: &TrialEnv, index: u32, decoded: &[Decoded], one: &mut OneRun) {
-    // Later repeats are verified too, but only the first may write references.
-    if index != 0 && env.snapshots.mode != snapshot::Mode::Verify {
-        return;
-    }
-    let refs: Vec<Option<snapshot::Candidate>> = decoded
-        .iter()
-        .map(|d| {
-            d.as_ref()
-                .map(|(pixels, thumb)| snapshot::Candidate { pixels, thumb })
-        })
-        .collect();
-    let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs);
-    one.failures.extend(snap.failures);
-    one.snapshots = snap.records;
 }

@@ -102,6 +102,10 @@ fn message(
     for na in &budget.not_applicable {
         let _ = writeln!(m, "  · {na}");
     }
+    let unchecked = unchecked_pixels(&all.runs);
+    for u in &unchecked {
+        let _ = writeln!(m, "  · {u}");
+    }
     for w in &s.warnings {
         let _ = writeln!(m, "  ! {w}");
     }
@@ -110,8 +114,22 @@ fn message(
             let _ = writeln!(m, "  ! output.errors: {w}");
         }
     }
-    (verdict != Verdict::Passed || !budget.not_applicable.is_empty() || !s.warnings.is_empty())
-        .then_some(m)
+    let notes = !budget.not_applicable.is_empty() || !unchecked.is_empty() || !s.warnings.is_empty();
+    (verdict != Verdict::Passed || notes).then_some(m)
+}
+
+/// "Pixels not checked" notes of the videos this build cannot decode (once each).
+fn unchecked_pixels(runs: &[RunRecord]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in runs.iter().flat_map(|r| &r.videos) {
+        if let Some(why) = &v.info.pixels_unchecked {
+            let line = format!("video {} ({}): {why}", v.info.index, v.info.filename);
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
 }
 
 /// What identifies a loaded scenario in reports.

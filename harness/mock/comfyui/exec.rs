@@ -348,21 +348,27 @@ impl Server {
     }
 
     /// The files each output node writes (stored for `/view`), by node id.
-    fn produce(&self, p: &Prompt) -> HashMap<String, Vec<Value>> {
+    /// A node's output is `{"images": [...]}`, plus `"animated": [true]` for
+    /// videos and animations, as SaveVideo and SaveAnimatedWEBP report them.
+    fn produce(&self, p: &Prompt) -> HashMap<String, Value> {
         let b = &self.behaviour;
         let uploads = self.uploaded();
         let plan = render::plan(&p.graph, &|name| uploads.get(name).copied());
-        let mut images: VecDeque<Vec<u8>> = if b.output == OutputShape::SuccessNoImages {
+        // (extension, bytes): a replayed file keeps its kind (mp4, webm, webp, ...).
+        let mut images: VecDeque<(String, Vec<u8>)> = if b.output == OutputShape::SuccessNoImages {
             VecDeque::new()
         } else if b.replay.is_some() {
             b.replay_images
                 .iter()
-                .map(|(_, bytes)| bytes.clone())
+                .map(|(name, bytes)| {
+                    let ext = name.rsplit_once('.').map_or("png", |(_, e)| e).to_string();
+                    (ext, bytes.clone())
+                })
                 .collect()
         } else {
             render::render_cached(&plan, b.image, p.number)
                 .into_iter()
-                .map(|(_, bytes)| bytes)
+                .map(|(_, bytes)| ("png".to_string(), bytes))
                 .collect()
         };
         let mut out = HashMap::new();
@@ -388,15 +394,18 @@ impl Server {
                 (plan.batch as usize).min(images.len())
             };
             let mut files = Vec::new();
+            let mut animated = false;
             for _ in 0..count {
-                let bytes = if preview {
-                    render::render_cached(&plan, b.image, p.number)
-                        .first()
-                        .map(|(_, b)| b.clone())
-                        .unwrap_or_default()
+                let (ext, bytes) = if preview {
+                    let first = render::render_cached(&plan, b.image, p.number);
+                    (
+                        "png".to_string(),
+                        first.first().map(|(_, b)| b.clone()).unwrap_or_default(),
+                    )
                 } else {
                     images.pop_front().unwrap_or_default()
                 };
+                animated |= matches!(crate::media::sniff(&bytes), crate::media::Kind::Moving(_));
                 let stem = if preview {
                     "ComfyUI_temp_mock".to_string()
                 } else {
@@ -407,7 +416,7 @@ impl Server {
                     .entry(format!("{subfolder}/{stem}"))
                     .or_insert(0);
                 *c += 1;
-                let filename = format!("{stem}_{:05}_.png", *c);
+                let filename = format!("{stem}_{:05}_.{ext}", *c);
                 let kind = if preview { "temp" } else { "output" };
                 st.files.insert(
                     format!("{subfolder}/{filename}"),
@@ -416,7 +425,11 @@ impl Server {
                 files.push(json!({"filename": filename, "subfolder": subfolder, "type": kind}));
             }
             if !files.is_empty() {
-                out.insert(node.clone(), files);
+                let mut output = json!({"images": files});
+                if animated {
+                    output["animated"] = json!([true]);
+                }
+                out.insert(node.clone(), output);
             }
         }
         out
@@ -492,8 +505,7 @@ impl Run<'_> {
                 self.note("execution_error", data, true);
                 return (outputs, false);
             }
-            if let Some(files) = produced.remove(node) {
-                let out = json!({"images": files});
+            if let Some(out) = produced.remove(node) {
                 self.note(
                     "executed",
                     json!({"node": node, "display_node": node, "output": out, "prompt_id": id}),

@@ -43,7 +43,23 @@ impl Cx<'_> {
                 None,
             );
         }
-        let images = self.image_expect(raw.images.unwrap_or_default());
+        let explicit_images = raw.images.as_ref().is_some_and(|i| i.count.is_some());
+        if raw.videos.is_some() && status != ExpectedStatus::Completed {
+            self.key_err(
+                "expect.videos",
+                format!(
+                    "`expect.videos` applies only to COMPLETED jobs, not {}",
+                    status.as_str()
+                ),
+                None,
+            );
+        }
+        let videos = raw.videos.map(|v| self.video_expect(v));
+        let mut images = self.image_expect(raw.images.unwrap_or_default());
+        // A scenario about videos need not return a still too.
+        if videos.is_some() && !explicit_images {
+            images.count = CountRange { min: 0, max: None };
+        }
         let warnings = match raw.warnings.as_deref() {
             None | Some("forbid") => WarningPolicy::Forbid,
             Some("allow") => WarningPolicy::Allow,
@@ -56,6 +72,7 @@ impl Cx<'_> {
             status,
             error,
             images,
+            videos,
             warnings,
         }
     }
@@ -80,7 +97,7 @@ impl Cx<'_> {
     fn image_expect(&mut self, raw: RawImageExpect) -> ImageExpect {
         let count = match &raw.count {
             None => CountRange { min: 1, max: None },
-            Some(v) => self.count(v),
+            Some(v) => self.count("expect.images.count", v, 4096),
         };
         let format = match raw.format.as_deref() {
             None => None,
@@ -125,7 +142,7 @@ impl Cx<'_> {
     }
 
     /// A byte size: an integer, or a number with a unit (KB, MB, KiB, MiB, GB, B).
-    fn bytes(&mut self, path: &str, v: &Value) -> Option<u64> {
+    pub(super) fn bytes(&mut self, path: &str, v: &Value) -> Option<u64> {
         if let Some(n) = v.as_u64() {
             return Some(n);
         }
@@ -156,19 +173,19 @@ impl Cx<'_> {
         }
     }
 
-    fn count(&mut self, v: &Value) -> CountRange {
-        const PATH: &str = "expect.images.count";
+    /// A count at `path`: an integer (exact) or `{min, max}`, at most `limit`.
+    pub(super) fn count(&mut self, path: &str, v: &Value, limit: u32) -> CountRange {
         let fallback = CountRange { min: 1, max: None };
         if let Some(n) = v.as_u64() {
             return match u32::try_from(n) {
-                Ok(n) if n <= 4096 => CountRange {
+                Ok(n) if n <= limit => CountRange {
                     min: n,
                     max: Some(n),
                 },
                 _ => {
                     self.val_err(
-                        PATH,
-                        format!("image count {n} is not plausible (at most 4096)"),
+                        path,
+                        format!("`{path}` of {n} is not plausible (at most {limit})"),
                         None,
                     );
                     fallback
@@ -183,7 +200,7 @@ impl Cx<'_> {
                 };
                 if r.max.is_some_and(|m| m < r.min) {
                     self.val_err(
-                        PATH,
+                        path,
                         format!("count max {} is below min {}", r.max.unwrap_or(0), r.min),
                         None,
                     );
@@ -192,8 +209,8 @@ impl Cx<'_> {
             }
             Err(e) => {
                 self.val_err(
-                    PATH,
-                    format!("`{PATH}` must be a number or {{min, max}}: {e}"),
+                    path,
+                    format!("`{path}` must be a number or {{min, max}}: {e}"),
                     Some("e.g. `count: 1` or `count: {min: 1, max: 4}`".into()),
                 );
                 fallback
@@ -227,10 +244,22 @@ impl Cx<'_> {
                 None,
             );
         }
+        let frames = raw.frames.unwrap_or_default();
+        if frames.iter().any(|f| *f > crate::media::MAX_FRAMES) {
+            self.val_err(
+                "snapshot.frames",
+                format!(
+                    "frame numbers count from 0 and stop below {}",
+                    crate::media::MAX_FRAMES
+                ),
+                None,
+            );
+        }
         SnapshotSpec {
             compare,
             max_distance,
             min_similarity,
+            frames,
         }
     }
 

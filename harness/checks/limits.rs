@@ -1,0 +1,11 @@
+//! The thresholds and decoding limits every returned file is held to: a leaf,
+//! so the media readers can use them without depending on the checks.
+
+/// A frame whose every channel varies less than this (standard deviation, 0-255
+/// scale) is blank: a safety-filtered black frame with compression noise still is.
+pub const BLANK_STDDEV: f64 = 2.0;
+/// Decoder limits: a PNG that declares huge dimensions fails cleanly instead of
+/// allocating gigabytes.
+pub const MAX_SIDE: u32 = 16384;
+pub const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
+

@@ -1,0 +1,148 @@
+//! Every returned file of a COMPLETED job, by what its bytes are: stills
+//! inspected and held to `expect.images`, animations and videos probed,
+//! sampled and held to `expect.videos`; each saved under `reports/images/`;
+//! then references compared (a video's sampled frames under
+//! `<scenario>/video-<n>/`).
+
+use image::{DynamicImage, RgbImage};
+
+use super::env::TrialEnv;
+use super::save::{image_ext, save_image};
+use crate::checks;
+use crate::media::{self, Kind};
+use crate::model::{CheckFailure, ImageRecord, RunRecord, SnapshotRecord, VideoRecord};
+use crate::output;
+use crate::scenario::Scenario;
+use crate::snapshot;
+
+/// Decoded pixels and the sampled thumbnail of one returned still.
+pub(crate) type Decoded = Option<(DynamicImage, RgbImage)>;
+
+/// What was decoded: stills in order, and each video's sampled frames.
+pub(crate) struct Found {
+    pub(crate) stills: Vec<Decoded>,
+    pub(crate) videos: Vec<Vec<(u64, RgbImage)>>,
+}
+
+/// Inspects and saves every returned file, and checks them.
+pub(crate) fn inspect_all(
+    s: &Scenario,
+    env: &TrialEnv,
+    index: u32,
+    out: &output::Output,
+    record: &mut RunRecord,
+    failures: &mut Vec<CheckFailure>,
+) -> Found {
+    let mut found = Found { stills: Vec::new(), videos: Vec::new() };
+    let mut infos = Vec::new();
+    let mut vinfos = Vec::new();
+    for (i, returned) in out.images.iter().enumerate() {
+        if let Some(video) = moving(s, i, returned) {
+            let file = returned.bytes.as_ref().ok().and_then(|b| {
+                let ext = video.info.container.as_deref();
+                save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
+            });
+            let strip = video.thumbs.iter().map(crate::png::data_uri).collect();
+            vinfos.push(video.info.clone());
+            found.videos.push(video.frames);
+            record.videos.push(VideoRecord { info: video.info, file, strip });
+            continue;
+        }
+        let inspected = checks::inspect(i, returned);
+        let file = returned.bytes.as_ref().ok().and_then(|b| {
+            let ext = image_ext(inspected.info.format);
+            save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
+        });
+        let thumbnail = inspected.thumb.as_ref().map(crate::png::data_uri);
+        found.stills.push(inspected.pixels.zip(inspected.thumb));
+        infos.push(inspected.info.clone());
+        record.images.push(ImageRecord { info: inspected.info, file, thumbnail });
+    }
+    let mut found_failures = checks::images(&s.expect.images, &infos);
+    if !vinfos.is_empty() && infos.len() < s.expect.images.count.min as usize {
+        for f in found_failures.iter_mut().filter(|f| f.check == "image count") {
+            f.actual = format!("{} (and {} animation(s) or video(s): check them with `expect.videos`)", f.actual, vinfos.len());
+        }
+    }
+    found_failures.extend(checks::unreadable(&vinfos));
+    if let Some(v) = &s.expect.videos {
+        found_failures.extend(checks::videos(v, &vinfos));
+    }
+    failures.extend(found_failures);
+    found
+}
+
+/// The file as an animation or video, when it is one (a one-frame animation is a still).
+fn moving(s: &Scenario, i: usize, returned: &output::Returned) -> Option<checks::InspectedVideo> {
+    let bytes = returned.bytes.as_ref().ok()?;
+    let Kind::Moving(container) = media::sniff(bytes) else {
+        return None;
+    };
+    let facts = media::probe(container, bytes);
+    if !container.is_video() && facts.as_ref().is_ok_and(|f| f.frames <= 1) {
+        return None;
+    }
+    let extra = snapshot_frames(s, facts.as_ref().map(|f| f.frames).unwrap_or(0));
+    Some(checks::inspect_video(i, returned, container, facts, &extra))
+}
+
+/// The frames a video's snapshot compares: `snapshot.frames`, else first, middle, last.
+fn snapshot_frames(s: &Scenario, frames: u64) -> Vec<u64> {
+    if !s.snapshot.frames.is_empty() {
+        return s.snapshot.frames.clone();
+    }
+    match frames {
+        0 => Vec::new(),
+        n => {
+            let mut v = vec![0, (n - 1) / 2, n - 1];
+            v.dedup();
+            v
+        }
+    }
+}
+
+/// Compares stills, then each video's snapshot frames, with their references.
+pub(crate) fn compare_snapshots(
+    s: &Scenario,
+    env: &TrialEnv,
+    index: u32,
+    found: &Found,
+    failures: &mut Vec<CheckFailure>,
+    records: &mut Vec<SnapshotRecord>,
+) {
+    // Later repeats are verified too, but only the first may write references.
+    if index != 0 && env.snapshots.mode != snapshot::Mode::Verify {
+        return;
+    }
+    let refs: Vec<Option<snapshot::Candidate>> = found
+        .stills
+        .iter()
+        .map(|d| d.as_ref().map(|(pixels, thumb)| snapshot::Candidate { pixels, thumb }))
+        .collect();
+    let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs);
+    failures.extend(snap.failures);
+    *records = snap.records;
+    for (j, frames) in found.videos.iter().enumerate() {
+        let wanted = snapshot_frames(s, frames.last().map(|(i, _)| i + 1).unwrap_or(0));
+        let picked: Vec<(DynamicImage, RgbImage)> = frames
+            .iter()
+            .filter(|(i, _)| wanted.contains(i))
+            .map(|(_, f)| {
+                let pixels = DynamicImage::ImageRgb8(f.clone());
+                let thumb = crate::sample::sample(&pixels).thumb;
+                (pixels, thumb)
+            })
+            .collect();
+        if picked.is_empty() {
+            continue;
+        }
+        let refs: Vec<Option<snapshot::Candidate>> =
+            picked.iter().map(|(pixels, thumb)| Some(snapshot::Candidate { pixels, thumb })).collect();
+        let snap = snapshot::verify(&env.snapshots, &format!("{}/video-{j}", s.name), &s.snapshot, &refs);
+        failures.extend(snap.failures.into_iter().map(|mut f: CheckFailure| {
+            f.check = format!("video {j}: {}", f.check);
+            f
+        }));
+        records.extend(snap.records);
+    }
+}
