@@ -40,6 +40,8 @@ pub fn evaluate(budget: &Budget, runs: &[Timing]) -> BudgetReport {
                         budget_ms: limit.as_millis() as u64,
                         measured_ms: measured,
                         statistic: statistic.to_string(),
+                        crossed_at_ms: None,
+                        figure: None,
                     });
                 }
             }
@@ -90,6 +92,7 @@ mod tests {
             queue: Some(Duration::from_secs(1)),
             execution: Some(Duration::from_millis(1800)),
             total: Some(Duration::from_secs(60)),
+            ..Budget::default()
         };
         let r = evaluate(&b, &runs);
         assert_eq!(r.misses.len(), 1);

@@ -37,7 +37,40 @@ pub struct Costs {
     pub gpu: String,
     pub per_second: f64,
     pub max: Option<f64>,
-    spent: Mutex<f64>,
+    ledger: Mutex<Ledger>,
+}
+
+/// What has been spent, what jobs in flight have reserved, and the dearest job seen.
+#[derive(Debug, Default)]
+struct Ledger {
+    spent: f64,
+    reserved: f64,
+    largest: f64,
+}
+
+/// A job's share of the cap, held from before it is submitted until it is
+/// settled with its real cost (or released at 0 if it never ran).
+#[derive(Debug)]
+pub struct Reservation {
+    costs: std::sync::Arc<Costs>,
+    amount: f64,
+    settled: bool,
+}
+
+impl Reservation {
+    /// Replaces the reservation with the job's actual cost.
+    pub fn settle(mut self, actual: f64) {
+        self.settled = true;
+        self.costs.settle(self.amount, actual);
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.costs.settle(self.amount, 0.0);
+        }
+    }
 }
 
 impl Costs {
@@ -83,7 +116,7 @@ impl Costs {
             gpu,
             per_second,
             max,
-            spent: Mutex::new(0.0),
+            ledger: Mutex::new(Ledger::default()),
         }))
     }
 
@@ -92,25 +125,44 @@ impl Costs {
         execution_ms as f64 / 1000.0 * self.per_second
     }
 
-    /// Records a finished job's cost.
-    pub fn add(&self, cost: f64) {
-        *self.spent.lock().unwrap_or_else(|e| e.into_inner()) += cost;
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// What finished jobs cost so far.
+    #[cfg(test)]
     pub fn spent(&self) -> f64 {
-        *self.spent.lock().unwrap_or_else(|e| e.into_inner())
+        self.ledger().spent
     }
 
-    /// Why the next job (expected to cost `expected`) must not be submitted, if so.
-    pub fn refuse(&self, expected: f64) -> Option<String> {
-        let max = self.max?;
-        let spent = self.spent();
-        (spent + expected > max || spent >= max).then(|| {
-            format!(
-                "not submitted: HARNESS_MAX_COST {} {max:.4} would be passed (spent {spent:.4}, this job ~{expected:.4} on {})",
-                self.currency, self.gpu
-            )
+    /// Reserves the next job's cost before it is submitted: `expected`, or the
+    /// dearest job seen so far if that is more, on top of what is spent and what
+    /// the jobs in flight hold. Refused (with the reason) when the cap would be passed.
+    pub fn reserve(self: &std::sync::Arc<Self>, expected: f64) -> Result<Reservation, String> {
+        let mut l = self.ledger();
+        let amount = expected.max(l.largest);
+        if let Some(max) = self.max {
+            let committed = l.spent + l.reserved;
+            if committed + amount > max || committed >= max {
+                return Err(format!(
+                    "not submitted: HARNESS_MAX_COST {} {max:.4} would be passed (spent {:.4}, in flight {:.4}, this job ~{amount:.4} on {})",
+                    self.currency, l.spent, l.reserved, self.gpu
+                ));
+            }
+        }
+        l.reserved += amount;
+        Ok(Reservation {
+            costs: self.clone(),
+            amount,
+            settled: false,
         })
+    }
+
+    fn settle(&self, reserved: f64, actual: f64) {
+        let mut l = self.ledger();
+        l.reserved = (l.reserved - reserved).max(0.0);
+        l.spent += actual;
+        l.largest = l.largest.max(actual);
     }
 }
 
@@ -131,14 +183,23 @@ mod tests {
             "gpu: ADA_24\nper_second:\n  ADA_24: 0.0005\n  AMPERE_80: 0.001\n",
         )
         .unwrap();
-        let c = Costs::load(&f, None, Some(0.01)).unwrap().unwrap();
+        let c = std::sync::Arc::new(Costs::load(&f, None, Some(0.01)).unwrap().unwrap());
         assert!((c.of(4000) - 0.002).abs() < 1e-12);
-        assert!(c.refuse(0.002).is_none());
-        c.add(0.009);
+        // Jobs in flight hold their share: the cap counts them before they finish.
+        let a = c.reserve(0.002).unwrap();
+        let b = c.reserve(0.002).unwrap();
+        a.settle(0.004);
+        // The dearest job seen (0.004) is what the next one is expected to cost.
+        let d = c.reserve(0.001).unwrap();
         assert!(c
-            .refuse(0.002)
-            .unwrap()
-            .starts_with("not submitted: HARNESS_MAX_COST USD 0.0100 would be passed"));
+            .reserve(0.0)
+            .unwrap_err()
+            .starts_with("not submitted: HARNESS_MAX_COST USD 0.0100 would be passed (spent 0.0040, in flight 0.0060"));
+        // A job that never ran gives its share back.
+        drop(b);
+        drop(d);
+        assert!(c.reserve(0.004).is_ok());
+        assert!((c.spent() - 0.004).abs() < 1e-12);
         let c = Costs::load(&f, Some("AMPERE_80".into()), None)
             .unwrap()
             .unwrap();

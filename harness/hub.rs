@@ -136,6 +136,7 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
         budget: Budget::default(),
         repeat: 1,
         mock: None,
+        load: None,
         warnings: Vec::new(),
     })
 }

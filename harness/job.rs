@@ -3,10 +3,12 @@
 //! if it is dropped before it is settled (a deadline, a panic, the trial's hard
 //! deadline) or when the run is interrupted.
 
+mod abort;
 mod drive;
 mod error;
 mod guard;
 
+pub use abort::Abort;
 pub use drive::{drive, drive_with, Finished, Observer, Watch};
 pub use error::DriveError;
 pub use guard::CancelFailure;

@@ -46,6 +46,6 @@ macro_rules! internal {
 }
 
 internal!(
-    budget, checks, cost, history, hub, media, output, paths, png, progress, record, redact,
+    budget, checks, cost, history, hub, load, media, output, paths, png, progress, record, redact,
     report, sample, scaffold, schema, snapshot, text, trend, trial, workflow,
 );

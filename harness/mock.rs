@@ -11,6 +11,7 @@
 //! files are forgotten after retention, so a long-running mock stays flat.
 
 pub mod behaviour;
+mod cluster;
 mod comfyui;
 mod faults;
 mod jobs;

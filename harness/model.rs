@@ -8,6 +8,7 @@
 
 mod check;
 mod job;
+mod load;
 mod media;
 mod run;
 mod snapshot;
@@ -16,6 +17,7 @@ mod verdict;
 
 pub use check::{CheckFailure, ImageFormat, ImageInfo};
 pub use job::{ImageRecord, OutputShape, RunRecord, Seen};
+pub use load::{ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};
 pub use media::{VideoInfo, VideoRecord};
 pub use run::{
     CostSummary, RunInfo, RunReport, ScenarioHead, ScenarioReport, TargetKind, SCHEMA_VERSION,

@@ -8,6 +8,7 @@
 
 mod html;
 mod junit;
+mod load;
 mod markdown;
 
 use std::fs;
@@ -203,6 +204,7 @@ mod render_tests {
             snapshots: Vec::new(),
             calibration: None,
             cost: Some(0.00093),
+            load: None,
         }
     }
 
@@ -219,6 +221,8 @@ mod render_tests {
                 budget_ms: 30_000,
                 measured_ms: 45_000,
                 statistic: "max".into(),
+                crossed_at_ms: None,
+                figure: None,
             }],
             not_applicable: Vec::new(),
             queue: Some(spread.clone()),

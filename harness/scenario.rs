@@ -54,6 +54,8 @@ pub struct Scenario {
     pub repeat: u32,
     /// Mock behaviour name (file stem under `mocks/`), used only against the mock.
     pub mock: Option<String>,
+    /// `load:`: a load run instead of `repeat` jobs in sequence.
+    pub load: Option<Load>,
     /// Non-fatal remarks found while loading (e.g. a timeout past result retention).
     pub warnings: Vec<String>,
 }
@@ -288,4 +290,33 @@ pub struct Budget {
     pub execution: Option<Duration>,
     /// Submission to result observed by the harness (wall clock).
     pub total: Option<Duration>,
+    /// Load runs: the p99 of the total time.
+    pub p99: Option<Duration>,
+    /// Load runs: the largest share of jobs that may fail (0..1).
+    pub error_rate: Option<f64>,
+    /// Load runs: the most cold starts.
+    pub cold_starts: Option<u32>,
+    /// Load runs: the fewest completed jobs per minute.
+    pub throughput: Option<f64>,
+}
+
+/// A load run (`load:`): many jobs of the scenario's workflow at once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Load {
+    /// Jobs in flight at once (closed model), or the cap with `rate`.
+    pub concurrency: u32,
+    /// Arrivals per second (open model), instead of keeping `concurrency` in flight.
+    pub rate: Option<f64>,
+    /// Jobs to submit in all (with `duration`, whichever comes first).
+    pub jobs: Option<u32>,
+    /// How long to keep submitting.
+    pub duration: Option<Duration>,
+    /// Growing to the full load over this long.
+    pub ramp: Option<Duration>,
+    /// Each job's seeds are the workflow's plus the job's number.
+    pub vary_seed: bool,
+    /// A `delayTime` at least this long counts as a cold start.
+    pub cold_start_over: Duration,
+    /// How often `/health` is sampled.
+    pub sample_every: Duration,
 }

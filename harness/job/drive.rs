@@ -50,6 +50,8 @@ pub struct Watch {
     pub queue_grace: Option<Duration>,
     /// Called with every state seen.
     pub observer: Option<Observer>,
+    /// When raised, the job is cancelled at its next poll (after its submission).
+    pub abort: Option<super::abort::Abort>,
 }
 
 /// What the harness observed of one finished job.
@@ -128,7 +130,13 @@ pub async fn drive_with(
         watch,
         seen_status: false,
     };
-    let result = poller.poll(&mut timeline).await;
+    let result = match watch.abort.clone() {
+        Some(abort) => tokio::select! {
+            r = poller.poll(&mut timeline) => r,
+            _ = abort.raised() => Err(PollStop::Aborted),
+        },
+        None => poller.poll(&mut timeline).await,
+    };
     poller.conclude(result, job, timeline, deadline).await
 }
 
@@ -155,6 +163,7 @@ enum PollStop {
     Deadline,
     Error(EndpointError),
     Stuck(String),
+    Aborted,
 }
 
 /// What the loop does next after an answer or an error.
@@ -355,6 +364,11 @@ impl Poller<'_> {
                     timeline,
                 })
             }
+            Err(PollStop::Aborted) => Err(DriveError::Abandoned {
+                job: self.job,
+                last_state: self.last.to_string(),
+                cancelled: Some(job.cancel().await),
+            }),
             Err(PollStop::Stuck(diagnosis)) => Err(DriveError::Stuck {
                 job: self.job,
                 waited: self.start.elapsed(),

@@ -51,6 +51,16 @@ pub enum DriveError {
         /// Whether the job was cancelled.
         cancelled: Option<Result<(), CancelFailure>>,
     },
+    /// The run gave the job up (a load run that stopped early).
+    #[error("job {job} was given up while {last_state}: the run stopped{}", cancel_note(.cancelled))]
+    Abandoned {
+        /// The job.
+        job: String,
+        /// The last state seen.
+        last_state: String,
+        /// Whether the job was cancelled.
+        cancelled: Option<Result<(), CancelFailure>>,
+    },
     /// Ctrl-C or SIGTERM came first.
     #[error("the run was interrupted before this job was submitted")]
     Interrupted,
@@ -71,7 +81,8 @@ impl DriveError {
         match self {
             DriveError::Status { job, .. }
             | DriveError::Deadline { job, .. }
-            | DriveError::Stuck { job, .. } => Some(job),
+            | DriveError::Stuck { job, .. }
+            | DriveError::Abandoned { job, .. } => Some(job),
             DriveError::Submit(_) | DriveError::Interrupted => None,
         }
     }
@@ -79,7 +90,9 @@ impl DriveError {
     /// The last state seen, when the job was abandoned before it ended.
     pub fn last_state(&self) -> Option<&str> {
         match self {
-            DriveError::Deadline { last_state, .. } => Some(last_state),
+            DriveError::Deadline { last_state, .. } | DriveError::Abandoned { last_state, .. } => {
+                Some(last_state)
+            }
             DriveError::Stuck { .. } => Some("IN_QUEUE"),
             _ => None,
         }

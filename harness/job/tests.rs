@@ -94,6 +94,7 @@ fn a_panic_while_a_job_runs_cancels_it() {
             // called with the first answer) panics.
             let watch = Watch {
                 queue_grace: None,
+                abort: None,
                 observer: Some(Arc::new(|_: &str, state: &JobState| {
                     if !state.is_terminal() {
                         panic!("a check panicked");

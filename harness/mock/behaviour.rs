@@ -334,6 +334,10 @@ pub struct Behaviour {
     /// A recorded job (`HARNESS_RECORD=1`): its images are returned instead of rendered ones.
     #[serde(default)]
     pub replay: Option<Replay>,
+    /// Scale like a RunPod endpoint: workers that cold-start, idle out and are
+    /// added by a scaler; the queue time then emerges (`queue` is not used).
+    #[serde(default)]
+    pub scaling: Option<Scaling>,
     /// A node inventory (ComfyUI's `/object_info`, a file relative to the mocks
     /// folder): the mock then validates every graph as ComfyUI would and refuses
     /// with ComfyUI's errors (on its ComfyUI face) or worker-comfyui's wording of
@@ -348,6 +352,80 @@ pub struct Behaviour {
     pub(crate) queue_d: Duration,
     #[serde(skip)]
     pub(crate) execution_d: Duration,
+}
+
+/// How a behaviour's workers scale (see README "The mock's scaling model").
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    /// Workers kept running (warm from the start).
+    #[serde(default)]
+    pub workers_min: u32,
+    /// Most workers at once.
+    #[serde(default = "one")]
+    pub workers_max: u32,
+    /// An idle worker stops after this long (RunPod's default: 5 s).
+    #[serde(default = "five_s")]
+    pub idle_timeout: String,
+    /// A new worker initialises this long before it takes a job.
+    #[serde(default = "ten_s")]
+    pub cold_start: String,
+    /// A worker started within `flashboot_window` of another one stopping
+    /// initialises this long instead (FlashBoot); absent: no FlashBoot.
+    #[serde(default)]
+    pub flashboot: Option<String>,
+    /// How recent a stop lets FlashBoot apply (assumed: 60 s).
+    #[serde(default = "sixty_s")]
+    pub flashboot_window: String,
+    /// `queue_delay` (RunPod's default) or `request_count`.
+    #[serde(default)]
+    pub scaler: ScalerKind,
+    /// Queue-delay scaler: a worker is added for a job that waited this long (default 4 s).
+    #[serde(default = "four_s")]
+    pub queue_delay: String,
+    /// Request-count scaler: jobs (queued + running) per worker.
+    #[serde(default = "one")]
+    pub request_count: u32,
+    /// Execution time varies by up to this fraction of `execution`, per job (0..1).
+    #[serde(default)]
+    pub jitter: f64,
+    #[serde(skip)]
+    pub(crate) idle_timeout_d: Duration,
+    #[serde(skip)]
+    pub(crate) cold_start_d: Duration,
+    #[serde(skip)]
+    pub(crate) flashboot_d: Option<Duration>,
+    #[serde(skip)]
+    pub(crate) flashboot_window_d: Duration,
+    #[serde(skip)]
+    pub(crate) queue_delay_d: Duration,
+}
+
+/// RunPod's two scaler types.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalerKind {
+    /// Add a worker when a job has waited `queue_delay`.
+    #[default]
+    QueueDelay,
+    /// Keep `ceil(jobs / request_count)` workers.
+    RequestCount,
+}
+
+fn one() -> u32 {
+    1
+}
+fn four_s() -> String {
+    "4s".into()
+}
+fn five_s() -> String {
+    "5s".into()
+}
+fn ten_s() -> String {
+    "10s".into()
+}
+fn sixty_s() -> String {
+    "60s".into()
 }
 
 /// What a recording replays.
@@ -463,6 +541,21 @@ impl Behaviour {
         };
         self.queue_d = duration("queue", &self.queue)?;
         self.execution_d = duration("execution", &self.execution)?;
+        if let Some(sc) = &mut self.scaling {
+            sc.idle_timeout_d = duration("scaling.idle_timeout", &sc.idle_timeout)?;
+            sc.cold_start_d = duration("scaling.cold_start", &sc.cold_start)?;
+            sc.flashboot_window_d = duration("scaling.flashboot_window", &sc.flashboot_window)?;
+            sc.queue_delay_d = duration("scaling.queue_delay", &sc.queue_delay)?;
+            sc.flashboot_d = match &sc.flashboot {
+                Some(f) => Some(duration("scaling.flashboot", f)?),
+                None => None,
+            };
+            if sc.workers_max == 0 || !(0.0..=1.0).contains(&sc.jitter) {
+                return Err(BehaviourError::Yaml(
+                    "scaling: workers_max must be at least 1 and jitter within 0..1".into(),
+                ));
+            }
+        }
         for f in &mut self.faults {
             f.resolve()?;
         }

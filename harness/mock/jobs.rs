@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::behaviour::{Behaviour, FinalStatus};
+use super::cluster::{self, Cluster};
 use super::worker::{self, Accepted, Refusal};
 use crate::wire::{JobState, Policy, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
 /// A job that fails validation ends this long after it starts running.
@@ -46,6 +47,8 @@ pub(crate) struct Job {
     pub ttl: Option<Duration>,
     pub execution_timeout: Option<Duration>,
     pub nonce: u64,
+    /// The endpoint's worker pool, when its behaviour scales like RunPod.
+    pub cluster: Option<Arc<Cluster>>,
     pub m: Mutex<JobMut>,
 }
 
@@ -71,6 +74,8 @@ pub(crate) struct Store {
     /// When eviction last ran, in ms since `born`.
     evicted_at: AtomicU64,
     born: Instant,
+    /// Worker pools of the behaviours that scale, by endpoint.
+    clusters: Mutex<HashMap<String, Arc<Cluster>>>,
 }
 
 impl Store {
@@ -89,6 +94,7 @@ impl Store {
             seed,
             evicted_at: AtomicU64::new(0),
             born: Instant::now(),
+            clusters: Mutex::default(),
         }
     }
 
@@ -136,6 +142,15 @@ impl Store {
         policy: &Policy,
     ) -> Arc<Job> {
         let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        let cluster = behaviour.scaling.as_ref().map(|sc| {
+            self.clusters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(endpoint.to_string())
+                .or_insert_with(|| Arc::new(Cluster::new(sc, self.speed)))
+                .clone()
+        });
+        let nonce = self.next_u64();
         let job = Arc::new(Job {
             id: self.new_id(sync),
             endpoint: endpoint.to_string(),
@@ -146,7 +161,8 @@ impl Store {
             webhook,
             ttl: ms(policy.ttl),
             execution_timeout: ms(policy.execution_timeout),
-            nonce: self.next_u64(),
+            nonce,
+            cluster,
             m: Mutex::new(JobMut {
                 created: Instant::now(),
                 cancelled: None,
@@ -155,6 +171,11 @@ impl Store {
                 seen: HashMap::new(),
             }),
         });
+        if let (Some(c), Some(sc)) = (&job.cluster, &job.behaviour.scaling) {
+            let (_, exec) = self.declared_fixed(&job);
+            let unit = (job.nonce >> 11) as f64 / (1u64 << 53) as f64;
+            c.submit(&job.id, self.real(cluster::jittered(exec, sc.jitter, unit)));
+        }
         self.jobs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -267,8 +288,22 @@ impl Store {
         )
     }
 
-    /// Declared queue and execution durations of a job, after validation and policy.
+    /// Declared queue and execution durations of a job, after validation and
+    /// policy; for a scaling endpoint, as its pool ran it (simulated time).
     pub fn declared(&self, job: &Job) -> (Duration, Duration) {
+        if let Some(a) = job.cluster.as_ref().and_then(|c| c.assignment(&job.id)) {
+            let created = job.m.lock().unwrap_or_else(|e| e.into_inner()).created;
+            let sim = |d: Duration| d.mul_f64(self.speed);
+            return (
+                sim(a.start.saturating_duration_since(created)),
+                sim(a.end.saturating_duration_since(a.start)),
+            );
+        }
+        self.declared_fixed(job)
+    }
+
+    /// The behaviour's own durations (a scaling endpoint's queue time emerges instead).
+    fn declared_fixed(&self, job: &Job) -> (Duration, Duration) {
         let b = &job.behaviour;
         let exec = match &job.accepted {
             Err(_) => VALIDATION_TIME.min(b.execution_d),
@@ -278,10 +313,13 @@ impl Store {
         (b.queue_d, exec)
     }
 
-    /// When the job is scheduled to end (None: stuck, or already cancelled).
+    /// When the job is scheduled to end (None: stuck, not yet on a worker, or already cancelled).
     pub fn ends_at(&self, job: &Job) -> Option<Instant> {
         if job.behaviour.stuck {
             return None;
+        }
+        if let Some(c) = &job.cluster {
+            return c.assignment(&job.id).map(|a| a.end);
         }
         let m = job.m.lock().unwrap_or_else(|e| e.into_inner());
         if m.cancelled.is_some() {
@@ -304,6 +342,13 @@ impl Store {
             Some(c)
         } else if job.behaviour.stuck {
             None
+        } else if let Some(cluster) = &job.cluster {
+            match cluster.assignment(&job.id) {
+                None => return Phase::Queued,
+                Some(a) if now < a.start => return Phase::Queued,
+                Some(a) if now < a.end => return Phase::Running,
+                Some(a) => Some(a.end),
+            }
         } else {
             let (q, e) = self.declared(job);
             let (rq, re) = (self.real(q), self.real(e));
@@ -334,9 +379,29 @@ impl Store {
         if matches!(self.phase(job), Phase::Done(_) | Phase::Expired) {
             return false;
         }
+        if let Some(c) = &job.cluster {
+            c.cancel(&job.id);
+        }
         let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
         m.cancelled = Some(Instant::now());
         true
+    }
+
+    /// The worker pool of a scaling endpoint, once a job has created it.
+    pub fn cluster(&self, endpoint: &str) -> Option<Arc<Cluster>> {
+        self.clusters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(endpoint)
+            .cloned()
+    }
+
+    /// The worker that runs (or ran) the job.
+    pub fn worker_of(&self, job: &Job) -> String {
+        match job.cluster.as_ref().and_then(|c| c.assignment(&job.id)) {
+            Some(a) => format!("{}-w{}", job.worker_id, a.worker),
+            None => job.worker_id.clone(),
+        }
     }
 
     /// Re-queues a FAILED or TIMED_OUT job (`/retry`); the id is kept.
@@ -482,13 +547,13 @@ impl Store {
             Phase::Running => {
                 answer.status = JobState::parse(&job.behaviour.running_state);
                 answer.delay_ms = Some(q.as_millis() as u64);
-                answer.worker_id = Some(job.worker_id.clone());
+                answer.worker_id = Some(self.worker_of(job));
             }
             Phase::Done(_) => {
                 let o = self.outcome(job, base_url).await;
                 answer.status = o.status.clone();
                 answer.delay_ms = Some(q.as_millis() as u64);
-                answer.worker_id = Some(job.worker_id.clone());
+                answer.worker_id = Some(self.worker_of(job));
                 answer.output = o.output.clone();
                 answer.error = o.error.clone();
                 if o.status != JobState::Cancelled {

@@ -182,8 +182,14 @@ pub(crate) async fn health(
             Phase::Expired => {}
         }
     }
-    // A stuck endpoint has no worker at all; otherwise a small pool with one idle when free.
-    let (idle, ready) = if b.stuck {
+    // A scaling endpoint reports its pool; a stuck one has no worker at all;
+    // otherwise a small pool with one idle when free.
+    let mut initializing = 0;
+    let (idle, ready) = if let Some(c) = m.store.cluster(&endpoint) {
+        let n = c.counts();
+        (queued, running, initializing) = (n.in_queue, n.running, n.initializing);
+        (n.idle, n.idle)
+    } else if b.stuck || b.scaling.is_some() {
         (0, 0)
     } else {
         (i64::from(running == 0), i64::from(running == 0))
@@ -204,7 +210,7 @@ pub(crate) async fn health(
         ]),
         workers: counts(&[
             ("idle", idle),
-            ("initializing", 0),
+            ("initializing", initializing),
             ("ready", ready),
             ("running", running),
             ("throttled", 0),

@@ -161,6 +161,9 @@ pub struct ScenarioReport {
     /// Estimated cost of this scenario's jobs.
     #[serde(default)]
     pub cost: Option<f64>,
+    /// The figures of a load run (`load:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<super::load::LoadReport>,
 }
 
 impl ScenarioReport {
@@ -182,6 +185,7 @@ impl ScenarioReport {
             snapshots: Vec::new(),
             calibration: None,
             cost: None,
+            load: None,
         }
     }
 }

@@ -25,18 +25,43 @@ pub struct BudgetMiss {
     pub measured_ms: u64,
     /// `max` for one run, `p95` over several.
     pub statistic: String,
+    /// Load runs: when in the run the figure crossed its threshold, ms after the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossed_at_ms: Option<u64>,
+    /// Load figures that are not times: `(measured, threshold, unit)`, e.g. `(0.04, 0.01, "error rate")`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<(f64, f64, String)>,
 }
 
 impl std::fmt::Display for BudgetMiss {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} time over budget: {} {} > budget {}",
-            self.phase,
-            self.statistic,
-            crate::text::fmt_ms(self.measured_ms),
-            crate::text::fmt_ms(self.budget_ms)
-        )
+        match &self.figure {
+            Some((measured, threshold, unit)) if unit == "error rate" => write!(
+                f,
+                "error rate over budget: {:.1}% > budget {:.1}%",
+                measured * 100.0,
+                threshold * 100.0
+            )?,
+            Some((measured, threshold, unit)) if unit == "jobs/min" => write!(
+                f,
+                "throughput under budget: {measured:.1} jobs/min < budget {threshold:.1} jobs/min"
+            )?,
+            Some((measured, threshold, unit)) => {
+                write!(f, "{unit} over budget: {measured} > budget {threshold}")?
+            }
+            None => write!(
+                f,
+                "{} time over budget: {} {} > budget {}",
+                self.phase,
+                self.statistic,
+                crate::text::fmt_ms(self.measured_ms),
+                crate::text::fmt_ms(self.budget_ms)
+            )?,
+        }
+        match self.crossed_at_ms {
+            Some(at) => write!(f, " (crossed {} into the run)", crate::text::fmt_ms(at)),
+            None => Ok(()),
+        }
     }
 }
 

@@ -7,21 +7,7 @@ use std::fmt::Write;
 use crate::model::{RunReport, Verdict};
 use crate::text::fmt_ms;
 
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::text::esc_html as esc;
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left;vertical-align:top}.passed{color:#1a7f37}.failed,.error,.timed_out{color:#cf222e}.over_budget{color:#9a6700}.ignored{color:#777}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;margin:4px 0}img{border:1px solid #ccc;margin:2px}.muted{color:#777}figure.video{display:inline-block;margin:2px 6px 6px 0;vertical-align:top}figure.video video,figure.video>img{max-width:320px;max-height:240px;display:block}video[data-state=unplayable]{display:none}.strip img{height:48px;margin:1px}figcaption{font-size:12px;color:#555}table.nodes{width:auto;font-size:12px}table.nodes td{border:0;padding:1px 6px}.bar{display:inline-block;height:9px;background:#6e7781;vertical-align:middle}.bar.cached{background:#d0d7de}";
 
@@ -177,6 +163,9 @@ pub(super) fn render(r: &RunReport, history: &[crate::history::HistoryLine]) -> 
             if !run.nodes.is_empty() {
                 out.push_str(&node_timeline(&run.nodes));
             }
+        }
+        if let Some(l) = &s.load {
+            out.push_str(&super::load::html(l));
         }
         if let Some(t) = trends.iter().find(|t| t.scenario == s.name) {
             out.push_str(&chart(&t.totals));

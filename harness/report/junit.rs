@@ -49,6 +49,16 @@ pub(super) fn render(report: &RunReport) -> String {
         case.set_time(time);
         case.add_property(Property::new("file", s.file.as_str()));
         case.add_property(Property::new("target", report.target.as_str()));
+        if let Some(l) = &s.load {
+            case.add_property(Property::new("load_jobs", l.submitted.to_string()));
+            case.add_property(Property::new("load_throughput_per_min", format!("{:.2}", l.throughput_per_min)));
+            case.add_property(Property::new("load_error_rate", format!("{:.4}", l.error_rate())));
+            case.add_property(Property::new("load_cold_starts", l.cold_starts.len().to_string()));
+            if let Some(t) = l.total {
+                case.add_property(Property::new("load_total_p95_ms", t.p95_ms.to_string()));
+                case.add_property(Property::new("load_total_p99_ms", t.p99_ms.to_string()));
+            }
+        }
         for (i, r) in s.runs.iter().enumerate() {
             let suffix = if s.runs.len() > 1 {
                 format!(".{i}")

@@ -71,6 +71,11 @@ pub(super) fn render(r: &RunReport) -> String {
                 .unwrap_or_default()
         );
     }
+    for s in r.scenarios.iter() {
+        if let Some(l) = &s.load {
+            out.push_str(&super::load::markdown(&s.name, l));
+        }
+    }
     let bad: Vec<_> = r
         .scenarios
         .iter()

@@ -205,6 +205,7 @@ impl Ctx {
             watch: crate::job::Watch {
                 queue_grace: Some(self.settings.queue_grace),
                 observer: Some(self.progress.observer(&s.name)),
+                abort: None,
             },
             costs: self.costs.clone(),
             record: (self.settings.record && !self.target.uses_mock())
@@ -214,7 +215,13 @@ impl Ctx {
         // Past the hard deadline the trial's future is dropped: a job still in
         // flight is cancelled by its guard, and the runner awaits that cancel.
         self.handle.block_on(async {
-            match tokio::time::timeout(hard, trial::run(s, &env)).await {
+            let run = async {
+                match s.load {
+                    Some(_) => crate::load::run(s, &env).await,
+                    None => trial::run(s, &env).await,
+                }
+            };
+            match tokio::time::timeout(hard, run).await {
                 Ok(r) => r,
                 Err(_) => {
                     let message = format!(

@@ -47,6 +47,8 @@ pub(crate) struct Settings {
     /// `HARNESS_INVENTORY`: the target's node inventory; scenarios are
     /// preflighted against it and UI-format saves converted with it.
     pub inventory: Option<PathBuf>,
+    /// `HARNESS_LOAD=1`: run `load:` scenarios (otherwise only with `--include-ignored`).
+    pub load: bool,
 }
 
 impl Settings {
@@ -79,6 +81,7 @@ impl Settings {
             hub_tests: v.text("HARNESS_HUB_TESTS").map(PathBuf::from),
             record: v.flag("HARNESS_RECORD"),
             inventory: v.text("HARNESS_INVENTORY").map(PathBuf::from),
+            load: v.flag("HARNESS_LOAD"),
             gpu: v.text("HARNESS_GPU"),
             max_cost: v.number("HARNESS_MAX_COST", "a non-negative number", |n: &f64| {
                 *n >= 0.0 && n.is_finite()

@@ -22,6 +22,9 @@ pub(crate) fn make_trial(ctx: &Arc<Ctx>, (name, file, res): Loaded, nextest: boo
     // the static ignored flag (nextest shows SKIP); under cargo test they are ignored
     // at run time with the reason printed.
     let static_ignore = nextest && res.as_ref().is_ok_and(|s| ctx.unmet(s).is_some());
+    // A load run costs many jobs: it runs only when asked for (HARNESS_LOAD=1,
+    // or libtest's --include-ignored / --ignored).
+    let load_ignore = !ctx.settings.load && res.as_ref().is_ok_and(|s| s.load.is_some());
     let ctx = ctx.clone();
     let trial_name = name.clone();
     Trial::ignorable_test(trial_name, move || {
@@ -47,7 +50,7 @@ pub(crate) fn make_trial(ctx: &Arc<Ctx>, (name, file, res): Loaded, nextest: boo
         }
     })
     .with_kind(kind)
-    .with_ignored_flag(static_ignore)
+    .with_ignored_flag(static_ignore || load_ignore)
 }
 
 /// One line on stderr saying what runs where (stdout stays libtest's), then notes.
@@ -67,6 +70,15 @@ pub(crate) fn announce(ctx: &Ctx, loaded: &[Loaded]) {
                 eprintln!("endpoint-harness: warning: {}: {w}", s.name);
             }
         }
+    }
+    let loads = loaded
+        .iter()
+        .filter(|(_, _, r)| r.as_ref().is_ok_and(|s| s.load.is_some()))
+        .count();
+    if loads > 0 && !ctx.settings.load {
+        eprintln!(
+            "endpoint-harness: note: {loads} load scenario(s) are ignored unless HARNESS_LOAD=1 or --include-ignored"
+        );
     }
     for err in ctx.catalogue.errors.values() {
         eprintln!("endpoint-harness: warning: {err}");

@@ -18,6 +18,7 @@ use crate::text::did_you_mean;
 use crate::workflow;
 
 mod expect;
+mod load_block;
 mod preflight;
 mod video;
 
@@ -244,6 +245,7 @@ impl Cx<'_> {
         if let Some(m) = &raw.mock {
             self.mock_name(m);
         }
+        let load = raw.load.and_then(|l| self.load(l, repeat));
         Some(Scenario {
             name,
             file: self.file.to_path_buf(),
@@ -260,6 +262,7 @@ impl Cx<'_> {
             budget,
             repeat,
             mock: raw.mock,
+            load,
             warnings,
         })
     }

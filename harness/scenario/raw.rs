@@ -37,6 +37,32 @@ pub(crate) struct RawScenario {
     pub repeat: Option<u32>,
     /// Mock behaviour (file stem under mocks/) used when the target is the mock.
     pub mock: Option<String>,
+    /// A load run: many jobs at once (runs only with HARNESS_LOAD=1 or --include-ignored).
+    pub load: Option<RawLoad>,
+}
+
+/// `load:`: how many jobs, how they arrive, for how long.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLoad {
+    /// Jobs in flight at once (closed model); with `rate`, the most in flight.
+    pub concurrency: Option<u32>,
+    /// Arrivals per second (open model): a number, or `"2/s"`, `"30/m"`.
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}]))]
+    pub rate: Option<Value>,
+    /// Jobs to submit in all.
+    pub jobs: Option<u32>,
+    /// Keep submitting this long (humantime).
+    pub duration: Option<String>,
+    /// Grow from one job in flight (or a tenth of the rate) to the full load over this long.
+    pub ramp: Option<String>,
+    /// `seed`: each job gets the workflow's seeds plus its number.
+    #[schemars(extend("enum" = ["seed"]))]
+    pub vary: Option<String>,
+    /// A job waiting at least this long (`delayTime`) counts as a cold start (default 10s).
+    pub cold_start_over: Option<String>,
+    /// How often `/health` is sampled for the workers timeline (default 1s).
+    pub sample_every: Option<String>,
 }
 
 /// A worker-comfyui input image.
@@ -129,6 +155,16 @@ pub(crate) struct RawBudget {
     pub queue: Option<String>,
     pub execution: Option<String>,
     pub total: Option<String>,
+    /// Load runs: the p99 of the total time.
+    pub p99: Option<String>,
+    /// Load runs: the largest share of jobs that may fail (`"1%"` or `0.01`).
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string"}]))]
+    pub error_rate: Option<Value>,
+    /// Load runs: the most cold starts.
+    pub cold_starts: Option<u32>,
+    /// Load runs: the fewest completed jobs per minute (a number, or `"30/m"`).
+    #[schemars(with = "Option<serde_json::Value>", extend("anyOf" = [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}]))]
+    pub throughput: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -233,7 +233,14 @@ async fn drive(
     }
     run.seen(JobState::InQueue);
     let mut progress = Progress::new(&prompt_id, &graph);
-    let entry = match follow(&mut run, &mut ws, &mut progress).await {
+    let followed = match watch.abort.clone() {
+        Some(abort) => tokio::select! {
+            r = follow(&mut run, &mut ws, &mut progress) => r,
+            _ = abort.raised() => Err(Stop::Aborted),
+        },
+        None => follow(&mut run, &mut ws, &mut progress).await,
+    };
+    let entry = match followed {
         Ok(entry) => entry,
         Err(stop) => return Err(abandon(stop, guard, run, request.deadline, &progress).await),
     };
@@ -299,6 +306,7 @@ fn refusal_text(body: &Value, checkpoints: &[String]) -> String {
 enum Stop {
     Deadline,
     Lost(EndpointError),
+    Aborted,
 }
 
 /// Follows the prompt to its end; returns its history entry.
@@ -466,6 +474,11 @@ async fn abandon(
         Stop::Lost(error) => DriveError::Status {
             error,
             job: run.prompt_id,
+            cancelled,
+        },
+        Stop::Aborted => DriveError::Abandoned {
+            job: run.prompt_id,
+            last_state: last_state.to_string(),
             cancelled,
         },
     }

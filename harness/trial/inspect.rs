@@ -36,9 +36,11 @@ pub(crate) fn inspect_all(
     let mut found = Found { stills: Vec::new(), videos: Vec::new() };
     let mut infos = Vec::new();
     let mut vinfos = Vec::new();
+    // A load run keeps the files of its first job only.
+    let keep = s.load.is_none() || index == 0;
     for (i, returned) in out.images.iter().enumerate() {
         if let Some(video) = moving(s, i, returned) {
-            let file = returned.bytes.as_ref().ok().and_then(|b| {
+            let file = returned.bytes.as_ref().ok().filter(|_| keep).and_then(|b| {
                 let ext = video.info.container.as_deref();
                 save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
             });
@@ -49,7 +51,7 @@ pub(crate) fn inspect_all(
             continue;
         }
         let inspected = checks::inspect(i, returned);
-        let file = returned.bytes.as_ref().ok().and_then(|b| {
+        let file = returned.bytes.as_ref().ok().filter(|_| keep).and_then(|b| {
             let ext = image_ext(inspected.info.format);
             save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
         });
@@ -110,8 +112,9 @@ pub(crate) fn compare_snapshots(
     failures: &mut Vec<CheckFailure>,
     records: &mut Vec<SnapshotRecord>,
 ) {
-    // Later repeats are verified too, but only the first may write references.
-    if index != 0 && env.snapshots.mode != snapshot::Mode::Verify {
+    // Later repeats are verified too, but only the first may write references;
+    // a load run compares its first job only.
+    if index != 0 && (env.snapshots.mode != snapshot::Mode::Verify || s.load.is_some()) {
         return;
     }
     let refs: Vec<Option<snapshot::Candidate>> = found

@@ -49,15 +49,20 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         Ok(b) => b,
         Err(e) => return OneRun::stopped(e.into()),
     };
-    if let Some(c) = &env.costs {
-        let expected = s
-            .budget
-            .execution
-            .map_or(0.0, |d| c.of(d.as_millis() as u64));
-        if let Some(reason) = c.refuse(expected) {
-            return OneRun::stopped(Stop::CostCap(reason));
+    // The job's share of the spending cap is held from before it is submitted.
+    let reservation = match &env.costs {
+        Some(c) => {
+            let expected = s
+                .budget
+                .execution
+                .map_or(0.0, |d| c.of(d.as_millis() as u64));
+            match c.reserve(expected) {
+                Ok(r) => Some(r),
+                Err(reason) => return OneRun::stopped(Stop::CostCap(reason)),
+            }
         }
-    }
+        None => None,
+    };
     let _permit = env
         .in_flight
         .acquire()
@@ -81,7 +86,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
             return one;
         }
     };
-    let mut one = finished(&job, env);
+    let mut one = finished(&job, env, reservation);
     one.failures.extend(checks::status(
         &s.expect,
         job.status.status.as_str(),
@@ -104,7 +109,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
 }
 
 /// The record, timing and cost of a job that reached a terminal state.
-fn finished(job: &Finished, env: &TrialEnv) -> OneRun {
+fn finished(job: &Finished, env: &TrialEnv, reservation: Option<crate::cost::Reservation>) -> OneRun {
     let st = &job.status;
     let mut record = RunRecord {
         job_id: Some(st.id.clone()),
@@ -124,7 +129,9 @@ fn finished(job: &Finished, env: &TrialEnv) -> OneRun {
     };
     if let (Some(c), Some(ms)) = (&env.costs, st.execution_ms) {
         let cost = c.of(ms);
-        c.add(cost);
+        if let Some(r) = reservation {
+            r.settle(cost);
+        }
         record.cost = Some(cost);
     }
     OneRun {

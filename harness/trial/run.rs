@@ -162,5 +162,19 @@ pub fn without_runs(s: &Scenario, verdict: Verdict, message: &str) -> ScenarioRe
 /// A deadline for the whole trial, a little past the scenario's, so a hung
 /// transport can never hang the test process.
 pub fn hard_deadline(s: &Scenario) -> Duration {
-    s.timeout * s.repeat + Duration::from_secs(60)
+    let slack = Duration::from_secs(60);
+    match &s.load {
+        None => s.timeout * s.repeat + slack,
+        // Submitting ends with `duration`, or after the jobs' turns at the concurrency
+        // (or the rate); the last job then has its own timeout.
+        Some(l) => {
+            let submitting = match (l.duration, l.jobs, l.rate) {
+                (Some(d), _, _) => d,
+                (None, Some(j), Some(rate)) => Duration::from_secs_f64(f64::from(j) / rate),
+                (None, Some(j), None) => s.timeout * j.div_ceil(l.concurrency),
+                (None, None, _) => Duration::ZERO,
+            };
+            submitting + l.ramp.unwrap_or_default() + s.timeout + slack
+        }
+    }
 }

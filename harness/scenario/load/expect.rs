@@ -267,10 +267,28 @@ impl Cx<'_> {
         let mut one = |key: &str, v: Option<String>| {
             v.and_then(|t| self.duration(&format!("budget.{key}"), &t))
         };
+        let (queue, execution, total, p99) = (
+            one("queue", raw.queue),
+            one("execution", raw.execution),
+            one("total", raw.total),
+            one("p99", raw.p99),
+        );
+        let error_rate = raw
+            .error_rate
+            .as_ref()
+            .and_then(|v| self.share("budget.error_rate", v));
+        let throughput = raw
+            .throughput
+            .as_ref()
+            .and_then(|v| self.per("budget.throughput", v, 60.0));
         Budget {
-            queue: one("queue", raw.queue),
-            execution: one("execution", raw.execution),
-            total: one("total", raw.total),
+            queue,
+            execution,
+            total,
+            p99,
+            error_rate,
+            cold_starts: raw.cold_starts,
+            throughput,
         }
     }
 }
