@@ -2,11 +2,11 @@
 //! [`crate::model`]) under `reports/`: `report.json`, `junit.xml`, `summary.md`, `index.html`,
 //! `images/`, and one `history.jsonl` line per scenario.
 //!
-//! Under nextest (one process per trial) each process writes its scenario as a
-//! fragment under `reports/.trials/<run id>/` and re-merges the fragments of its
-//! run while holding a lock, so no trial is lost or counted twice.
+//! Under nextest (one process per trial) each process writes only a fragment
+//! ([`crate::shards`]); the reports are built from them once.
 
 mod html;
+pub(crate) mod theme;
 mod junit;
 mod load;
 mod markdown;
@@ -15,7 +15,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use crate::model::{CostSummary, RunInfo, RunReport, ScenarioReport};
+use crate::model::{RunReport, ScenarioReport};
 
 /// Writes every report file for `report` under `dir`.
 pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
@@ -42,7 +42,8 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
         &dir.join("index.html"),
         crate::redact::redact(&html::render(report, &history)).as_bytes(),
     )?;
-    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+    // Set but empty (a shard that leaves the summary to the merge): none.
+    if let Some(path) = std::env::var("GITHUB_STEP_SUMMARY").ok().filter(|p| !p.is_empty()) {
         if let Ok(mut f) = fs::OpenOptions::new().append(true).create(true).open(path) {
             let _ = f.write_all(crate::redact::redact(&summary).as_bytes());
         }
@@ -108,71 +109,13 @@ fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     fs::rename(&tmp, path)
 }
 
-/// Nextest mode: saves this process's scenarios and rebuilds the reports from all
-/// fragments of the same run, under an exclusive lock.
-pub fn write_fragment_and_merge(
-    dir: &Path,
-    info: &RunInfo,
-    mine: &[ScenarioReport],
-    cost: Option<CostSummary>,
-) -> std::io::Result<()> {
-    let frag_dir = dir
-        .join(".trials")
-        .join(crate::paths::sanitize(&info.run_id));
-    fs::create_dir_all(&frag_dir)?;
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(".trials").join("lock"))?;
-    lock.lock()?;
-    for s in mine {
-        let json = serde_json::to_string(s).map_err(std::io::Error::other)?;
-        atomic_write(
-            &frag_dir.join(format!("{}.json", crate::paths::unique(&s.name))),
-            json.as_bytes(),
-        )?;
-    }
-    let mut all = Vec::new();
-    for e in fs::read_dir(&frag_dir)?.flatten() {
-        if e.path().extension().is_some_and(|x| x == "json") {
-            if let Ok(s) = fs::read(e.path()).map_err(|e| e.to_string()).and_then(|b| {
-                serde_json::from_slice::<ScenarioReport>(&b).map_err(|e| e.to_string())
-            }) {
-                all.push(s);
-            }
-        }
-    }
-    let mut report = RunReport::new(info, all);
-    report.cost = cost.map(|mut c| {
-        c.total = report.scenarios.iter().filter_map(|s| s.cost).sum();
-        c
-    });
-    append_history(dir, &report, mine)?;
-    write_all(dir, &report)?;
-    let _ = lock.unlock();
-    // Fragments of runs finished more than a day ago are of no further use.
-    if let Ok(entries) = fs::read_dir(dir.join(".trials")) {
-        for e in entries.flatten() {
-            let old = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > std::time::Duration::from_secs(86_400));
-            if old && e.path().is_dir() && e.path() != frag_dir {
-                let _ = fs::remove_dir_all(e.path());
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod render_tests {
     //! Each renderer pinned with insta from one fixed report.
     use super::*;
-    use crate::model::{BudgetMiss, BudgetReport, RunRecord, Spread, TargetKind, Verdict};
+    use crate::model::{
+        BudgetMiss, BudgetReport, CostSummary, RunInfo, RunRecord, Spread, TargetKind, Verdict,
+    };
 
     fn run(job: &str, total: u64) -> RunRecord {
         RunRecord {
@@ -287,9 +230,10 @@ mod render_tests {
     fn html() {
         let html = html::render(&fixed(), &[]);
         assert!(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
-        assert!(
-            !html.contains("<script>"),
-            "endpoint text reaches the page unescaped"
+        assert_eq!(
+            html.matches("<script").count(),
+            1,
+            "the page's own script only: endpoint text reaches the page unescaped"
         );
         insta::assert_snapshot!(html);
     }

@@ -28,7 +28,7 @@ pub enum TargetKind {
 }
 
 /// Who ran what, when: the identity of one run, decided by the runner.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunInfo {
     /// Groups the history lines and fragments of one run.
     pub run_id: String,

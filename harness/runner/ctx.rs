@@ -67,7 +67,7 @@ impl Ctx {
         };
         let mock_key = p.settings.mock_key.clone().unwrap_or_else(random_key);
         Ctx {
-            info: super::info::run_info(&p.target.to_string(), p.target.kind),
+            info: super::info::run_info(&p.target.to_string(), p.target.kind, &p.settings.reports),
             in_flight: Arc::new(tokio::sync::Semaphore::new(p.settings.max_in_flight)),
             target: p.target,
             settings: p.settings,

@@ -3,8 +3,17 @@
 
 use crate::model::{RunInfo, TargetKind};
 
-/// The identity of this run against `target`.
-pub(crate) fn run_info(target: &str, kind: TargetKind) -> RunInfo {
+/// The identity of this run against `target`. Under nextest a process that
+/// starts after the run's first fragment was written takes the start time and
+/// commit from it (one identity for the run, and no `git` call per trial).
+pub(crate) fn run_info(target: &str, kind: TargetKind, reports: &std::path::Path) -> RunInfo {
+    if let Ok(run) = std::env::var("NEXTEST_RUN_ID") {
+        if let Some(mut info) = crate::shards::run_of(reports, &run) {
+            info.target = target.to_string();
+            info.target_kind = kind;
+            return info;
+        }
+    }
     RunInfo {
         run_id: run_id(),
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),

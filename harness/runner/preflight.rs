@@ -14,6 +14,12 @@ pub(crate) fn preflight(ctx: &Ctx, any: Option<&crate::scenario::Scenario>) {
     let Some(Ok(target)) = any.map(|s| ctx.target_for(s)) else {
         return;
     };
+    // Under nextest, once per run (the first process to get here), not once per trial.
+    if let Ok(run) = std::env::var("NEXTEST_RUN_ID") {
+        if !crate::shards::first_to_claim(&ctx.settings.reports, &run, "preflight") {
+            return;
+        }
+    }
     let health = ctx
         .handle
         .block_on(async { tokio::time::timeout(Duration::from_secs(10), target.health()).await });

@@ -1,5 +1,5 @@
 //! Writing the run's reports: at the end of an in-process run (and on Ctrl-C),
-//! or as this process's fragment under nextest.
+//! or, under nextest, this process's fragment (`report build` makes the reports).
 
 use super::ctx::Ctx;
 use crate::model::{CostSummary, RunReport, ScenarioReport};
@@ -13,8 +13,10 @@ pub(crate) fn write_reports(ctx: &Ctx) {
     }
     let dir = &ctx.settings.reports;
     let result = match std::env::var("NEXTEST_RUN_ID") {
+        // Under nextest: this process's fragment only; `endpoint-harness report build`
+        // makes the reports once for the run.
         Ok(_) => {
-            crate::report::write_fragment_and_merge(dir, &ctx.info, &mine, cost_summary(ctx, &[]))
+            crate::shards::write_fragment(dir, &ctx.info, &mine, cost_summary(ctx, &[]).as_ref())
         }
         Err(_) => {
             let mut report = RunReport::new(&ctx.info, mine.clone());
