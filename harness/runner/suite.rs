@@ -23,9 +23,15 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs the suite with libtest arguments (`endpoint-harness run -- <args>` uses this too).
-pub fn main_with(args: Arguments) -> ExitCode {
+pub fn main_with(mut args: Arguments) -> ExitCode {
+    // Under nextest a process runs one trial: one runtime worker and the trial on
+    // the main thread spare it two thread start-ups (measured in `benches/nextest_scale.rs`).
+    let one_trial = std::env::var_os("NEXTEST").is_some() && args.exact && args.filter.is_some();
+    if one_trial {
+        args.test_threads = Some(1);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(if one_trial { 1 } else { 2 })
         .enable_all()
         .build()
         .expect("tokio runtime");
@@ -75,7 +81,14 @@ fn setup(
         &settings.costs_file,
         settings.gpu.clone(),
         settings.max_cost,
-    )?;
+    )?
+    // Under nextest every process of the run spends from one ledger, so the cap is the run's.
+    .map(|c| match std::env::var("NEXTEST_RUN_ID") {
+        Ok(run) if c.max.is_some() => {
+            c.shared(crate::shards::fragments_dir(&settings.reports, &run).join("cost.ledger"))
+        }
+        _ => c,
+    });
     target.notes.extend(note);
     if settings.record && target.kind == Kind::Mock {
         target.notes.push(

@@ -56,7 +56,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
                 .budget
                 .execution
                 .map_or(0.0, |d| c.of(d.as_millis() as u64));
-            match c.reserve(expected) {
+            match c.reserve(expected).await {
                 Ok(r) => Some(r),
                 Err(reason) => return OneRun::stopped(Stop::CostCap(reason)),
             }
