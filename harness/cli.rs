@@ -2,13 +2,16 @@
 //! scenarios (`check`), scaffold and import them (`new`, `import-hub`), review
 //! references (`snapshots`), read trends (`trend`), print schemas (`schema`),
 //! serve the mock endpoint standalone (`mock`), save a ComfyUI's node
-//! inventory (`inventory`) and convert UI-format saves (`convert`). One file
+//! inventory (`inventory`) and convert UI-format saves (`convert`), build and
+//! merge reports (`report`), compare two runs (`compare`). One file
 //! per subcommand (or pair).
 
 mod check;
 mod comfy;
 mod common;
+mod compare;
 mod mock;
+mod report;
 mod scaffold;
 mod snapshots;
 mod trend;
@@ -64,6 +67,11 @@ enum Command {
     /// Convert a UI-format workflow save to the API format, as ComfyUI's
     /// Export (API) does; prints the graph.
     Convert(comfy::ConvertArgs),
+    /// Build a nextest run's reports from its fragments, or merge shards into one report.
+    Report(report::ReportArgs),
+    /// Compare two report folders (two endpoints, two worker images, two nights);
+    /// exit 1 when the candidate regressed.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs the command line given to the process.
@@ -82,6 +90,8 @@ pub fn main() -> ExitCode {
         Command::Mock(a) => a.run(),
         Command::Inventory(a) => a.run(),
         Command::Convert(a) => a.run(),
+        Command::Report(a) => a.run(),
+        Command::Compare(a) => a.run(),
     }
 }
 

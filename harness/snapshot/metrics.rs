@@ -41,6 +41,15 @@ pub fn measure(a: &DynamicImage, b: &DynamicImage) -> Metrics {
     }
 }
 
+/// Distance and similarity of two thumbnails alone (when the full images are not at hand).
+pub fn measure_thumbs(a: &RgbImage, b: &RgbImage) -> Metrics {
+    Metrics {
+        distance: hash_thumb(a).dist(&hash_thumb(b)),
+        similarity: crate::sample::similarity(a, b),
+        differing_pixels: None,
+    }
+}
+
 /// A diff image: the reference dimmed to grey, changed pixels in red by how much they changed.
 pub fn diff_image(expected: &DynamicImage, actual: &DynamicImage) -> RgbImage {
     let (e, a) = (expected.to_rgb8(), actual.to_rgb8());
