@@ -4,6 +4,9 @@
 //! its failures, each with what was expected and what was found.
 
 pub(crate) mod limits;
+mod stream;
+#[cfg(test)]
+mod stream_tests;
 mod video;
 
 pub use limits::{BLANK_STDDEV, MAX_DECODE_BYTES, MAX_SIDE};
@@ -25,8 +28,15 @@ pub struct Inspected {
     pub thumb: Option<image::RgbImage>,
 }
 
-/// Sniffs, decodes (within limits) and measures one returned image.
+/// Sniffs, decodes (within limits) and measures one returned image, keeping its pixels.
+#[cfg(any(test, feature = "internals"))]
 pub fn inspect(index: usize, r: &Returned) -> Inspected {
+    inspect_keeping(index, r, true)
+}
+
+/// [`inspect`], keeping the decoded pixels only when `pixels` (a snapshot
+/// compares them). Without, a PNG is sampled as it decodes, row by row.
+pub fn inspect_keeping(index: usize, r: &Returned, pixels: bool) -> Inspected {
     let mut info = ImageInfo {
         index,
         filename: r.filename.clone(),
@@ -84,6 +94,30 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
             ));
         }
     }
+    if !pixels && format == ImageFormat::Png {
+        match stream::sample_png(bytes) {
+            Some(Ok(st)) => {
+                info.width = Some(st.width);
+                info.height = Some(st.height);
+                info.color = Some(color_name(st.color).to_string());
+                info.stddev = Some(st.sampled.stddev);
+                return Inspected {
+                    info,
+                    pixels: None,
+                    thumb: Some(st.sampled.thumb),
+                };
+            }
+            Some(Err(e)) => {
+                info.problem.get_or_insert(e.to_string());
+                return Inspected {
+                    info,
+                    pixels: None,
+                    thumb: None,
+                };
+            }
+            None => {}
+        }
+    }
     match decode(bytes) {
         Ok(img) => {
             info.width = Some(img.width());
@@ -108,16 +142,7 @@ pub fn inspect(index: usize, r: &Returned) -> Inspected {
     }
 }
 
-/// Why an image could not be decoded.
-#[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    /// The bytes could not even be read as an image.
-    #[error("cannot read image: {0}")]
-    Read(std::io::Error),
-    /// The decoder refused them (corrupt, truncated, over the limits).
-    #[error("image does not decode: {0}")]
-    Decode(image::ImageError),
-}
+pub use limits::DecodeError;
 
 /// Decodes with dimension and allocation limits.
 pub fn decode(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {

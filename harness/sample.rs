@@ -52,70 +52,126 @@ pub fn sample(img: &DynamicImage) -> Sampled {
 }
 
 /// The grid walk over a packed 8-bit buffer with `stride` bytes per pixel; `rgb`
-/// gives the byte offsets of red, green and blue inside a pixel.
+/// gives the byte offsets of red, green and blue inside a pixel. Only the rows
+/// the grid reads are visited.
 fn sample_raw(buf: &[u8], w: u32, h: u32, stride: usize, rgb: [usize; 3]) -> Sampled {
-    let (tw, th) = thumb_size(w, h);
-    let (bw, bh) = (
-        (w / tw).clamp(1, BLOCK) as usize,
-        (h / th).clamp(1, BLOCK) as usize,
-    );
-    let (w, h) = (w as usize, h as usize);
-    let mut thumb = RgbImage::new(tw, th);
-    let (mut sum, mut sq, mut n) = ([0u64; 3], [0u64; 3], 0u64);
-    for oy in 0..th as usize {
-        let sy = oy * h / th as usize;
-        let rows = (sy + bh).min(h) - sy;
-        for ox in 0..tw as usize {
-            let sx = ox * w / tw as usize;
-            let cols = (sx + bw).min(w) - sx;
-            let mut acc = [0u32; 3];
-            if rows == 2 && cols == 2 {
-                // The common case (images of 192 px and more): four pixels by index, no loops.
-                let i00 = (sy * w + sx) * stride;
-                let i10 = i00 + w * stride;
-                for (c, &off) in rgb.iter().enumerate() {
-                    let p = [
-                        buf[i00 + off],
-                        buf[i00 + stride + off],
-                        buf[i10 + off],
-                        buf[i10 + stride + off],
-                    ]
-                    .map(u32::from);
-                    acc[c] = p[0] + p[1] + p[2] + p[3];
-                    sum[c] += u64::from(acc[c]);
-                    sq[c] += u64::from(p[0] * p[0] + p[1] * p[1] + p[2] * p[2] + p[3] * p[3]);
-                }
-            } else {
-                for y in sy..sy + rows {
-                    let row = &buf[(y * w + sx) * stride..(y * w + sx + cols) * stride];
-                    for px in row.chunks_exact(stride) {
-                        for c in 0..3 {
-                            let v = u32::from(px[rgb[c]]);
-                            acc[c] += v;
-                            sum[c] += u64::from(v);
-                            sq[c] += u64::from(v * v);
-                        }
-                    }
-                }
-            }
-            let k = (rows * cols) as u32;
-            n += u64::from(k);
-            thumb.put_pixel(
-                ox as u32,
-                oy as u32,
-                Rgb([(acc[0] / k) as u8, (acc[1] / k) as u8, (acc[2] / k) as u8]),
-            );
+    let mut s = RowSampler::new(w, h, stride, rgb);
+    let line = w as usize * stride;
+    let rows: Vec<usize> = s.wanted_rows().collect();
+    for y in rows {
+        s.row(y, &buf[y * line..(y + 1) * line]);
+    }
+    s.finish()
+}
+
+/// The same grid walk fed one decoded row at a time, top to bottom, so an
+/// image can be sampled while it is decoded without holding its pixels (a
+/// trial process that keeps no pixels then touches a few rows of memory, not
+/// megabytes). Rows the grid does not read may be passed and are skipped.
+pub struct RowSampler {
+    w: usize,
+    h: usize,
+    tw: usize,
+    th: usize,
+    bw: usize,
+    bh: usize,
+    stride: usize,
+    rgb: [usize; 3],
+    thumb: RgbImage,
+    sum: [u64; 3],
+    sq: [u64; 3],
+    n: u64,
+    /// Per thumbnail column, the channel sums of the block row in progress.
+    acc: Vec<[u32; 3]>,
+}
+
+impl RowSampler {
+    /// A sampler for a `w`×`h` image of `stride` bytes per pixel.
+    pub fn new(w: u32, h: u32, stride: usize, rgb: [usize; 3]) -> Self {
+        let (tw, th) = thumb_size(w, h);
+        RowSampler {
+            w: w as usize,
+            h: h as usize,
+            tw: tw as usize,
+            th: th as usize,
+            bw: (w / tw).clamp(1, BLOCK) as usize,
+            bh: (h / th).clamp(1, BLOCK) as usize,
+            stride,
+            rgb,
+            thumb: RgbImage::new(tw, th),
+            sum: [0; 3],
+            sq: [0; 3],
+            n: 0,
+            acc: vec![[0; 3]; tw as usize],
         }
     }
-    let nf = n.max(1) as f64;
-    let stddev = (0..3)
-        .map(|c| {
-            (sq[c] as f64 / nf - (sum[c] as f64 / nf).powi(2))
-                .max(0.0)
-                .sqrt()
+
+    /// The first source row of thumbnail row `oy`, and how many rows its blocks span.
+    fn block(&self, oy: usize) -> (usize, usize) {
+        let sy = oy * self.h / self.th;
+        (sy, (sy + self.bh).min(self.h) - sy)
+    }
+
+    /// The rows the grid reads, in order.
+    pub fn wanted_rows(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.th).flat_map(|oy| {
+            let (sy, rows) = self.block(oy);
+            sy..sy + rows
         })
-        .fold(0.0, f64::max);
-    Sampled { thumb, stddev }
+    }
+
+    /// Feeds source row `y` (its packed bytes).
+    pub fn row(&mut self, y: usize, row: &[u8]) {
+        // The block row holding `y`, if any: blocks never overlap (they are at
+        // most `h / th` rows apart and at most that tall).
+        let mut oy = (y * self.th / self.h.max(1)).min(self.th - 1);
+        while oy > 0 && self.block(oy).0 > y {
+            oy -= 1;
+        }
+        while oy + 1 < self.th && self.block(oy + 1).0 <= y {
+            oy += 1;
+        }
+        let (sy, rows) = self.block(oy);
+        if y < sy || y >= sy + rows {
+            return;
+        }
+        for ox in 0..self.tw {
+            let sx = ox * self.w / self.tw;
+            let cols = (sx + self.bw).min(self.w) - sx;
+            let px = &row[sx * self.stride..(sx + cols) * self.stride];
+            for p in px.chunks_exact(self.stride) {
+                for c in 0..3 {
+                    let v = u32::from(p[self.rgb[c]]);
+                    self.acc[ox][c] += v;
+                    self.sum[c] += u64::from(v);
+                    self.sq[c] += u64::from(v * v);
+                }
+            }
+        }
+        if y == sy + rows - 1 {
+            for ox in 0..self.tw {
+                let sx = ox * self.w / self.tw;
+                let k = (rows * ((sx + self.bw).min(self.w) - sx)) as u32;
+                self.n += u64::from(k);
+                let a = std::mem::take(&mut self.acc[ox]);
+                self.thumb
+                    .put_pixel(ox as u32, oy as u32, Rgb([(a[0] / k) as u8, (a[1] / k) as u8, (a[2] / k) as u8]));
+            }
+        }
+    }
+
+    /// The thumbnail and the largest per-channel standard deviation.
+    pub fn finish(self) -> Sampled {
+        let nf = self.n.max(1) as f64;
+        let stddev = (0..3)
+            .map(|c| {
+                (self.sq[c] as f64 / nf - (self.sum[c] as f64 / nf).powi(2))
+                    .max(0.0)
+                    .sqrt()
+            })
+            .fold(0.0, f64::max);
+        Sampled { thumb: self.thumb, stddev }
+    }
 }
 
 /// The luma bytes of a thumbnail (BT.601 weights).

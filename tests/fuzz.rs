@@ -186,6 +186,7 @@ fn the_output_decoder_and_image_checks_never_panic() {
                 if let Ok(out) = endpoint_harness::output::decode(Some(&value), &ep).await {
                     for (i, r) in out.images.iter().enumerate() {
                         let _ = endpoint_harness::checks::inspect(i, r);
+                        let _ = endpoint_harness::checks::inspect_keeping(i, r, false);
                         decoded_images += 1;
                     }
                 }
@@ -197,6 +198,7 @@ fn the_output_decoder_and_image_checks_never_panic() {
             String::from_utf8_lossy(&input)
         );
     }
+    let mut agreed = 0;
     for n in 0..2000 {
         let bytes = mutate(&mut rng, &png);
         let r = endpoint_harness::output::Returned {
@@ -205,10 +207,38 @@ fn the_output_decoder_and_image_checks_never_panic() {
             declared_mime: None,
             bytes: Ok(bytes),
         };
-        assert!(
-            catch_unwind(|| endpoint_harness::checks::inspect(0, &r)).is_ok(),
-            "image checks panicked on PNG mutation {n}"
+        let full = catch_unwind(|| endpoint_harness::checks::inspect(0, &r));
+        let streamed = catch_unwind(|| endpoint_harness::checks::inspect_keeping(0, &r, false));
+        let (Ok(full), Ok(streamed)) = (full, streamed) else {
+            panic!("image checks panicked on PNG mutation {n}");
+        };
+        // Sampling while decoding sees what the full decode sees.
+        assert_eq!(
+            full.info.problem.is_none(),
+            streamed.info.problem.is_none(),
+            "mutation {n}: full {:?}, streamed {:?}",
+            full.info.problem,
+            streamed.info.problem
         );
+        if full.info.problem.is_none() {
+            assert_eq!(
+                (
+                    full.info.width,
+                    full.info.height,
+                    &full.info.color,
+                    full.info.stddev
+                ),
+                (
+                    streamed.info.width,
+                    streamed.info.height,
+                    &streamed.info.color,
+                    streamed.info.stddev
+                ),
+                "mutation {n}"
+            );
+            assert_eq!(full.thumb, streamed.thumb, "mutation {n}");
+            agreed += 1;
+        }
     }
-    println!("FIGURE fuzz output: 2000 JSON mutations ({decoded_images} images inspected) and 2000 PNG mutations, 0 panics");
+    println!("FIGURE fuzz output: 2000 JSON mutations ({decoded_images} images inspected) and 2000 PNG mutations, 0 panics; {agreed} decodable mutations sampled identically while decoding and after");
 }

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(out) = endpoint_harness::output::decode(Some(&value), &ep).await {
             for (i, r) in out.images.iter().enumerate() {
                 let _ = endpoint_harness::checks::inspect(i, r);
+                let _ = endpoint_harness::checks::inspect_keeping(i, r, false);
             }
         }
     });

@@ -9,3 +9,13 @@ pub const BLANK_STDDEV: f64 = 2.0;
 pub const MAX_SIDE: u32 = 16384;
 pub const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
 
+/// Why an image could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes could not even be read as an image.
+    #[error("cannot read image: {0}")]
+    Read(std::io::Error),
+    /// The decoder refused them (corrupt, truncated, over the limits).
+    #[error("image does not decode: {0}")]
+    Decode(image::ImageError),
+}

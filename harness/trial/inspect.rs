@@ -50,7 +50,9 @@ pub(crate) fn inspect_all(
             record.videos.push(VideoRecord { info: video.info, file, strip });
             continue;
         }
-        let inspected = checks::inspect(i, returned);
+        // Pixels are kept only for a snapshot to compare.
+        let keep_pixels = s.snapshot.compare != crate::scenario::CompareMode::Off;
+        let inspected = checks::inspect_keeping(i, returned, keep_pixels);
         let file = returned.bytes.as_ref().ok().filter(|_| keep).and_then(|b| {
             let ext = image_ext(inspected.info.format);
             save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
