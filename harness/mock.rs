@@ -15,7 +15,10 @@ mod cluster;
 mod comfyui;
 mod faults;
 mod jobs;
+mod manage;
+mod managed;
 mod options;
+pub(crate) mod provisioning;
 pub(crate) mod render;
 mod runpod;
 mod state;
@@ -145,6 +148,7 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         seen: Mutex::default(),
         stats: Mutex::default(),
         comfy: comfyui::exec::Face::default(),
+        manage: managed::Registry::default(),
     });
     let comfy = Router::new()
         .route("/prompt", post(comfyui::prompt))
@@ -158,6 +162,13 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         .route("/object_info/{node}", get(comfyui::object_info_node))
         .route("/system_stats", get(comfyui::system_stats));
     Router::new()
+        // The management API (REST v2) under the same base as the runtime routes.
+        .route("/v2/serverless", post(manage::create).get(manage::list))
+        .route(
+            "/v2/serverless/{id}",
+            get(manage::get_one).delete(manage::delete),
+        )
+        .route("/v2/serverless/{id}/workers", get(manage::workers))
         .route("/v2/{endpoint}/run", post(run))
         .route("/v2/{endpoint}/runsync", post(runsync))
         .route("/v2/{endpoint}/status/{id}", get(status).post(status))

@@ -344,6 +344,10 @@ pub struct Behaviour {
     /// them (on its RunPod face); its ComfyUI face serves it as `/object_info`.
     #[serde(default)]
     pub inventory: Option<String>,
+    /// How an endpoint created from the image `mock/<this behaviour>` through
+    /// the management API behaves (pull, cold start, workers, faults).
+    #[serde(default)]
+    pub provision: Option<super::provisioning::Provisioning>,
     #[serde(skip)]
     pub(crate) replay_images: Vec<(String, Vec<u8>)>,
     #[serde(skip)]
@@ -555,6 +559,9 @@ impl Behaviour {
                     "scaling: workers_max must be at least 1 and jitter within 0..1".into(),
                 ));
             }
+        }
+        if let Some(p) = &mut self.provision {
+            p.resolve().map_err(BehaviourError::Yaml)?;
         }
         for f in &mut self.faults {
             f.resolve()?;

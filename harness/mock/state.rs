@@ -32,6 +32,8 @@ pub(crate) struct Mock {
     pub(crate) stats: Mutex<BTreeMap<String, u32>>,
     /// The ComfyUI face's servers.
     pub(crate) comfy: super::comfyui::exec::Face,
+    /// Endpoints created through the management API.
+    pub(crate) manage: super::managed::Registry,
 }
 
 pub(crate) type Answer = Result<Response, Response>;
@@ -59,7 +61,8 @@ impl Mock {
         }
         // Only a known endpoint keys anything (counters, stats): a client sending
         // random ids must not grow the mock's memory.
-        let Some(b) = self.opts.endpoints.get(endpoint).cloned() else {
+        let known = self.opts.endpoints.get(endpoint).cloned();
+        let Some(b) = known.or_else(|| self.manage.behaviour_of(endpoint)) else {
             let shown = crate::text::truncate(&crate::text::one_line(endpoint), 64);
             return Err(error(
                 StatusCode::NOT_FOUND,
