@@ -3,7 +3,8 @@
 //! references (`snapshots`), read trends (`trend`), print schemas (`schema`),
 //! serve the mock endpoint standalone (`mock`), save a ComfyUI's node
 //! inventory (`inventory`) and convert UI-format saves (`convert`), build and
-//! merge reports (`report`), compare two runs (`compare`). One file
+//! merge reports (`report`), compare two runs (`compare`), test a worker image
+//! on a throwaway endpoint (`provision`). One file
 //! per subcommand (or pair).
 
 mod check;
@@ -11,6 +12,7 @@ mod comfy;
 mod common;
 mod compare;
 mod mock;
+mod provision;
 mod report;
 mod scaffold;
 mod snapshots;
@@ -72,6 +74,9 @@ enum Command {
     /// Compare two report folders (two endpoints, two worker images, two nights);
     /// exit 1 when the candidate regressed.
     Compare(compare::CompareArgs),
+    /// Run the suite on a throwaway endpoint created from a worker image, then
+    /// delete it; `provision cleanup` deletes what killed runs left.
+    Provision(provision::ProvisionArgs),
 }
 
 /// Runs the command line given to the process.
@@ -92,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Convert(a) => a.run(),
         Command::Report(a) => a.run(),
         Command::Compare(a) => a.run(),
+        Command::Provision(a) => a.run(),
     }
 }
 

@@ -10,6 +10,7 @@ mod check;
 mod job;
 mod load;
 mod media;
+mod provision;
 mod run;
 mod snapshot;
 mod timing;
@@ -19,6 +20,7 @@ pub use check::{CheckFailure, ImageFormat, ImageInfo};
 pub use job::{ImageRecord, OutputShape, RunRecord, Seen};
 pub use load::{ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};
 pub use media::{VideoInfo, VideoRecord};
+pub use provision::ProvisionReport;
 pub use run::{
     CostSummary, RunInfo, RunReport, ScenarioHead, ScenarioReport, TargetKind, SCHEMA_VERSION,
 };

@@ -7,6 +7,7 @@ mod ctx;
 mod discover;
 mod info;
 mod preflight;
+mod provisioned;
 mod settings;
 mod signal;
 mod suite;

@@ -65,6 +65,9 @@ pub struct RunReport {
     /// Estimated cost of the run, when a price table is configured.
     #[serde(default)]
     pub cost: Option<CostSummary>,
+    /// The throwaway endpoint the run created (`HARNESS_PROVISION`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<super::provision::ProvisionReport>,
     /// Every scenario, sorted by name.
     pub scenarios: Vec<ScenarioReport>,
 }
@@ -83,6 +86,7 @@ impl RunReport {
             git_commit: info.git_commit.clone(),
             counts: Counts::tally(scenarios.iter().map(|s| s.verdict)),
             cost: None,
+            provision: None,
             scenarios,
         }
     }

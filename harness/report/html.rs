@@ -37,6 +37,24 @@ fn header(r: &RunReport, history: &[crate::history::HistoryLine]) -> String {
             cost.per_second
         );
     }
+    if let Some(p) = &r.provision {
+        let _ = write!(
+            out,
+            "<br>provisioned endpoint <b>{}</b> ({}) from <code>{}</code> on {}: lived {:.0}s{}{} · teardown: <b class=\"{}\">{}</b>",
+            esc(&p.name),
+            esc(p.endpoint_id.as_deref().unwrap_or("no id")),
+            esc(&p.image),
+            esc(&p.gpu_pools.join(",")),
+            p.lifetime_s,
+            p.ready_after_s.map(|s| format!(", ready after {s:.0}s")).unwrap_or_default(),
+            match (p.estimated_cost, &p.currency) {
+                (Some(c), Some(cur)) => format!(", at most {} {c:.4}", esc(cur)),
+                _ => String::new(),
+            },
+            if p.deleted { "passed" } else { "failed" },
+            esc(&p.teardown)
+        );
+    }
     out.push_str("</div><div class=\"pills\">");
     let problems = c.failed + c.error + c.timed_out + c.over_budget;
     for (key, label, n) in [

@@ -49,6 +49,9 @@ pub(super) fn render(r: &RunReport) -> String {
             cell(&cost.gpu)
         );
     }
+    if let Some(p) = &r.provision {
+        let _ = writeln!(out, "{}\n", provision_line(p));
+    }
     let _ = writeln!(
         out,
         "| | scenario | verdict | queue | execution | total | job |"
@@ -99,4 +102,25 @@ pub(super) fn render(r: &RunReport) -> String {
         }
     }
     out
+}
+
+/// One line on the run's throwaway endpoint (`summary.md`, the HTML header).
+pub(crate) fn provision_line(p: &crate::model::ProvisionReport) -> String {
+    let ready = p
+        .ready_after_s
+        .map(|s| format!("ready after {s:.0}s, "))
+        .unwrap_or_default();
+    let cost = match (p.estimated_cost, &p.currency) {
+        (Some(c), Some(cur)) => format!(", estimated cost at most {cur} {c:.4}"),
+        _ => String::new(),
+    };
+    format!(
+        "Provisioned endpoint `{}` ({}) from `{}` on {}: {ready}lived {:.0}s{cost}; teardown: {}",
+        cell(&p.name),
+        cell(p.endpoint_id.as_deref().unwrap_or("no id")),
+        cell(&p.image),
+        cell(&p.gpu_pools.join(",")),
+        p.lifetime_s,
+        cell(&p.teardown)
+    )
 }

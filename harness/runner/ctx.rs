@@ -47,6 +47,10 @@ pub(crate) struct Ctx {
     pub(crate) snapshots: Arc<crate::snapshot::Config>,
     pub(crate) progress: Arc<crate::progress::Progress>,
     pub(crate) costs: Option<Arc<crate::cost::Costs>>,
+    /// The throwaway endpoint this run created (`HARNESS_PROVISION`).
+    pub(crate) provision: Option<Arc<crate::provision::Session>>,
+    /// What its teardown reported, once done (for the reports).
+    pub(crate) provision_report: Mutex<Option<crate::model::ProvisionReport>>,
 }
 
 /// What a [`Ctx`] is built from.
@@ -56,6 +60,9 @@ pub(crate) struct Parts {
     pub(crate) snapshots: crate::snapshot::Config,
     pub(crate) costs: Option<crate::cost::Costs>,
     pub(crate) handle: tokio::runtime::Handle,
+    /// The run's identity when already decided (a provisioned run names its endpoint after it).
+    pub(crate) info: Option<RunInfo>,
+    pub(crate) provision: Option<Arc<crate::provision::Session>>,
 }
 
 impl Ctx {
@@ -67,7 +74,9 @@ impl Ctx {
         };
         let mock_key = p.settings.mock_key.clone().unwrap_or_else(random_key);
         Ctx {
-            info: super::info::run_info(&p.target.to_string(), p.target.kind, &p.settings.reports),
+            info: p.info.unwrap_or_else(|| {
+                super::info::run_info(&p.target.to_string(), p.target.kind, &p.settings.reports)
+            }),
             in_flight: Arc::new(tokio::sync::Semaphore::new(p.settings.max_in_flight)),
             target: p.target,
             settings: p.settings,
@@ -80,6 +89,8 @@ impl Ctx {
             snapshots: Arc::new(p.snapshots),
             progress: Arc::new(crate::progress::Progress::default()),
             costs: p.costs.map(Arc::new),
+            provision: p.provision,
+            provision_report: Mutex::new(None),
         }
     }
 

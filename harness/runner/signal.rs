@@ -1,5 +1,5 @@
-//! Ctrl-C and SIGTERM: stop submitting, cancel every job in flight, write the
-//! reports of what finished, exit 130.
+//! Ctrl-C and SIGTERM: stop submitting, cancel every job in flight, tear down
+//! a provisioned endpoint, write the reports of what finished, exit 130.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,12 @@ pub(crate) fn install(ctx: &Arc<Ctx>, runtime: &tokio::runtime::Runtime) {
             String::new()
         };
         eprintln!("endpoint-harness: cancelled {ok} job(s){failed}");
+        if let Some(p) = &ctx.provision {
+            let r = p.teardown().await;
+            *ctx.provision_report
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(r);
+        }
         super::write::write_reports(&ctx);
         std::process::exit(EXIT_INTERRUPTED);
     });

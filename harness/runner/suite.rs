@@ -53,18 +53,27 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
         super::preflight::preflight(&ctx, first);
         super::signal::install(&ctx, &runtime);
     }
+    // A provisioned endpoint is torn down even if something below panics.
+    let guard = super::provisioned::Guard(ctx.clone());
     let nextest = std::env::var_os("NEXTEST").is_some();
     let trials = loaded
         .into_iter()
         .map(|l| make_trial(&ctx, l, nextest))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    // Teardown before the reports, so they say how it went.
+    let torn_down = super::provisioned::finish(&ctx, &runtime);
+    drop(guard);
     if !quiet {
         super::write::write_reports(&ctx);
     }
     // Jobs whose trial gave up (hard deadline, panic) are being cancelled: wait for it.
     runtime.block_on(crate::job::drain(Duration::from_secs(15)));
     drop(runtime);
+    if !torn_down {
+        eprintln!("error: the provisioned endpoint could not be verified deleted (see above)");
+        return ExitCode::from(1);
+    }
     conclusion.exit_code()
 }
 
@@ -76,19 +85,21 @@ fn setup(
     let var = |k: &str| std::env::var(k).ok();
     let settings = Settings::from_env(&var)?;
     let mut target = crate::targets::from_env(var)?;
+    let plan = super::provisioned::plan(&var, &settings)?;
     let (snapshots, note) = crate::snapshot::Config::from_env(&var, &settings.reports)?;
-    let costs = crate::cost::Costs::load(
-        &settings.costs_file,
-        settings.gpu.clone(),
-        settings.max_cost,
-    )?
-    // Under nextest every process of the run spends from one ledger, so the cap is the run's.
-    .map(|c| match std::env::var("NEXTEST_RUN_ID") {
-        Ok(run) if c.max.is_some() => {
-            c.shared(crate::shards::fragments_dir(&settings.reports, &run).join("cost.ledger"))
-        }
-        _ => c,
-    });
+    // On a provisioned endpoint jobs are priced at its first GPU pool unless HARNESS_GPU says otherwise.
+    let gpu = settings
+        .gpu
+        .clone()
+        .or_else(|| plan.as_ref().map(|p| p.pool()));
+    let costs = crate::cost::Costs::load(&settings.costs_file, gpu, settings.max_cost)?
+        // Under nextest every process of the run spends from one ledger, so the cap is the run's.
+        .map(|c| match std::env::var("NEXTEST_RUN_ID") {
+            Ok(run) if c.max.is_some() => {
+                c.shared(crate::shards::fragments_dir(&settings.reports, &run).join("cost.ledger"))
+            }
+            _ => c,
+        });
     target.notes.extend(note);
     if settings.record && target.kind == Kind::Mock {
         target.notes.push(
@@ -120,12 +131,22 @@ fn setup(
     if let Some(hub) = &settings.hub_tests {
         loaded.extend(hub_trials(hub));
     }
+    // Last: nothing is created before everything else of the setup is known to be fine.
+    let (info, provision) = match plan {
+        Some(p) => {
+            let (info, session) = super::provisioned::bring_up(p, &settings, &mut target, handle)?;
+            (Some(info), Some(session))
+        }
+        None => (None, None),
+    };
     let ctx = Ctx::new(Parts {
         target,
         settings,
         snapshots,
         costs,
         handle: handle.clone(),
+        info,
+        provision,
     });
     Ok((ctx, loaded))
 }

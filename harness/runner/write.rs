@@ -8,7 +8,13 @@ use crate::model::{CostSummary, RunReport, ScenarioReport};
 pub(crate) fn write_reports(ctx: &Ctx) {
     let mine: Vec<ScenarioReport> =
         std::mem::take(&mut *ctx.reports.lock().unwrap_or_else(|e| e.into_inner()));
-    if mine.is_empty() {
+    let provisioned = ctx
+        .provision_report
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some();
+    // An interrupted provisioned run still reports what it created and how it ended.
+    if mine.is_empty() && !provisioned {
         return;
     }
     let dir = &ctx.settings.reports;
@@ -21,6 +27,11 @@ pub(crate) fn write_reports(ctx: &Ctx) {
         Err(_) => {
             let mut report = RunReport::new(&ctx.info, mine.clone());
             report.cost = cost_summary(ctx, &report.scenarios);
+            report.provision = ctx
+                .provision_report
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             crate::report::prune_images(dir, &report);
             // History first: the HTML report charts it.
             crate::report::append_history(dir, &report, &mine)
