@@ -9,22 +9,10 @@ use base64::Engine;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder, RgbImage};
 
-/// Encodes quickly: for images made on every run.
+/// Encodes quickly: for images made on every run (in
+/// `endpoint-harness-pixels`, optimised even in the dev profile).
 pub(crate) fn encode_fast(img: &RgbImage) -> Vec<u8> {
-    let mut buf = Vec::with_capacity((img.width() * img.height()) as usize / 4);
-    PngEncoder::new_with_quality(
-        Cursor::new(&mut buf),
-        CompressionType::Fast,
-        FilterType::Sub,
-    )
-    .write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
-    .expect("encoding to memory cannot fail");
-    buf
+    endpoint_harness_pixels::encode_rgb_fast(img.width(), img.height(), img.as_raw())
 }
 
 /// Encodes small: references are written rarely and kept in git. Alpha is kept.

@@ -196,73 +196,16 @@ pub fn render(plan: &Plan, kind: ImageKind, nonce: u64) -> Vec<(String, Vec<u8>)
     out
 }
 
-/// A gradient background with three soft discs, all placed and coloured by the seed.
+/// A gradient background with three soft discs, all placed and coloured by
+/// the seed (computed in `endpoint-harness-pixels`, optimised in every profile).
 fn pattern(w: u32, h: u32, seed: u64) -> RgbImage {
-    let mut rng = SplitMix(seed);
-    let c0 = [rng.byte(), rng.byte(), rng.byte()];
-    let c1 = [rng.byte(), rng.byte(), rng.byte()];
-    let discs: Vec<(f32, f32, f32, [u8; 3])> = (0..3)
-        .map(|_| {
-            (
-                rng.unit() * w as f32,
-                rng.unit() * h as f32,
-                (0.12 + 0.25 * rng.unit()) * w.min(h) as f32,
-                [rng.byte(), rng.byte(), rng.byte()],
-            )
-        })
-        .collect();
-    let angle = rng.unit() * std::f32::consts::TAU;
-    let (dx, dy) = (angle.cos(), angle.sin());
-    let norm = (w as f32).hypot(h as f32).max(1.0);
-    RgbImage::from_fn(w, h, |x, y| {
-        let (xf, yf) = (x as f32, y as f32);
-        let t = ((xf * dx + yf * dy) / norm + 1.0) * 0.5;
-        let mut px = [0f32; 3];
-        for c in 0..3 {
-            px[c] = f32::from(c0[c]) * (1.0 - t) + f32::from(c1[c]) * t;
-        }
-        for (cx, cy, r, col) in &discs {
-            let d2 = (xf - cx).powi(2) + (yf - cy).powi(2);
-            if d2 < r * r {
-                for c in 0..3 {
-                    px[c] = px[c] * 0.3 + f32::from(col[c]) * 0.7;
-                }
-            }
-        }
-        image::Rgb([px[0] as u8, px[1] as u8, px[2] as u8])
-    })
+    RgbImage::from_raw(w, h, endpoint_harness_pixels::pattern(w, h, seed))
+        .expect("the pattern is w * h * 3 bytes")
 }
 
 /// Small per-pixel noise (±2 levels): what two GPU runs of one seed differ by.
 fn add_noise(img: &mut RgbImage, nonce: u64) {
-    let mut rng = SplitMix(nonce | 1);
-    for p in img.pixels_mut() {
-        for c in p.0.iter_mut() {
-            let delta = (rng.next() % 5) as i16 - 2;
-            *c = (i16::from(*c) + delta).clamp(0, 255) as u8;
-        }
-    }
-}
-
-/// SplitMix64: tiny, fast, deterministic; quality is ample for test patterns.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn byte(&mut self) -> u8 {
-        (self.next() >> 56) as u8
-    }
-
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
+    endpoint_harness_pixels::add_noise(img.as_mut(), nonce);
 }
 
 fn fnv(bytes: &[u8]) -> u64 {

@@ -1,0 +1,152 @@
+//! The per-pixel hot paths of endpoint-harness, compiled optimised in every
+//! profile: the mock's deterministic test pattern, its drift noise, and fast
+//! PNG encoding of RGB8 pixels. Plain slices in, bytes out: no generic type
+//! crosses the crate boundary, so no hot code is instantiated (unoptimised)
+//! in the crate that calls it.
+
+#![deny(missing_docs)]
+
+/// SplitMix64: tiny, fast, deterministic; quality is ample for test patterns.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn byte(&mut self) -> u8 {
+        (self.next() >> 56) as u8
+    }
+
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+/// A gradient background with three soft discs, all placed and coloured by
+/// `seed`, as RGB8 rows (`w * h * 3` bytes). The same seed gives the same
+/// pixels on every machine and in every profile (no fused or reordered float
+/// operations: Rust does not contract them).
+pub fn pattern(w: u32, h: u32, seed: u64) -> Vec<u8> {
+    let mut rng = SplitMix(seed);
+    let c0 = [rng.byte(), rng.byte(), rng.byte()];
+    let c1 = [rng.byte(), rng.byte(), rng.byte()];
+    let discs: Vec<(f32, f32, f32, [u8; 3])> = (0..3)
+        .map(|_| {
+            (
+                rng.unit() * w as f32,
+                rng.unit() * h as f32,
+                (0.12 + 0.25 * rng.unit()) * w.min(h) as f32,
+                [rng.byte(), rng.byte(), rng.byte()],
+            )
+        })
+        .collect();
+    let angle = rng.unit() * std::f32::consts::TAU;
+    let (dx, dy) = (angle.cos(), angle.sin());
+    let norm = (w as f32).hypot(h as f32).max(1.0);
+    let mut out = vec![0u8; w as usize * h as usize * 3];
+    let row_len = w as usize * 3;
+    for (y, row) in out.chunks_exact_mut(row_len.max(1)).enumerate() {
+        let yf = y as f32;
+        for (x, px_out) in row.chunks_exact_mut(3).enumerate() {
+            let xf = x as f32;
+            let t = ((xf * dx + yf * dy) / norm + 1.0) * 0.5;
+            let mut px = [0f32; 3];
+            for c in 0..3 {
+                px[c] = f32::from(c0[c]) * (1.0 - t) + f32::from(c1[c]) * t;
+            }
+            for (cx, cy, r, col) in &discs {
+                let d2 = (xf - cx).powi(2) + (yf - cy).powi(2);
+                if d2 < r * r {
+                    for c in 0..3 {
+                        px[c] = px[c] * 0.3 + f32::from(col[c]) * 0.7;
+                    }
+                }
+            }
+            px_out.copy_from_slice(&[px[0] as u8, px[1] as u8, px[2] as u8]);
+        }
+    }
+    out
+}
+
+/// Small per-sample noise (±2 levels) on RGB8 bytes: what two GPU runs of one
+/// seed differ by.
+pub fn add_noise(rgb: &mut [u8], nonce: u64) {
+    let mut rng = SplitMix(nonce | 1);
+    for c in rgb.iter_mut() {
+        let delta = (rng.next() % 5) as i16 - 2;
+        *c = (i16::from(*c) + delta).clamp(0, 255) as u8;
+    }
+}
+
+/// Encodes RGB8 pixels as a PNG quickly (fast deflate, `Sub` filter): for
+/// images made on every run.
+///
+/// # Panics
+/// If `rgb` is not `w * h * 3` bytes.
+pub fn encode_rgb_fast(w: u32, h: u32, rgb: &[u8]) -> Vec<u8> {
+    assert_eq!(rgb.len(), w as usize * h as usize * 3, "RGB8 size");
+    let mut buf = Vec::with_capacity(rgb.len() / 4);
+    let mut enc = png::Encoder::new(&mut buf, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::Sub);
+    let mut writer = enc.write_header().expect("writing to memory cannot fail");
+    writer
+        .write_image_data(rgb)
+        .expect("writing to memory cannot fail");
+    writer.finish().expect("writing to memory cannot fail");
+    buf
+}
+
+/// Adds the pixels of `px` (`stride` bytes each, red, green and blue at the
+/// offsets `rgb`) to a block's channel sums `acc`, and to the image's sums and
+/// sums of squares: the inner loop of sampling a decoded row.
+pub fn accumulate(
+    px: &[u8],
+    stride: usize,
+    rgb: [usize; 3],
+    acc: &mut [u32; 3],
+    sum: &mut [u64; 3],
+    sq: &mut [u64; 3],
+) {
+    for p in px.chunks_exact(stride.max(1)) {
+        for c in 0..3 {
+            let v = u32::from(p[rgb[c]]);
+            acc[c] += v;
+            sum[c] += u64::from(v);
+            sq[c] += u64::from(v * v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_pixels_and_the_png_round_trips() {
+        let a = pattern(37, 21, 5);
+        assert_eq!(a, pattern(37, 21, 5));
+        assert_ne!(a, pattern(37, 21, 6));
+        let png = encode_rgb_fast(37, 21, &a);
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&png))
+            .read_info()
+            .unwrap();
+        let mut back = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut back).unwrap();
+        assert_eq!(back, a);
+        let mut noisy = a.clone();
+        add_noise(&mut noisy, 9);
+        assert!(noisy
+            .iter()
+            .zip(&a)
+            .all(|(n, o)| (i16::from(*n) - i16::from(*o)).abs() <= 2));
+        assert_ne!(noisy, a);
+    }
+}
