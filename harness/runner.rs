@@ -6,6 +6,7 @@
 mod ctx;
 mod discover;
 mod info;
+mod order;
 mod preflight;
 mod provisioned;
 mod settings;

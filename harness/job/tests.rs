@@ -95,6 +95,7 @@ fn a_panic_while_a_job_runs_cancels_it() {
             let watch = Watch {
                 queue_grace: None,
                 abort: None,
+                expected: None,
                 observer: Some(Arc::new(|_: &str, state: &JobState| {
                     if !state.is_terminal() {
                         panic!("a check panicked");
@@ -142,4 +143,48 @@ fn a_settled_job_is_not_cancelled() {
         let again = client.status(&job.status.id).await.unwrap();
         assert_eq!(again.status, JobState::Completed);
     });
+}
+
+/// Simulates the schedule against a job ending at `end` (requests take no
+/// time): how many requests, and how late the end is seen.
+fn simulate(end: Duration, expected: Option<Duration>) -> (u32, Duration) {
+    let mut t = Duration::ZERO;
+    let mut n = 0;
+    loop {
+        t += super::drive::interval_pause(t, expected);
+        n += 1;
+        if t >= end {
+            return (n, t - end);
+        }
+    }
+}
+
+#[test]
+fn the_poll_schedule_sees_the_end_soon_with_few_requests() {
+    let ms = Duration::from_millis;
+    // A 0.8 s job whose history says 0.8 s, ending a little early or late.
+    for end in [700, 760, 800, 840, 900] {
+        let (n, lag) = simulate(ms(end), Some(ms(800)));
+        assert!(
+            n <= 10 && lag <= ms(60),
+            "end {end}: {n} requests, {lag:?} late"
+        );
+    }
+    // Much faster than its history: still seen within its own running time.
+    let (_, lag) = simulate(ms(300), Some(ms(10_000)));
+    assert!(lag <= ms(300), "{lag:?}");
+    // Much slower than its history, or no history: within 10% (and 1 s).
+    for (end, exp) in [
+        (5_000, Some(800)),
+        (800, None),
+        (60_000, None),
+        (600_000, Some(60_000)),
+    ] {
+        let end = ms(end);
+        let (_, lag) = simulate(end, exp.map(ms));
+        assert!(
+            lag <= (end / 10).max(ms(25)).min(ms(1000)),
+            "end {end:?} expected {exp:?}: {lag:?} late"
+        );
+    }
 }

@@ -51,6 +51,8 @@ pub(crate) struct Ctx {
     pub(crate) provision: Option<Arc<crate::provision::Session>>,
     /// What its teardown reported, once done (for the reports).
     pub(crate) provision_report: Mutex<Option<crate::model::ProvisionReport>>,
+    /// Each scenario's expected job duration, from history (ordering, polling).
+    pub(crate) expected: super::order::Expected,
 }
 
 /// What a [`Ctx`] is built from.
@@ -63,6 +65,7 @@ pub(crate) struct Parts {
     /// The run's identity when already decided (a provisioned run names its endpoint after it).
     pub(crate) info: Option<RunInfo>,
     pub(crate) provision: Option<Arc<crate::provision::Session>>,
+    pub(crate) expected: super::order::Expected,
 }
 
 impl Ctx {
@@ -91,6 +94,7 @@ impl Ctx {
             costs: p.costs.map(Arc::new),
             provision: p.provision,
             provision_report: Mutex::new(None),
+            expected: p.expected,
         }
     }
 
@@ -217,6 +221,7 @@ impl Ctx {
                 queue_grace: Some(self.settings.queue_grace),
                 observer: Some(self.progress.observer(&s.name)),
                 abort: None,
+                expected: self.expected.job(&s.name),
             },
             costs: self.costs.clone(),
             record: (self.settings.record && !self.target.uses_mock())

@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     pub inventory: Option<PathBuf>,
     /// `HARNESS_LOAD=1`: run `load:` scenarios (otherwise only with `--include-ignored`).
     pub load: bool,
+    /// `HARNESS_VERBOSE=1`: say more about the run (the order trials start in).
+    pub verbose: bool,
 }
 
 impl Settings {
@@ -82,6 +84,7 @@ impl Settings {
             record: v.flag("HARNESS_RECORD"),
             inventory: v.text("HARNESS_INVENTORY").map(PathBuf::from),
             load: v.flag("HARNESS_LOAD"),
+            verbose: v.flag("HARNESS_VERBOSE"),
             gpu: v.text("HARNESS_GPU"),
             max_cost: v.number("HARNESS_MAX_COST", "a non-negative number", |n: &f64| {
                 *n >= 0.0 && n.is_finite()

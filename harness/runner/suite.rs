@@ -35,13 +35,27 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (ctx, loaded) = match setup(&args, runtime.handle()) {
+    let (ctx, mut loaded) = match setup(&args, runtime.handle()) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_SETUP);
         }
     };
+    let nextest = std::env::var_os("NEXTEST").is_some();
+    if !nextest && !args.list {
+        // Trials mostly wait on the endpoint: as many trial threads as jobs may be
+        // in flight (at least one per core), unless --test-threads says otherwise.
+        if args.test_threads.is_none() {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            args.test_threads = Some(ctx.settings.max_in_flight.max(cores));
+        }
+        // Longest expected first, so a long scenario does not start last.
+        let order = super::order::longest_first(&mut loaded, &ctx.expected);
+        if ctx.settings.verbose {
+            eprintln!("endpoint-harness: {}", super::order::describe(&order));
+        }
+    }
     let ctx = Arc::new(ctx);
     let quiet = args.list;
     if !quiet {
@@ -55,7 +69,6 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
     }
     // A provisioned endpoint is torn down even if something below panics.
     let guard = super::provisioned::Guard(ctx.clone());
-    let nextest = std::env::var_os("NEXTEST").is_some();
     let trials = loaded
         .into_iter()
         .map(|l| make_trial(&ctx, l, nextest))
@@ -139,7 +152,9 @@ fn setup(
         }
         None => (None, None),
     };
+    let expected = super::order::Expected::from_history(&settings.reports, &target.to_string());
     let ctx = Ctx::new(Parts {
+        expected,
         target,
         settings,
         snapshots,
