@@ -27,8 +27,9 @@ const DEFAULT_STOP_RATE: f64 = 0.5;
 /// How long the error rate must stay over its threshold before submitting stops.
 const STOP_AFTER: Duration = Duration::from_secs(60);
 
-/// A finished job: its number, when it was submitted (ms into the run), and what it gave.
-type Finished = (u64, u64, OneRun);
+/// A finished job: its number, when it was submitted (ms into the run), how
+/// much later than its intended send time that was (open model), and what it gave.
+type Finished = (u64, u64, u64, OneRun);
 
 /// Runs a load scenario (in the caller's runtime).
 pub(crate) async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
@@ -170,13 +171,21 @@ impl Run<'_> {
         let scenario = job_scenario(self.scenario, n, self.load.vary_seed);
         let env = self.env.clone();
         let submitted = self.start.elapsed().as_millis() as u64;
+        // Open model: a job sent late (the loop's tick, the in-flight cap, a
+        // slow harness) would hide that lateness from its latency; it is added
+        // back, so latency counts from when the job was due (no coordinated omission).
+        let late = self
+            .load
+            .rate
+            .map(|rate| submitted.saturating_sub(intended_ms(n, rate, self.load.ramp)))
+            .unwrap_or(0);
         self.set.spawn(async move {
             let one = run_once(&scenario, &env, u32::try_from(n).unwrap_or(u32::MAX)).await;
-            (n, submitted, one)
+            (n, submitted, late, one)
         });
     }
 
-    fn finished(&mut self, (n, submitted, one): Finished) {
+    fn finished(&mut self, (n, submitted, late, one): Finished) {
         let at = self.start.elapsed().as_millis() as u64;
         if let Some(stop) = &one.stop {
             if let Stop::CostCap(why) = stop {
@@ -209,7 +218,8 @@ impl Run<'_> {
             at_ms: at,
             queue_ms: r.delay_ms,
             execution_ms: r.execution_ms,
-            total_ms: r.total_ms,
+            total_ms: r.total_ms + late,
+            late_ms: late,
             worker: r.worker_id.clone(),
             ok: error.is_none(),
             error,
@@ -238,6 +248,26 @@ impl Run<'_> {
             _ => {}
         }
     }
+}
+
+/// When arrival `n` (0-based) is due in the open model, ms into the run: the
+/// inverse of the arrivals curve `submit_due` follows (`rate` a second, the
+/// rate growing linearly over `ramp`).
+fn intended_ms(n: u64, rate: f64, ramp: Option<Duration>) -> u64 {
+    let n = n as f64;
+    let secs = match ramp.filter(|r| !r.is_zero()) {
+        Some(r) => {
+            let r = r.as_secs_f64();
+            // rate * t^2 / (2r) arrivals by t < r; rate * (t - r/2) after.
+            if n < rate * r / 2.0 {
+                (2.0 * r * n / rate).sqrt()
+            } else {
+                n / rate + r / 2.0
+            }
+        }
+        None => n / rate,
+    };
+    (secs * 1000.0) as u64
 }
 
 /// What went wrong with one job, if anything.
@@ -392,4 +422,23 @@ fn tally(items: &[String]) -> String {
         }
     }
     counts.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::intended_ms;
+    use std::time::Duration;
+
+    #[test]
+    fn arrivals_are_due_on_the_curve_the_submitter_follows() {
+        // 200 a second: arrival 0 at 0, 200 at 1 s.
+        assert_eq!(intended_ms(0, 200.0, None), 0);
+        assert_eq!(intended_ms(200, 200.0, None), 1000);
+        // Ramped over 10 s to 20 a second: 100 arrivals in the ramp (rate*r/2),
+        // the 100th at 10 s, then 20 a second.
+        let r = Some(Duration::from_secs(10));
+        assert_eq!(intended_ms(100, 20.0, r), 10_000);
+        assert_eq!(intended_ms(120, 20.0, r), 11_000);
+        assert_eq!(intended_ms(25, 20.0, r), 5_000);
+    }
 }

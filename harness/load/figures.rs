@@ -179,6 +179,7 @@ mod tests {
             queue_ms: Some(queue),
             execution_ms: Some(1000),
             total_ms: at,
+            late_ms: 0,
             worker: Some(worker.into()),
             ok,
             error: (!ok).then(|| "FAILED".into()),

@@ -32,8 +32,12 @@ pub struct LoadPoint {
     pub queue_ms: Option<u64>,
     /// `executionTime`, when reported.
     pub execution_ms: Option<u64>,
-    /// Submission to result seen.
+    /// Submission to result seen; in the open model (`rate`), from when the
+    /// job was due, so a late send is counted (no coordinated omission).
     pub total_ms: u64,
+    /// Open model: how much later than due the job was sent (included in `total_ms`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub late_ms: u64,
     /// The worker that ran it, when reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
@@ -121,4 +125,8 @@ impl LoadReport {
             failed as f64 / ended as f64
         }
     }
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
