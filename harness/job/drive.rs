@@ -32,8 +32,9 @@ const MAX_INTERVAL: Duration = Duration::from_millis(1000);
 /// pauses until just before the expected end (so a job much faster than its
 /// history is still seen within its own running time), then one every 5% of
 /// the expectation (a 0.8 s job: about 8 requests, seen within 40 ms). Without
-/// one, or once a job runs 1.5x past it, a pause of 10% of the time so far: the
-/// end is seen within 10% of the running time and never more than 1 s late.
+/// one, or once a job runs 1.5x past it, a pause of 10% of the time so far (at
+/// least 100 ms): the end of a job longer than a second is seen within 10% of
+/// its running time and never more than 1 s late.
 pub(crate) fn interval_pause(elapsed: Duration, expected: Option<Duration>) -> Duration {
     let floor = FIRST_INTERVAL;
     if let Some(e) = expected.filter(|e| *e >= floor) {
@@ -46,8 +47,13 @@ pub(crate) fn interval_pause(elapsed: Duration, expected: Option<Duration>) -> D
             return (e / 20).clamp(floor, MAX_INTERVAL);
         }
     }
-    (elapsed / 10).clamp(floor, MAX_INTERVAL)
+    // 100 ms at least here: without history the first second would otherwise
+    // cost a request every 25 ms per job in flight.
+    (elapsed / 10).clamp(NO_HISTORY_FLOOR, MAX_INTERVAL)
 }
+
+/// The shortest pause without an expectation.
+const NO_HISTORY_FLOOR: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Long polls wait at most this long per request (RunPod accepts 1-90 s), and are not
 /// used when less than a second is left.

@@ -8,8 +8,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::trials::Loaded;
 use crate::history::HistoryLine;
+use crate::scenario::{Diagnostics, Scenario};
+
+/// A loaded scenario file as the runner holds it (the trials' `Loaded`,
+/// spelled out: this file is a leaf of the runner).
+type Loaded = (String, std::path::PathBuf, Result<Scenario, Diagnostics>);
 
 /// How many recent runs of a scenario its expectation is the median of.
 const RECENT: usize = 5;
