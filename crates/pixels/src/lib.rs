@@ -35,16 +35,15 @@ pub fn pattern(w: u32, h: u32, seed: u64) -> Vec<u8> {
     let mut rng = SplitMix(seed);
     let c0 = [rng.byte(), rng.byte(), rng.byte()];
     let c1 = [rng.byte(), rng.byte(), rng.byte()];
-    let discs: Vec<(f32, f32, f32, [u8; 3])> = (0..3)
-        .map(|_| {
-            (
-                rng.unit() * w as f32,
-                rng.unit() * h as f32,
-                (0.12 + 0.25 * rng.unit()) * w.min(h) as f32,
-                [rng.byte(), rng.byte(), rng.byte()],
-            )
-        })
-        .collect();
+    // On the stack: three discs, read for every pixel.
+    let discs: [(f32, f32, f32, [u8; 3]); 3] = std::array::from_fn(|_| {
+        (
+            rng.unit() * w as f32,
+            rng.unit() * h as f32,
+            (0.12 + 0.25 * rng.unit()) * w.min(h) as f32,
+            [rng.byte(), rng.byte(), rng.byte()],
+        )
+    });
     let angle = rng.unit() * std::f32::consts::TAU;
     let (dx, dy) = (angle.cos(), angle.sin());
     let norm = (w as f32).hypot(h as f32).max(1.0);
