@@ -3,10 +3,15 @@
 //! table and writes `reports/bench.json`. The mock always runs in its own
 //! process (`endpoint-harness mock`), so the harness's CPU is measured alone.
 //!
-//! Sections: client cost (1,000 scenarios of one 1024x1024 PNG each, CPU split
+//! Sections: the default path (`cargo test`'s dev profile against the release
+//! build, and an incremental rebuild), client cost (1,000 scenarios of one 1024x1024 PNG each, CPU split
 //! by phase, the bare decode floor, the Python SDK at the same concurrency),
-//! detection lag (long poll vs the SDK's 1 s polling), and scale (10,000-file
-//! discovery, one nextest-style trial, 200 concurrent 5-second jobs).
+//! detection lag (long poll vs the SDK's 1 s polling; without long poll, 0.8 s
+//! and 5-10 s jobs with and without their expected duration, beside the SDK),
+//! a suite of mixed durations (file-name order vs longest expected first), and
+//! scale (10,000-file discovery, one nextest-style trial, 200 concurrent
+//! 5-second jobs), and the load generator (an open-model load run with 10 and
+//! with 1,000 jobs in flight: percentiles, memory of both processes).
 //! `BENCH_SCENARIOS=N` shrinks the client-cost run for a quick look.
 
 use std::path::{Path, PathBuf};
@@ -112,6 +117,242 @@ fn write_behaviours(dir: &Path) {
         .unwrap();
     }
     std::fs::write(dir.join("five.yaml"), "queue: 0s\nexecution: 5s\n").unwrap();
+    // Jobs of about 0.8 s and of 5 to 10 s (queue + execution), for polling
+    // without long poll.
+    for (name, total_ms) in SHORT.iter().chain(LONG.iter()) {
+        std::fs::write(
+            dir.join(format!("{name}.yaml")),
+            format!("queue: 100ms\nexecution: {}ms\n", total_ms - 100),
+        )
+        .unwrap();
+    }
+}
+
+/// Behaviours of about 0.8 s jobs, and their length in ms.
+const SHORT: [(&str, u64); 4] = [
+    ("short-a", 750),
+    ("short-b", 800),
+    ("short-c", 850),
+    ("short-d", 800),
+];
+/// Behaviours of 5 to 10 s jobs.
+const LONG: [(&str, u64); 4] = [
+    ("long-a", 5000),
+    ("long-b", 6500),
+    ("long-c", 8000),
+    ("long-d", 10000),
+];
+
+/// The harness polling `/status` only (no long poll) for `jobs` jobs spread over
+/// `eps`, with or without each job's expected duration (as its scenario's history
+/// gives it): lag from the job's end to the answer seen (p50, p95, max, ms) and
+/// status requests per job.
+fn polling_lag(
+    rt: &tokio::runtime::Runtime,
+    mock: &MockProcess,
+    eps: &[(&str, u64)],
+    jobs: usize,
+    with_history: bool,
+) -> (f64, f64, f64, f64) {
+    let clients: Vec<_> = eps
+        .iter()
+        .map(|(n, ms)| {
+            let c =
+                endpoint_harness::client::Client::new(&format!("{}/v2/{n}", mock.root), Some(KEY))
+                    .unwrap();
+            c.disable_long_poll();
+            (c, *ms)
+        })
+        .collect();
+    let observed: Vec<(String, u64, u32)> = rt.block_on(async {
+        let futs = (0..jobs).map(|i| {
+            let (ep, ms) = clients[i % clients.len()].clone();
+            async move {
+                let body = serde_json::to_vec(&json!({"input": {"workflow": workflow(64, 64, 1)}}))
+                    .unwrap();
+                let watch = endpoint_harness::job::Watch {
+                    expected: with_history.then(|| Duration::from_millis(ms)),
+                    ..Default::default()
+                };
+                let job = endpoint_harness::job::drive_with(
+                    &ep,
+                    endpoint_harness::client::Submit::Run,
+                    body,
+                    Duration::from_secs(60),
+                    &watch,
+                )
+                .await
+                .unwrap();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as u64;
+                (job.status.id, now, job.status_calls)
+            }
+        });
+        futures_util::future::join_all(futs).await
+    });
+    let done = stats(mock)["done_at"].clone();
+    let lags: Vec<f64> = observed
+        .iter()
+        .map(|(id, seen, _)| *seen as f64 - done[id].as_u64().unwrap() as f64)
+        .collect();
+    let calls = observed.iter().map(|o| o.2 as f64).sum::<f64>() / jobs as f64;
+    (
+        pct(lags.clone(), 50.0),
+        pct(lags.clone(), 95.0),
+        pct(lags, 100.0),
+        calls,
+    )
+}
+
+/// One 60 s video, ten 10 s and thirty 2 s scenarios on the embedded mock at
+/// speed 10, three in flight; the video's file sorts last. Run twice with one
+/// reports folder: the first run has no history (file-name order), the second
+/// orders by it. Returns both walls and the lower bound, in seconds.
+fn mixed_suite(dir: &Path) -> (f64, f64, f64) {
+    let mocks = dir.join("mocks");
+    let s = dir.join("s");
+    std::fs::create_dir_all(&mocks).unwrap();
+    std::fs::create_dir_all(s.join("workflows")).unwrap();
+    std::fs::write(mocks.join("default.yaml"), "{}\n").unwrap();
+    std::fs::write(s.join("workflows/w.json"), workflow(64, 64, 1).to_string()).unwrap();
+    let mut total = 0.0;
+    let mut longest: f64 = 0.0;
+    let mut add = |name: &str, secs: u64| {
+        std::fs::write(
+            mocks.join(format!("job{secs}.yaml")),
+            format!("queue: 0s\nexecution: {secs}s\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            s.join(format!("{name}.yaml")),
+            format!("workflow: workflows/w.json\nmock: job{secs}\ntimeout: 10m\nexpect:\n  images: {{count: 1}}\n"),
+        )
+        .unwrap();
+        total += secs as f64 / 10.0;
+        longest = longest.max(secs as f64 / 10.0);
+    };
+    for i in 0..30 {
+        add(&format!("a-image-{i:02}"), 2);
+    }
+    for i in 0..10 {
+        add(&format!("b-image-{i:02}"), 10);
+    }
+    add("z-video", 60);
+    let env = vec![
+        ("HARNESS_SCENARIOS", s.display().to_string()),
+        ("HARNESS_REPORTS", dir.join("r").display().to_string()),
+        ("HARNESS_MOCKS", mocks.display().to_string()),
+        ("HARNESS_MOCK_SPEED", "10".to_string()),
+        ("HARNESS_MAX_IN_FLIGHT", "3".to_string()),
+    ];
+    let mut walls = Vec::new();
+    for _ in 0..2 {
+        let (code, wall, _, _, out) = run_suite(&[], &env);
+        assert_eq!(code, 0, "{out}");
+        walls.push(wall.as_secs_f64());
+    }
+    (walls[0], walls[1], (total / 3.0).max(longest))
+}
+
+/// `cargo test --test scenarios --no-run` as a user's machine runs it (dev
+/// profile), in its own target folder (this bench's cargo holds the main one):
+/// returns how long it took and the dev-profile binary it built.
+fn dev_build(target: &Path) -> (Duration, PathBuf) {
+    let t = Instant::now();
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["test", "--test", "scenarios", "--no-run", "--quiet"])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (t.elapsed(), target.join("debug/endpoint-harness"))
+}
+
+/// `n` one-image scenarios (1024x1024, each its own seed) for the embedded mock.
+fn seeded_scenarios(dir: &Path, n: usize) {
+    std::fs::create_dir_all(dir.join("workflows")).unwrap();
+    for i in 0..n {
+        std::fs::write(
+            dir.join(format!("workflows/w{i}.json")),
+            workflow(1024, 1024, 1000 + i as u64).to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{i:04}.yaml")),
+            format!("workflow: workflows/w{i}.json\nexpect:\n  images: {{count: 1, format: png, width: 1024, height: 1024, not_blank: true}}\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// CPU per scenario (ms, user + system) of `binary` running `scenarios` on the embedded mock.
+fn embedded_cpu(binary: &Path, scenarios: &Path, reports: &Path, n: usize) -> f64 {
+    let mut cmd = Command::new(binary);
+    cmd.args(["run", "--", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HARNESS_") || k.starts_with("RUNPOD_") || k.starts_with("NEXTEST") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HARNESS_PROGRESS", "off")
+        .env("HARNESS_SCENARIOS", scenarios)
+        .env("HARNESS_REPORTS", reports);
+    let mut child = cmd.spawn().unwrap();
+    let (code, cpu, _) = wait_rusage(&mut child);
+    assert_eq!(code, 0, "{} failed on the embedded mock", binary.display());
+    ms(cpu.0 + cpu.1) / n as f64
+}
+
+/// The runpod SDK's `run()` + `output(timeout)` on the same behaviours: lag and
+/// status requests per job, measured at the mock.
+fn sdk_lag(
+    py: &Path,
+    mock: &MockProcess,
+    eps: &[(&str, u64)],
+    jobs: usize,
+) -> (f64, f64, f64, f64) {
+    let names: Vec<&str> = eps.iter().map(|e| e.0).collect();
+    let out = Command::new(py)
+        .args([
+            "benches/runpod_sdk_client.py",
+            &mock.root,
+            KEY,
+            "run_output",
+            &jobs.to_string(),
+            &CONCURRENCY.to_string(),
+            &names.join(","),
+        ])
+        .output()
+        .unwrap();
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let done = stats(mock)["done_at"].clone();
+    let lags: Vec<f64> = p["seen"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(id, t)| Some(t.as_f64()? - done[id].as_u64()? as f64))
+        .collect();
+    let reqs = stats(mock)["requests"].clone();
+    let calls = names
+        .iter()
+        .filter_map(|n| reqs[format!("{n} status")].as_f64())
+        .sum::<f64>()
+        / jobs as f64;
+    (
+        pct(lags.clone(), 50.0),
+        pct(lags.clone(), 95.0),
+        pct(lags, 100.0),
+        calls,
+    )
 }
 
 /// `n` scenario files (one 1024x1024 image each, perceptual snapshot against a shared reference).
@@ -402,6 +643,32 @@ fn main() {
         lines.push(format!("| {k} | {v} |"));
     };
 
+    // ---- 0. The default path: `cargo test`'s dev profile vs the release build ----
+    // BENCH_SKIP_DEV=1 skips it (its first run builds the dev profile from cold).
+    if std::env::var_os("BENCH_SKIP_DEV").is_none() {
+        let dev_target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-dev");
+        let (_, dev_bin) = dev_build(&dev_target);
+        // An incremental rebuild after an edit to one file of harness/ (a comment
+        // line: the file's content changes, as when a user edits it), then the
+        // file is put back as it was.
+        let touched = Path::new(env!("CARGO_MANIFEST_DIR")).join("harness/runner/suite.rs");
+        let text = std::fs::read(&touched).unwrap();
+        // Prepended, so every span after it moves (a small edit high in a file).
+        let mut edited = b"// edited by cargo bench --bench harness\n".to_vec();
+        edited.extend_from_slice(&text);
+        std::fs::write(&touched, &edited).unwrap();
+        let (rebuild, _) = dev_build(&dev_target);
+        std::fs::write(&touched, &text).unwrap();
+        let m = 300;
+        let scen = tmp.path().join("seeded");
+        seeded_scenarios(&scen, m);
+        let dev = embedded_cpu(&dev_bin, &scen, &tmp.path().join("r-dev"), m);
+        let rel = embedded_cpu(Path::new(bin()), &scen, &tmp.path().join("r-rel"), m);
+        row(&mut lines, &format!("`cargo test` build (dev profile) vs release, {m} one-image scenarios, embedded mock"), format!("{dev:.2} vs {rel:.2} ms CPU/scenario: {:.2}x (target <= 2x)", dev / rel));
+        row(&mut lines, "incremental `cargo test --test scenarios --no-run` after an edit to harness/runner/suite.rs", format!("{:.1} s (target < 30 s)", rebuild.as_secs_f64()));
+        results.insert("default_path".into(), json!({"scenarios": m, "dev_cpu_ms": dev, "release_cpu_ms": rel, "ratio": dev / rel, "incremental_rebuild_s": rebuild.as_secs_f64()}));
+    }
+
     // ---- 1. Client cost ----------------------------------------------------------
     let mock = start_mock(&mocks, "instant", 1.0);
     // One job to get the image (reference and floor input).
@@ -621,6 +888,36 @@ fn main() {
         results.insert("lag_python_sdk".into(), json!({"jobs": lag_jobs, "p50_ms": pct(lags.clone(), 50.0), "p95_ms": pct(lags.clone(), 95.0), "max_ms": pct(lags, 100.0), "requests_per_job": status_calls}));
     }
 
+    // ---- 2b. Polling without long poll, by the job's expected duration ------------
+    // Each case on a fresh mock, so the status counts are the case's own.
+    for (label, eps, jobs) in [("0.8 s jobs", &SHORT, 40), ("5-10 s jobs", &LONG, 12)] {
+        for with_history in [false, true] {
+            let mock = start_mock(&mocks, "default", 1.0);
+            let (p50, p95, max, calls) = polling_lag(&rt, &mock, eps, jobs, with_history);
+            let how = if with_history {
+                "with history (expected duration)"
+            } else {
+                "no history"
+            };
+            row(&mut lines, &format!("harness, /status only, {label}, {how} ({jobs} jobs)"), format!("lag p50 {p50:.0} ms, p95 {p95:.0} ms, max {max:.0} ms; {calls:.1} status requests/job"));
+            results.insert(format!("polling_{}_{}", if jobs == 40 { "short" } else { "long" }, if with_history { "history" } else { "no_history" }), json!({"jobs": jobs, "p50_ms": p50, "p95_ms": p95, "max_ms": max, "requests_per_job": calls}));
+        }
+        if let Some(py) = &py {
+            let mock = start_mock(&mocks, "default", 1.0);
+            let (p50, p95, max, calls) = sdk_lag(py, &mock, eps, jobs);
+            row(&mut lines, &format!("runpod SDK, run() + output(), {label} ({jobs} jobs)"), format!("lag p50 {p50:.0} ms, p95 {p95:.0} ms, max {max:.0} ms; {calls:.1} status requests/job"));
+            results.insert(format!("polling_{}_sdk", if jobs == 40 { "short" } else { "long" }), json!({"jobs": jobs, "p50_ms": p50, "p95_ms": p95, "max_ms": max, "requests_per_job": calls}));
+        }
+    }
+
+    // ---- 2c. Suites of mixed durations: file-name order vs longest first ----------
+    let (fifo, lpt, bound) = mixed_suite(&tmp.path().join("mixed"));
+    row(&mut lines, "mixed suite (1 x 60 s video, 10 x 10 s, 30 x 2 s at speed 10; k = 3)", format!("file-name order {fifo:.2} s, longest first (history) {lpt:.2} s; lower bound max(total/k, longest) {bound:.2} s: {:.2}x (target <= 1.1x)", lpt / bound));
+    results.insert(
+        "mixed_suite".into(),
+        json!({"file_order_s": fifo, "longest_first_s": lpt, "lower_bound_s": bound}),
+    );
+
     // ---- 3. Scale -----------------------------------------------------------------
     let big = tmp.path().join("big");
     write_scenarios(&big, &tmp.path().join("nosnaps"), 10_000, 64, None);
@@ -676,6 +973,48 @@ fn main() {
         json!({"wall_s": wall.as_secs_f64(), "cpu_ms": ms(cpu.0 + cpu.1), "peak_rss_mb": rss}),
     );
     drop(mock);
+
+    // ---- 4. The load generator: 10 vs 1,000 jobs in flight --------------------------
+    // Open model, 5 s jobs on the standalone mock: rate x 5 s are in flight.
+    for (rate, concurrency, secs) in [(2, 10, 20), (200, 1000, 20)] {
+        let mock = start_mock(&mocks, "five", 1.0);
+        let dir = tmp.path().join(format!("load-{concurrency}"));
+        std::fs::create_dir_all(dir.join("s")).unwrap();
+        std::fs::write(dir.join("s/w.json"), workflow(64, 64, 1).to_string()).unwrap();
+        std::fs::write(
+            dir.join("s/load.yaml"),
+            format!("workflow: w.json\ntimeout: 2m\nload:\n  rate: {rate}\n  concurrency: {concurrency}\n  duration: {secs}s\n  sample_every: 1s\nexpect:\n  images: {{count: 1}}\n"),
+        )
+        .unwrap();
+        let mut env = live_env(&dir.join("s"), &dir.join("r"), &mock);
+        env.push(("HARNESS_LOAD", "1".into()));
+        let (code, wall, cpu, rss, out) = run_suite(&[], &env);
+        assert_eq!(code, 0, "load run at {rate}/s failed: {out}");
+        let mock_rss = std::fs::read_to_string(format!("/proc/{}/status", mock.child.id()))
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            })
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN);
+        let r: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("r/report.json")).unwrap()).unwrap();
+        let l = &r["scenarios"][0]["load"];
+        let t = &l["total"];
+        let late_max = l["jobs"]
+            .as_array()
+            .map(|p| {
+                p.iter()
+                    .filter_map(|p| p["late_ms"].as_u64())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        row(&mut lines, &format!("load: {rate}/s open model, 5 s jobs ({concurrency} in flight), {secs} s"), format!("{} jobs ok of {}; total p50 {} ms, p95 {} ms, p99 {} ms; latest send {late_max} ms late; harness {:.1} s CPU, peak RSS {rss:.0} MB; mock peak RSS {mock_rss:.0} MB (wall {:.1} s)", l["ok"], l["submitted"], t["p50_ms"], t["p95_ms"], t["p99_ms"], ms(cpu.0 + cpu.1) / 1000.0, wall.as_secs_f64()));
+        results.insert(format!("load_{concurrency}_in_flight"), json!({"rate": rate, "ok": l["ok"], "submitted": l["submitted"], "total": t, "late_max_ms": late_max, "harness_cpu_s": ms(cpu.0 + cpu.1) / 1000.0, "harness_rss_mb": rss, "mock_rss_mb": mock_rss}));
+    }
 
     let machine = json!({"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "os": std::env::consts::OS});
     results.insert("machine".into(), machine);

@@ -4,8 +4,9 @@ the official runpod SDK (1.12.0) and Pillow, at the same concurrency.
     python runpod_sdk_client.py ROOT KEY run_sync JOBS CONCURRENCY
         run_sync, base64-decode, Pillow decode and a size check per job;
         prints {jobs, rate_per_s, cpu_ms_per_job, peak_rss_mb}
-    python runpod_sdk_client.py ROOT KEY run_output JOBS CONCURRENCY
-        run() then output(timeout) (the SDK polls /status every second);
+    python runpod_sdk_client.py ROOT KEY run_output JOBS CONCURRENCY [ENDPOINTS]
+        run() then output(timeout) (the SDK polls /status every second), on the
+        comma-separated ENDPOINTS (default lag-a,lag-b,lag-c,lag-d) in turn;
         prints {seen: {job_id: unix ms when the result was seen}}
 
 CPU is measured around the job loop only (interpreter start-up and imports excluded).
@@ -39,7 +40,8 @@ else:
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI"}},
     }
 endpoint = runpod.Endpoint("ep")
-lag_endpoints = [runpod.Endpoint(n) for n in ("lag-a", "lag-b", "lag-c", "lag-d")]
+names = sys.argv[6].split(",") if len(sys.argv) > 6 else ["lag-a", "lag-b", "lag-c", "lag-d"]
+lag_endpoints = [runpod.Endpoint(n) for n in names]
 
 
 def one_sync(_):
