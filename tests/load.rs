@@ -163,8 +163,15 @@ fn a_missed_threshold_fails_naming_its_figure_and_when() {
     let s = &report(&reports)["scenarios"][0];
     assert_eq!(s["verdict"], "over_budget");
     let m = s["message"].as_str().unwrap();
+    // Three workers cold-start; on a loaded machine a worker can idle out
+    // between two submissions (5 s simulated is 50 ms real) and a fourth start.
+    let cold = m
+        .lines()
+        .find_map(|l| l.split("✗ cold starts over budget: ").nth(1))
+        .unwrap_or_else(|| panic!("{m}"));
+    let n: u32 = cold.split(' ').next().unwrap().parse().unwrap();
     assert!(
-        m.contains("✗ cold starts over budget: 3 > budget 2 (crossed "),
+        n >= 3 && cold.contains(" > budget 2 (crossed ") && cold.contains("into the run)"),
         "{m}"
     );
     // The p95 itself depends on how the burst interleaved on this machine's
