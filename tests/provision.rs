@@ -280,7 +280,7 @@ fn unhealthy_never_ready_and_throttled_workers_fail_fast_and_leave_nothing() {
         (
             "mock/never",
             "ready_timeout: 1500ms\n",
-            "no worker ready after 1s (ready_timeout)",
+            "s (ready_timeout): workers list: 1 worker(s)",
         ),
         (
             "mock/throttled",
@@ -361,15 +361,17 @@ fn sigterm_mid_run_cancels_the_job_and_deletes_the_endpoint() {
     let e = env();
     let spec = e.spec("mock/slowjob", "");
     let child = spawn(&e, &spec);
-    // Wait until the job is running on the provisioned endpoint.
+    // Wait until the job is being polled on the provisioned endpoint: the
+    // harness owns it from then on (its id is known), so SIGTERM cancels it.
     wait_for(
         || {
             let stats = e.mock.get("/_mock/stats", KEY);
-            stats["requests"]
-                .as_object()
-                .is_some_and(|m| m.keys().any(|k| k.ends_with(" run")))
+            stats["requests"].as_object().is_some_and(|m| {
+                m.keys()
+                    .any(|k| k.ends_with(" status") || k.ends_with(" status-sync"))
+            })
         },
-        "the job's submission",
+        "the job's first status request",
     );
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
