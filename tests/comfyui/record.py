@@ -194,9 +194,11 @@ def worker_answer(worker, graph):
 
 
 def scrub(text):
-    """Tracebacks name files under the ComfyUI checkout: keep the path inside
-    it, drop where it was installed on the recording machine."""
-    return re.sub(r'(?:/[^/"\\\s]+)*/ComfyUI/', "<ComfyUI>/", text)
+    """Tracebacks name files under the ComfyUI checkout and Python's own
+    library: keep the path inside them, drop where they were installed on the
+    recording machine."""
+    text = re.sub(r'(?:/[^/"\\\s]+)*/ComfyUI/', "<ComfyUI>/", text)
+    return re.sub(r'(?:/[^/"\\\s]+)*/(lib/python3\.\d+/)', r"<python>/\1", text)
 
 
 def main():
