@@ -51,13 +51,40 @@ fn whitespace_len(text: &str, at: usize) -> Option<usize> {
     c.is_whitespace().then(|| c.len_utf8())
 }
 
+/// Builds a redacted copy of a text: what lies between replaced spans is
+/// copied as is; None when nothing was replaced (the caller keeps the original).
+struct Splice<'a> {
+    text: &'a str,
+    out: String,
+    copied: usize,
+}
+
+impl<'a> Splice<'a> {
+    fn new(text: &'a str) -> Self {
+        Splice { text, out: String::new(), copied: 0 }
+    }
+
+    /// Replaces `text[from..to]` with `[REDACTED]`.
+    fn redact(&mut self, from: usize, to: usize) {
+        self.out.push_str(&self.text[self.copied..from]);
+        self.out.push_str("[REDACTED]");
+        self.copied = to;
+    }
+
+    fn finish(mut self) -> Option<String> {
+        (self.copied > 0).then(|| {
+            self.out.push_str(&self.text[self.copied..]);
+            self.out
+        })
+    }
+}
+
 /// `?name=value` / `&name=value` for a credential `name` (any ASCII case):
 /// the value becomes `[REDACTED]`. Hand-scanned rather than a regex: building
 /// that case-insensitive regex cost a nextest trial process about a millisecond.
 fn redact_signatures(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    let mut out = String::new();
-    let mut copied = 0;
+    let mut splice = Splice::new(text);
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'?' || b[i] == b'&' {
@@ -74,9 +101,7 @@ fn redact_signatures(text: &str) -> Option<String> {
                     k += 1;
                 }
                 if k > value_start && SIGNATURE_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name)) {
-                    out.push_str(&text[copied..value_start]);
-                    out.push_str("[REDACTED]");
-                    copied = k;
+                    splice.redact(value_start, k);
                     i = k;
                     continue;
                 }
@@ -84,18 +109,14 @@ fn redact_signatures(text: &str) -> Option<String> {
         }
         i += 1;
     }
-    (copied > 0).then(|| {
-        out.push_str(&text[copied..]);
-        out
-    })
+    splice.finish()
 }
 
 /// `Bearer <token>` (any ASCII case, at least 6 token characters): the token becomes `[REDACTED]`.
 fn redact_bearer(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let token = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-');
-    let mut out = String::new();
-    let mut copied = 0;
+    let mut splice = Splice::new(text);
     let mut i = 0;
     while i + 6 <= b.len() {
         if b[i..i + 6].eq_ignore_ascii_case(b"bearer") {
@@ -111,19 +132,14 @@ fn redact_bearer(text: &str) -> Option<String> {
                 k += 1;
             }
             if j > i + 6 && k - j >= 6 {
-                out.push_str(&text[copied..j]);
-                out.push_str("[REDACTED]");
-                copied = k;
+                splice.redact(j, k);
                 i = k;
                 continue;
             }
         }
         i += 1;
     }
-    (copied > 0).then(|| {
-        out.push_str(&text[copied..]);
-        out
-    })
+    splice.finish()
 }
 
 /// Removes registered secrets, bearer tokens and URL signatures from `text`.

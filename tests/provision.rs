@@ -96,16 +96,7 @@ impl Env {
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"));
         cmd.current_dir(&self.root).args(args);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HARNESS_")
-                || k.starts_with("RUNPOD_")
-                || k.starts_with("NEXTEST")
-                || k == "CI"
-                || k == "GITHUB_STEP_SUMMARY"
-            {
-                cmd.env_remove(k);
-            }
-        }
+        common::scrub_env(&mut cmd);
         cmd.env("RUNPOD_API_KEY", KEY)
             .env("RUNPOD_MANAGEMENT_URL", &self.mock.root)
             .env("HARNESS_SCENARIOS", self.root.join("s"))

@@ -16,22 +16,22 @@ use common::{copy_dir, run_suite, suite_command};
 fn harness() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    scrub(&mut cmd);
+    common::scrub_env(&mut cmd);
     cmd
 }
 
-fn scrub(cmd: &mut Command) {
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HARNESS_")
-            || k.starts_with("RUNPOD_")
-            || k.starts_with("COMFYUI_")
-            || k.starts_with("NEXTEST")
-            || k == "GITHUB_STEP_SUMMARY"
-            || k == "CI"
-        {
-            cmd.env_remove(k);
-        }
-    }
+/// `endpoint-harness report build --reports DIR`, which must succeed.
+fn report_build(reports: &Path) {
+    let out = harness()
+        .args(["report", "build", "--reports"])
+        .arg(reports)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Test names as `--list` prints them (`[tags] name: test`).
@@ -63,7 +63,7 @@ fn nextest_like(env: &[(&str, String)], run_id: &str, names: &[String]) -> usize
             .iter()
             .map(|name| {
                 let mut cmd = suite_command();
-                scrub(&mut cmd);
+                common::scrub_env(&mut cmd);
                 cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
                     .args(["--exact", name])
                     .env("NEXTEST_RUN_ID", run_id)
@@ -153,16 +153,7 @@ fn sharded_runs_of_the_suite_and_the_fault_matrix_merge_into_one_report() {
                 "one history line per trial"
             );
             // `report build`, once per shard (as each CI job does, without a step summary).
-            let out = harness()
-                .args(["report", "build", "--reports"])
-                .arg(&reports)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            report_build(&reports);
             let built = json(&reports.join("report.json"));
             assert_eq!(
                 built["counts"]["total"].as_u64().unwrap() as usize,
@@ -381,7 +372,7 @@ fn the_cost_cap_holds_across_the_processes_of_one_run() {
         .iter()
         .map(|name| {
             let mut cmd = suite_command();
-            scrub(&mut cmd);
+            common::scrub_env(&mut cmd);
             cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
                 .args(["--exact", name])
                 .env("NEXTEST_RUN_ID", "capped")
@@ -396,16 +387,7 @@ fn the_cost_cap_holds_across_the_processes_of_one_run() {
     for mut c in children {
         c.wait().unwrap();
     }
-    let out = harness()
-        .args(["report", "build", "--reports"])
-        .arg(&reports)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    report_build(&reports);
     let report = json(&reports.join("report.json"));
     let mut submitted = 0;
     let mut spent = 0.0;

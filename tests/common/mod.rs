@@ -32,22 +32,28 @@ impl Output {
     }
 }
 
-/// Runs the scenarios binary from the repository root with only the given HARNESS_/RUNPOD_ variables.
-pub fn run_suite(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = suite_command();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+/// Removes the caller's harness settings from `cmd`'s environment
+/// (`HARNESS_*`, `RUNPOD_*`, `COMFYUI_*`, nextest's, the step summary, and `CI`:
+/// a test that wants CI behaviour, verify-only snapshots, sets it itself).
+pub fn scrub_env(cmd: &mut Command) {
     for (k, _) in std::env::vars() {
         if k.starts_with("HARNESS_")
             || k.starts_with("RUNPOD_")
             || k.starts_with("COMFYUI_")
             || k.starts_with("NEXTEST")
             || k == "GITHUB_STEP_SUMMARY"
-            // CI too: a test that wants CI behaviour (verify-only snapshots) sets it itself.
             || k == "CI"
         {
             cmd.env_remove(k);
         }
     }
+}
+
+/// Runs the scenarios binary from the repository root with only the given HARNESS_/RUNPOD_ variables.
+pub fn run_suite(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = suite_command();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+    scrub_env(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }
