@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use super::api::Manager;
-use super::lifecycle::{delete_verified, say};
+use super::lifecycle::{delete_verified, id_of, say};
 use super::state;
 
 /// What a cleanup did.
@@ -126,8 +126,4 @@ fn report(out: Cleaned) -> Cleaned {
         say(&format!("cleanup: deleted {id} (GET answered 404)"));
     }
     out
-}
-
-fn id_of(e: &Value) -> String {
-    e.get("id").and_then(Value::as_str).unwrap_or("").to_string()
 }

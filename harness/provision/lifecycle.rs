@@ -387,7 +387,8 @@ impl Session {
     }
 }
 
-fn id_of(e: &Value) -> String {
+/// An endpoint answer's `id` (empty when missing).
+pub(crate) fn id_of(e: &Value) -> String {
     e.get("id").and_then(Value::as_str).unwrap_or("").to_string()
 }
 
