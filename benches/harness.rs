@@ -481,7 +481,7 @@ fn phase_split(
         "bench/x",
         &snap_spec,
         &[Some(endpoint_harness::snapshot::Candidate {
-            pixels: reference,
+            pixels: &endpoint_harness::snapshot::Pixels::from(reference),
             thumb: &thumb,
         })],
     );
@@ -575,7 +575,7 @@ fn phase_split(
             assert!(endpoint_harness::checks::images(&spec, &[info]).is_empty());
             lap(6);
             let cand = endpoint_harness::snapshot::Candidate {
-                pixels: &img,
+                pixels: &endpoint_harness::snapshot::Pixels::from(&img),
                 thumb: &sampled.thumb,
             };
             let out =
@@ -690,15 +690,7 @@ fn main() {
         min_similarity: 0.95,
         frames: Vec::new(),
     };
-    let meta = endpoint_harness::snapshot::store::metadata(
-        endpoint_harness::snapshot::Candidate {
-            pixels: &reference,
-            thumb: &thumb,
-        },
-        &spec,
-        "s/00000",
-        0,
-    );
+    let meta = endpoint_harness::snapshot::store::metadata(&reference, &thumb, &spec, "s/00000", 0);
     write_scenarios(&scen, &snaps, n, 1024, Some((&png, &meta)));
     let mut env = live_env(&scen, &tmp.path().join("reports"), &mock);
     env.push(("HARNESS_SNAPSHOT_DIR", snaps.to_string_lossy().to_string()));

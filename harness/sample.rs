@@ -135,20 +135,9 @@ impl RowSampler {
         if y < sy || y >= sy + rows {
             return;
         }
-        for ox in 0..self.tw {
-            let sx = ox * self.w / self.tw;
-            let cols = (sx + self.bw).min(self.w) - sx;
-            let px = &row[sx * self.stride..(sx + cols) * self.stride];
-            // The per-pixel loop runs optimised even in the dev profile.
-            endpoint_harness_pixels::accumulate(
-                px,
-                self.stride,
-                self.rgb,
-                &mut self.acc[ox],
-                &mut self.sum,
-                &mut self.sq,
-            );
-        }
+        // The per-pixel loop runs optimised even in the dev profile.
+        let grid = endpoint_harness_pixels::Grid { w: self.w, tw: self.tw, bw: self.bw };
+        endpoint_harness_pixels::accumulate_row(row, self.stride, self.rgb, grid, &mut self.acc, &mut self.sum, &mut self.sq);
         if y == sy + rows - 1 {
             for ox in 0..self.tw {
                 let sx = ox * self.w / self.tw;

@@ -19,7 +19,7 @@ pub mod review;
 pub mod store;
 pub mod verify;
 
-pub use config::{Candidate, Config, Mode};
+pub use config::{Candidate, Config, Mode, Pixels};
 pub use review::{calibrate, orphans, pending, resolve_pending, suggest};
 pub use verify::verify;
 

@@ -1,9 +1,10 @@
 //! Snapshot settings of a run (mode, folders, CI, variant) and the shape of a
 //! returned image as the comparison needs it.
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, RgbImage};
+use image::{DynamicImage, GenericImageView, RgbImage};
 use serde::Serialize;
 
 /// What to do with references.
@@ -83,7 +84,90 @@ impl Config {
 /// A returned image as the comparison needs it.
 #[derive(Clone, Copy)]
 pub struct Candidate<'a> {
-    pub pixels: &'a DynamicImage,
+    pub pixels: &'a Pixels<'a>,
     /// Its sampled thumbnail ([`crate::sample`]).
     pub thumb: &'a RgbImage,
+}
+
+/// A returned still's pixels as a comparison needs them: its size at once, the
+/// decoded image only when more than the thumbnail is needed (a mismatch to
+/// explain, a reference to write, an `exact` digest). A still that was sampled
+/// while it streamed (no pixel buffer kept) is decoded from its bytes on first
+/// use, then kept: a perceptual match, the common case, never decodes it twice.
+pub struct Pixels<'a> {
+    size: (u32, u32),
+    source: Source<'a>,
+}
+
+enum Source<'a> {
+    Borrowed(&'a DynamicImage),
+    Owned(DynamicImage),
+    Bytes(&'a [u8], OnceCell<Result<DynamicImage, String>>),
+}
+
+impl<'a> From<&'a DynamicImage> for Pixels<'a> {
+    fn from(img: &'a DynamicImage) -> Self {
+        Pixels {
+            size: img.dimensions(),
+            source: Source::Borrowed(img),
+        }
+    }
+}
+
+impl From<DynamicImage> for Pixels<'_> {
+    fn from(img: DynamicImage) -> Self {
+        Pixels {
+            size: img.dimensions(),
+            source: Source::Owned(img),
+        }
+    }
+}
+
+impl<'a> Pixels<'a> {
+    /// The still in `bytes` (already inspected: `size` is what its header says),
+    /// decoded only if asked for.
+    pub fn lazy(size: (u32, u32), bytes: &'a [u8]) -> Self {
+        Pixels {
+            size,
+            source: Source::Bytes(bytes, OnceCell::new()),
+        }
+    }
+
+    /// Width and height.
+    pub fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    /// The decoded image (decoding the bytes on first use), or why it would not decode.
+    pub fn get(&self) -> Result<&DynamicImage, String> {
+        match &self.source {
+            Source::Borrowed(img) => Ok(img),
+            Source::Owned(img) => Ok(img),
+            Source::Bytes(bytes, cell) => cell
+                .get_or_init(|| crate::checks::decode(bytes).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(String::clone),
+        }
+    }
+
+    /// Whether the pixels are at hand (given decoded, or decoded since).
+    #[cfg(any(test, feature = "internals"))]
+    pub fn is_decoded(&self) -> bool {
+        match &self.source {
+            Source::Bytes(_, cell) => cell.get().is_some(),
+            _ => true,
+        }
+    }
+
+    /// The decoded image, owned (calibration across repeats keeps them).
+    pub fn into_image(self) -> Option<DynamicImage> {
+        match self.source {
+            Source::Borrowed(img) => Some(img.clone()),
+            Source::Owned(img) => Some(img),
+            Source::Bytes(bytes, cell) => match cell.into_inner() {
+                Some(decoded) => decoded.ok(),
+                None => crate::checks::decode(bytes).ok(),
+            },
+        }
+    }
 }

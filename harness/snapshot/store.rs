@@ -84,22 +84,23 @@ pub(super) fn write_reference(
     spec: &SnapshotSpec,
     scenario: &str,
     suffix: &str,
-) {
-    let img = cand.pixels;
+) -> Result<(), String> {
+    let img = cand.pixels.get()?;
     if std::fs::create_dir_all(dir).is_err() {
-        return;
+        return Ok(());
     }
     // References are written rarely and kept in git: spend time on compression.
     let png = crate::png::encode_best(img);
     let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
     let _ = std::fs::write(
         dir.join(format!("{i}.snap{suffix}")),
-        metadata(cand, spec, scenario, i),
+        metadata(img, cand.thumb, spec, scenario, i),
     );
     // A reference written for real supersedes any candidate waiting for review.
     if suffix.is_empty() {
         remove_candidate(dir, i);
     }
+    Ok(())
 }
 
 /// Deletes the `.new` candidate of reference `i`, if one is waiting.
@@ -111,23 +112,28 @@ pub(super) fn remove_candidate(dir: &Path, i: usize) {
 /// The metadata record, in insta's `.snap` layout (a header, then the body). It is
 /// generated with the reference: `hash`, `pixels` and `thumb_luma` let a verify run
 /// compare without decoding the reference PNG.
-pub fn metadata(cand: Candidate, spec: &SnapshotSpec, scenario: &str, i: usize) -> String {
-    let img = cand.pixels;
+pub fn metadata(
+    img: &DynamicImage,
+    thumb: &RgbImage,
+    spec: &SnapshotSpec,
+    scenario: &str,
+    i: usize,
+) -> String {
     let compare = serde_json::to_value(spec.compare)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let (tw, th) = cand.thumb.dimensions();
+    let (tw, th) = thumb.dimensions();
     format!(
         "---\nsource: endpoint-harness\nexpression: \"{scenario} image {i}\"\n---\nformat: png\nwidth: {}\nheight: {}\ncolor: {}\nhash: {}\npixels: {}\ncompare: {compare}\nmax_distance: {}\nmin_similarity: {}\nthumb_luma: {tw}x{th}:{}\n",
         img.width(),
         img.height(),
         crate::checks::color_name(img.color()),
-        hash_thumb(cand.thumb).to_base64(),
+        hash_thumb(thumb).to_base64(),
         pixel_hash(img),
         spec.max_distance,
         spec.min_similarity,
-        base64::engine::general_purpose::STANDARD.encode(crate::sample::luma(cand.thumb))
+        base64::engine::general_purpose::STANDARD.encode(crate::sample::luma(thumb))
     )
 }
 

@@ -54,7 +54,7 @@ fn check(cfg: &Config, compare: CompareMode, img: &DynamicImage) -> snapshot::ve
         "sdxl/fox",
         &spec(compare),
         &[Some(snapshot::Candidate {
-            pixels: img,
+            pixels: &snapshot::Pixels::from(img),
             thumb: &thumb,
         })],
     )
@@ -215,8 +215,8 @@ fn size_changes_are_explained() {
         "sdxl/fox",
         &spec(CompareMode::Perceptual),
         &[
-            Some(cand(&full, &full_thumb)),
-            Some(cand(&small, &small_thumb)),
+            Some(cand(&snapshot::Pixels::from(&full), &full_thumb)),
+            Some(cand(&snapshot::Pixels::from(&small), &small_thumb)),
         ],
     );
     assert!(
@@ -366,4 +366,90 @@ fn default_tolerances_separate_noise_from_another_seed() {
         "seeds: {seed_sim} {seed_dist}"
     );
     assert!(seed_sim < spec.min_similarity && seed_dist > spec.max_distance);
+}
+
+/// A returned image's PNG bytes, as the endpoint sent them.
+fn png_bytes(img: &DynamicImage) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    img.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    bytes
+}
+
+/// Verifies a still known only by its bytes (decoded on demand), as a trial does.
+fn check_lazy(
+    cfg: &Config,
+    compare: CompareMode,
+    bytes: &[u8],
+) -> (snapshot::verify::Outcome, bool) {
+    let img = image::load_from_memory(bytes).unwrap();
+    let thumb = crate::sample::sample(&img).thumb;
+    let pixels = snapshot::Pixels::lazy((img.width(), img.height()), bytes);
+    let out = snapshot::verify(
+        cfg,
+        "sdxl/fox",
+        &spec(compare),
+        &[Some(snapshot::Candidate {
+            pixels: &pixels,
+            thumb: &thumb,
+        })],
+    );
+    // Whether the comparison needed the full pixels.
+    (out, pixels.is_decoded())
+}
+
+#[test]
+fn stills_known_by_their_bytes_compare_as_decoded_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = png_bytes(&rendered(1, ImageKind::Render, 0));
+    // Update writes the same reference and record as from decoded pixels.
+    let (written, _) = check_lazy(&config(tmp.path(), Mode::Update, false), CompareMode::Perceptual, &one);
+    assert!(written.failures.is_empty(), "{:?}", written.failures);
+    let lazy_meta = std::fs::read_to_string(tmp.path().join("snapshots/sdxl/fox/0.snap")).unwrap();
+    let eager = tempfile::tempdir().unwrap();
+    check(
+        &config(eager.path(), Mode::Update, false),
+        CompareMode::Perceptual,
+        &image::load_from_memory(&one).unwrap(),
+    );
+    let eager_meta = std::fs::read_to_string(eager.path().join("snapshots/sdxl/fox/0.snap")).unwrap();
+    assert_eq!(lazy_meta, eager_meta);
+    // A perceptual match needs only the thumbnail; exact mode decodes for its
+    // digest, and matches too.
+    for (compare, decodes) in [(CompareMode::Perceptual, false), (CompareMode::Exact, true)] {
+        let (same, decoded) = check_lazy(&config(tmp.path(), Mode::Verify, true), compare, &one);
+        assert!(same.failures.is_empty(), "{compare:?}: {:?}", same.failures);
+        assert_eq!(same.records[0].outcome, "matched");
+        assert_eq!(decoded, decodes, "{compare:?}");
+    }
+    // Another seed: the full comparison runs on the decoded bytes, with evidence.
+    let two = png_bytes(&rendered(2, ImageKind::Render, 0));
+    let (other, decoded) = check_lazy(&config(tmp.path(), Mode::Verify, true), CompareMode::Perceptual, &two);
+    assert!(decoded);
+    assert_eq!(other.records[0].outcome, "mismatched");
+    assert!(other.failures[0].actual.contains("diff images/sdxl/fox/snapshot-0-diff.png"), "{}", other.failures[0]);
+    assert!(tmp.path().join("reports/images/sdxl/fox/snapshot-0-actual.png").is_file());
+}
+
+#[test]
+fn bytes_that_do_not_decode_in_full_fail_the_slot_not_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = png_bytes(&rendered(1, ImageKind::Render, 0));
+    check_lazy(&config(tmp.path(), Mode::Update, false), CompareMode::Perceptual, &good);
+    let other = png_bytes(&rendered(2, ImageKind::Render, 0));
+    let img = image::load_from_memory(&other).unwrap();
+    let thumb = crate::sample::sample(&img).thumb;
+    // The header and thumbnail read, but the bytes behind them are cut short.
+    let cut = &other[..other.len() / 2];
+    let pixels = snapshot::Pixels::lazy((img.width(), img.height()), cut);
+    let out = snapshot::verify(
+        &config(tmp.path(), Mode::Verify, true),
+        "sdxl/fox",
+        &spec(CompareMode::Perceptual),
+        &[Some(snapshot::Candidate { pixels: &pixels, thumb: &thumb })],
+    );
+    assert_eq!(out.records[0].outcome, "mismatched");
+    assert_eq!(out.failures.len(), 1, "{:?}", out.failures);
+    assert_eq!(out.failures[0].check, "snapshot 0");
+    assert_eq!(out.failures[0].expected, "a returned image that decodes in full");
 }

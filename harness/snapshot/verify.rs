@@ -84,9 +84,23 @@ struct Slot<'a> {
 }
 
 impl Slot<'_> {
-    fn write(&self, cand: Candidate, suffix: &str) {
+    /// Writes the reference (or its `.new` candidate); a failure to decode the
+    /// returned image in full becomes a failure of this slot.
+    fn write(&self, cand: Candidate, suffix: &str, out: &mut Outcome) {
         let dir = self.cfg.write_dir(self.scenario);
-        write_reference(&dir, self.i, cand, self.spec, self.scenario, suffix);
+        if let Err(e) = write_reference(&dir, self.i, cand, self.spec, self.scenario, suffix) {
+            out.failures.push(self.undecodable(e));
+        }
+    }
+
+    /// The failure for a returned image whose full decode failed (its header and
+    /// streamed rows read, so this is rare: a limit, or a corrupt tail).
+    fn undecodable(&self, e: String) -> CheckFailure {
+        CheckFailure::new(
+            format!("snapshot {}", self.i),
+            "a returned image that decodes in full",
+            e,
+        )
     }
 }
 
@@ -129,13 +143,13 @@ fn one(
 /// No reference yet: written in update mode, proposed (locally) or demanded (CI) in verify.
 fn missing(slot: &Slot, cand: Candidate, out: &mut Outcome) -> String {
     if slot.cfg.mode == Mode::Update {
-        slot.write(cand, "");
+        slot.write(cand, "", out);
         return "written".into();
     }
     let fix = if slot.cfg.ci {
         "record it locally with HARNESS_SNAPSHOTS=update and commit it".to_string()
     } else {
-        slot.write(cand, ".new");
+        slot.write(cand, ".new", out);
         "a candidate was written as .new: review it, then `endpoint-harness snapshots accept`"
             .to_string()
     };
@@ -162,11 +176,19 @@ fn compare_with_reference(
     let (problem, reference) = if quick == Some(true) {
         (None, None)
     } else {
+        // Only now are the returned pixels needed in full.
+        let img = match cand.pixels.get() {
+            Ok(img) => img,
+            Err(e) => {
+                out.failures.push(slot.undecodable(e));
+                return "mismatched".into();
+            }
+        };
         let decoded = std::fs::read(&slot.path)
             .map_err(|e| e.to_string())
             .and_then(|b| crate::checks::decode(&b).map_err(|e| e.to_string()));
         match decoded {
-            Ok(r) => (compare(slot.spec, &r, cand, rec), Some(r)),
+            Ok(r) => (compare(slot.spec, &r, img, rec), Some(r)),
             Err(e) => {
                 out.failures.push(CheckFailure::new(
                     format!("snapshot {}", slot.i),
@@ -186,7 +208,7 @@ fn compare_with_reference(
             "matched".into()
         }
         (Some(_), Mode::Update) => {
-            slot.write(cand, "");
+            slot.write(cand, "", out);
             "updated".into()
         }
         (Some(actual), Mode::Verify) => {
@@ -206,7 +228,10 @@ fn mismatch(
     rec: &mut SnapshotRecord,
     out: &mut Outcome,
 ) {
-    let img = cand.pixels;
+    // Decoded already: the full comparison that found the mismatch needed it.
+    let Ok(img) = cand.pixels.get() else {
+        return;
+    };
     let (e, a, d) = save_evidence(slot.cfg, slot.scenario, slot.i, reference, img);
     rec.expected = e.clone();
     rec.actual = a.clone();
@@ -229,7 +254,7 @@ fn mismatch(
         files.push_str(&format!(", diff {d}"));
     }
     if !slot.cfg.ci {
-        slot.write(cand, ".new");
+        slot.write(cand, ".new", out);
         files.push_str(" (candidate written as .new)");
     }
     out.failures.push(CheckFailure::new(
@@ -247,12 +272,12 @@ fn quick_compare(
     cand: Candidate,
     rec: &mut SnapshotRecord,
 ) -> Option<bool> {
-    if meta.size != cand.pixels.dimensions() {
+    if meta.size != cand.pixels.size() {
         return None; // explained by the full comparison
     }
     match spec.compare {
         CompareMode::Exact => {
-            (meta.pixels.as_deref()? == pixel_hash(cand.pixels)).then_some(true)
+            (meta.pixels.as_deref()? == pixel_hash(cand.pixels.get().ok()?)).then_some(true)
         }
         _ => {
             let reference =
@@ -285,10 +310,9 @@ fn tolerance(spec: &SnapshotSpec) -> String {
 fn compare(
     spec: &SnapshotSpec,
     reference: &DynamicImage,
-    cand: Candidate,
+    img: &DynamicImage,
     rec: &mut SnapshotRecord,
 ) -> Option<String> {
-    let img = cand.pixels;
     if reference.dimensions() != img.dimensions() {
         let (rw, rh) = reference.dimensions();
         let (w, h) = img.dimensions();

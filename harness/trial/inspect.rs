@@ -15,24 +15,25 @@ use crate::output;
 use crate::scenario::Scenario;
 use crate::snapshot;
 
-/// Decoded pixels and the sampled thumbnail of one returned still.
-pub(crate) type Decoded = Option<(DynamicImage, RgbImage)>;
+/// The pixels (decoded, or decodable on demand) and the sampled thumbnail of
+/// one returned still, when it read.
+pub(crate) type Decoded<'a> = Option<(snapshot::Pixels<'a>, RgbImage)>;
 
 /// What was decoded: stills in order, and each video's sampled frames.
-pub(crate) struct Found {
-    pub(crate) stills: Vec<Decoded>,
+pub(crate) struct Found<'a> {
+    pub(crate) stills: Vec<Decoded<'a>>,
     pub(crate) videos: Vec<Vec<(u64, RgbImage)>>,
 }
 
 /// Inspects and saves every returned file, and checks them.
-pub(crate) fn inspect_all(
+pub(crate) fn inspect_all<'a>(
     s: &Scenario,
     env: &TrialEnv,
     index: u32,
-    out: &output::Output,
+    out: &'a output::Output,
     record: &mut RunRecord,
     failures: &mut Vec<CheckFailure>,
-) -> Found {
+) -> Found<'a> {
     let mut found = Found { stills: Vec::new(), videos: Vec::new() };
     let mut infos = Vec::new();
     let mut vinfos = Vec::new();
@@ -50,15 +51,23 @@ pub(crate) fn inspect_all(
             record.videos.push(VideoRecord { info: video.info, file, strip });
             continue;
         }
-        // Pixels are kept only for a snapshot to compare.
-        let keep_pixels = s.snapshot.compare != crate::scenario::CompareMode::Off;
-        let inspected = checks::inspect_keeping(i, returned, keep_pixels);
+        // A PNG is sampled while it streams, without a pixel buffer; a snapshot
+        // decodes it in full only when it needs more than the thumbnail (a
+        // mismatch, a reference to write). Calibration across repeats keeps
+        // every run's pixels, so those are decoded at once.
+        let calibrating = s.snapshot.compare != crate::scenario::CompareMode::Off && s.repeat > 1;
+        let inspected = checks::inspect_keeping(i, returned, calibrating);
         let file = returned.bytes.as_ref().ok().filter(|_| keep).and_then(|b| {
             let ext = image_ext(inspected.info.format);
             save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
         });
         let thumbnail = inspected.thumb.as_ref().map(crate::png::data_uri);
-        found.stills.push(inspected.pixels.zip(inspected.thumb));
+        let pixels = match (inspected.pixels, inspected.info.width.zip(inspected.info.height), &returned.bytes) {
+            (Some(decoded), _, _) => Some(snapshot::Pixels::from(decoded)),
+            (None, Some(size), Ok(bytes)) => Some(snapshot::Pixels::lazy(size, bytes)),
+            _ => None,
+        };
+        found.stills.push(pixels.zip(inspected.thumb));
         infos.push(inspected.info.clone());
         record.images.push(ImageRecord { info: inspected.info, file, thumbnail });
     }
@@ -129,13 +138,13 @@ pub(crate) fn compare_snapshots(
     *records = snap.records;
     for (j, frames) in found.videos.iter().enumerate() {
         let wanted = snapshot_frames(s, frames.last().map(|(i, _)| i + 1).unwrap_or(0));
-        let picked: Vec<(DynamicImage, RgbImage)> = frames
+        let picked: Vec<(snapshot::Pixels, RgbImage)> = frames
             .iter()
             .filter(|(i, _)| wanted.contains(i))
             .map(|(_, f)| {
                 let pixels = DynamicImage::ImageRgb8(f.clone());
                 let thumb = crate::sample::sample(&pixels).thumb;
-                (pixels, thumb)
+                (snapshot::Pixels::from(pixels), thumb)
             })
             .collect();
         if picked.is_empty() {

@@ -199,7 +199,7 @@ async fn check_output(
     super::inspect::compare_snapshots(s, env, index, &found, &mut one.failures, &mut one.snapshots);
     // Kept only for calibration across repeats.
     if s.repeat > 1 && s.snapshot.compare != CompareMode::Off {
-        one.pixels = found.stills.into_iter().flatten().map(|(p, _)| p).collect();
+        one.pixels = found.stills.into_iter().flatten().filter_map(|(p, _)| p.into_image()).collect();
     }
     Some(out)
 }

@@ -103,24 +103,78 @@ pub fn encode_rgb_fast(w: u32, h: u32, rgb: &[u8]) -> Vec<u8> {
     buf
 }
 
-/// Adds the pixels of `px` (`stride` bytes each, red, green and blue at the
-/// offsets `rgb`) to a block's channel sums `acc`, and to the image's sums and
-/// sums of squares: the inner loop of sampling a decoded row.
-pub fn accumulate(
-    px: &[u8],
+/// The grid of blocks one decoded row contributes to: `w` pixels across,
+/// `tw` blocks, each starting at `ox * w / tw` and `bw` pixels wide (cut at
+/// the row's end).
+#[derive(Clone, Copy, Debug)]
+pub struct Grid {
+    /// Pixels across the row.
+    pub w: usize,
+    /// Blocks across (thumbnail columns).
+    pub tw: usize,
+    /// Pixels per block across.
+    pub bw: usize,
+}
+
+/// Adds one decoded row's block pixels (`stride` bytes each, red, green and
+/// blue at the offsets `rgb`) to the per-block channel sums `acc` (one per
+/// block of `grid`), and to the image's sums and sums of squares: the inner
+/// loop of sampling a decoded row, one call per row rather than per block.
+pub fn accumulate_row(
+    row: &[u8],
     stride: usize,
     rgb: [usize; 3],
-    acc: &mut [u32; 3],
+    grid: Grid,
+    acc: &mut [[u32; 3]],
     sum: &mut [u64; 3],
     sq: &mut [u64; 3],
 ) {
-    for p in px.chunks_exact(stride.max(1)) {
-        for c in 0..3 {
-            let v = u32::from(p[rgb[c]]);
-            acc[c] += v;
-            sum[c] += u64::from(v);
-            sq[c] += u64::from(v * v);
+    // Constant strides let the compiler unroll the common layouts.
+    match (stride, rgb) {
+        (3, [0, 1, 2]) => blocks::<3>(row, [0, 1, 2], grid, acc, sum, sq),
+        (4, [0, 1, 2]) => blocks::<4>(row, [0, 1, 2], grid, acc, sum, sq),
+        (1, _) => blocks::<1>(row, [0, 0, 0], grid, acc, sum, sq),
+        (2, _) => blocks::<2>(row, [0, 0, 0], grid, acc, sum, sq),
+        _ => {
+            for (ox, a) in acc.iter_mut().enumerate().take(grid.tw) {
+                let sx = ox * grid.w / grid.tw;
+                let end = (sx + grid.bw).min(grid.w);
+                for p in row[sx * stride..end * stride].chunks_exact(stride.max(1)) {
+                    add([p[rgb[0]], p[rgb[1]], p[rgb[2]]], a, sum, sq);
+                }
+            }
         }
+    }
+}
+
+fn blocks<const S: usize>(
+    row: &[u8],
+    rgb: [usize; 3],
+    grid: Grid,
+    acc: &mut [[u32; 3]],
+    sum: &mut [u64; 3],
+    sq: &mut [u64; 3],
+) {
+    // Local sums, written back once: the compiler keeps them in registers.
+    let (mut s, mut q) = (*sum, *sq);
+    for (ox, a) in acc.iter_mut().enumerate().take(grid.tw) {
+        let sx = ox * grid.w / grid.tw;
+        let end = (sx + grid.bw).min(grid.w);
+        for p in row[sx * S..end * S].chunks_exact(S) {
+            add([p[rgb[0]], p[rgb[1]], p[rgb[2]]], a, &mut s, &mut q);
+        }
+    }
+    *sum = s;
+    *sq = q;
+}
+
+#[inline(always)]
+fn add(px: [u8; 3], acc: &mut [u32; 3], sum: &mut [u64; 3], sq: &mut [u64; 3]) {
+    for c in 0..3 {
+        let v = u32::from(px[c]);
+        acc[c] += v;
+        sum[c] += u64::from(v);
+        sq[c] += u64::from(v * v);
     }
 }
 
