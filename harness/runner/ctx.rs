@@ -53,6 +53,13 @@ pub(crate) struct Ctx {
     pub(crate) provision_report: Mutex<Option<crate::model::ProvisionReport>>,
     /// Each scenario's expected job duration, from history (ordering, polling).
     pub(crate) expected: super::order::Expected,
+    /// Run each trial as a task on the runtime's worker rather than on the trial
+    /// thread: a process that runs one trial (nextest) then keeps its HTTP
+    /// connection and the trial on one thread, instead of handing every body
+    /// chunk between two (about 40 futex calls a trial; `benches/nextest_scale.rs`).
+    /// Not with several trials in a process: their CPU work (decoding) would hold
+    /// up the workers that poll the other trials' jobs.
+    pub(crate) on_worker: bool,
 }
 
 /// What a [`Ctx`] is built from.
@@ -95,6 +102,7 @@ impl Ctx {
             provision: p.provision,
             provision_report: Mutex::new(None),
             expected: p.expected,
+            on_worker: false,
         }
     }
 
@@ -227,27 +235,46 @@ impl Ctx {
             record: (self.settings.record && !self.target.uses_mock())
                 .then(|| self.settings.mocks.clone()),
         };
-        let hard = trial::hard_deadline(s);
-        // Past the hard deadline the trial's future is dropped: a job still in
-        // flight is cancelled by its guard, and the runner awaits that cancel.
-        self.handle.block_on(async {
-            let run = async {
-                match s.load {
-                    Some(_) => crate::load::run(s, &env).await,
-                    None => trial::run(s, &env).await,
-                }
-            };
-            match tokio::time::timeout(hard, run).await {
-                Ok(r) => r,
-                Err(_) => {
-                    let message = format!(
-                        "TIMED OUT: the harness gave up after {}",
-                        humantime::format_duration(hard)
-                    );
-                    trial::without_runs(s, Verdict::TimedOut, &message)
-                }
+        if !self.on_worker {
+            return self.handle.block_on(run_within_deadline(s, &env));
+        }
+        let (owned, handle) = (s.clone(), self.handle.clone());
+        self.handle.block_on(async move {
+            let task = handle.spawn(async move { run_within_deadline(&owned, &env).await });
+            match task.await {
+                Ok(report) => report,
+                // A panic in the trial fails it as it would on the trial thread.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => trial::without_runs(
+                    s,
+                    Verdict::Error,
+                    &format!("ERROR: the trial's task ended early: {e}"),
+                ),
             }
         })
+    }
+}
+
+/// Runs a scenario to its report, or to TIMED OUT at its hard deadline: past it
+/// the trial's future is dropped, a job still in flight is cancelled by its
+/// guard, and the runner awaits that cancel.
+async fn run_within_deadline(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
+    let hard = trial::hard_deadline(s);
+    let run = async {
+        match s.load {
+            Some(_) => crate::load::run(s, env).await,
+            None => trial::run(s, env).await,
+        }
+    };
+    match tokio::time::timeout(hard, run).await {
+        Ok(r) => r,
+        Err(_) => {
+            let message = format!(
+                "TIMED OUT: the harness gave up after {}",
+                humantime::format_duration(hard)
+            );
+            trial::without_runs(s, Verdict::TimedOut, &message)
+        }
     }
 }
 

@@ -29,13 +29,14 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
     let one_trial = std::env::var_os("NEXTEST").is_some() && args.exact && args.filter.is_some();
     if one_trial {
         args.test_threads = Some(1);
+        super::alloc::tune();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(if one_trial { 1 } else { 2 })
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (ctx, mut loaded) = match setup(&args, runtime.handle()) {
+    let (mut ctx, mut loaded) = match setup(&args, runtime.handle()) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e}");
@@ -56,6 +57,7 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
             eprintln!("endpoint-harness: {}", super::order::describe(&order));
         }
     }
+    ctx.on_worker = one_trial;
     let ctx = Arc::new(ctx);
     let quiet = args.list;
     if !quiet {
