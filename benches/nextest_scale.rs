@@ -7,7 +7,8 @@
 //! `BENCH_SCENARIOS=N` (default 1000) sets the suite's size; `BENCH_JOBS`
 //! (default 2, the cores of the project machine) how many trial processes run
 //! at once, as nextest's `--test-threads` would; `BENCH_SIZE` (default 1024,
-//! as in `--bench harness`) the side of the returned PNG.
+//! as in `--bench harness`) the side of the returned PNG; `BENCH_REPEAT`
+//! (default 3) how many interleaved passes the medians are taken over.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -100,6 +101,7 @@ fn main() {
     let n = var("BENCH_SCENARIOS", 1000);
     let jobs = var("BENCH_JOBS", 2);
     let size = var("BENCH_SIZE", 1024);
+    let reps = var("BENCH_REPEAT", 3).max(1);
     let tmp = tempfile::tempdir().unwrap();
     let mocks = tmp.path().join("mocks");
     std::fs::create_dir_all(&mocks).unwrap();
@@ -140,13 +142,15 @@ fn main() {
     );
 
     // 2. In one process: the whole suite, reports written at the end.
-    let t = Instant::now();
     let threads = jobs.to_string();
-    let inproc = cpu_of(vec![command(
-        &["run", "--", "--test-threads", &threads],
-        &env("in-process"),
-    )]);
-    let inproc_wall = t.elapsed();
+    let in_process = |folder: &str| {
+        let t = Instant::now();
+        let cpu = cpu_of(vec![command(
+            &["run", "--", "--test-threads", &threads],
+            &env(folder),
+        )]);
+        (cpu, t.elapsed())
+    };
 
     // 3. As nextest runs it: one `--exact` process per scenario, `jobs` at a time,
     //    one run id; then `report build` once. Twice: as is, and with glibc's
@@ -174,9 +178,31 @@ fn main() {
         )]);
         (trials, build, t.elapsed(), e)
     };
-    let (trials, build, nextest_wall, e) = nextest("nextest", &[]);
+    // Each measurement `reps` times, interleaved, and the median taken: on a
+    // shared 2-core VM one pass moves by up to 10% (the filesystem's state
+    // after recent deletions alone does that).
     let untuned = [("GLIBC_TUNABLES", String::new())];
-    let (plain_trials, plain_build, _, _) = nextest("nextest-default-malloc", &untuned);
+    let (mut inprocs, mut nextests, mut plains) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last = None;
+    for r in 0..reps {
+        inprocs.push(in_process(&format!("in-process-{r}")));
+        let (trials, build, wall, e) = nextest(&format!("nextest-{r}"), &[]);
+        nextests.push((trials, build, wall));
+        let (trials, build, _, _) = nextest(&format!("nextest-default-malloc-{r}"), &untuned);
+        plains.push(trials + build);
+        last = Some(e);
+    }
+    let e = last.expect("BENCH_REPEAT is at least 1");
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let spread = |v: &[f64]| {
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
+        format!("{lo:.2}..{hi:.2}")
+    };
     // 4. The harness's own start in a trial process: runtime, settings, target,
     //    one scenario file found and loaded, its trial filtered out; 50 times,
     //    in the same nextest run (its identity is cached by then, as for most trials).
@@ -192,9 +218,12 @@ fn main() {
         ),
         50,
     );
-    for dir in ["in-process", "nextest", "nextest-default-malloc"] {
+    let dirs = (0..reps).flat_map(|r| {
+        ["in-process", "nextest", "nextest-default-malloc"].map(|d| format!("{d}-{r}"))
+    });
+    for dir in dirs {
         let r: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(tmp.path().join(dir).join("report.json")).unwrap(),
+            &std::fs::read(tmp.path().join(&dir).join("report.json")).unwrap(),
         )
         .unwrap();
         assert_eq!(
@@ -205,13 +234,28 @@ fn main() {
         );
     }
 
-    let (inproc_ms, nextest_ms) = (per(inproc, n), per(trials + build, n));
+    let inproc_all: Vec<f64> = inprocs.iter().map(|(c, _)| per(*c, n)).collect();
+    let nextest_all: Vec<f64> = nextests.iter().map(|(t, b, _)| per(*t + *b, n)).collect();
+    let plain_all: Vec<f64> = plains.iter().map(|c| per(*c, n)).collect();
+    let (inproc_ms, nextest_ms, plain_ms) = (
+        median(inproc_all.clone()),
+        median(nextest_all.clone()),
+        median(plain_all.clone()),
+    );
+    let inproc_wall = median(inprocs.iter().map(|(_, w)| w.as_secs_f64()).collect());
+    let nextest_wall = median(nextests.iter().map(|(_, _, w)| w.as_secs_f64()).collect());
+    let trial_ms = median(nextests.iter().map(|(t, _, _)| per(*t, n)).collect());
+    let build_ms = median(
+        nextests
+            .iter()
+            .map(|(_, b, _)| b.as_secs_f64() * 1000.0)
+            .collect(),
+    );
     let allowed = 1.5 * inproc_ms + harness_start;
-    let plain_ms = per(plain_trials + plain_build, n);
     let rows = [
         (
             "scenarios".to_string(),
-            format!("{n}, one {size}x{size} PNG each from the standalone mock, {jobs} at a time"),
+            format!("{n}, one {size}x{size} PNG each from the standalone mock, {jobs} at a time; medians of {reps} interleaved passes (range)"),
         ),
         (
             "binary start (`--version`), CPU".into(),
@@ -223,24 +267,23 @@ fn main() {
         ),
         (
             "in one process: CPU per scenario (wall)".into(),
-            format!("{inproc_ms:.2} ms ({:.1} s)", inproc_wall.as_secs_f64()),
+            format!("{inproc_ms:.2} ms ({}; {inproc_wall:.1} s)", spread(&inproc_all)),
         ),
         (
             "under nextest: CPU per scenario, trials + one `report build` (wall)".into(),
             format!(
-                "{nextest_ms:.2} ms = {:.2} trial + {:.3} build ({:.1} s)",
-                per(trials, n),
-                per(build, n),
-                nextest_wall.as_secs_f64()
+                "{nextest_ms:.2} ms ({}) = {trial_ms:.2} trial + {:.3} build ({nextest_wall:.1} s)",
+                spread(&nextest_all),
+                build_ms / n as f64,
             ),
         ),
         (
             "the same with glibc's default malloc settings (before): CPU per scenario".into(),
-            format!("{plain_ms:.2} ms"),
+            format!("{plain_ms:.2} ms ({})", spread(&plain_all)),
         ),
         (
             "`report build` of the run, CPU".into(),
-            format!("{:.0} ms", build.as_secs_f64() * 1000.0),
+            format!("{build_ms:.0} ms"),
         ),
         (
             "nextest vs 1.5 x in-process + harness start".into(),

@@ -1,13 +1,15 @@
 //! Runs split across processes and machines, made into one report. Under
-//! nextest each process writes only its own scenarios as fragments under
-//! `reports/.trials/<run id>/` (and appends their history lines), which costs
-//! the same whatever the suite's size; `endpoint-harness report build` turns
+//! nextest each process appends only its own scenarios, one line each, to the
+//! run's `reports/.trials/<run id>/fragments.jsonl` (and their history lines),
+//! which costs the same whatever the suite's size and creates no file per
+//! trial; `endpoint-harness report build` turns
 //! a run's fragments into the reports once. `endpoint-harness report merge`
 //! does the same across shards: fragment folders or finished report folders
 //! in, one report set, one history and one step summary out.
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::model::{CostSummary, RunInfo, RunReport, ScenarioReport};
@@ -40,8 +42,15 @@ pub fn fragments_dir(reports: &Path, run_id: &str) -> PathBuf {
     reports.join(".trials").join(crate::paths::sanitize(run_id))
 }
 
+/// The file of a run's fragments: one scenario report per line.
+const FRAGMENTS: &str = "fragments.jsonl";
+
 /// Writes this process's scenarios as fragments of run `info` (and their history
 /// lines); the cost does not grow with the number of scenarios in the run.
+/// Fragments are appended to one file rather than written one file each: a
+/// file created per trial was, on a filesystem that had just deleted many
+/// files, a visible part of a trial process's system time
+/// (`benches/nextest_scale.rs`).
 pub fn write_fragment(reports: &Path, info: &RunInfo, mine: &[ScenarioReport], cost: Option<&CostSummary>) -> std::io::Result<()> {
     let dir = fragments_dir(reports, &info.run_id);
     fs::create_dir_all(&dir)?;
@@ -50,9 +59,17 @@ pub fn write_fragment(reports: &Path, info: &RunInfo, mine: &[ScenarioReport], c
         let meta = serde_json::json!({"info": info, "cost": cost});
         atomic_write(&run, meta.to_string().as_bytes())?;
     }
+    let mut lines = String::new();
     for s in mine {
-        let json = serde_json::to_string(s).map_err(std::io::Error::other)?;
-        atomic_write(&dir.join(format!("{}.json", crate::paths::unique(&s.name))), json.as_bytes())?;
+        lines.push_str(&serde_json::to_string(s).map_err(std::io::Error::other)?);
+        lines.push('\n');
+    }
+    if !lines.is_empty() {
+        let mut f = fs::OpenOptions::new().append(true).create(true).open(dir.join(FRAGMENTS))?;
+        // Appends of other processes never interleave with these lines, even if
+        // the write were split; the lock goes with the file.
+        f.lock()?;
+        f.write_all(lines.as_bytes())?;
     }
     // One append per process: lines are written whole by one `write`.
     let report = RunReport::new(info, Vec::new());
@@ -116,18 +133,38 @@ fn read_fragments(dir: &Path) -> Result<Fragments, MergeError> {
     let info: RunInfo = serde_json::from_value(meta["info"].clone())
         .map_err(|e| MergeError::Nothing(format!("{}: run.json: {e}", dir.display())))?;
     let cost = serde_json::from_value(meta["cost"].clone()).ok();
-    let mut scenarios = Vec::new();
+    // Keyed by the collision-free name: a trial run again (nextest --retries)
+    // replaces its earlier line.
+    let mut scenarios: BTreeMap<String, ScenarioReport> = BTreeMap::new();
+    let mut keep = |s: ScenarioReport| {
+        scenarios.insert(crate::paths::unique(&s.name), s);
+    };
+    // One file per scenario, as earlier versions wrote them.
     for e in fs::read_dir(dir).map_err(io(dir))?.flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "json") && p.file_name().is_some_and(|n| n != "run.json") {
             let bytes = fs::read(&p).map_err(io(&p))?;
             match serde_json::from_slice::<ScenarioReport>(&bytes) {
-                Ok(s) => scenarios.push(s),
+                Ok(s) => keep(s),
                 Err(e) => eprintln!("endpoint-harness: warning: skipping {}: {e}", p.display()),
             }
         }
     }
-    Ok(Fragments { info, cost, scenarios })
+    let path = dir.join(FRAGMENTS);
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                match serde_json::from_str::<ScenarioReport>(line) {
+                    Ok(s) => keep(s),
+                    // A process killed mid-write leaves a cut line: the others still count.
+                    Err(e) => eprintln!("endpoint-harness: warning: skipping line {} of {}: {e}", n + 1, path.display()),
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&path)(e)),
+    }
+    Ok(Fragments { info, cost, scenarios: scenarios.into_values().collect() })
 }
 
 /// The run whose fragments `report build` uses: `run`, nextest's current run,
@@ -304,4 +341,47 @@ fn write_history(out: &Path, incoming: Vec<crate::history::HistoryLine>) -> Resu
         text.push('\n');
     }
     atomic_write(&path, text.as_bytes()).map_err(io(&path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ScenarioHead, TargetKind, Verdict};
+
+    fn scenario(name: &str, verdict: Verdict) -> ScenarioReport {
+        let head = ScenarioHead {
+            name: name.into(),
+            file: format!("{name}.yaml"),
+            description: None,
+            tags: Vec::new(),
+            warnings: Vec::new(),
+        };
+        ScenarioReport::new(head, verdict, None)
+    }
+
+    #[test]
+    fn appended_fragments_survive_a_cut_line_and_a_retry_replaces_its_first_try() {
+        let tmp = tempfile::tempdir().unwrap();
+        let info = RunInfo {
+            run_id: "r".into(),
+            started_at: "2026-11-27T00:00:00Z".into(),
+            target: "mock".into(),
+            target_kind: TargetKind::Mock,
+            git_commit: None,
+        };
+        let write = |s: ScenarioReport| write_fragment(tmp.path(), &info, &[s], None).unwrap();
+        write(scenario("a/b", Verdict::Failed));
+        write(scenario("a_b", Verdict::Passed));
+        // A process killed mid-write, then the retry of `a/b`.
+        let file = fragments_dir(tmp.path(), "r").join(FRAGMENTS);
+        let mut f = fs::OpenOptions::new().append(true).open(&file).unwrap();
+        f.write_all(b"{\"name\":\"cut").unwrap();
+        f.write_all(b"\n").unwrap();
+        write(scenario("a/b", Verdict::Passed));
+        let read = read_fragments(&fragments_dir(tmp.path(), "r")).unwrap();
+        let got: Vec<(String, Verdict)> = read.scenarios.iter().map(|s| (s.name.clone(), s.verdict)).collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|(_, v)| *v == Verdict::Passed), "{got:?}");
+        assert_eq!(read.info.run_id, "r");
+    }
 }

@@ -269,23 +269,20 @@ fn fragments_merge_directly_and_names_that_sanitise_alike_both_survive() {
     ];
     nextest_like(&env, "collide", &["a/b".to_string(), "a_b".to_string()]);
     let fragments = reports.join(".trials/collide");
-    let count = std::fs::read_dir(&fragments)
+    // One line per scenario in the run's fragments file, no file per trial.
+    let text = std::fs::read_to_string(fragments.join("fragments.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "one fragment per scenario: {text:.300}");
+    let files: Vec<_> = std::fs::read_dir(&fragments)
         .unwrap()
         .flatten()
-        .filter(|e| {
-            e.file_name() != "run.json" && e.path().extension().is_some_and(|x| x == "json")
-        })
-        .count();
-    assert_eq!(
-        count,
-        2,
-        "one fragment per scenario: {:?}",
-        std::fs::read_dir(&fragments)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect::<Vec<_>>()
-    );
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "run.json" && n != "fragments.jsonl" && !n.ends_with(".claimed"))
+        .collect();
+    assert!(files.is_empty(), "{files:?}");
     // A fragment folder is a valid merge input too.
     let merged = tmp.path().join("merged");
     let out = harness()
