@@ -83,6 +83,10 @@ pub struct RowSampler {
     n: u64,
     /// Per thumbnail column, the channel sums of the block row in progress.
     acc: Vec<[u32; 3]>,
+    /// First source column of each thumbnail column's blocks, and first
+    /// source row of each thumbnail row's: computed once, not per row.
+    starts_x: Vec<usize>,
+    starts_y: Vec<usize>,
 }
 
 impl RowSampler {
@@ -103,12 +107,14 @@ impl RowSampler {
             sq: [0; 3],
             n: 0,
             acc: vec![[0; 3]; tw as usize],
+            starts_x: (0..tw as usize).map(|ox| ox * w as usize / tw as usize).collect(),
+            starts_y: (0..th as usize).map(|oy| oy * h as usize / th as usize).collect(),
         }
     }
 
     /// The first source row of thumbnail row `oy`, and how many rows its blocks span.
     fn block(&self, oy: usize) -> (usize, usize) {
-        let sy = oy * self.h / self.th;
+        let sy = self.starts_y[oy];
         (sy, (sy + self.bh).min(self.h) - sy)
     }
 
@@ -136,11 +142,11 @@ impl RowSampler {
             return;
         }
         // The per-pixel loop runs optimised even in the dev profile.
-        let grid = endpoint_harness_pixels::Grid { w: self.w, tw: self.tw, bw: self.bw };
+        let grid = endpoint_harness_pixels::Grid { w: self.w, starts: &self.starts_x, bw: self.bw };
         endpoint_harness_pixels::accumulate_row(row, self.stride, self.rgb, grid, &mut self.acc, &mut self.sum, &mut self.sq);
         if y == sy + rows - 1 {
             for ox in 0..self.tw {
-                let sx = ox * self.w / self.tw;
+                let sx = self.starts_x[ox];
                 let k = (rows * ((sx + self.bw).min(self.w) - sx)) as u32;
                 self.n += u64::from(k);
                 let a = std::mem::take(&mut self.acc[ox]);

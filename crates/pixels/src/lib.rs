@@ -103,15 +103,14 @@ pub fn encode_rgb_fast(w: u32, h: u32, rgb: &[u8]) -> Vec<u8> {
     buf
 }
 
-/// The grid of blocks one decoded row contributes to: `w` pixels across,
-/// `tw` blocks, each starting at `ox * w / tw` and `bw` pixels wide (cut at
-/// the row's end).
+/// The grid of blocks one decoded row contributes to: block `i` starts at
+/// pixel `starts[i]` and is `bw` pixels wide, cut at the row's `w` pixels.
 #[derive(Clone, Copy, Debug)]
-pub struct Grid {
+pub struct Grid<'a> {
     /// Pixels across the row.
     pub w: usize,
-    /// Blocks across (thumbnail columns).
-    pub tw: usize,
+    /// First pixel of each block (thumbnail column), ascending.
+    pub starts: &'a [usize],
     /// Pixels per block across.
     pub bw: usize,
 }
@@ -120,6 +119,8 @@ pub struct Grid {
 /// blue at the offsets `rgb`) to the per-block channel sums `acc` (one per
 /// block of `grid`), and to the image's sums and sums of squares: the inner
 /// loop of sampling a decoded row, one call per row rather than per block.
+/// The block starts come precomputed: a division per block per row was most
+/// of this loop's time.
 pub fn accumulate_row(
     row: &[u8],
     stride: usize,
@@ -136,8 +137,7 @@ pub fn accumulate_row(
         (1, _) => blocks::<1>(row, [0, 0, 0], grid, acc, sum, sq),
         (2, _) => blocks::<2>(row, [0, 0, 0], grid, acc, sum, sq),
         _ => {
-            for (ox, a) in acc.iter_mut().enumerate().take(grid.tw) {
-                let sx = ox * grid.w / grid.tw;
+            for (a, &sx) in acc.iter_mut().zip(grid.starts) {
                 let end = (sx + grid.bw).min(grid.w);
                 for p in row[sx * stride..end * stride].chunks_exact(stride.max(1)) {
                     add([p[rgb[0]], p[rgb[1]], p[rgb[2]]], a, sum, sq);
@@ -157,8 +157,7 @@ fn blocks<const S: usize>(
 ) {
     // Local sums, written back once: the compiler keeps them in registers.
     let (mut s, mut q) = (*sum, *sq);
-    for (ox, a) in acc.iter_mut().enumerate().take(grid.tw) {
-        let sx = ox * grid.w / grid.tw;
+    for (a, &sx) in acc.iter_mut().zip(grid.starts) {
         let end = (sx + grid.bw).min(grid.w);
         for p in row[sx * S..end * S].chunks_exact(S) {
             add([p[rgb[0]], p[rgb[1]], p[rgb[2]]], a, &mut s, &mut q);
