@@ -4,6 +4,7 @@
 //! bodies, redacted errors, escaped ids, credential-free downloads). Every
 //! failed request is an [`EndpointError`] naming the request and the job.
 
+mod body;
 mod comfyui;
 mod error;
 pub(crate) mod http;

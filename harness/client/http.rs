@@ -4,6 +4,7 @@
 //! [`ErrorKind`], `Retry-After`, and path segments escaped so an id from an
 //! answer can never change the route.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
@@ -53,7 +54,9 @@ impl Auth {
 #[derive(Clone)]
 pub(crate) struct Http {
     authed: reqwest::Client,
-    plain: reqwest::Client,
+    /// Built on the first download: most runs never download (base64 outputs),
+    /// and a client's TLS set-up is a visible part of a one-trial process.
+    plain: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl Http {
@@ -64,7 +67,7 @@ impl Http {
         }
         Ok(Http {
             authed: build(headers)?,
-            plain: build(HeaderMap::new())?,
+            plain: Arc::new(OnceLock::new()),
         })
     }
 
@@ -79,10 +82,12 @@ impl Http {
         job: Option<&str>,
     ) -> Result<Value, EndpointError> {
         let bytes = self.bytes(method, url, body, timeout, op, job).await?;
-        serde_json::from_slice(&bytes).map_err(|e| EndpointError {
+        // The snippet of a bad answer needs its bytes after the parse has taken them.
+        let head = bytes[..bytes.len().min(1024)].to_vec();
+        super::body::parse(bytes).map_err(|e| EndpointError {
             op: op.to_string(),
             job: job.map(str::to_string),
-            kind: ErrorKind::Malformed(format!("not JSON ({e}): {}", snippet(&bytes))),
+            kind: ErrorKind::Malformed(format!("not JSON ({e}): {}", snippet(&head))),
         })
     }
 
@@ -170,8 +175,15 @@ impl Http {
             job: None,
             kind,
         };
-        let resp = self
-            .plain
+        let plain = match self.plain.get() {
+            Some(c) => c,
+            None => {
+                let c = build(HeaderMap::new())
+                    .map_err(|e| err(ErrorKind::Transport(e.to_string())))?;
+                self.plain.get_or_init(|| c)
+            }
+        };
+        let resp = plain
             .get(url)
             .timeout(Duration::from_secs(120))
             .send()
