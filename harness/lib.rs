@@ -48,5 +48,5 @@ macro_rules! internal {
 internal!(
     budget, checks, compare, cost, history, hub, load, media, output, paths, png, progress,
     provision, record, redact, report, sample, scaffold, schema, shards, snapshot, text, trend,
-    trial, workflow,
+    trial, unbase64, workflow,
 );

@@ -7,7 +7,6 @@
 //! [`OutputItem`] the mock writes. A problem with one file is kept with that
 //! file, so the checks can report every problem at once.
 
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -104,28 +103,29 @@ pub enum OutputError {
 }
 
 /// Reads `output` from a COMPLETED job; URLs are fetched through `target`.
-pub async fn decode(output: Option<&Value>, target: &dyn Target) -> Result<Output, OutputError> {
-    let obj = match output {
+/// Takes the value so each base64 text becomes its file's bytes in place.
+pub async fn decode(output: Option<Value>, target: &dyn Target) -> Result<Output, OutputError> {
+    let mut obj = match output {
         None | Some(Value::Null) => return Err(OutputError::Missing),
         Some(Value::Object(o)) => o,
         Some(other) => {
             return Err(OutputError::Unrecognised(format!(
                 "`output` is {} rather than an object",
-                short(other)
+                short(&other)
             )))
         }
     };
     let warnings = warnings(obj.get("errors"));
-    if let Some(images) = obj.get("images") {
+    if let Some(images) = obj.get_mut("images").map(Value::take) {
         let Value::Array(items) = images else {
             return Err(OutputError::Unrecognised(format!(
                 "`output.images` is {} rather than a list",
-                short(images)
+                short(&images)
             )));
         };
         let no_images = obj.get("status").and_then(Value::as_str) == Some(SUCCESS_NO_IMAGES);
         let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.into_iter().enumerate() {
             out.push(image_item(i, item, target).await);
         }
         let shape = if no_images && out.is_empty() {
@@ -139,8 +139,8 @@ pub async fn decode(output: Option<&Value>, target: &dyn Target) -> Result<Outpu
             warnings,
         });
     }
-    if let Some(message) = obj.get("message") {
-        return legacy(obj, message, warnings, target).await;
+    if let Some(message) = obj.get_mut("message").map(Value::take) {
+        return legacy(&obj, message, warnings, target).await;
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     Err(OutputError::Unrecognised(format!(
@@ -167,27 +167,27 @@ fn warnings(errors: Option<&Value>) -> Vec<String> {
 /// The pre-5.0 shape: `{message: <base64 | data URI | URL>, status: success}`.
 async fn legacy(
     obj: &serde_json::Map<String, Value>,
-    message: &Value,
+    message: Value,
     warnings: Vec<String>,
     target: &dyn Target,
 ) -> Result<Output, OutputError> {
-    let Some(text) = message.as_str() else {
+    let Value::String(text) = message else {
         return Err(OutputError::Unrecognised(format!(
             "`output.message` is {}",
-            short(message)
+            short(&message)
         )));
     };
     // Pre-5.0 workers answered `status: success`, or `error` with the reason in `message`.
     if obj.get("status").and_then(Value::as_str) == Some("error") {
         return Err(OutputError::Unrecognised(format!(
             "legacy worker reported an error: {}",
-            crate::redact::redact(text)
+            crate::redact::redact(&text)
         )));
     }
-    let (declared_mime, bytes) = if is_url(text) {
-        (None, fetch(text, target).await)
+    let (declared_mime, bytes) = if is_url(&text) {
+        (None, fetch(&text, target).await)
     } else {
-        decode_base64(text)
+        decode_base64_owned(text)
     };
     Ok(Output {
         shape: Shape::LegacyMessage,
@@ -201,7 +201,7 @@ async fn legacy(
     })
 }
 
-async fn image_item(i: usize, item: &Value, target: &dyn Target) -> Returned {
+async fn image_item(i: usize, mut item: Value, target: &dyn Target) -> Returned {
     // The file name labels every problem, so it is read leniently first.
     let filename = item
         .get("filename")
@@ -214,16 +214,21 @@ async fn image_item(i: usize, item: &Value, target: &dyn Target) -> Returned {
         declared_mime: None,
         bytes: Err(p),
     };
-    let parsed = match OutputItem::<&str>::deserialize(item) {
-        Ok(p) => p,
+    let parsed = match OutputItem::<&str>::deserialize(&item) {
+        Ok(p) => (p.kind, is_url(p.data)),
         Err(e) => {
             let detail = e.to_string();
             return fail(Transport::Base64, ItemProblem::Shape { index: i, detail });
         }
     };
-    match parsed.kind {
-        ItemType::Base64 => {
-            let (declared_mime, bytes) = decode_base64(parsed.data);
+    // `data` is a string: the item read as an OutputItem.
+    let data = match item.get_mut("data").map(Value::take) {
+        Some(Value::String(s)) => s,
+        _ => String::new(),
+    };
+    match parsed {
+        (ItemType::Base64, _) => {
+            let (declared_mime, bytes) = decode_base64_owned(data);
             Returned {
                 filename,
                 transport: Transport::Base64,
@@ -231,18 +236,18 @@ async fn image_item(i: usize, item: &Value, target: &dyn Target) -> Returned {
                 bytes,
             }
         }
-        ItemType::S3Url if is_url(parsed.data) => Returned {
+        (ItemType::S3Url, true) => Returned {
             filename,
             transport: Transport::S3Url,
             declared_mime: None,
-            bytes: fetch(parsed.data, target).await,
+            bytes: fetch(&data, target).await,
         },
         // The worker falls back to a local path when its bucket keys are missing.
-        ItemType::S3Url => fail(
+        (ItemType::S3Url, false) => fail(
             Transport::S3Url,
             ItemProblem::NotAUrl {
                 index: i,
-                shown: short_str(parsed.data),
+                shown: short_str(&data),
             },
         ),
     }
@@ -259,7 +264,13 @@ fn is_url(s: &str) -> bool {
 /// Strips an optional data-URI prefix and decodes standard base64 (padding optional,
 /// whitespace ignored). Returns the declared MIME type and the bytes or the problem.
 pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, ItemProblem>) {
-    let (mime, payload) = match data.strip_prefix("data:") {
+    decode_base64_owned(data.to_owned())
+}
+
+/// [`decode_base64`] of a text the caller gives up: the bytes are decoded into
+/// the text's own buffer (a returned image needs no second buffer its size).
+pub fn decode_base64_owned(data: String) -> (Option<String>, Result<Vec<u8>, ItemProblem>) {
+    let (mime, start) = match data.strip_prefix("data:") {
         Some(rest) => match rest.split_once(',') {
             Some((meta, payload)) => {
                 let Some(mime) = meta.strip_suffix(";base64") else {
@@ -271,7 +282,7 @@ pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, ItemProblem
                         ))),
                     );
                 };
-                (Some(mime.to_string()), payload)
+                (Some(mime.to_string()), data.len() - payload.len())
             }
             None => {
                 return (
@@ -280,29 +291,21 @@ pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, ItemProblem
                 )
             }
         },
-        None => (None, data),
+        None => (None, 0),
     };
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
-    // Decode first; only a payload that fails is scanned for line breaks and retried
-    // (one pass over megabytes saved on the common path).
-    let bytes = engine.decode(payload).or_else(|first| {
-        if !payload.bytes().any(|b| b.is_ascii_whitespace()) {
-            return Err(first);
+    let chars = data.len() - start;
+    let mut buf = data.into_bytes();
+    let bytes = match crate::unbase64::decode_in_place(&mut buf, start) {
+        Ok(()) => {
+            // Gives back the text's tail (a quarter of it) without moving the bytes.
+            buf.shrink_to_fit();
+            Ok(buf)
         }
-        let cleaned: String = payload
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        engine.decode(cleaned.as_bytes())
-    });
-    let bytes = bytes.map_err(|e| ItemProblem::Base64 {
-        detail: e.to_string(),
-        chars: payload.len(),
-    });
+        Err(e) => Err(ItemProblem::Base64 {
+            detail: e.to_string(),
+            chars,
+        }),
+    };
     (mime, bytes)
 }
 
@@ -337,7 +340,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(async { decode(Some(&v), &target()).await })
+            .block_on(async { decode(Some(v), &target()).await })
     }
 
     #[test]

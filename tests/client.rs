@@ -224,7 +224,7 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
             .unwrap();
         assert_eq!(job.status.status, JobState::Completed);
         let err = endpoint_harness::output::decode(
-            job.status.output.as_ref(),
+            job.status.output.clone(),
             &endpoint_harness::targets::Runpod::new(ep.clone(), "test"),
         )
         .await
@@ -341,7 +341,7 @@ fn a_legacy_message_holding_a_url_is_downloaded() {
             .to_string();
         let legacy = serde_json::json!({"message": url, "status": "success"});
         let out = endpoint_harness::output::decode(
-            Some(&legacy),
+            Some(legacy),
             &endpoint_harness::targets::Runpod::new(ep.clone(), "test"),
         )
         .await

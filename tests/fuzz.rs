@@ -183,7 +183,7 @@ fn the_output_decoder_and_image_checks_never_panic() {
         };
         let result = catch_unwind(AssertUnwindSafe(|| {
             rt.block_on(async {
-                if let Ok(out) = endpoint_harness::output::decode(Some(&value), &ep).await {
+                if let Ok(out) = endpoint_harness::output::decode(Some(value.clone()), &ep).await {
                     for (i, r) in out.images.iter().enumerate() {
                         let _ = endpoint_harness::checks::inspect(i, r);
                         let _ = endpoint_harness::checks::inspect_keeping(i, r, false);

@@ -74,7 +74,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         sync: s.mode == Mode::Sync,
         deadline: s.timeout,
     };
-    let job = match env.target.run(request, &env.watch).await {
+    let mut job = match env.target.run(request, &env.watch).await {
         Ok(job) => job,
         Err(e) => {
             let mut one = OneRun::stopped(e.into());
@@ -93,10 +93,12 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         job.status.error.as_deref(),
     ));
     let completed = job.status.status == JobState::Completed;
+    // Decoding takes the output: each image's base64 becomes its bytes in place.
+    let output_value = job.status.output.take();
     let decoded = if completed && s.expect.status == ExpectedStatus::Completed {
-        check_output(s, env, index, job.status.output.as_ref(), &mut one).await
+        check_output(s, env, index, output_value, &mut one).await
     } else if completed && env.record.is_some() {
-        output::decode(job.status.output.as_ref(), env.target.as_ref())
+        output::decode(output_value, env.target.as_ref())
             .await
             .ok()
     } else {
@@ -174,7 +176,7 @@ async fn check_output(
     s: &Scenario,
     env: &TrialEnv,
     index: u32,
-    output: Option<&Value>,
+    output: Option<Value>,
     one: &mut OneRun,
 ) -> Option<output::Output> {
     let out = match output::decode(output, env.target.as_ref()).await {
