@@ -4,9 +4,12 @@
 //! when freed, so each one is paid again in page faults the next time. Under
 //! nextest a process lives for one trial, and those first-touch faults were
 //! most of what it cost over the same trial in a shared process. Serving them
-//! from the heap, and keeping freed memory there for reuse, takes about 100
-//! of the ~780 page faults of a one-image trial and ~0.6 ms of its CPU
-//! (`perf stat -r 30`, BENCHMARKS.md "Nextest at scale").
+//! from the heap, and keeping freed memory there for reuse, took about 100 of
+//! the ~780 page faults of a one-image trial (~0.6 ms of its CPU); since the
+//! answer and its base64 text reuse their own buffers (client/body.rs,
+//! unbase64.rs) it still takes ~30 of ~640 and 0.15 to 0.3 ms (`perf stat
+//! -r 30` on one trial, with and without). `benches/nextest_scale.rs` shows
+//! both side by side.
 
 /// Largest allocation still served from the heap (glibc's ceiling on 64-bit).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
