@@ -3,6 +3,7 @@
 //! a failing trial of its own), run them on one shared tokio runtime, and write
 //! the reports. `harness/main.rs` only calls [`main`].
 
+mod alloc;
 mod ctx;
 mod discover;
 mod info;
