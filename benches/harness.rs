@@ -183,10 +183,7 @@ fn polling_lag(
                 )
                 .await
                 .unwrap();
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis() as u64;
+                let now = epoch_ms();
                 (job.status.id, now, job.status_calls)
             }
         });
@@ -261,16 +258,11 @@ fn mixed_suite(dir: &Path) -> (f64, f64, f64) {
 /// returns how long it took and the dev-profile binary it built.
 fn dev_build(target: &Path) -> (Duration, PathBuf) {
     let t = Instant::now();
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["test", "--test", "scenarios", "--no-run", "--quiet"])
-        .env("CARGO_TARGET_DIR", target)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["test", "--test", "scenarios", "--no-run", "--quiet"])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
     );
     (t.elapsed(), target.join("debug/endpoint-harness"))
 }
@@ -440,6 +432,14 @@ fn python() -> Option<PathBuf> {
         .args(["install", "--quiet", "runpod==1.12.0", "pillow"])
         .status();
     ok(&py).then_some(py)
+}
+
+/// Wall-clock time, ms since the Unix epoch (the mock's job timelines use the same clock).
+fn epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 fn pct(mut v: Vec<f64>, p: f64) -> f64 {
@@ -845,10 +845,7 @@ fn main() {
                     )
                     .await
                     .unwrap();
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_millis() as u64;
+                    let now = epoch_ms();
                     (
                         job.status.id,
                         now,

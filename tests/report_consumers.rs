@@ -68,19 +68,11 @@ for suite in xml:
             elif isinstance(r, Skipped): counts["skipped"] += 1
 print(counts["tests"], counts["failures"], counts["errors"], counts["skipped"])
 "#;
-    let out = Command::new(py)
-        .args([
-            "-c",
-            script,
-            &tmp.path().join("junit.xml").to_string_lossy(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::succeed(Command::new(py).args([
+        "-c",
+        script,
+        &tmp.path().join("junit.xml").to_string_lossy(),
+    ]));
     let got: Vec<u64> = String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .map(|n| n.parse().unwrap())

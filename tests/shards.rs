@@ -22,15 +22,10 @@ fn harness() -> Command {
 
 /// `endpoint-harness report build --reports DIR`, which must succeed.
 fn report_build(reports: &Path) {
-    let out = harness()
-        .args(["report", "build", "--reports"])
-        .arg(reports)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        harness()
+            .args(["report", "build", "--reports"])
+            .arg(reports),
     );
 }
 
@@ -168,17 +163,12 @@ fn sharded_runs_of_the_suite_and_the_fault_matrix_merge_into_one_report() {
     }
     // The final CI job: one merge, one summary.
     let merged = tmp.path().join("merged");
-    let out = harness()
-        .args(["report", "merge"])
-        .arg(&merged)
-        .args(&shard_dirs)
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        harness()
+            .args(["report", "merge"])
+            .arg(&merged)
+            .args(&shard_dirs)
+            .env("GITHUB_STEP_SUMMARY", &summary),
     );
     let report = json(&merged.join("report.json"));
     assert_eq!(
@@ -285,16 +275,11 @@ fn fragments_merge_directly_and_names_that_sanitise_alike_both_survive() {
     assert!(files.is_empty(), "{files:?}");
     // A fragment folder is a valid merge input too.
     let merged = tmp.path().join("merged");
-    let out = harness()
-        .args(["report", "merge"])
-        .arg(&merged)
-        .arg(&fragments)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        harness()
+            .args(["report", "merge"])
+            .arg(&merged)
+            .arg(&fragments),
     );
     let names = names_in(&json(&merged.join("report.json")));
     assert_eq!(

@@ -162,3 +162,14 @@ impl Drop for MockProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `cmd` to its end and returns its output, failing with its stderr unless it succeeded.
+pub fn succeed(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
