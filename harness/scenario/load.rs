@@ -138,11 +138,16 @@ impl Cx<'_> {
             Ok(v) => v,
             Err(e) => {
                 // Some errors (e.g. a second document) carry no location: point at the start.
-                let pos = e
-                    .location()
-                    .map(|l| Pos {
-                        line: l.line().max(1),
-                        col: l.column().max(1),
+                // serde_yaml_ng places a repeated key at its mapping's start (or nowhere).
+                let repeated = e.to_string().contains("duplicate entry with key");
+                let pos = repeated
+                    .then(|| self.idx.repeated_key())
+                    .flatten()
+                    .or_else(|| {
+                        e.location().map(|l| Pos {
+                            line: l.line().max(1),
+                            col: l.column().max(1),
+                        })
                     })
                     .unwrap_or(Pos { line: 1, col: 1 });
                 let msg = e.to_string();

@@ -35,6 +35,9 @@ pub(crate) struct PositionIndex {
     keys: HashMap<String, Pos>,
     /// Position of the value node under its dotted path.
     values: HashMap<String, Pos>,
+    /// Where a key first repeats within its mapping: serde reports the
+    /// duplicate without a location.
+    repeated: Option<Pos>,
 }
 
 impl PositionIndex {
@@ -44,6 +47,11 @@ impl PositionIndex {
         let mut parser = Parser::new_from_str(text);
         let _ = parser.load(&mut builder, false);
         builder.index
+    }
+
+    /// The position of the first key that repeats within its mapping.
+    pub(crate) fn repeated_key(&self) -> Option<Pos> {
+        self.repeated
     }
 
     /// The position of the key at `path`, or of its closest known ancestor.
@@ -125,7 +133,9 @@ impl Builder {
             None => {
                 if let Some(Frame::Map { path, key }) = self.stack.last_mut() {
                     let full = Self::join(path, &value);
-                    self.index.keys.insert(full, pos);
+                    if self.index.keys.insert(full, pos).is_some() {
+                        self.index.repeated.get_or_insert(pos);
+                    }
                     *key = Some(value);
                 }
             }
