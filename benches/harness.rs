@@ -610,6 +610,87 @@ fn floor(b64: &str, n: usize) -> f64 {
     ms(thread_cpu() - t) / n as f64
 }
 
+/// The PNG's zlib stream (its IDAT chunks joined), its width, height and bytes per pixel.
+fn idat(png: &[u8]) -> (Vec<u8>, usize, usize, usize) {
+    let (mut data, mut dims) = (Vec::new(), (0, 0, 0));
+    let mut i = 8;
+    while i + 12 <= png.len() {
+        let len = u32::from_be_bytes(png[i..i + 4].try_into().unwrap()) as usize;
+        let body = &png[i + 8..i + 8 + len];
+        match &png[i + 4..i + 8] {
+            b"IHDR" => {
+                let channels = match body[9] {
+                    0 | 3 => 1,
+                    4 => 2,
+                    2 => 3,
+                    _ => 4,
+                };
+                let w = u32::from_be_bytes(body[0..4].try_into().unwrap()) as usize;
+                let h = u32::from_be_bytes(body[4..8].try_into().unwrap()) as usize;
+                dims = (w, h, channels);
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            _ => {}
+        }
+        i += 12 + len;
+    }
+    (data, dims.0, dims.1, dims.2)
+}
+
+/// The PNG decode taken apart: the harness's streamed decode (png row by row,
+/// what `checks` does when no snapshot needs the pixels), the zlib inflate alone
+/// (fdeflate, png's inflater), and the rows' filter types (None, Sub, Up,
+/// Average, Paeth): what is not inflate is un-filtering, which for Up, Average
+/// and Paeth rows needs the row above, so every row must be un-filtered.
+fn decode_anatomy(png: &[u8], n: usize) -> (f64, f64, [usize; 5]) {
+    let t = thread_cpu();
+    for _ in 0..n {
+        let mut d = ::png::Decoder::new(std::io::Cursor::new(png));
+        d.set_transformations(::png::Transformations::EXPAND);
+        let mut r = d.read_info().unwrap();
+        let mut rows = 0usize;
+        while let Some(row) = r.next_row().unwrap() {
+            rows += usize::from(row.data()[0] & 1);
+        }
+        std::hint::black_box(rows);
+    }
+    let streamed = ms(thread_cpu() - t) / n as f64;
+    let (z, w, _, bpp) = idat(png);
+    let t = thread_cpu();
+    for _ in 0..n {
+        std::hint::black_box(fdeflate::decompress_to_vec(&z).unwrap());
+    }
+    let inflate = ms(thread_cpu() - t) / n as f64;
+    let raw = fdeflate::decompress_to_vec(&z).unwrap();
+    let mut filters = [0; 5];
+    for line in raw.chunks(1 + w * bpp) {
+        filters[usize::from(line[0]).min(4)] += 1;
+    }
+    (streamed, inflate, filters)
+}
+
+/// Row filter types of `png` re-encoded by Pillow at ComfyUI's SaveImage
+/// setting (`compress_level=4`), when the bench's Python has Pillow.
+fn pillow_filters(py: &Path, png: &[u8]) -> Option<[usize; 5]> {
+    let dir = tempfile::tempdir().ok()?;
+    let (src, dst) = (dir.path().join("in.png"), dir.path().join("out.png"));
+    std::fs::write(&src, png).ok()?;
+    let ok = Command::new(py)
+        .args(["-c", "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2], compress_level=4)"])
+        .arg(&src)
+        .arg(&dst)
+        .status()
+        .is_ok_and(|s| s.success());
+    let out = std::fs::read(&dst).ok().filter(|_| ok)?;
+    let (z, w, _, bpp) = idat(&out);
+    let raw = fdeflate::decompress_to_vec(&z).ok()?;
+    let mut filters = [0; 5];
+    for line in raw.chunks(1 + w * bpp) {
+        filters[usize::from(line[0]).min(4)] += 1;
+    }
+    Some(filters)
+}
+
 fn python_client(py: &Path, mock: &MockProcess, jobs: usize, mode: &str) -> Value {
     let out = Command::new(py)
         .args([
@@ -725,6 +806,19 @@ fn main() {
         "bare floor: base64 + PNG decode of the same image",
         format!("{floor_ms:.2} ms CPU"),
     );
+    let (streamed, inflate, filters) = decode_anatomy(&png, 100);
+    // The project venv with the runpod SDK and Pillow (also for the SDK rows below).
+    let py = python();
+    let pillow = py.as_deref().and_then(|py| pillow_filters(py, &png));
+    row(
+        &mut lines,
+        "the decode taken apart: png row by row (the harness's streamed decode) / zlib inflate alone",
+        format!(
+            "{streamed:.2} / {inflate:.2} ms CPU: un-filtering {:.2} ms; row filters [None, Sub, Up, Avg, Paeth] {filters:?}, the same image saved by Pillow as ComfyUI saves it {}",
+            streamed - inflate,
+            pillow.map_or("(no Pillow)".to_string(), |f| format!("{f:?}"))
+        ),
+    );
     let phases: f64 = split
         .as_object()
         .map(|m| m.values().filter_map(Value::as_f64).sum())
@@ -774,8 +868,7 @@ fn main() {
             ),
         );
     }
-    results.insert("client".into(), json!({"scenarios": n, "concurrency": CONCURRENCY, "wall_s": wall.as_secs_f64(), "rate_per_s": harness_rate, "cpu_ms_per_scenario": harness_cpu, "user_cpu_ms_per_scenario": user, "system_cpu_ms_per_scenario": sys, "peak_rss_mb": rss, "phase_cpu_ms": split, "phase_sum_cpu_ms": phases, "floor_cpu_ms": floor_ms, "tmpfs_cpu_ms_per_scenario": in_memory.map(|(u, s)| u + s)}));
-    let py = python();
+    results.insert("client".into(), json!({"scenarios": n, "concurrency": CONCURRENCY, "wall_s": wall.as_secs_f64(), "rate_per_s": harness_rate, "cpu_ms_per_scenario": harness_cpu, "user_cpu_ms_per_scenario": user, "system_cpu_ms_per_scenario": sys, "peak_rss_mb": rss, "phase_cpu_ms": split, "phase_sum_cpu_ms": phases, "floor_cpu_ms": floor_ms, "streamed_decode_cpu_ms": streamed, "inflate_cpu_ms": inflate, "row_filters": filters, "pillow_row_filters": pillow, "tmpfs_cpu_ms_per_scenario": in_memory.map(|(u, s)| u + s)}));
     match &py {
         Some(py) => {
             let jobs = n.min(1000);
