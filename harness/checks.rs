@@ -50,96 +50,84 @@ pub fn inspect_keeping(index: usize, r: &Returned, pixels: bool) -> Inspected {
     };
     let bytes = match &r.bytes {
         Ok(b) => b,
-        Err(e) => {
-            info.problem = Some(e.to_string());
-            return Inspected {
-                info,
-                pixels: None,
-                thumb: None,
-            };
-        }
+        Err(e) => return Inspected::unreadable(info, e.to_string()),
     };
     info.bytes = bytes.len();
-    info.format = match image::guess_format(bytes) {
-        Ok(image::ImageFormat::Png) => Some(ImageFormat::Png),
-        Ok(image::ImageFormat::Jpeg) => Some(ImageFormat::Jpeg),
-        Ok(image::ImageFormat::WebP) => Some(ImageFormat::Webp),
-        Ok(image::ImageFormat::Gif) => Some(ImageFormat::Gif),
-        _ => None,
+    let format = match sniff(bytes) {
+        Ok(f) => f,
+        Err(problem) => return Inspected::unreadable(info, problem),
     };
-    let Some(format) = info.format else {
-        let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        info.problem = Some(format!(
-            "not a PNG, JPEG, WebP or GIF image, nor an animation or video the harness reads (first bytes: {})",
-            head.join(" ")
-        ));
-        return Inspected {
-            info,
-            pixels: None,
-            thumb: None,
-        };
-    };
-    if let Some(mime) = &r.declared_mime {
-        let ok = matches!(
-            (mime.as_str(), format),
-            ("image/png", ImageFormat::Png)
-                | ("image/jpeg" | "image/jpg", ImageFormat::Jpeg)
-                | ("image/webp", ImageFormat::Webp)
-                | ("image/gif", ImageFormat::Gif)
-        );
-        if !ok {
-            info.problem = Some(format!(
-                "data URI declares {mime} but the bytes are {}",
-                format.as_str()
-            ));
-        }
-    }
+    info.format = Some(format);
+    info.problem = r.declared_mime.as_deref().and_then(|m| mime_mismatch(m, format));
     if !pixels && format == ImageFormat::Png {
         match stream::sample_png(bytes) {
             Some(Ok(st)) => {
-                info.width = Some(st.width);
-                info.height = Some(st.height);
-                info.color = Some(color_name(st.color).to_string());
-                info.stddev = Some(st.sampled.stddev);
-                return Inspected {
-                    info,
-                    pixels: None,
-                    thumb: Some(st.sampled.thumb),
-                };
+                return Inspected::measured(info, (st.width, st.height, st.color), st.sampled, None)
             }
-            Some(Err(e)) => {
-                info.problem.get_or_insert(e.to_string());
-                return Inspected {
-                    info,
-                    pixels: None,
-                    thumb: None,
-                };
-            }
+            Some(Err(e)) => return Inspected::unreadable(info, e.to_string()),
+            // Interlaced or 16-bit: the full decode below.
             None => {}
         }
     }
     match decode(bytes) {
         Ok(img) => {
-            info.width = Some(img.width());
-            info.height = Some(img.height());
-            info.color = Some(color_name(img.color()).to_string());
             let sampled = crate::sample::sample(&img);
-            info.stddev = Some(sampled.stddev);
-            Inspected {
-                info,
-                pixels: Some(img),
-                thumb: Some(sampled.thumb),
-            }
+            Inspected::measured(info, (img.width(), img.height(), img.color()), sampled, Some(img))
         }
-        Err(e) => {
-            info.problem.get_or_insert(e.to_string());
-            Inspected {
-                info,
-                pixels: None,
-                thumb: None,
-            }
+        Err(e) => Inspected::unreadable(info, e.to_string()),
+    }
+}
+
+impl Inspected {
+    /// An image that could not be read; a problem found earlier (a data URI
+    /// declaring another type) is kept as the first one.
+    fn unreadable(mut info: ImageInfo, problem: String) -> Self {
+        info.problem.get_or_insert(problem);
+        Inspected { info, pixels: None, thumb: None }
+    }
+
+    /// An image that decoded: its size, colour type and sampled look.
+    fn measured(
+        mut info: ImageInfo,
+        (width, height, color): (u32, u32, image::ColorType),
+        sampled: crate::sample::Sampled,
+        pixels: Option<DynamicImage>,
+    ) -> Self {
+        info.width = Some(width);
+        info.height = Some(height);
+        info.color = Some(color_name(color).to_string());
+        info.stddev = Some(sampled.stddev);
+        Inspected { info, pixels, thumb: Some(sampled.thumb) }
+    }
+}
+
+/// The still-image format of `bytes` from their magic numbers, or what is wrong.
+fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
+    match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Png) => Ok(ImageFormat::Png),
+        Ok(image::ImageFormat::Jpeg) => Ok(ImageFormat::Jpeg),
+        Ok(image::ImageFormat::WebP) => Ok(ImageFormat::Webp),
+        Ok(image::ImageFormat::Gif) => Ok(ImageFormat::Gif),
+        _ => {
+            let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            Err(format!(
+                "not a PNG, JPEG, WebP or GIF image, nor an animation or video the harness reads (first bytes: {})",
+                head.join(" ")
+            ))
         }
     }
+}
+
+/// The problem when a data URI's declared type is not what the bytes are.
+fn mime_mismatch(mime: &str, format: ImageFormat) -> Option<String> {
+    let ok = matches!(
+        (mime, format),
+        ("image/png", ImageFormat::Png)
+            | ("image/jpeg" | "image/jpg", ImageFormat::Jpeg)
+            | ("image/webp", ImageFormat::Webp)
+            | ("image/gif", ImageFormat::Gif)
+    );
+    (!ok).then(|| format!("data URI declares {mime} but the bytes are {}", format.as_str()))
 }
 
 pub use limits::DecodeError;
@@ -154,7 +142,19 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    reader.decode().map_err(DecodeError::Decode)
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(ref l)
+            if matches!(l.kind(), image::error::LimitErrorKind::DimensionError) =>
+        {
+            // Name the declared size: "exceeds limit" alone does not say by how much.
+            ImageReader::new(Cursor::new(bytes))
+                .with_guessed_format()
+                .ok()
+                .and_then(|r| r.into_dimensions().ok())
+                .map_or(DecodeError::Decode(e), |(width, height)| DecodeError::TooLarge { width, height })
+        }
+        e => DecodeError::Decode(e),
+    })
 }
 
 /// A stable name for a decoded colour type.
@@ -191,82 +191,57 @@ pub fn images(expect: &ImageExpect, found: &[ImageInfo]) -> Vec<CheckFailure> {
         ));
     }
     for img in found {
-        let label = |what: &str| format!("image {} ({}) {what}", img.index, img.filename);
-        if let Some(p) = &img.problem {
+        out.extend(image(expect, img));
+    }
+    out
+}
+
+/// The checks of one returned image against `expect`, in the order reports show them.
+fn image(expect: &ImageExpect, img: &ImageInfo) -> Vec<CheckFailure> {
+    let label = |what: &str| format!("image {} ({}) {what}", img.index, img.filename);
+    let mut out = Vec::new();
+    if let Some(p) = &img.problem {
+        out.push(CheckFailure::new(label("is readable"), "a decodable image", p.clone()));
+    }
+    // Format, width and height: compared when both sides are known.
+    let mut differ = |what: &str, want: Option<String>, got: Option<String>| {
+        if let (Some(want), Some(got)) = (want, got) {
+            if want != got {
+                out.push(CheckFailure::new(label(what), want, got));
+            }
+        }
+    };
+    let name = |f: ImageFormat| f.as_str().to_string();
+    let px = |n: u32| format!("{n} px");
+    differ("format", expect.format.map(name), img.format.map(name));
+    differ("width", expect.width.map(px), img.width.map(px));
+    differ("height", expect.height.map(px), img.height.map(px));
+    if let (Some(want), Some(got)) = (&expect.color, &img.color) {
+        if family(got) != want {
+            out.push(CheckFailure::new(label("colour type"), want.clone(), got.clone()));
+        }
+    }
+    if let (Some(want), Some(got)) = (expect.alpha, &img.color) {
+        let has = family(got).ends_with("alpha") || family(got) == "rgba";
+        if want != has {
+            let say = |b: bool| if b { "an alpha channel" } else { "no alpha channel" };
+            out.push(CheckFailure::new(label("alpha"), say(want), format!("{} ({got})", say(has))));
+        }
+    }
+    if let Some(max) = expect.max_bytes.filter(|m| img.bytes as u64 > *m) {
+        out.push(CheckFailure::new(
+            label("size"),
+            format!("at most {max} bytes"),
+            format!("{} bytes", img.bytes),
+        ));
+    }
+    if expect.not_blank {
+        if let Some(sd) = img.stddev.filter(|sd| *sd < BLANK_STDDEV) {
             out.push(CheckFailure::new(
-                label("is readable"),
-                "a decodable image",
-                p.clone(),
+                label("is not blank"),
+                format!("pixel variation (stddev >= {BLANK_STDDEV})"),
+                format!("a single-colour frame (stddev {sd:.2}); a safety filter or broken VAE gives this"),
             ));
-        }
-        if let (Some(want), Some(got)) = (expect.format, img.format) {
-            if want != got {
-                out.push(CheckFailure::new(
-                    label("format"),
-                    want.as_str(),
-                    got.as_str(),
-                ));
-            }
-        }
-        if let (Some(want), Some(got)) = (expect.width, img.width) {
-            if want != got {
-                out.push(CheckFailure::new(
-                    label("width"),
-                    format!("{want} px"),
-                    format!("{got} px"),
-                ));
-            }
-        }
-        if let (Some(want), Some(got)) = (expect.height, img.height) {
-            if want != got {
-                out.push(CheckFailure::new(
-                    label("height"),
-                    format!("{want} px"),
-                    format!("{got} px"),
-                ));
-            }
-        }
-        if let (Some(want), Some(got)) = (&expect.color, &img.color) {
-            if family(got) != want {
-                out.push(CheckFailure::new(
-                    label("colour type"),
-                    want.clone(),
-                    got.clone(),
-                ));
-            }
-        }
-        if let (Some(want), Some(got)) = (expect.alpha, &img.color) {
-            let has = family(got).ends_with("alpha") || family(got) == "rgba";
-            if want != has {
-                let say = |b: bool| {
-                    if b {
-                        "an alpha channel"
-                    } else {
-                        "no alpha channel"
-                    }
-                };
-                out.push(CheckFailure::new(
-                    label("alpha"),
-                    say(want),
-                    format!("{} ({got})", say(has)),
-                ));
-            }
-        }
-        if let Some(max) = expect.max_bytes.filter(|m| img.bytes as u64 > *m) {
-            out.push(CheckFailure::new(
-                label("size"),
-                format!("at most {max} bytes"),
-                format!("{} bytes", img.bytes),
-            ));
-        }
-        if expect.not_blank {
-            if let Some(sd) = img.stddev.filter(|sd| *sd < BLANK_STDDEV) {
-                out.push(CheckFailure::new(
-                    label("is not blank"),
-                    format!("pixel variation (stddev >= {BLANK_STDDEV})"),
-                    format!("a single-colour frame (stddev {sd:.2}); a safety filter or broken VAE gives this"),
-                ));
-            }
         }
     }
     out

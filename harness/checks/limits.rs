@@ -15,6 +15,10 @@ pub enum DecodeError {
     /// The bytes could not even be read as an image.
     #[error("cannot read image: {0}")]
     Read(std::io::Error),
+    /// The header declares a side over [`MAX_SIDE`]: refused before any pixel is
+    /// allocated (a corrupt header, or a "huge dimensions" fault).
+    #[error("image declares {width}x{height} px, over the {MAX_SIDE} px limit per side the harness decodes")]
+    TooLarge { width: u32, height: u32 },
     /// The decoder refused them (corrupt, truncated, over the limits).
     #[error("image does not decode: {0}")]
     Decode(image::ImageError),

@@ -48,9 +48,7 @@ pub fn sample_png(bytes: &[u8]) -> Option<Result<Streamed, DecodeError>> {
         return None;
     }
     if width > MAX_SIDE || height > MAX_SIDE {
-        return Some(Err(DecodeError::Decode(ImageError::Limits(LimitError::from_kind(
-            LimitErrorKind::DimensionError,
-        )))));
+        return Some(Err(DecodeError::TooLarge { width, height }));
     }
     let (kind, depth) = reader.output_color_type();
     if depth != png::BitDepth::Eight {
