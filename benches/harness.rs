@@ -655,18 +655,24 @@ fn decode_anatomy(png: &[u8], n: usize) -> (f64, f64, [usize; 5]) {
         std::hint::black_box(rows);
     }
     let streamed = ms(thread_cpu() - t) / n as f64;
-    let (z, w, _, bpp) = idat(png);
+    let (z, ..) = idat(png);
     let t = thread_cpu();
     for _ in 0..n {
         std::hint::black_box(fdeflate::decompress_to_vec(&z).unwrap());
     }
     let inflate = ms(thread_cpu() - t) / n as f64;
-    let raw = fdeflate::decompress_to_vec(&z).unwrap();
+    (streamed, inflate, row_filters(png).unwrap())
+}
+
+/// How many rows of an 8-bit PNG use each filter type.
+fn row_filters(png: &[u8]) -> Option<[usize; 5]> {
+    let (z, w, _, bpp) = idat(png);
+    let raw = fdeflate::decompress_to_vec(&z).ok()?;
     let mut filters = [0; 5];
     for line in raw.chunks(1 + w * bpp) {
         filters[usize::from(line[0]).min(4)] += 1;
     }
-    (streamed, inflate, filters)
+    Some(filters)
 }
 
 /// Row filter types of `png` re-encoded by Pillow at ComfyUI's SaveImage
@@ -681,14 +687,7 @@ fn pillow_filters(py: &Path, png: &[u8]) -> Option<[usize; 5]> {
         .arg(&dst)
         .status()
         .is_ok_and(|s| s.success());
-    let out = std::fs::read(&dst).ok().filter(|_| ok)?;
-    let (z, w, _, bpp) = idat(&out);
-    let raw = fdeflate::decompress_to_vec(&z).ok()?;
-    let mut filters = [0; 5];
-    for line in raw.chunks(1 + w * bpp) {
-        filters[usize::from(line[0]).min(4)] += 1;
-    }
-    Some(filters)
+    row_filters(&std::fs::read(&dst).ok().filter(|_| ok)?)
 }
 
 fn python_client(py: &Path, mock: &MockProcess, jobs: usize, mode: &str) -> Value {
