@@ -258,46 +258,58 @@ fn validate(req: &Value) -> Vec<String> {
         errors.push("$.image: required unless templateId is set".into());
     }
     if let Some(gpu) = obj.get("gpu") {
-        if gpu
-            .get("pools")
-            .and_then(Value::as_array)
-            .is_none_or(Vec::is_empty)
-        {
-            errors.push("$.gpu.pools: required, at least one pool".into());
-        }
-        let set = gpu
-            .get("allowedCudaVersions")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
-        if set && gpu.get("minCudaVersion").is_some() {
-            errors.push(
-                "$.gpu: allowedCudaVersions and minCudaVersion are mutually exclusive".into(),
-            );
-        }
-        if gpu
-            .get("count")
-            .is_some_and(|c| c.as_u64().is_none_or(|c| c < 1))
-        {
-            errors.push("$.gpu.count: minimum 1".into());
-        }
+        errors.extend(validate_gpu(gpu));
     }
     if let Some(w) = obj.get("workers") {
-        let get = |k: &str| w.get(k).and_then(Value::as_u64);
-        if let (Some(min), Some(max)) = (get("min"), get("max")) {
-            if min > max {
-                errors.push(format!(
-                    "$.workers: min ({min}) must not exceed max ({max})"
-                ));
-            }
-        }
-        if get("idleTimeout").is_some_and(|t| !(1..=3600).contains(&t)) {
-            errors.push("$.workers.idleTimeout: 1 to 3600 seconds".into());
-        }
+        errors.extend(validate_workers(w));
     }
     if let Some(f) = obj.get("flashboot") {
         if !matches!(f.as_str(), Some("OFF" | "FLASHBOOT" | "PRIORITY_FLASHBOOT")) {
             errors.push("$.flashboot: OFF, FLASHBOOT or PRIORITY_FLASHBOOT".into());
         }
+    }
+    errors
+}
+
+/// The request's `gpu` object, as the management API's schema checks it.
+fn validate_gpu(gpu: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    if gpu
+        .get("pools")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
+        errors.push("$.gpu.pools: required, at least one pool".into());
+    }
+    let set = gpu
+        .get("allowedCudaVersions")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if set && gpu.get("minCudaVersion").is_some() {
+        errors.push("$.gpu: allowedCudaVersions and minCudaVersion are mutually exclusive".into());
+    }
+    if gpu
+        .get("count")
+        .is_some_and(|c| c.as_u64().is_none_or(|c| c < 1))
+    {
+        errors.push("$.gpu.count: minimum 1".into());
+    }
+    errors
+}
+
+/// The request's `workers` object.
+fn validate_workers(w: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let get = |k: &str| w.get(k).and_then(Value::as_u64);
+    if let (Some(min), Some(max)) = (get("min"), get("max")) {
+        if min > max {
+            errors.push(format!(
+                "$.workers: min ({min}) must not exceed max ({max})"
+            ));
+        }
+    }
+    if get("idleTimeout").is_some_and(|t| !(1..=3600).contains(&t)) {
+        errors.push("$.workers.idleTimeout: 1 to 3600 seconds".into());
     }
     errors
 }

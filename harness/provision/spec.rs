@@ -250,29 +250,7 @@ fn resolve(
                 "no image: set `image:`, HARNESS_PROVISION_IMAGE or --image",
             )
         })?;
-    let mut gpu = f.gpu.unwrap_or_default();
-    if gpu.pools.is_empty() {
-        gpu.pools = hub.gpu.pools;
-        if gpu.excluded_types.is_empty() {
-            gpu.excluded_types = hub.gpu.excluded_types;
-        }
-    }
-    gpu.count = gpu.count.or(hub.gpu.count);
-    if gpu.allowed_cuda_versions.is_empty() && gpu.min_cuda_version.is_none() {
-        gpu.allowed_cuda_versions = hub.gpu.allowed_cuda_versions;
-    }
-    if gpu.pools.is_empty() {
-        return Err(err(path, "gpu.pools: name at least one GPU pool (e.g. [ADA_24])"));
-    }
-    if !gpu.allowed_cuda_versions.is_empty() && gpu.min_cuda_version.is_some() {
-        return Err(err(
-            path,
-            "gpu: allowed_cuda_versions and min_cuda_version exclude each other; keep one",
-        ));
-    }
-    if gpu.count == Some(0) {
-        return Err(err(path, "gpu.count: at least 1"));
-    }
+    let gpu = gpu(path, f.gpu.unwrap_or_default(), hub.gpu)?;
     let w = f.workers.unwrap_or(WorkersSpec { min: 1, max: 1 });
     if w.max == 0 || w.min > w.max {
         return Err(err(
@@ -284,17 +262,7 @@ fn resolve(
     if !(1..=3600).contains(&idle_timeout.as_secs()) {
         return Err(err(path, "idle_timeout: between 1s and 1h"));
     }
-    let flashboot = match f.flashboot.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("off") | Some("false") => "OFF",
-        Some("flashboot") | Some("on") | Some("true") => "FLASHBOOT",
-        Some("priority") | Some("priority_flashboot") => "PRIORITY_FLASHBOOT",
-        Some(other) => {
-            return Err(err(
-                path,
-                format!("flashboot: `{other}` is not off, flashboot or priority"),
-            ))
-        }
-    };
+    let flashboot = flashboot(path, f.flashboot.as_deref())?;
     let prefix = f.name_prefix.unwrap_or_else(|| "eh".into());
     if prefix.is_empty()
         || prefix.len() > 40
@@ -329,6 +297,46 @@ fn resolve(
         ready_timeout: dur("ready_timeout", &f.ready_timeout, Duration::from_secs(1200))?,
         throttled_limit: dur("throttled_limit", &f.throttled_limit, Duration::from_secs(300))?,
     })
+}
+
+/// `gpu:` completed from the Hub config where the file leaves a part out, and checked.
+fn gpu(path: &Path, mut gpu: GpuSpec, hub: GpuSpec) -> Result<GpuSpec, SpecError> {
+    if gpu.pools.is_empty() {
+        gpu.pools = hub.pools;
+        if gpu.excluded_types.is_empty() {
+            gpu.excluded_types = hub.excluded_types;
+        }
+    }
+    gpu.count = gpu.count.or(hub.count);
+    if gpu.allowed_cuda_versions.is_empty() && gpu.min_cuda_version.is_none() {
+        gpu.allowed_cuda_versions = hub.allowed_cuda_versions;
+    }
+    if gpu.pools.is_empty() {
+        return Err(err(path, "gpu.pools: name at least one GPU pool (e.g. [ADA_24])"));
+    }
+    if !gpu.allowed_cuda_versions.is_empty() && gpu.min_cuda_version.is_some() {
+        return Err(err(
+            path,
+            "gpu: allowed_cuda_versions and min_cuda_version exclude each other; keep one",
+        ));
+    }
+    if gpu.count == Some(0) {
+        return Err(err(path, "gpu.count: at least 1"));
+    }
+    Ok(gpu)
+}
+
+/// `flashboot:` as the management API spells it.
+fn flashboot(path: &Path, v: Option<&str>) -> Result<&'static str, SpecError> {
+    match v.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("off") | Some("false") => Ok("OFF"),
+        Some("flashboot") | Some("on") | Some("true") => Ok("FLASHBOOT"),
+        Some("priority") | Some("priority_flashboot") => Ok("PRIORITY_FLASHBOOT"),
+        Some(other) => Err(err(
+            path,
+            format!("flashboot: `{other}` is not off, flashboot or priority"),
+        )),
+    }
 }
 
 impl Spec {
