@@ -468,6 +468,24 @@ fn cleanup_by_prefix_finds_what_no_state_file_remembers() {
         1,
         "--state-only leaves what only the prefix shows"
     );
+    // An endpoint younger than --older-than may belong to a run still going.
+    let (code, out) = e.run(
+        &[
+            "provision",
+            "cleanup",
+            "--older-than",
+            "1h",
+            "--file",
+            spec.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("0 deleted, 1 kept") && out.contains("  kept ehtest-"),
+        "{out}"
+    );
+    assert_eq!(e.endpoints().len(), 1, "a young endpoint is kept");
     let (code, out) = e.run(
         &[
             "provision",

@@ -35,20 +35,45 @@ pub async fn cleanup(
 ) -> Cleaned {
     let mut out = Cleaned::default();
     let listed = match api.list().await {
-        Ok(l) => Some(l),
+        Ok(l) => l,
         Err(e) => {
             out.failed.push(format!("cannot list endpoints: {e}"));
-            None
+            Vec::new()
         }
     };
-    let now = SystemTime::now();
-    // Names a state file already decided about (kept young, or deleted).
-    let mut decided: Vec<String> = Vec::new();
-    let old_enough = |unix: u64| {
+    let age = Age { now: SystemTime::now(), older_than };
+    let decided = by_state_files(api, reports, &listed, age, &mut out).await;
+    if let Some(prefix) = prefix {
+        by_prefix(api, prefix, &listed, &decided, age, &mut out).await;
+    }
+    report(out)
+}
+
+/// When an endpoint is old enough to delete.
+#[derive(Clone, Copy)]
+struct Age {
+    now: SystemTime,
+    older_than: Duration,
+}
+
+impl Age {
+    fn old_enough(self, unix: u64) -> bool {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(unix);
-        now.duration_since(at).unwrap_or_default() >= older_than
-    };
-    // 1. State files: the run that wrote them is gone (or this is its always-step).
+        self.now.duration_since(at).unwrap_or_default() >= self.older_than
+    }
+}
+
+/// First pass, the state files: the run that wrote them is gone (or this is its always-step).
+/// Returns the names decided about (kept young, or deleted), which the prefix
+/// pass leaves alone.
+async fn by_state_files(
+    api: &Manager,
+    reports: &Path,
+    listed: &[Value],
+    age: Age,
+    out: &mut Cleaned,
+) -> Vec<String> {
+    let mut decided = Vec::new();
     for (path, st) in state::all(reports) {
         let st = match st {
             Ok(s) => s,
@@ -58,12 +83,14 @@ pub async fn cleanup(
             }
         };
         decided.push(st.name.clone());
-        if !old_enough(st.created_unix) {
-            out.kept.push(format!("{} (state file, younger than {})", st.name, humantime::format_duration(older_than)));
+        if !age.old_enough(st.created_unix) {
+            out.kept.push(format!("{} (state file, younger than {})", st.name, humantime::format_duration(age.older_than)));
             continue;
         }
+        // The recorded id, and any endpoint listed under the recorded name (the
+        // create answer may never have been seen).
         let mut ids: Vec<String> = st.endpoint_id.clone().into_iter().collect();
-        for e in listed.iter().flatten() {
+        for e in listed {
             if e.get("name").and_then(Value::as_str) == Some(st.name.as_str()) {
                 let id = id_of(e);
                 if !ids.contains(&id) {
@@ -85,12 +112,20 @@ pub async fn cleanup(
             let _ = std::fs::remove_file(&path);
         }
     }
-    // 2. The prefix: what a run without a kept reports folder left.
-    let Some(prefix) = prefix else {
-        return report(out);
-    };
+    decided
+}
+
+/// Second pass, the name prefix: what a run without a kept reports folder left.
+async fn by_prefix(
+    api: &Manager,
+    prefix: &str,
+    listed: &[Value],
+    decided: &[String],
+    age: Age,
+    out: &mut Cleaned,
+) {
     let want = format!("{prefix}-");
-    for e in listed.iter().flatten() {
+    for e in listed {
         let name = e.get("name").and_then(Value::as_str).unwrap_or("");
         let id = id_of(e);
         if !name.starts_with(&want)
@@ -104,21 +139,21 @@ pub async fn cleanup(
             .get("createdAt")
             .and_then(Value::as_str)
             .and_then(|t| humantime::parse_rfc3339_weak(t).ok());
-        let age = created.and_then(|c| now.duration_since(c).ok());
-        match age {
-            Some(a) if a >= older_than => match delete_verified(api, &id).await {
+        match created.and_then(|c| age.now.duration_since(c).ok()) {
+            Some(a) if a < age.older_than => {
+                let old = humantime::format_duration(Duration::from_secs(a.as_secs()));
+                out.kept.push(format!("{name} ({id}, {old} old)"));
+            }
+            None if !age.older_than.is_zero() => {
+                out.kept.push(format!("{name} ({id}, age unknown: no createdAt)"));
+            }
+            // Old enough, or of unknown age with no age limit asked for.
+            _ => match delete_verified(api, &id).await {
                 Ok(()) => out.deleted.push(id),
                 Err(err) => out.failed.push(err),
             },
-            Some(a) => out.kept.push(format!("{name} ({id}, {} old)", humantime::format_duration(Duration::from_secs(a.as_secs())))),
-            None if older_than.is_zero() => match delete_verified(api, &id).await {
-                Ok(()) => out.deleted.push(id),
-                Err(err) => out.failed.push(err),
-            },
-            None => out.kept.push(format!("{name} ({id}, age unknown: no createdAt)")),
         }
     }
-    report(out)
 }
 
 fn report(out: Cleaned) -> Cleaned {
