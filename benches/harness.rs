@@ -610,9 +610,10 @@ fn floor(b64: &str, n: usize) -> f64 {
     ms(thread_cpu() - t) / n as f64
 }
 
-/// The PNG's zlib stream (its IDAT chunks joined), its width, height and bytes per pixel.
-fn idat(png: &[u8]) -> (Vec<u8>, usize, usize, usize) {
-    let (mut data, mut dims) = (Vec::new(), (0, 0, 0));
+/// The PNG's zlib stream (its IDAT chunks joined), its width and its bytes per
+/// pixel (an 8-bit PNG).
+fn idat(png: &[u8]) -> (Vec<u8>, usize, usize) {
+    let (mut data, mut dims) = (Vec::new(), (0, 0));
     let mut i = 8;
     while i + 12 <= png.len() {
         let len = u32::from_be_bytes(png[i..i + 4].try_into().unwrap()) as usize;
@@ -626,15 +627,14 @@ fn idat(png: &[u8]) -> (Vec<u8>, usize, usize, usize) {
                     _ => 4,
                 };
                 let w = u32::from_be_bytes(body[0..4].try_into().unwrap()) as usize;
-                let h = u32::from_be_bytes(body[4..8].try_into().unwrap()) as usize;
-                dims = (w, h, channels);
+                dims = (w, channels);
             }
             b"IDAT" => data.extend_from_slice(body),
             _ => {}
         }
         i += 12 + len;
     }
-    (data, dims.0, dims.1, dims.2)
+    (data, dims.0, dims.1)
 }
 
 /// The PNG decode taken apart: the harness's streamed decode (png row by row,
@@ -666,7 +666,7 @@ fn decode_anatomy(png: &[u8], n: usize) -> (f64, f64, [usize; 5]) {
 
 /// How many rows of an 8-bit PNG use each filter type.
 fn row_filters(png: &[u8]) -> Option<[usize; 5]> {
-    let (z, w, _, bpp) = idat(png);
+    let (z, w, bpp) = idat(png);
     let raw = fdeflate::decompress_to_vec(&z).ok()?;
     let mut filters = [0; 5];
     for line in raw.chunks(1 + w * bpp) {

@@ -433,32 +433,18 @@ fn cleanup_by_prefix_finds_what_no_state_file_remembers() {
     child.kill().unwrap();
     child.wait().unwrap();
     std::fs::remove_dir_all(e.root.join("r/.provision")).unwrap();
-    let (code, out) = e.run(
-        &[
-            "provision",
-            "cleanup",
-            "--older-than",
-            "0s",
-            "--prefix",
-            "other",
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{out}");
+    // `provision cleanup --older-than AGE ARGS...`, which must exit 0; its output.
+    let spec_arg = spec.to_str().unwrap();
+    let cleanup = |age: &str, args: &[&str]| {
+        let mut all = vec!["provision", "cleanup", "--older-than", age];
+        all.extend_from_slice(args);
+        let (code, out) = e.run(&all, &[]);
+        assert_eq!(code, 0, "{out}");
+        out
+    };
+    cleanup("0s", &["--prefix", "other"]);
     assert_eq!(e.endpoints().len(), 1, "another prefix is left alone");
-    let (code, out) = e.run(
-        &[
-            "provision",
-            "cleanup",
-            "--older-than",
-            "0s",
-            "--state-only",
-            "--file",
-            spec.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{out}");
+    let out = cleanup("0s", &["--state-only", "--file", spec_arg]);
     assert!(
         out.contains("state files only") && out.contains("0 deleted"),
         "{out}"
@@ -469,35 +455,13 @@ fn cleanup_by_prefix_finds_what_no_state_file_remembers() {
         "--state-only leaves what only the prefix shows"
     );
     // An endpoint younger than --older-than may belong to a run still going.
-    let (code, out) = e.run(
-        &[
-            "provision",
-            "cleanup",
-            "--older-than",
-            "1h",
-            "--file",
-            spec.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{out}");
+    let out = cleanup("1h", &["--file", spec_arg]);
     assert!(
         out.contains("0 deleted, 1 kept") && out.contains("  kept ehtest-"),
         "{out}"
     );
     assert_eq!(e.endpoints().len(), 1, "a young endpoint is kept");
-    let (code, out) = e.run(
-        &[
-            "provision",
-            "cleanup",
-            "--older-than",
-            "0s",
-            "--file",
-            spec.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{out}");
+    let out = cleanup("0s", &["--file", spec_arg]);
     assert!(
         out.contains("prefix `ehtest-`") && out.contains("1 deleted"),
         "{out}"

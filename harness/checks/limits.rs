@@ -17,7 +17,8 @@ pub enum DecodeError {
     Read(std::io::Error),
     /// The header declares a side over [`MAX_SIDE`]: refused before any pixel is
     /// allocated (a corrupt header, or a "huge dimensions" fault).
-    #[error("image declares {width}x{height} px, over the {MAX_SIDE} px limit per side the harness decodes")]
+    // Worded as the media readers word theirs (`media::facts`).
+    #[error("image declares {width}x{height} pixels, over the {MAX_SIDE} px a side the harness reads")]
     TooLarge { width: u32, height: u32 },
     /// The decoder refused them (corrupt, truncated, over the limits).
     #[error("image does not decode: {0}")]

@@ -68,5 +68,5 @@ fn a_truncated_or_oversized_png_is_a_problem_not_a_panic() {
     assert_eq!(i.info.problem, full.info.problem);
     // Both paths name the declared size and the limit it passes.
     let problem = full.info.problem.unwrap_or_default();
-    assert!(problem.contains("100000x100000 px, over the 16384 px limit"), "{problem}");
+    assert!(problem.contains("declares 100000x100000 pixels, over the 16384 px a side"), "{problem}");
 }

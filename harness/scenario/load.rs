@@ -138,8 +138,10 @@ impl Cx<'_> {
             Ok(v) => v,
             Err(e) => {
                 // Some errors (e.g. a second document) carry no location: point at the start.
-                // serde_yaml_ng places a repeated key at its mapping's start (or nowhere).
-                let repeated = e.to_string().contains("duplicate entry with key");
+                let msg = e.to_string();
+                // serde_yaml_ng places a repeated key at its mapping's start: the
+                // position index knows where it repeats.
+                let repeated = msg.contains("duplicate entry with key");
                 let pos = repeated
                     .then(|| self.idx.repeated_key())
                     .flatten()
@@ -150,7 +152,6 @@ impl Cx<'_> {
                         })
                     })
                     .unwrap_or(Pos { line: 1, col: 1 });
-                let msg = e.to_string();
                 let mut msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                 if msg.contains("more than one document") {
                     msg = "a scenario file holds one YAML document, but this one has several (a `---` separator?)".into();

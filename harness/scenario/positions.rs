@@ -36,7 +36,7 @@ pub(crate) struct PositionIndex {
     /// Position of the value node under its dotted path.
     values: HashMap<String, Pos>,
     /// Where a key first repeats within its mapping: serde reports the
-    /// duplicate without a location.
+    /// duplicate at the mapping's start.
     repeated: Option<Pos>,
 }
 
