@@ -519,6 +519,7 @@ fn phase_split(
         width: Some(1024),
         height: Some(1024),
         not_blank: true,
+        not_noise: true,
     };
     rt.block_on(async {
         for _ in 0..n {
@@ -570,6 +571,8 @@ fn phase_split(
                 height: Some(img.height()),
                 color: Some("rgb8".into()),
                 stddev: Some(sampled.stddev),
+                mean_color: None,
+                neighbour_correlation: sampled.correlation,
                 problem: None,
             };
             assert!(endpoint_harness::checks::images(&spec, &[info]).is_empty());

@@ -9,7 +9,7 @@ mod stream;
 mod stream_tests;
 mod video;
 
-pub use limits::{BLANK_STDDEV, MAX_DECODE_BYTES, MAX_SIDE};
+pub use limits::{BLANK_STDDEV, MAX_DECODE_BYTES, MAX_SIDE, NOISE_CORRELATION};
 pub use video::{inspect_video, unreadable, videos, InspectedVideo};
 
 use std::io::Cursor;
@@ -46,6 +46,8 @@ pub fn inspect_keeping(index: usize, r: &Returned, pixels: bool) -> Inspected {
         height: None,
         color: None,
         stddev: None,
+        mean_color: None,
+        neighbour_correlation: None,
         problem: None,
     };
     let bytes = match &r.bytes {
@@ -97,6 +99,9 @@ impl Inspected {
         info.height = Some(height);
         info.color = Some(color_name(color).to_string());
         info.stddev = Some(sampled.stddev);
+        let [r, g, b] = sampled.mean;
+        info.mean_color = Some(format!("#{r:02x}{g:02x}{b:02x}"));
+        info.neighbour_correlation = sampled.correlation;
         Inspected { info, pixels, thumb: Some(sampled.thumb) }
     }
 }
@@ -240,11 +245,43 @@ fn image(expect: &ImageExpect, img: &ImageInfo) -> Vec<CheckFailure> {
             out.push(CheckFailure::new(
                 label("is not blank"),
                 format!("pixel variation (stddev >= {BLANK_STDDEV})"),
-                format!("a single-colour frame (stddev {sd:.2}); a safety filter or broken VAE gives this"),
+                blank(img.mean_color.as_deref(), sd),
+            ));
+        }
+    }
+    if expect.not_noise {
+        if let Some(r) = img.neighbour_correlation.filter(|r| *r < NOISE_CORRELATION) {
+            out.push(CheckFailure::new(
+                label("is not pure noise"),
+                format!("neighbouring pixels alike (correlation >= {NOISE_CORRELATION})"),
+                format!(
+                    "pure noise: neighbouring pixels are uncorrelated ({r:.3}); a broken VAE or sampler gives this \
+                     (`expect.images.not_noise: false` if noise is what the workflow makes)"
+                ),
             ));
         }
     }
     out
+}
+
+/// What a single-colour image is, named by its colour: black is what NaNs in
+/// the VAE's output (fp16 overflow) and most safety filters give.
+fn blank(mean: Option<&str>, sd: f64) -> String {
+    let level = |hex: &str| u8::from_str_radix(hex, 16).unwrap_or(128);
+    let rgb = mean.filter(|m| m.len() == 7).map(|m| [level(&m[1..3]), level(&m[3..5]), level(&m[5..7])]);
+    match rgb {
+        Some(c) if c.iter().all(|v| *v <= 8) => format!(
+            "an all-black image (stddev {sd:.2}): NaNs in the VAE's output (fp16 overflow: try an fp32 or bf16 VAE) \
+             or a safety filter give this"
+        ),
+        Some(c) if c.iter().all(|v| *v >= 247) => format!(
+            "an all-white image (stddev {sd:.2}): a broken VAE or an empty canvas gives this"
+        ),
+        _ => format!(
+            "a single-colour image ({}, stddev {sd:.2}); a safety filter or broken VAE gives this",
+            mean.unwrap_or("one colour")
+        ),
+    }
 }
 
 /// `output.errors` under the scenario's warning policy.
@@ -326,6 +363,7 @@ mod tests {
             width: Some(64),
             height: Some(32),
             not_blank: true,
+            not_noise: true,
         }
     }
 

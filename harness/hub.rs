@@ -123,6 +123,7 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
                 width,
                 height,
                 not_blank: true,
+                not_noise: true,
             },
             videos: None,
             warnings: WarningPolicy::Forbid,

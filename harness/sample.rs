@@ -13,10 +13,16 @@ pub const THUMB: u32 = 96;
 /// 1024x1024 image are read, about 0.1 ms).
 const BLOCK: u32 = 2;
 
-/// A thumbnail and the largest per-channel standard deviation of the sampled pixels.
+/// A thumbnail and the statistics of the sampled pixels.
 pub struct Sampled {
     pub thumb: RgbImage,
+    /// The largest per-channel standard deviation.
     pub stddev: f64,
+    /// The mean colour.
+    pub mean: [u8; 3],
+    /// The luma correlation of adjacent sampled pixels (near 0 for pure
+    /// noise), when there are enough pairs and any variation.
+    pub correlation: Option<f64>,
 }
 
 /// Thumbnail size for an image, keeping its aspect ratio.
@@ -87,6 +93,8 @@ pub struct RowSampler {
     /// source row of each thumbnail row's: computed once, not per row.
     starts_x: Vec<usize>,
     starts_y: Vec<usize>,
+    /// Adjacent sampled pixels, for the pure-noise check.
+    pairs: endpoint_harness_pixels::pairs::Pairs,
 }
 
 impl RowSampler {
@@ -109,6 +117,7 @@ impl RowSampler {
             acc: vec![[0; 3]; tw as usize],
             starts_x: (0..tw as usize).map(|ox| ox * w as usize / tw as usize).collect(),
             starts_y: (0..th as usize).map(|oy| oy * h as usize / th as usize).collect(),
+            pairs: Default::default(),
         }
     }
 
@@ -144,6 +153,7 @@ impl RowSampler {
         // The per-pixel loop runs optimised even in the dev profile.
         let grid = endpoint_harness_pixels::Grid { w: self.w, starts: &self.starts_x, bw: self.bw };
         endpoint_harness_pixels::accumulate_row(row, self.stride, self.rgb, grid, &mut self.acc, &mut self.sum, &mut self.sq);
+        self.pairs.row(y, row, self.stride, self.rgb, grid);
         if y == sy + rows - 1 {
             for ox in 0..self.tw {
                 let sx = self.starts_x[ox];
@@ -156,7 +166,7 @@ impl RowSampler {
         }
     }
 
-    /// The thumbnail and the largest per-channel standard deviation.
+    /// The thumbnail and the sampled pixels' statistics.
     pub fn finish(self) -> Sampled {
         let nf = self.n.max(1) as f64;
         let stddev = (0..3)
@@ -166,7 +176,8 @@ impl RowSampler {
                     .sqrt()
             })
             .fold(0.0, f64::max);
-        Sampled { thumb: self.thumb, stddev }
+        let mean = std::array::from_fn(|c| (self.sum[c] as f64 / nf).round() as u8);
+        Sampled { thumb: self.thumb, stddev, mean, correlation: self.pairs.correlation() }
     }
 }
 

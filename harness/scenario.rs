@@ -236,6 +236,8 @@ pub struct ImageExpect {
     pub height: Option<u32>,
     /// Whether a single-colour image fails.
     pub not_blank: bool,
+    /// Whether an image of pure noise (uncorrelated neighbouring pixels) fails.
+    pub not_noise: bool,
 }
 
 /// What `output.errors` may hold.

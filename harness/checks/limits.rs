@@ -4,6 +4,10 @@
 /// A frame whose every channel varies less than this (standard deviation, 0-255
 /// scale) is blank: a safety-filtered black frame with compression noise still is.
 pub const BLANK_STDDEV: f64 = 2.0;
+/// An image whose neighbouring pixels' luma correlates less than this is pure
+/// noise (a broken VAE or sampler). Real diffusion outputs in the drift corpus
+/// (`tests/fixtures/drift/`) score far above it, uniform noise near 0.
+pub const NOISE_CORRELATION: f64 = 0.3;
 /// Decoder limits: a PNG that declares huge dimensions fails cleanly instead of
 /// allocating gigabytes.
 pub const MAX_SIDE: u32 = 16384;

@@ -94,6 +94,13 @@ pub struct ImageInfo {
     pub color: Option<String>,
     /// Largest per-channel standard deviation of the pixels (0-255 scale).
     pub stddev: Option<f64>,
+    /// Mean colour of the sampled pixels (`#rrggbb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_color: Option<String>,
+    /// Luma correlation of neighbouring pixels: near 1 for a picture, near 0
+    /// for pure noise (none for a single-colour image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbour_correlation: Option<f64>,
     /// Why the image could not be read, if it could not.
     pub problem: Option<String>,
 }

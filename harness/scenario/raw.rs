@@ -98,7 +98,10 @@ pub(crate) struct RawImageExpect {
     pub format: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// Default true: a single-colour image fails (named: all black is the mark of NaNs).
     pub not_blank: Option<bool>,
+    /// Default true: an image of pure noise (a broken VAE or sampler) fails.
+    pub not_noise: Option<bool>,
     #[schemars(extend("enum" = ["rgb", "rgba", "gray", "gray_alpha"]))]
     pub color: Option<String>,
     pub alpha: Option<bool>,

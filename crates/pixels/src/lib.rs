@@ -6,6 +6,9 @@
 
 #![deny(missing_docs)]
 
+pub mod diff;
+pub mod pairs;
+
 /// SplitMix64: tiny, fast, deterministic; quality is ample for test patterns.
 struct SplitMix(u64);
 

@@ -138,6 +138,7 @@ impl Cx<'_> {
             width: raw.width,
             height: raw.height,
             not_blank: raw.not_blank.unwrap_or(true),
+            not_noise: raw.not_noise.unwrap_or(true),
         }
     }
 
