@@ -462,18 +462,14 @@ fn phase_split(
     snap_dir: &Path,
 ) -> Value {
     // A reference recorded once (update mode), then verified per job as a scenario would.
-    let snap_spec = endpoint_harness::scenario::SnapshotSpec {
-        compare: endpoint_harness::scenario::CompareMode::Perceptual,
-        max_distance: 6,
-        min_similarity: 0.95,
-        frames: Vec::new(),
-    };
+    let snap_spec = endpoint_harness::scenario::SnapshotSpec::tolerant();
     let snap_cfg = &endpoint_harness::snapshot::Config {
         root: snap_dir.to_path_buf(),
         mode: endpoint_harness::snapshot::Mode::Update,
         ci: false,
         variant: None,
         reports: snap_dir.join("reports"),
+        strict: false,
     };
     let thumb = endpoint_harness::sample::sample(reference).thumb;
     endpoint_harness::snapshot::verify(
@@ -484,6 +480,7 @@ fn phase_split(
             pixels: &endpoint_harness::snapshot::Pixels::from(reference),
             thumb: &thumb,
         })],
+        &Default::default(),
     );
     let snap_cfg = &endpoint_harness::snapshot::Config {
         mode: endpoint_harness::snapshot::Mode::Verify,
@@ -582,7 +579,7 @@ fn phase_split(
                 thumb: &sampled.thumb,
             };
             let out =
-                endpoint_harness::snapshot::verify(snap_cfg, "bench/x", &snap_spec, &[Some(cand)]);
+                endpoint_harness::snapshot::verify(snap_cfg, "bench/x", &snap_spec, &[Some(cand)], &Default::default());
             assert!(out.failures.is_empty(), "{:?}", out.failures);
             lap(7);
         }
@@ -767,13 +764,15 @@ fn main() {
     let scen = tmp.path().join("scen");
     let snaps = tmp.path().join("snaps");
     let thumb = endpoint_harness::sample::sample(&reference).thumb;
-    let spec = endpoint_harness::scenario::SnapshotSpec {
-        compare: endpoint_harness::scenario::CompareMode::Perceptual,
-        max_distance: 6,
-        min_similarity: 0.95,
-        frames: Vec::new(),
+    let spec = endpoint_harness::scenario::SnapshotSpec::tolerant();
+    let inputs = endpoint_harness::snapshot::store::MetaInputs {
+        spec: &spec,
+        scenario: "s/00000",
+        i: 0,
+        provenance: &Default::default(),
+        variant: None,
     };
-    let meta = endpoint_harness::snapshot::store::metadata(&reference, &thumb, &spec, "s/00000", 0);
+    let meta = endpoint_harness::snapshot::store::metadata(&reference, &thumb, &inputs, None);
     write_scenarios(&scen, &snaps, n, 1024, Some((&png, &meta)));
     let mut env = live_env(&scen, &tmp.path().join("reports"), &mock);
     env.push(("HARNESS_SNAPSHOT_DIR", snaps.to_string_lossy().to_string()));

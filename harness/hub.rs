@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::paths::FileError;
 
 use crate::scenario::{
-    Budget, CompareMode, CountRange, Diagnostic, Diagnostics, Expect, ExpectedStatus, ImageExpect,
+    Budget, CountRange, Diagnostic, Diagnostics, Expect, ExpectedStatus, ImageExpect,
     InputImage, Mode, Scenario, SnapshotSpec, WarningPolicy,
 };
 
@@ -128,12 +128,7 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
             videos: None,
             warnings: WarningPolicy::Forbid,
         },
-        snapshot: SnapshotSpec {
-            compare: CompareMode::Off,
-            max_distance: crate::scenario::DEFAULT_MAX_DISTANCE,
-            min_similarity: crate::scenario::DEFAULT_MIN_SIMILARITY,
-            frames: Vec::new(),
-        },
+        snapshot: SnapshotSpec::off(),
         budget: Budget::default(),
         repeat: 1,
         mock: None,

@@ -15,11 +15,13 @@
 
 pub mod config;
 pub mod metrics;
+pub mod provenance;
 pub mod review;
 pub mod store;
 pub mod verify;
 
 pub use config::{Candidate, Config, Mode, Pixels};
+pub use provenance::Provenance;
 pub use review::{calibrate, orphans, pending, resolve_pending, suggest};
 pub use verify::verify;
 

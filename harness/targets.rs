@@ -6,7 +6,7 @@ mod comfyui;
 mod runpod;
 mod select;
 
-pub use api::{JobRequest, Target};
+pub use api::{JobRequest, Target, TargetFacts};
 pub use comfyui::Comfyui;
 pub use runpod::Runpod;
 pub use select::{from_env, Kind, TargetConfig, COMFYUI_DEFAULT, COMFYUI_MOCK, RUNPOD_API};

@@ -136,10 +136,14 @@ fn calibrate(report: &std::path::Path) -> ExitCode {
     for s in &parsed.scenarios {
         if let Some(c) = &s.calibration {
             any = true;
-            let (d, sim) = crate::snapshot::suggest(c);
+            let b = crate::snapshot::suggest(c);
+            let seen = match (c.min_psnr, c.min_ssim, c.max_block_diff) {
+                (Some(p), Some(ss), Some(bl)) => format!("lowest psnr {p:.1} dB, lowest ssim {ss:.4}, worst block {bl:.2} levels"),
+                _ => format!("max distance {}, min similarity {:.4} (no full-size figures in this report)", c.max_distance, c.min_similarity),
+            };
             println!(
-                "{}: {} pairs, observed max distance {}, min similarity {:.4} -> suggest max_distance: {d}, min_similarity: {sim}",
-                s.name, c.pairs, c.max_distance, c.min_similarity
+                "{}: {} pairs, {seen} -> suggest snapshot: {{pass: {{psnr: {}, ssim: {}, block: {}}}}}",
+                s.name, c.pairs, b.psnr, b.ssim, b.block
             );
         }
     }

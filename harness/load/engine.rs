@@ -48,6 +48,7 @@ pub(crate) async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         },
         costs: env.costs.clone(),
         record: None,
+        commit: env.commit.clone(),
     });
     let shared = Arc::new(s.clone());
     let stop_sampling = Arc::new(AtomicBool::new(false));

@@ -84,7 +84,10 @@ impl RunReport {
             target: info.target.clone(),
             target_kind: info.target_kind,
             git_commit: info.git_commit.clone(),
-            counts: Counts::tally(scenarios.iter().map(|s| s.verdict)),
+            counts: Counts {
+                review: scenarios.iter().filter(|s| s.in_review()).count(),
+                ..Counts::tally(scenarios.iter().map(|s| s.verdict))
+            },
             cost: None,
             provision: None,
             scenarios,
@@ -171,6 +174,12 @@ pub struct ScenarioReport {
 }
 
 impl ScenarioReport {
+    /// Whether an image of this scenario was in the review band (between a
+    /// match and a mismatch) while the scenario itself did not fail for it.
+    pub fn in_review(&self) -> bool {
+        self.snapshots.iter().any(|s| s.outcome == "review")
+    }
+
     /// A scenario that ended with `verdict` and `message` before any job ran (ignored,
     /// invalid, no endpoint, given up); runs and figures are filled by whoever has them.
     pub fn new(head: ScenarioHead, verdict: Verdict, message: Option<String>) -> Self {

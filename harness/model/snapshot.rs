@@ -4,17 +4,30 @@
 use serde::{Deserialize, Serialize};
 
 /// Comparison figures for one image (or one sampled video frame).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Metrics {
     /// Gradient-hash distance in bits (of 64), on the thumbnails.
     pub distance: u32,
-    /// 1 - RMSE of luma on a 0..1 scale (1.0 = identical), on the thumbnails: a uniform
-    /// sample of the image. SSIM was tried first and rejected: on flat regions ±2
-    /// levels of noise drove it to 0.5, below what a different seed scores.
+    /// 1 - RMSE of luma on a 0..1 scale (1.0 = identical), on the thumbnails.
     pub similarity: f64,
     /// Pixels whose channels differ at all (full resolution; computed when needed).
     #[serde(default)]
     pub differing_pixels: Option<u64>,
+    /// Peak signal-to-noise ratio in dB at full size (100 = identical pixels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psnr: Option<f64>,
+    /// Mean structural similarity of the luma at full size (1.0 = identical).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssim: Option<f64>,
+    /// Mean absolute difference over every channel, in levels (0..255).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_diff: Option<f64>,
+    /// Largest absolute difference of any channel, in levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_diff: Option<u8>,
+    /// Mean absolute difference of the worst 16x16 block, in levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_diff: Option<f64>,
 }
 
 /// What happened to one image's reference.
@@ -24,8 +37,16 @@ pub struct SnapshotRecord {
     pub index: usize,
     /// The reference file.
     pub reference: String,
-    /// `matched`, `mismatched`, `missing`, `written`, `updated`.
+    /// `matched`, `review` (between the pass and fail bands), `mismatched`,
+    /// `missing`, `written`, `updated`.
     pub outcome: String,
+    /// The accepted variant the image was judged against (`variants/<name>/`);
+    /// none: the default references.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// Why the image is in review or mismatched (`psnr 43.1 dB below 46`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
     /// The comparison figures, when a comparison was made.
     pub metrics: Option<Metrics>,
     /// Expected image, relative to the reports folder.
@@ -49,4 +70,13 @@ pub struct Calibration {
     pub max_distance: u32,
     /// Lowest similarity seen between runs.
     pub min_similarity: f64,
+    /// Lowest PSNR seen between runs, in dB (100 = every run identical).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_psnr: Option<f64>,
+    /// Lowest SSIM seen between runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ssim: Option<f64>,
+    /// Largest worst-block difference seen between runs, in levels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_diff: Option<f64>,
 }

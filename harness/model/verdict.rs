@@ -98,6 +98,10 @@ pub struct Counts {
     pub timed_out: usize,
     /// Scenarios not run.
     pub ignored: usize,
+    /// Scenarios with an image in the review band of the snapshot comparison
+    /// (counted within their verdicts as well: a review alone does not fail).
+    #[serde(default)]
+    pub review: usize,
 }
 
 impl Counts {

@@ -65,6 +65,7 @@ fn header(r: &RunReport, history: &[crate::history::HistoryLine]) -> String {
         ("timed_out", "timed out", c.timed_out),
         ("over_budget", "over budget", c.over_budget),
         ("passed", "passed", c.passed),
+        ("review", "to review", c.review),
         ("ignored", "ignored", c.ignored),
     ] {
         let _ = write!(

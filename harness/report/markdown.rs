@@ -35,9 +35,13 @@ pub(super) fn render(r: &RunReport) -> String {
         c.total - c.ignored,
         cell(&r.target)
     );
+    let review = match c.review {
+        0 => String::new(),
+        n => format!(" ({n} with an image to review)"),
+    };
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} over budget, {} errors, {} timed out, {} ignored\n",
+        "{} passed{review}, {} failed, {} over budget, {} errors, {} timed out, {} ignored\n",
         c.passed, c.failed, c.over_budget, c.error, c.timed_out, c.ignored
     );
     if let Some(cost) = &r.cost {
@@ -65,7 +69,7 @@ pub(super) fn render(r: &RunReport) -> String {
             "| {} | `{}` | {} | {} | {} | {} | {} |",
             icon(s.verdict),
             cell(&s.name),
-            s.verdict.as_str(),
+            if s.in_review() { format!("{} (review)", s.verdict.as_str()) } else { s.verdict.as_str().to_string() },
             t(last.and_then(|r| r.delay_ms)),
             t(last.and_then(|r| r.execution_ms)),
             t(last.map(|r| r.total_ms)),
@@ -82,7 +86,7 @@ pub(super) fn render(r: &RunReport) -> String {
     let bad: Vec<_> = r
         .scenarios
         .iter()
-        .filter(|s| !s.verdict.is_success() || s.verdict == Verdict::Ignored)
+        .filter(|s| !s.verdict.is_success() || s.verdict == Verdict::Ignored || s.in_review())
         .collect();
     if !bad.is_empty() {
         let _ = writeln!(out, "\n### Details\n");

@@ -82,6 +82,7 @@ pub(crate) const SCRIPT: &str = r#"
   function matches(el){
     var v=el.dataset.verdict, want=state.v;
     if(want==='problems'){ if(v==='passed'||v==='ignored'||v==='same'||v==='not_compared') return false; }
+    else if(want==='review'){ if(el.dataset.review!=='1') return false; }
     else if(want!=='all' && v!==want) return false;
     if(tag && tag.value && (' '+el.dataset.tags+' ').indexOf(' '+tag.value+' ')<0) return false;
     var text=q?q.value.trim().toLowerCase():'';

@@ -155,7 +155,11 @@ impl Ctx {
                     .mock_server()?
                     .endpoint_url(&crate::mock::endpoint_id(&key));
                 let client = Client::new(&url, Some(&self.mock_key))?;
-                Arc::new(Runpod::new(client, format!("embedded mock ({key})")))
+                let facts = crate::targets::TargetFacts {
+                    gpu: Some("none (embedded mock)".into()),
+                    software: Some(format!("endpoint-harness mock, behaviour {key}")),
+                };
+                Arc::new(Runpod::new(client, format!("embedded mock ({key})")).with_facts(facts))
             }
             Kind::Local => {
                 let client = Client::local(self.target.url.as_deref().unwrap_or_default())?;
@@ -234,6 +238,7 @@ impl Ctx {
             costs: self.costs.clone(),
             record: (self.settings.record && !self.target.uses_mock())
                 .then(|| self.settings.mocks.clone()),
+            commit: self.info.git_commit.clone(),
         };
         if !self.on_worker {
             return self.handle.block_on(run_within_deadline(s, &env));

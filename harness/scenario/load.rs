@@ -238,7 +238,7 @@ impl Cx<'_> {
         if self.opts.preflight && expect.status == ExpectedStatus::Completed {
             self.preflight(&graph, &images, &set_by);
         }
-        let snapshot = self.snapshot(raw.snapshot.unwrap_or_default());
+        let snapshot = self.snapshot(raw.snapshot);
         let budget = self.budget(raw.budget.unwrap_or_default());
         let repeat = raw.repeat.unwrap_or(1);
         if !(1..=1000).contains(&repeat) {

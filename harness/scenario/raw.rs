@@ -142,13 +142,35 @@ pub(crate) struct RawVideoExpect {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSnapshot {
+    /// `perceptual` (the default once a `snapshot:` block is given), `exact` or `off`.
     #[schemars(extend("enum" = ["off", "exact", "perceptual"]))]
     pub compare: Option<String>,
+    /// What a match must be within (defaults from the drift corpus).
+    pub pass: Option<RawBand>,
+    /// Past this, a mismatch; between `pass` and `fail`, review.
+    pub fail: Option<RawBand>,
+    /// `report` (default: shown and counted, passes) or `fail`.
+    #[schemars(extend("enum" = ["report", "fail"]))]
+    pub review: Option<String>,
+    /// Extra coarse gate: gradient-hash distance of the thumbnails (bits of 64).
     #[schemars(range(max = 64))]
     pub max_distance: Option<u32>,
+    /// Extra coarse gate: thumbnail luma similarity (0..1).
     pub min_similarity: Option<f64>,
     /// Video frames compared (0-based); default first, middle and last.
     pub frames: Option<Vec<u64>>,
+}
+
+/// One band of the tolerant comparison; a figure left out keeps its default.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBand {
+    /// PSNR floor in dB.
+    pub psnr: Option<f64>,
+    /// SSIM floor (0..1).
+    pub ssim: Option<f64>,
+    /// Ceiling on the worst 16x16 block's mean absolute difference, in levels (0..255).
+    pub block: Option<f64>,
 }
 
 /// Latency budgets (humantime durations).

@@ -24,10 +24,13 @@ pub struct Config {
     pub ci: bool,
     pub variant: Option<String>,
     pub reports: PathBuf,
+    /// `HARNESS_STRICT=1`: an image in the review band fails its scenario.
+    pub strict: bool,
 }
 
 impl Config {
-    /// From `HARNESS_SNAPSHOTS`, `HARNESS_SNAPSHOT_DIR`, `HARNESS_SNAPSHOT_VARIANT` and `CI`.
+    /// From `HARNESS_SNAPSHOTS`, `HARNESS_SNAPSHOT_DIR`, `HARNESS_SNAPSHOT_VARIANT`,
+    /// `HARNESS_STRICT` and `CI`.
     pub fn from_env(
         var: &dyn Fn(&str) -> Option<String>,
         reports: &Path,
@@ -68,6 +71,7 @@ impl Config {
                 .unwrap_or_else(|| "snapshots".into()),
         );
         let mode = if ci { Mode::Verify } else { requested };
+        let strict = var("HARNESS_STRICT").is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
         Ok((
             Config {
                 root,
@@ -75,6 +79,7 @@ impl Config {
                 ci,
                 variant,
                 reports: reports.to_path_buf(),
+                strict,
             },
             note,
         ))

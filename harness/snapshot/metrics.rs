@@ -1,6 +1,8 @@
-//! How two images are compared: a gradient hash of the thumbnail, the luma
-//! similarity of the thumbnails, an xxh3 digest of the decoded pixels, and the
-//! diff image shown on a mismatch.
+//! How two images are compared: an xxh3 digest of the decoded pixels (equal
+//! digests: a match without more work), the full-size figures (PSNR, SSIM,
+//! level differences, the worst block) judged against the scenario's bands,
+//! the thumbnails' gradient hash and luma similarity, and the diff image shown
+//! for review or a mismatch.
 
 use image::{DynamicImage, Rgb, RgbImage};
 use image_hasher::{HashAlg, HasherConfig};
@@ -27,17 +29,121 @@ pub fn pixel_hash(img: &DynamicImage) -> String {
     format!("{digest:016x}")
 }
 
-/// Distance, similarity and differing pixels of two images of the same size.
+/// Every figure for two images of the same size: the thumbnails' hash
+/// distance and luma similarity, and the full-size differences
+/// ([`endpoint_harness_pixels::diff`]).
 pub fn measure(a: &DynamicImage, b: &DynamicImage) -> Metrics {
     let (ta, tb) = (
         crate::sample::sample(a).thumb,
         crate::sample::sample(b).thumb,
     );
-    let (ra, rb) = (a.to_rgba8(), b.to_rgba8());
+    let mut m = measure_thumbs(&ta, &tb);
+    full(a, b, &mut m);
+    m
+}
+
+/// [`measure`] with the candidate's thumbnail already at hand.
+pub fn measure_with(reference: &DynamicImage, img: &DynamicImage, thumb: &RgbImage) -> Metrics {
+    let mut m = measure_thumbs(&crate::sample::sample(reference).thumb, thumb);
+    full(reference, img, &mut m);
+    m
+}
+
+/// The full-size figures, in one pass (RGBA when either image has alpha).
+fn full(a: &DynamicImage, b: &DynamicImage, m: &mut Metrics) {
+    use endpoint_harness_pixels::diff::diff;
+    let (w, h) = (a.width() as usize, a.height() as usize);
+    let d = match (a, b) {
+        (DynamicImage::ImageRgb8(x), DynamicImage::ImageRgb8(y)) => diff(x.as_raw(), y.as_raw(), w, h, 3),
+        (DynamicImage::ImageRgba8(x), DynamicImage::ImageRgba8(y)) => diff(x.as_raw(), y.as_raw(), w, h, 4),
+        _ if a.color().has_alpha() || b.color().has_alpha() => {
+            diff(a.to_rgba8().as_raw(), b.to_rgba8().as_raw(), w, h, 4)
+        }
+        _ => diff(a.to_rgb8().as_raw(), b.to_rgb8().as_raw(), w, h, 3),
+    };
+    m.differing_pixels = Some(d.differing_pixels);
+    m.psnr = Some(d.psnr().min(IDENTICAL_PSNR));
+    m.ssim = Some(d.ssim);
+    m.mean_diff = Some(d.mean);
+    m.max_diff = Some(d.max);
+    m.block_diff = Some(d.block_max);
+}
+
+/// The PSNR reported for identical pixels (the true figure is infinite, which JSON cannot hold).
+pub const IDENTICAL_PSNR: f64 = 100.0;
+
+/// The figures of identical pixels, known from their digests alone.
+pub fn identical() -> Metrics {
     Metrics {
-        distance: hash_thumb(&ta).dist(&hash_thumb(&tb)),
-        similarity: crate::sample::similarity(&ta, &tb),
-        differing_pixels: Some(ra.pixels().zip(rb.pixels()).filter(|(p, q)| p != q).count() as u64),
+        distance: 0,
+        similarity: 1.0,
+        differing_pixels: Some(0),
+        psnr: Some(IDENTICAL_PSNR),
+        ssim: Some(1.0),
+        mean_diff: Some(0.0),
+        max_diff: Some(0),
+        block_diff: Some(0.0),
+    }
+}
+
+/// Where an image falls against a scenario's bands, with the figures that put it there.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Judgement {
+    /// Within the pass band.
+    Pass,
+    /// Between the bands: for a person to look at.
+    Review(Vec<String>),
+    /// Beyond the fail band (or an explicit coarse gate).
+    Fail(Vec<String>),
+}
+
+impl Judgement {
+    /// 0 = pass, 1 = review, 2 = fail: lower is closer.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Judgement::Pass => 0,
+            Judgement::Review(_) => 1,
+            Judgement::Fail(_) => 2,
+        }
+    }
+}
+
+/// Judges full-size figures against the scenario's bands and coarse gates.
+pub fn judge(spec: &crate::scenario::SnapshotSpec, m: &Metrics) -> Judgement {
+    let t = &spec.tolerance;
+    let (psnr, ssim, block) = (
+        m.psnr.unwrap_or(IDENTICAL_PSNR),
+        m.ssim.unwrap_or(1.0),
+        m.block_diff.unwrap_or(0.0),
+    );
+    let beyond = |band: &crate::scenario::Band, strict_word: &str| {
+        let mut why = Vec::new();
+        if psnr < band.psnr {
+            why.push(format!("psnr {psnr:.1} dB below {strict_word} {}", band.psnr));
+        }
+        if ssim < band.ssim {
+            why.push(format!("ssim {ssim:.4} below {strict_word} {}", band.ssim));
+        }
+        if block > band.block {
+            why.push(format!("a 16x16 block differs by {block:.2} levels, over {strict_word} {}", band.block));
+        }
+        why
+    };
+    let mut fail = beyond(&t.fail, "the fail band's");
+    if let Some(max) = spec.max_distance.filter(|d| m.distance > *d) {
+        fail.push(format!("thumbnail hash distance {} over max_distance {max}", m.distance));
+    }
+    if let Some(min) = spec.min_similarity.filter(|s| m.similarity < *s) {
+        fail.push(format!("thumbnail similarity {:.4} below min_similarity {min}", m.similarity));
+    }
+    if !fail.is_empty() {
+        return Judgement::Fail(fail);
+    }
+    let review = beyond(&t.pass, "the pass band's");
+    if review.is_empty() {
+        Judgement::Pass
+    } else {
+        Judgement::Review(review)
     }
 }
 
@@ -46,7 +152,7 @@ pub fn measure_thumbs(a: &RgbImage, b: &RgbImage) -> Metrics {
     Metrics {
         distance: hash_thumb(a).dist(&hash_thumb(b)),
         similarity: crate::sample::similarity(a, b),
-        differing_pixels: None,
+        ..Metrics::default()
     }
 }
 

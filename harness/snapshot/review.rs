@@ -31,7 +31,17 @@ pub fn resolve_pending(
             continue;
         }
         if accept {
-            std::fs::rename(&p, p.with_extension(""))?;
+            let target = p.with_extension("");
+            if target.extension().is_some_and(|x| x == "snap") {
+                // The record says when it was accepted, which is now.
+                let text = std::fs::read_to_string(&p)?;
+                let mut body: String = text.lines().filter(|l| !l.starts_with("accepted: ")).map(|l| format!("{l}\n")).collect();
+                body.push_str(&format!("accepted: {}\n", super::provenance::now()));
+                std::fs::write(&target, body)?;
+                std::fs::remove_file(&p)?;
+            } else {
+                std::fs::rename(&p, target)?;
+            }
         } else {
             std::fs::remove_file(&p)?;
         }
@@ -90,13 +100,17 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
     }
 }
 
-/// Compares every later run's images with the first run's, index by index.
+/// Compares every later run's images with the first run's, index by index:
+/// the spread of one endpoint's own noise.
 pub fn calibrate(runs: &[Vec<DynamicImage>]) -> Option<Calibration> {
     let first = runs.first()?;
     let mut c = Calibration {
         pairs: 0,
         max_distance: 0,
         min_similarity: 1.0,
+        min_psnr: None,
+        min_ssim: None,
+        max_block_diff: None,
     };
     for later in runs.iter().skip(1) {
         for (a, b) in first.iter().zip(later) {
@@ -105,15 +119,35 @@ pub fn calibrate(runs: &[Vec<DynamicImage>]) -> Option<Calibration> {
                 c.pairs += 1;
                 c.max_distance = c.max_distance.max(m.distance);
                 c.min_similarity = c.min_similarity.min(m.similarity);
+                let low = |old: Option<f64>, new: Option<f64>| match (old, new) {
+                    (Some(o), Some(n)) => Some(o.min(n)),
+                    (o, n) => o.or(n),
+                };
+                c.min_psnr = low(c.min_psnr, m.psnr);
+                c.min_ssim = low(c.min_ssim, m.ssim);
+                c.max_block_diff = match (c.max_block_diff, m.block_diff) {
+                    (Some(o), Some(n)) => Some(o.max(n)),
+                    (o, n) => o.or(n),
+                };
             }
         }
     }
     (c.pairs > 0).then_some(c)
 }
 
-/// Suggested tolerances from an observed spread, with headroom.
-pub fn suggest(c: &Calibration) -> (u32, f64) {
-    let distance = (c.max_distance * 3 / 2 + 2).min(64);
-    let floor = 1.0 - (1.0 - c.min_similarity) * 2.0 - 0.005;
-    (distance, (floor * 1000.0).floor() / 1000.0)
+/// A pass band learnt from an endpoint's spread between repeats, with
+/// headroom, never tighter than the default pass band (whose margin over the
+/// corpus's benign drift is measured) and never looser than the fail band.
+pub fn suggest(c: &Calibration) -> crate::scenario::Band {
+    use crate::scenario::DEFAULT_TOLERANCE as D;
+    let psnr = c.min_psnr.map_or(D.pass.psnr, |p| (p - 3.0).floor()).clamp(D.fail.psnr, D.pass.psnr);
+    let ssim = c
+        .min_ssim
+        .map_or(D.pass.ssim, |s| ((1.0 - (1.0 - s) * 2.0) * 1000.0).floor() / 1000.0)
+        .clamp(D.fail.ssim, D.pass.ssim);
+    let block = c
+        .max_block_diff
+        .map_or(D.pass.block, |b| (b * 1.5 * 10.0).ceil() / 10.0)
+        .clamp(D.pass.block, D.fail.block);
+    crate::scenario::Band { psnr, ssim, block }
 }

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use image::{DynamicImage, GenericImageView, RgbImage};
 
 use super::config::{Candidate, Config};
+use super::provenance::Provenance;
 use super::metrics::{diff_image, hash_thumb, pixel_hash};
 use crate::scenario::SnapshotSpec;
 
@@ -25,7 +25,8 @@ impl Config {
         }
     }
 
-    /// Where references are read: the variant's folder if it has any, else the default.
+    /// The folder whose reference count a run must match: the variant's folder
+    /// if it has any, else the default.
     pub(super) fn read_dir(&self, scenario: &str) -> PathBuf {
         let w = self.write_dir(scenario);
         if self.variant.is_some() && reference_count(&w) > 0 {
@@ -33,6 +34,29 @@ impl Config {
         } else {
             self.default_dir(scenario)
         }
+    }
+
+    /// Every accepted set of references of a scenario, the configured variant's
+    /// first, then the default set, then the other variants by name. An image
+    /// is judged against the closest of them.
+    pub(super) fn reference_sets(&self, scenario: &str) -> Vec<(Option<String>, PathBuf)> {
+        let base = self.default_dir(scenario);
+        let mut others: Vec<String> = std::fs::read_dir(base.join("variants"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|v| Some(v) != self.variant.as_ref())
+            .collect();
+        others.sort();
+        let mut sets = Vec::new();
+        if let Some(v) = &self.variant {
+            sets.push((Some(v.clone()), base.join("variants").join(v)));
+        }
+        sets.push((None, base.clone()));
+        sets.extend(others.into_iter().map(|v| (Some(v.clone()), base.join("variants").join(v))));
+        sets
     }
 }
 
@@ -43,12 +67,10 @@ pub fn reference_count(dir: &Path) -> usize {
         .count()
 }
 
-/// What a `.snap` record holds, for comparing without decoding the reference PNG.
+/// What a `.snap` record holds for matching identical pixels without decoding the reference PNG.
 pub(super) struct Meta {
     pub(super) size: (u32, u32),
-    pub(super) hash: Option<String>,
     pub(super) pixels: Option<String>,
-    pub(super) luma: Option<Vec<u8>>,
 }
 
 pub(super) fn read_meta(path: &Path) -> Option<Meta> {
@@ -65,36 +87,36 @@ pub(super) fn read_meta(path: &Path) -> Option<Meta> {
         field("width")?.parse().ok()?,
         field("height")?.parse().ok()?,
     );
-    let luma = field("thumb_luma")
-        .and_then(|v| v.split_once(':'))
-        .and_then(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64).ok());
     Some(Meta {
         size,
-        hash: field("hash").map(str::to_string),
         pixels: field("pixels").map(str::to_string),
-        luma,
     })
 }
 
-/// Writes `<n>.png<suffix>` and `<n>.snap<suffix>`.
-pub(super) fn write_reference(
-    dir: &Path,
-    i: usize,
-    cand: Candidate,
-    spec: &SnapshotSpec,
-    scenario: &str,
-    suffix: &str,
-) -> Result<(), String> {
+/// What a `.snap` record says besides the image's own figures.
+pub struct MetaInputs<'a> {
+    pub spec: &'a SnapshotSpec,
+    pub scenario: &'a str,
+    pub i: usize,
+    pub provenance: &'a Provenance,
+    pub variant: Option<&'a str>,
+}
+
+/// Writes `<n>.png<suffix>` and `<n>.snap<suffix>`; a reference written for
+/// real (no suffix) is accepted now, a `.new` candidate when `snapshots accept` takes it.
+pub(super) fn write_reference(dir: &Path, cand: Candidate, meta: &MetaInputs, suffix: &str) -> Result<(), String> {
     let img = cand.pixels.get()?;
+    let i = meta.i;
     if std::fs::create_dir_all(dir).is_err() {
         return Ok(());
     }
     // References are written rarely and kept in git: spend time on compression.
     let png = crate::png::encode_best(img);
     let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
+    let accepted = suffix.is_empty().then(super::provenance::now);
     let _ = std::fs::write(
         dir.join(format!("{i}.snap{suffix}")),
-        metadata(img, cand.thumb, spec, scenario, i),
+        metadata(img, cand.thumb, meta, accepted.as_deref()),
     );
     // A reference written for real supersedes any candidate waiting for review.
     if suffix.is_empty() {
@@ -110,31 +132,35 @@ pub(super) fn remove_candidate(dir: &Path, i: usize) {
 }
 
 /// The metadata record, in insta's `.snap` layout (a header, then the body). It is
-/// generated with the reference: `hash`, `pixels` and `thumb_luma` let a verify run
-/// compare without decoding the reference PNG.
-pub fn metadata(
-    img: &DynamicImage,
-    thumb: &RgbImage,
-    spec: &SnapshotSpec,
-    scenario: &str,
-    i: usize,
-) -> String {
+/// generated with the reference: `pixels` (the decoded pixels' digest) lets a
+/// verify run match identical pixels without decoding the reference PNG, and the
+/// provenance lines say where the reference came from and when it was accepted.
+pub fn metadata(img: &DynamicImage, thumb: &RgbImage, meta: &MetaInputs, accepted: Option<&str>) -> String {
+    let spec = meta.spec;
     let compare = serde_json::to_value(spec.compare)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let (tw, th) = thumb.dimensions();
-    format!(
-        "---\nsource: endpoint-harness\nexpression: \"{scenario} image {i}\"\n---\nformat: png\nwidth: {}\nheight: {}\ncolor: {}\nhash: {}\npixels: {}\ncompare: {compare}\nmax_distance: {}\nmin_similarity: {}\nthumb_luma: {tw}x{th}:{}\n",
+    let (p, f) = (spec.tolerance.pass, spec.tolerance.fail);
+    let mut out = format!(
+        "---\nsource: endpoint-harness\nexpression: \"{} image {}\"\n---\nformat: png\nwidth: {}\nheight: {}\ncolor: {}\nhash: {}\npixels: {}\ncompare: {compare}\npass: psnr {} ssim {} block {}\nfail: psnr {} ssim {} block {}\n",
+        meta.scenario,
+        meta.i,
         img.width(),
         img.height(),
         crate::checks::color_name(img.color()),
         hash_thumb(thumb).to_base64(),
         pixel_hash(img),
-        spec.max_distance,
-        spec.min_similarity,
-        base64::engine::general_purpose::STANDARD.encode(crate::sample::luma(thumb))
-    )
+        p.psnr, p.ssim, p.block, f.psnr, f.ssim, f.block,
+    );
+    if let Some(v) = meta.variant {
+        out.push_str(&format!("variant: {v}\n"));
+    }
+    out.push_str(&meta.provenance.lines());
+    if let Some(at) = accepted {
+        out.push_str(&format!("accepted: {at}\n"));
+    }
+    out
 }
 
 /// Writes expected, actual and (same size only) diff images under `reports/images/<scenario>/`.

@@ -1,24 +1,27 @@
-//! Comparing a scenario's returned images with its references, in order:
-//! the fast path against the `.snap` record, the full comparison (and the
-//! evidence files) on a mismatch, and what `update` mode writes instead.
+//! Comparing a scenario's returned images with its references, in order: the
+//! accepted references of each slot (the default ones and every variant's),
+//! a digest shortcut for identical pixels, the full comparison judged in three
+//! bands (pass, review, fail) against the closest reference, the evidence files
+//! for review and mismatches, and what `update` mode writes instead.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, GenericImageView};
 
 use super::config::{Candidate, Config, Mode};
-use super::metrics::{diff_image, hash_thumb, measure, pixel_hash};
-use super::store::{
-    read_meta, reference_count, remove_candidate, save_evidence, write_reference, Meta,
-};
+use super::metrics::{diff_image, identical, judge, measure_with, pixel_hash, Judgement};
+use super::provenance::Provenance;
+use super::store::{read_meta, reference_count, remove_candidate, save_evidence, write_reference};
 use crate::model::{CheckFailure, Metrics, SnapshotRecord};
-use crate::scenario::{CompareMode, SnapshotSpec};
+use crate::scenario::{CompareMode, ReviewPolicy, SnapshotSpec};
 
 /// The snapshot verdict of a scenario run.
 #[derive(Default)]
 pub struct Outcome {
     pub failures: Vec<CheckFailure>,
     pub records: Vec<SnapshotRecord>,
+    /// Images in the review band that do not fail the scenario: one line each.
+    pub reviews: Vec<String>,
 }
 
 /// Compares the returned images of a scenario (in order) with its references.
@@ -27,315 +30,314 @@ pub fn verify(
     scenario: &str,
     spec: &SnapshotSpec,
     images: &[Option<Candidate>],
+    provenance: &Provenance,
 ) -> Outcome {
     let mut out = Outcome::default();
     if spec.compare == CompareMode::Off {
         return out;
     }
-    let read = cfg.read_dir(scenario);
-    let have = reference_count(&read);
+    let sets = cfg.reference_sets(scenario);
+    let primary = cfg.read_dir(scenario);
+    let have = reference_count(&primary);
     if have > 0 && have != images.len() && cfg.mode == Mode::Verify {
         out.failures.push(CheckFailure::new(
             "snapshot count",
-            format!(
-                "{have} image(s), as in {}",
-                crate::paths::display_path(&read).display()
-            ),
+            format!("{have} image(s), as in {}", crate::paths::display_path(&primary).display()),
             format!("{} image(s)", images.len()),
         ));
     }
     for (i, img) in images.iter().enumerate() {
         let Some(cand) = img else { continue };
-        one(cfg, scenario, spec, &read, i, *cand, &mut out);
+        let slot = Slot { cfg, scenario, spec, i, provenance };
+        let rec = slot.judge(&sets, *cand, &mut out);
+        out.records.push(rec);
     }
     if cfg.mode == Mode::Update {
-        // Drop references (and candidates) beyond the new count, so a smaller batch
-        // leaves neither orphans nor superseded candidates.
-        let dir = cfg.write_dir(scenario);
-        let beyond = |name: &str| {
-            name.split('.')
-                .next()
-                .and_then(|n| n.parse::<usize>().ok())
-                .is_some_and(|n| n >= images.len())
-        };
-        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let reference = [".png", ".snap", ".png.new", ".snap.new"]
-                .iter()
-                .any(|x| name.ends_with(x));
-            if reference && beyond(&name) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
+        drop_beyond(&cfg.write_dir(scenario), images.len());
     }
     out
 }
 
-/// One reference slot: which scenario, which image, where it is read and written.
+/// Drops references (and candidates) beyond the new count, so a smaller batch
+/// leaves neither orphans nor superseded candidates.
+fn drop_beyond(dir: &Path, count: usize) {
+    let beyond = |name: &str| {
+        name.split('.')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n >= count)
+    };
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let reference = [".png", ".snap", ".png.new", ".snap.new"].iter().any(|x| name.ends_with(x));
+        if reference && beyond(&name) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// One accepted reference of a slot: which variant (None: the default set) and its PNG.
+struct Reference {
+    variant: Option<String>,
+    png: PathBuf,
+}
+
+impl Reference {
+    fn shown(&self) -> String {
+        crate::paths::display_path(&self.png).display().to_string()
+    }
+
+    fn snap(&self) -> PathBuf {
+        self.png.with_extension("snap")
+    }
+}
+
+/// One image's place: which scenario, which image, with what settings.
 struct Slot<'a> {
     cfg: &'a Config,
     scenario: &'a str,
     spec: &'a SnapshotSpec,
     i: usize,
-    /// The reference PNG (in the read folder).
-    path: std::path::PathBuf,
-    /// The reference as shown in messages.
-    shown: String,
+    provenance: &'a Provenance,
+}
+
+/// The closest reference found for an image, and how it compares.
+struct Closest {
+    reference: Reference,
+    pixels: Option<DynamicImage>,
+    metrics: Metrics,
+    judgement: Judgement,
 }
 
 impl Slot<'_> {
+    fn record(&self, shown: String) -> SnapshotRecord {
+        SnapshotRecord {
+            index: self.i,
+            reference: shown,
+            outcome: String::new(),
+            variant: None,
+            reasons: Vec::new(),
+            metrics: None,
+            expected: None,
+            actual: None,
+            diff: None,
+            thumbnails: Vec::new(),
+        }
+    }
+
+    /// Compares the image with every accepted reference of the slot and records the outcome.
+    fn judge(&self, sets: &[(Option<String>, PathBuf)], cand: Candidate, out: &mut Outcome) -> SnapshotRecord {
+        let refs: Vec<Reference> = sets
+            .iter()
+            .map(|(variant, dir)| Reference { variant: variant.clone(), png: dir.join(format!("{}.png", self.i)) })
+            .filter(|r| r.png.is_file())
+            .collect();
+        let written_to = self.cfg.write_dir(self.scenario).join(format!("{}.png", self.i));
+        if refs.is_empty() {
+            let mut rec = self.record(crate::paths::display_path(&written_to).display().to_string());
+            rec.outcome = self.missing(&rec.reference, cand, out);
+            return rec;
+        }
+        let closest = match self.closest(refs, cand) {
+            Ok(c) => c,
+            Err((shown, failure)) => {
+                let mut rec = self.record(shown);
+                rec.outcome = "mismatched".into();
+                out.failures.push(failure);
+                return rec;
+            }
+        };
+        let mut rec = self.record(closest.reference.shown());
+        rec.variant = closest.reference.variant.clone();
+        rec.metrics = Some(closest.metrics.clone());
+        rec.outcome = match (&closest.judgement, self.cfg.mode) {
+            (Judgement::Pass, _) => {
+                // A candidate left by an earlier run is stale once the image matches again.
+                if !self.cfg.ci {
+                    remove_candidate(&self.cfg.write_dir(self.scenario), self.i);
+                }
+                "matched".into()
+            }
+            (_, Mode::Update) => {
+                self.write(cand, "", out);
+                "updated".into()
+            }
+            (Judgement::Review(why), Mode::Verify) => {
+                rec.reasons = why.clone();
+                let files = self.evidence(&closest, cand, &mut rec, out);
+                let line = format!(
+                    "snapshot {} in review against {}{}: {}{files}",
+                    self.i,
+                    rec.reference,
+                    variant_words(&rec.variant),
+                    why.join("; ")
+                );
+                if self.spec.review == ReviewPolicy::Fail || self.cfg.strict {
+                    let by = if self.spec.review == ReviewPolicy::Fail { "snapshot.review: fail" } else { "HARNESS_STRICT" };
+                    out.failures.push(CheckFailure::new(
+                        format!("snapshot {} ({by})", self.i),
+                        format!("a match with {} ({})", rec.reference, tolerance(self.spec)),
+                        format!("an image in the review band: {}{files}", why.join("; ")),
+                    ));
+                } else {
+                    out.reviews.push(line);
+                }
+                "review".into()
+            }
+            (Judgement::Fail(why), Mode::Verify) => {
+                rec.reasons = why.clone();
+                let files = self.evidence(&closest, cand, &mut rec, out);
+                out.failures.push(CheckFailure::new(
+                    format!("snapshot {} ({})", self.i, tolerance(self.spec)),
+                    format!("a match with {}{}", rec.reference, variant_words(&rec.variant)),
+                    format!("{}{files}", why.join("; ")),
+                ));
+                "mismatched".into()
+            }
+        };
+        rec
+    }
+
+    /// The reference closest to the image: an identical digest ends the search;
+    /// otherwise each reference is decoded and judged, the best judgement (then
+    /// the highest PSNR) wins. Fails when the image or a reference cannot be read.
+    fn closest(&self, refs: Vec<Reference>, cand: Candidate) -> Result<Closest, (String, CheckFailure)> {
+        let first = refs[0].shown();
+        let img = cand
+            .pixels
+            .get()
+            .map_err(|e| (first.clone(), self.failure("a returned image that decodes in full", e)))?;
+        let digest = pixel_hash(img);
+        let metas: Vec<_> = refs.iter().map(|r| read_meta(&r.snap())).collect();
+        if let Some(k) = metas.iter().position(|m| {
+            m.as_ref().is_some_and(|m| m.size == cand.pixels.size() && m.pixels.as_deref() == Some(&digest))
+        }) {
+            let reference = refs.into_iter().nth(k).expect("position is in range");
+            return Ok(Closest { reference, pixels: None, metrics: identical(), judgement: Judgement::Pass });
+        }
+        let mut best: Option<Closest> = None;
+        for reference in refs {
+            let decoded = std::fs::read(&reference.png)
+                .map_err(|e| e.to_string())
+                .and_then(|b| crate::checks::decode(&b).map_err(|e| e.to_string()))
+                .map_err(|e| (reference.shown(), self.failure(&format!("a readable reference {}", reference.shown()), e)))?;
+            let (metrics, judgement) = self.compare(&decoded, img, cand);
+            let better = best.as_ref().is_none_or(|b| {
+                (judgement.rank(), -metrics.psnr.unwrap_or(0.0)) < (b.judgement.rank(), -b.metrics.psnr.unwrap_or(0.0))
+            });
+            if better {
+                best = Some(Closest { reference, pixels: Some(decoded), metrics, judgement });
+            }
+        }
+        Ok(best.expect("at least one reference"))
+    }
+
+    /// The figures and judgement of the image against one decoded reference.
+    fn compare(&self, reference: &DynamicImage, img: &DynamicImage, cand: Candidate) -> (Metrics, Judgement) {
+        if reference.dimensions() != img.dimensions() {
+            let (rw, rh) = reference.dimensions();
+            let (w, h) = img.dimensions();
+            let why = format!("a {w}x{h} image where the reference is {rw}x{rh}: the size changed");
+            return (Metrics::default(), Judgement::Fail(vec![why]));
+        }
+        let m = measure_with(reference, img, cand.thumb);
+        let judgement = match self.spec.compare {
+            CompareMode::Exact => match m.differing_pixels.unwrap_or(0) {
+                0 => Judgement::Pass,
+                n => Judgement::Fail(vec![format!(
+                    "{n} differing pixels (psnr {:.1} dB, largest difference {} levels)",
+                    m.psnr.unwrap_or(0.0),
+                    m.max_diff.unwrap_or(0)
+                )]),
+            },
+            _ => judge(self.spec, &m),
+        };
+        (m, judgement)
+    }
+
+    fn failure(&self, expected: &str, got: String) -> CheckFailure {
+        CheckFailure::new(format!("snapshot {}", self.i), expected, got)
+    }
+
     /// Writes the reference (or its `.new` candidate); a failure to decode the
     /// returned image in full becomes a failure of this slot.
     fn write(&self, cand: Candidate, suffix: &str, out: &mut Outcome) {
         let dir = self.cfg.write_dir(self.scenario);
-        if let Err(e) = write_reference(&dir, self.i, cand, self.spec, self.scenario, suffix) {
-            out.failures.push(self.undecodable(e));
+        let meta = super::store::MetaInputs { spec: self.spec, scenario: self.scenario, i: self.i, provenance: self.provenance, variant: self.cfg.variant.as_deref() };
+        if let Err(e) = write_reference(&dir, cand, &meta, suffix) {
+            out.failures.push(self.failure("a returned image that decodes in full", e));
         }
     }
 
-    /// The failure for a returned image whose full decode failed (its header and
-    /// streamed rows read, so this is rare: a limit, or a corrupt tail).
-    fn undecodable(&self, e: String) -> CheckFailure {
-        CheckFailure::new(
-            format!("snapshot {}", self.i),
-            "a returned image that decodes in full",
-            e,
-        )
-    }
-}
-
-fn one(
-    cfg: &Config,
-    scenario: &str,
-    spec: &SnapshotSpec,
-    read: &Path,
-    i: usize,
-    cand: Candidate,
-    out: &mut Outcome,
-) {
-    let path = read.join(format!("{i}.png"));
-    let slot = Slot {
-        cfg,
-        scenario,
-        spec,
-        i,
-        shown: crate::paths::display_path(&path).display().to_string(),
-        path,
-    };
-    let mut rec = SnapshotRecord {
-        index: i,
-        reference: slot.shown.clone(),
-        outcome: String::new(),
-        metrics: None,
-        expected: None,
-        actual: None,
-        diff: None,
-        thumbnails: Vec::new(),
-    };
-    rec.outcome = if !slot.path.is_file() {
-        missing(&slot, cand, out)
-    } else {
-        compare_with_reference(&slot, read, cand, &mut rec, out)
-    };
-    out.records.push(rec);
-}
-
-/// No reference yet: written in update mode, proposed (locally) or demanded (CI) in verify.
-fn missing(slot: &Slot, cand: Candidate, out: &mut Outcome) -> String {
-    if slot.cfg.mode == Mode::Update {
-        slot.write(cand, "", out);
-        return "written".into();
-    }
-    let fix = if slot.cfg.ci {
-        "record it locally with HARNESS_SNAPSHOTS=update and commit it".to_string()
-    } else {
-        slot.write(cand, ".new", out);
-        "a candidate was written as .new: review it, then `endpoint-harness snapshots accept`"
-            .to_string()
-    };
-    out.failures.push(CheckFailure::new(
-        format!("snapshot {}", slot.i),
-        format!("a reference image {}", slot.shown),
-        format!("none ({fix})"),
-    ));
-    "missing".into()
-}
-
-/// The comparison with an existing reference; returns the outcome.
-fn compare_with_reference(
-    slot: &Slot,
-    read: &Path,
-    cand: Candidate,
-    rec: &mut SnapshotRecord,
-    out: &mut Outcome,
-) -> String {
-    // Fast path: the `.snap` record holds the reference's hash, pixel digest and thumbnail,
-    // so a match costs no PNG decode. The reference is decoded only to explain a mismatch.
-    let quick = read_meta(&read.join(format!("{}.snap", slot.i)))
-        .and_then(|m| quick_compare(slot.spec, &m, cand, rec));
-    let (problem, reference) = if quick == Some(true) {
-        (None, None)
-    } else {
-        // Only now are the returned pixels needed in full.
-        let img = match cand.pixels.get() {
-            Ok(img) => img,
-            Err(e) => {
-                out.failures.push(slot.undecodable(e));
-                return "mismatched".into();
-            }
+    /// No reference yet: written in update mode, proposed (locally) or demanded (CI) in verify.
+    fn missing(&self, shown: &str, cand: Candidate, out: &mut Outcome) -> String {
+        if self.cfg.mode == Mode::Update {
+            self.write(cand, "", out);
+            return "written".into();
+        }
+        let fix = if self.cfg.ci {
+            "record it locally with HARNESS_SNAPSHOTS=update and commit it".to_string()
+        } else {
+            self.write(cand, ".new", out);
+            "a candidate was written beside it as .new: review it, then `endpoint-harness snapshots accept`"
+                .to_string()
         };
-        let decoded = std::fs::read(&slot.path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| crate::checks::decode(&b).map_err(|e| e.to_string()));
-        match decoded {
-            Ok(r) => (compare(slot.spec, &r, img, rec), Some(r)),
-            Err(e) => {
-                out.failures.push(CheckFailure::new(
-                    format!("snapshot {}", slot.i),
-                    format!("a readable reference {}", slot.shown),
-                    e,
-                ));
-                return "mismatched".into();
-            }
+        out.failures.push(CheckFailure::new(
+            format!("snapshot {}", self.i),
+            format!("a reference image {shown}"),
+            format!("no reference accepted yet ({fix})"),
+        ));
+        "missing".into()
+    }
+
+    /// Writes the expected/actual/diff evidence (and, locally, the `.new`
+    /// candidate); returns the sentence naming the files.
+    fn evidence(&self, closest: &Closest, cand: Candidate, rec: &mut SnapshotRecord, out: &mut Outcome) -> String {
+        let (Some(reference), Ok(img)) = (&closest.pixels, cand.pixels.get()) else {
+            return String::new();
+        };
+        let (e, a, d) = save_evidence(self.cfg, self.scenario, self.i, reference, img);
+        rec.expected = e.clone();
+        rec.actual = a.clone();
+        rec.diff = d.clone();
+        rec.thumbnails = vec![
+            crate::png::data_uri(&crate::sample::sample(reference).thumb),
+            crate::png::data_uri(cand.thumb),
+        ];
+        if reference.dimensions() == img.dimensions() {
+            let diff = DynamicImage::ImageRgb8(diff_image(reference, img));
+            rec.thumbnails.push(crate::png::data_uri(&crate::sample::sample(&diff).thumb));
         }
-    };
-    match (problem, slot.cfg.mode) {
-        (None, _) => {
-            // A candidate left by an earlier mismatch is stale once the image matches again.
-            if !slot.cfg.ci {
-                remove_candidate(&slot.cfg.write_dir(slot.scenario), slot.i);
-            }
-            "matched".into()
+        let shown = |p: &Option<String>| {
+            p.as_deref()
+                .map(|p| crate::paths::display_path(&self.cfg.reports.join(p)).display().to_string())
+                .unwrap_or_default()
+        };
+        let mut files = format!("; expected {}, actual {}", shown(&e), shown(&a));
+        if d.is_some() {
+            files.push_str(&format!(", diff {}", shown(&d)));
         }
-        (Some(_), Mode::Update) => {
-            slot.write(cand, "", out);
-            "updated".into()
+        if !self.cfg.ci {
+            self.write(cand, ".new", out);
+            files.push_str(" (candidate written as .new)");
         }
-        (Some(actual), Mode::Verify) => {
-            let reference = reference.unwrap_or_else(|| DynamicImage::new_rgb8(1, 1));
-            mismatch(slot, &reference, cand, &actual, rec, out);
-            "mismatched".into()
-        }
+        files
     }
 }
 
-/// Writes the expected/actual/diff evidence and the failure for a mismatch.
-fn mismatch(
-    slot: &Slot,
-    reference: &DynamicImage,
-    cand: Candidate,
-    actual: &str,
-    rec: &mut SnapshotRecord,
-    out: &mut Outcome,
-) {
-    // Decoded already: the full comparison that found the mismatch needed it.
-    let Ok(img) = cand.pixels.get() else {
-        return;
-    };
-    let (e, a, d) = save_evidence(slot.cfg, slot.scenario, slot.i, reference, img);
-    rec.expected = e.clone();
-    rec.actual = a.clone();
-    rec.diff = d.clone();
-    rec.thumbnails = vec![
-        crate::png::data_uri(&crate::sample::sample(reference).thumb),
-        crate::png::data_uri(cand.thumb),
-    ];
-    if reference.dimensions() == img.dimensions() {
-        let diff = DynamicImage::ImageRgb8(diff_image(reference, img));
-        rec.thumbnails
-            .push(crate::png::data_uri(&crate::sample::sample(&diff).thumb));
-    }
-    let mut files = format!(
-        "; expected {}, actual {}",
-        e.unwrap_or_default(),
-        a.unwrap_or_default()
-    );
-    if let Some(d) = d {
-        files.push_str(&format!(", diff {d}"));
-    }
-    if !slot.cfg.ci {
-        slot.write(cand, ".new", out);
-        files.push_str(" (candidate written as .new)");
-    }
-    out.failures.push(CheckFailure::new(
-        format!("snapshot {} ({})", slot.i, tolerance(slot.spec)),
-        format!("a match with {}", slot.shown),
-        format!("{actual}{files}"),
-    ));
-}
-
-/// Compares with the metadata record: whether it matches, or None when the
-/// record lacks what the mode needs (the reference PNG is decoded instead).
-fn quick_compare(
-    spec: &SnapshotSpec,
-    meta: &Meta,
-    cand: Candidate,
-    rec: &mut SnapshotRecord,
-) -> Option<bool> {
-    if meta.size != cand.pixels.size() {
-        return None; // explained by the full comparison
-    }
-    match spec.compare {
-        CompareMode::Exact => {
-            (meta.pixels.as_deref()? == pixel_hash(cand.pixels.get().ok()?)).then_some(true)
-        }
-        _ => {
-            let reference =
-                image_hasher::ImageHash::<Box<[u8]>>::from_base64(meta.hash.as_deref()?).ok()?;
-            let luma = meta.luma.as_deref()?;
-            let m = Metrics {
-                distance: reference.dist(&hash_thumb(cand.thumb)),
-                similarity: crate::sample::similarity_luma(luma, &crate::sample::luma(cand.thumb)),
-                differing_pixels: None,
-            };
-            let ok = m.distance <= spec.max_distance && m.similarity >= spec.min_similarity;
-            rec.metrics = Some(m);
-            Some(ok)
-        }
-    }
+fn variant_words(variant: &Option<String>) -> String {
+    variant.as_deref().map(|v| format!(" (variant {v})")).unwrap_or_default()
 }
 
 fn tolerance(spec: &SnapshotSpec) -> String {
     match spec.compare {
         CompareMode::Exact => "exact pixels".into(),
-        _ => format!(
-            "perceptual: distance <= {}, similarity >= {}",
-            spec.max_distance, spec.min_similarity
-        ),
-    }
-}
-
-/// The full comparison: None when the image matches under the scenario's mode,
-/// otherwise what differs.
-fn compare(
-    spec: &SnapshotSpec,
-    reference: &DynamicImage,
-    img: &DynamicImage,
-    rec: &mut SnapshotRecord,
-) -> Option<String> {
-    if reference.dimensions() != img.dimensions() {
-        let (rw, rh) = reference.dimensions();
-        let (w, h) = img.dimensions();
-        return Some(format!(
-            "a {w}x{h} image where the reference is {rw}x{rh}: the size changed"
-        ));
-    }
-    let m = measure(reference, img);
-    rec.metrics = Some(m.clone());
-    let differing = m.differing_pixels.unwrap_or(0);
-    match spec.compare {
-        CompareMode::Exact if differing > 0 => Some(format!(
-            "{differing} differing pixels (distance {}, similarity {:.4})",
-            m.distance, m.similarity
-        )),
-        CompareMode::Perceptual
-            if m.distance > spec.max_distance || m.similarity < spec.min_similarity =>
-        {
-            Some(format!(
-                "distance {} (max {}), similarity {:.4} (min {})",
-                m.distance, spec.max_distance, m.similarity, spec.min_similarity
-            ))
+        _ => {
+            let (p, f) = (spec.tolerance.pass, spec.tolerance.fail);
+            format!(
+                "pass: psnr >= {} dB, ssim >= {}, block <= {}; fail: psnr < {}, ssim < {}, block > {}",
+                p.psnr, p.ssim, p.block, f.psnr, f.ssim, f.block
+            )
         }
-        _ => None,
     }
 }

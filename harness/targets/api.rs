@@ -39,4 +39,19 @@ pub trait Target: Send + Sync {
 
     /// Worker and queue counts, where the target has them.
     fn health(&self) -> BoxFuture<'_, Result<Health, EndpointError>>;
+
+    /// What the target says of the hardware and software it runs on (asked
+    /// once, best effort): the provenance of references written against it.
+    fn facts(&self) -> BoxFuture<'_, TargetFacts> {
+        Box::pin(async { TargetFacts::default() })
+    }
+}
+
+/// The hardware and software a target runs on, where it says.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TargetFacts {
+    /// The GPU (or `cpu`).
+    pub gpu: Option<String>,
+    /// The worker image or server software and version.
+    pub software: Option<String>,
 }

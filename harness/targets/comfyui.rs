@@ -39,6 +39,7 @@ pub struct Comfyui {
     client: ComfyClient,
     label: String,
     websocket: bool,
+    facts: tokio::sync::OnceCell<super::api::TargetFacts>,
 }
 
 impl Comfyui {
@@ -49,6 +50,7 @@ impl Comfyui {
             client,
             label: label.into(),
             websocket,
+            facts: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -91,6 +93,25 @@ impl Target for Comfyui {
             })
         })
     }
+
+    fn facts(&self) -> BoxFuture<'_, super::api::TargetFacts> {
+        Box::pin(async {
+            self.facts
+                .get_or_init(|| async { self.client.system_stats().await.map(|v| facts_of(&v)).unwrap_or_default() })
+                .await
+                .clone()
+        })
+    }
+}
+
+/// The device and versions in a `/system_stats` answer.
+fn facts_of(stats: &Value) -> super::api::TargetFacts {
+    let text = |p: &str| stats.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let software = text("/system/comfyui_version").map(|v| match text("/system/pytorch_version") {
+        Some(t) => format!("ComfyUI {v}, torch {t}"),
+        None => format!("ComfyUI {v}"),
+    });
+    super::api::TargetFacts { gpu: text("/devices/0/name"), software }
 }
 
 /// Cancelling a prompt: out of the queue if it waits, interrupted if it runs.

@@ -13,6 +13,7 @@ use crate::wire::Health;
 pub struct Runpod {
     client: Client,
     label: String,
+    facts: super::api::TargetFacts,
 }
 
 impl Runpod {
@@ -21,7 +22,15 @@ impl Runpod {
         Runpod {
             client,
             label: label.into(),
+            facts: Default::default(),
         }
+    }
+
+    /// The same, saying what it runs on (the mock knows; a live endpoint's
+    /// workers are asked by the caller).
+    pub fn with_facts(mut self, facts: super::api::TargetFacts) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// The client (for tests and tools that call routes directly).
@@ -60,5 +69,9 @@ impl Target for Runpod {
 
     fn health(&self) -> BoxFuture<'_, Result<Health, EndpointError>> {
         Box::pin(self.client.health())
+    }
+
+    fn facts(&self) -> BoxFuture<'_, super::api::TargetFacts> {
+        Box::pin(async { self.facts.clone() })
     }
 }

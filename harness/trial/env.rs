@@ -23,4 +23,19 @@ pub struct TrialEnv {
     pub costs: Option<Arc<crate::cost::Costs>>,
     /// Mocks folder to record cassettes into (`HARNESS_RECORD=1`, live and local targets).
     pub record: Option<PathBuf>,
+    /// The repository commit of the run (the provenance of references written).
+    pub commit: Option<String>,
+}
+
+impl TrialEnv {
+    /// Where a reference written now comes from.
+    pub async fn provenance(&self) -> crate::snapshot::Provenance {
+        let facts = self.target.facts().await;
+        crate::snapshot::Provenance {
+            endpoint: Some(self.target.label().to_string()),
+            gpu: facts.gpu,
+            worker_image: facts.software,
+            commit: self.commit.clone(),
+        }
+    }
 }

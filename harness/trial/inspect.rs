@@ -114,28 +114,38 @@ fn snapshot_frames(s: &Scenario, frames: u64) -> Vec<u64> {
     }
 }
 
+/// What the reference comparison of one job found.
+#[derive(Default)]
+pub(crate) struct Compared {
+    pub(crate) records: Vec<SnapshotRecord>,
+    /// Images in the review band that do not fail the scenario.
+    pub(crate) reviews: Vec<String>,
+}
+
 /// Compares stills, then each video's snapshot frames, with their references.
 pub(crate) fn compare_snapshots(
     s: &Scenario,
     env: &TrialEnv,
     index: u32,
     found: &Found,
+    provenance: &snapshot::Provenance,
     failures: &mut Vec<CheckFailure>,
-    records: &mut Vec<SnapshotRecord>,
-) {
+) -> Compared {
+    let mut compared = Compared::default();
     // Later repeats are verified too, but only the first may write references;
     // a load run compares its first job only.
     if index != 0 && (env.snapshots.mode != snapshot::Mode::Verify || s.load.is_some()) {
-        return;
+        return compared;
     }
     let refs: Vec<Option<snapshot::Candidate>> = found
         .stills
         .iter()
         .map(|d| d.as_ref().map(|(pixels, thumb)| snapshot::Candidate { pixels, thumb }))
         .collect();
-    let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs);
+    let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs, provenance);
     failures.extend(snap.failures);
-    *records = snap.records;
+    compared.records = snap.records;
+    compared.reviews = snap.reviews;
     for (j, frames) in found.videos.iter().enumerate() {
         let wanted = snapshot_frames(s, frames.last().map(|(i, _)| i + 1).unwrap_or(0));
         let picked: Vec<(snapshot::Pixels, RgbImage)> = frames
@@ -152,11 +162,13 @@ pub(crate) fn compare_snapshots(
         }
         let refs: Vec<Option<snapshot::Candidate>> =
             picked.iter().map(|(pixels, thumb)| Some(snapshot::Candidate { pixels, thumb })).collect();
-        let snap = snapshot::verify(&env.snapshots, &format!("{}/video-{j}", s.name), &s.snapshot, &refs);
+        let snap = snapshot::verify(&env.snapshots, &format!("{}/video-{j}", s.name), &s.snapshot, &refs, provenance);
         failures.extend(snap.failures.into_iter().map(|mut f: CheckFailure| {
             f.check = format!("video {j}: {}", f.check);
             f
         }));
-        records.extend(snap.records);
+        compared.records.extend(snap.records);
+        compared.reviews.extend(snap.reviews.into_iter().map(|r| format!("video {j}: {r}")));
     }
+    compared
 }

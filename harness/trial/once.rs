@@ -28,6 +28,8 @@ pub(crate) struct OneRun {
     /// Decoded images (in order) for snapshot calibration across repeats.
     pub(crate) pixels: Vec<image::DynamicImage>,
     pub(crate) snapshots: Vec<SnapshotRecord>,
+    /// Images in the snapshot comparison's review band (not failing the scenario).
+    pub(crate) reviews: Vec<String>,
 }
 
 impl OneRun {
@@ -39,6 +41,7 @@ impl OneRun {
             timing: None,
             pixels: Vec::new(),
             snapshots: Vec::new(),
+            reviews: Vec::new(),
         }
     }
 }
@@ -147,6 +150,7 @@ fn finished(job: &Finished, env: &TrialEnv, reservation: Option<crate::cost::Res
         stop: None,
         pixels: Vec::new(),
         snapshots: Vec::new(),
+        reviews: Vec::new(),
     }
 }
 
@@ -198,7 +202,10 @@ async fn check_output(
         .collect();
     let found = super::inspect::inspect_all(s, env, index, &out, &mut one.record, &mut one.failures);
     one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
-    super::inspect::compare_snapshots(s, env, index, &found, &mut one.failures, &mut one.snapshots);
+    let provenance = env.provenance().await;
+    let compared = super::inspect::compare_snapshots(s, env, index, &found, &provenance, &mut one.failures);
+    one.snapshots = compared.records;
+    one.reviews = compared.reviews;
     // Kept only for calibration across repeats.
     if s.repeat > 1 && s.snapshot.compare != CompareMode::Off {
         one.pixels = found.stills.into_iter().flatten().filter_map(|(p, _)| p.into_image()).collect();

@@ -24,6 +24,7 @@ struct Runs {
     timings: Vec<Timing>,
     pixels: Vec<Vec<image::DynamicImage>>,
     snapshots: Vec<crate::model::SnapshotRecord>,
+    reviews: Vec<String>,
 }
 
 /// Runs a loaded scenario against `env` (in the caller's runtime).
@@ -36,6 +37,7 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
             all.pixels.push(std::mem::take(&mut one.pixels));
         }
         all.snapshots.append(&mut one.snapshots);
+        all.reviews.extend(one.reviews.drain(..).map(|r| if s.repeat > 1 { format!("run {}: {r}", i + 1) } else { r }));
         all.failures.extend(one.failures.into_iter().map(|mut f| {
             if s.repeat > 1 {
                 f.check = format!("run {}: {}", i + 1, f.check);
@@ -99,6 +101,9 @@ fn message(
     for miss in &budget.misses {
         let _ = writeln!(m, "  ✗ {miss}");
     }
+    for r in &all.reviews {
+        let _ = writeln!(m, "  ? {r}");
+    }
     for na in &budget.not_applicable {
         let _ = writeln!(m, "  · {na}");
     }
@@ -114,7 +119,10 @@ fn message(
             let _ = writeln!(m, "  ! output.errors: {w}");
         }
     }
-    let notes = !budget.not_applicable.is_empty() || !unchecked.is_empty() || !s.warnings.is_empty();
+    let notes = !budget.not_applicable.is_empty()
+        || !unchecked.is_empty()
+        || !s.warnings.is_empty()
+        || !all.reviews.is_empty();
     (verdict != Verdict::Passed || notes).then_some(m)
 }
 

@@ -90,9 +90,10 @@ fn jobs(s: &ScenarioReport) -> String {
 /// The card of scenario `s`.
 pub(crate) fn card(s: &ScenarioReport, trend: Option<&Trend>) -> String {
     let class = theme::class_of(&s.verdict);
-    let open = !matches!(s.verdict, Verdict::Passed | Verdict::Ignored);
+    let open = !matches!(s.verdict, Verdict::Passed | Verdict::Ignored) || s.in_review();
     let mut out = format!(
-        "<details class=\"scenario\" data-item data-verdict=\"{class}\" data-name=\"{}\" data-tags=\"{}\"{}>",
+        "<details class=\"scenario\" data-item data-verdict=\"{class}\" data-review=\"{}\" data-name=\"{}\" data-tags=\"{}\"{}>",
+        u8::from(s.in_review()),
         esc(&s.name),
         esc(&s.tags.join(" ")),
         if open { " open" } else { "" }

@@ -4,7 +4,7 @@
 use serde_yaml_ng::Value;
 
 use super::Cx;
-use crate::scenario::raw::{RawBudget, RawCount, RawExpect, RawImageExpect, RawSnapshot};
+use crate::scenario::raw::{RawBand, RawBudget, RawCount, RawExpect, RawImageExpect, RawSnapshot};
 use crate::scenario::*;
 
 /// Colour families `expect.images.color` accepts.
@@ -219,32 +219,59 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn snapshot(&mut self, raw: RawSnapshot) -> SnapshotSpec {
+    /// `snapshot:`; absent, no comparison. A block without `compare` is the
+    /// tolerant comparison: a user who wrote one expects images compared.
+    pub(super) fn snapshot(&mut self, raw: Option<RawSnapshot>) -> SnapshotSpec {
+        let Some(raw) = raw else {
+            return SnapshotSpec::off();
+        };
         let compare = match raw.compare.as_deref() {
-            None | Some("off") => CompareMode::Off,
+            None | Some("perceptual") => CompareMode::Perceptual,
+            Some("off") => CompareMode::Off,
             Some("exact") => CompareMode::Exact,
-            Some("perceptual") => CompareMode::Perceptual,
             Some(other) => {
                 self.one_of("snapshot.compare", other, &["off", "exact", "perceptual"]);
                 CompareMode::Off
             }
         };
-        let max_distance = raw.max_distance.unwrap_or(DEFAULT_MAX_DISTANCE);
-        if max_distance > 64 {
+        let max_distance = raw.max_distance;
+        if let Some(d) = max_distance.filter(|d| *d > 64) {
             self.val_err(
                 "snapshot.max_distance",
-                format!("max_distance {max_distance} is above 64, the hash length in bits"),
+                format!("max_distance {d} is above 64, the hash length in bits"),
                 None,
             );
         }
-        let min_similarity = raw.min_similarity.unwrap_or(DEFAULT_MIN_SIMILARITY);
-        if !(0.0..=1.0).contains(&min_similarity) {
+        let min_similarity = raw.min_similarity;
+        if let Some(s) = min_similarity.filter(|s| !(0.0..=1.0).contains(s)) {
             self.val_err(
                 "snapshot.min_similarity",
-                format!("min_similarity {min_similarity} is outside 0..=1"),
+                format!("min_similarity {s} is outside 0..=1"),
                 None,
             );
         }
+        let defaults = DEFAULT_TOLERANCE;
+        let pass = self.band("snapshot.pass", raw.pass, defaults.pass);
+        let fail = self.band("snapshot.fail", raw.fail, defaults.fail);
+        let tolerance = Tolerance { pass, fail };
+        if pass.psnr < fail.psnr || pass.ssim < fail.ssim || pass.block > fail.block {
+            self.val_err(
+                "snapshot.fail",
+                "the `fail` band must lie beyond the `pass` band (a lower psnr and ssim, a higher block)",
+                Some(format!(
+                    "now pass: psnr {}, ssim {}, block {}; fail: psnr {}, ssim {}, block {}",
+                    pass.psnr, pass.ssim, pass.block, fail.psnr, fail.ssim, fail.block
+                )),
+            );
+        }
+        let review = match raw.review.as_deref() {
+            None | Some("report") => ReviewPolicy::Report,
+            Some("fail") => ReviewPolicy::Fail,
+            Some(other) => {
+                self.one_of("snapshot.review", other, &["report", "fail"]);
+                ReviewPolicy::Report
+            }
+        };
         let frames = raw.frames.unwrap_or_default();
         if frames.iter().any(|f| *f > crate::media::MAX_FRAMES) {
             self.val_err(
@@ -258,9 +285,35 @@ impl Cx<'_> {
         }
         SnapshotSpec {
             compare,
+            tolerance,
+            review,
             max_distance,
             min_similarity,
             frames,
+        }
+    }
+
+    /// One band, each figure in its range, the defaults where left out.
+    fn band(&mut self, path: &str, raw: Option<RawBand>, default: Band) -> Band {
+        let raw = raw.unwrap_or_default();
+        let mut figure = |key: &str, v: Option<f64>, range: std::ops::RangeInclusive<f64>, fallback: f64| {
+            match v {
+                Some(x) if range.contains(&x) => x,
+                Some(x) => {
+                    self.val_err(
+                        &format!("{path}.{key}"),
+                        format!("{key} {x} is outside {}..={}", range.start(), range.end()),
+                        None,
+                    );
+                    fallback
+                }
+                None => fallback,
+            }
+        };
+        Band {
+            psnr: figure("psnr", raw.psnr, 0.0..=100.0, default.psnr),
+            ssim: figure("ssim", raw.ssim, -1.0..=1.0, default.ssim),
+            block: figure("block", raw.block, 0.0..=255.0, default.block),
         }
     }
 
