@@ -578,8 +578,13 @@ fn phase_split(
                 pixels: &endpoint_harness::snapshot::Pixels::from(&img),
                 thumb: &sampled.thumb,
             };
-            let out =
-                endpoint_harness::snapshot::verify(snap_cfg, "bench/x", &snap_spec, &[Some(cand)], &Default::default());
+            let out = endpoint_harness::snapshot::verify(
+                snap_cfg,
+                "bench/x",
+                &snap_spec,
+                &[Some(cand)],
+                &Default::default(),
+            );
             assert!(out.failures.is_empty(), "{:?}", out.failures);
             lap(7);
         }

@@ -55,7 +55,8 @@ fn end_to_end_update_verify_and_a_changed_seed() {
     let changed = run(env("verify"));
     assert_eq!(changed.code, 101, "{}", changed.all());
     assert!(
-        changed.stdout.contains("snapshot 0 (pass: psnr >= ") && changed.stdout.contains("): expected a match with"),
+        changed.stdout.contains("snapshot 0 (pass: psnr >= ")
+            && changed.stdout.contains("): expected a match with"),
         "{}",
         changed.stdout
     );

@@ -138,8 +138,13 @@ fn calibrate(report: &std::path::Path) -> ExitCode {
             any = true;
             let b = crate::snapshot::suggest(c);
             let seen = match (c.min_psnr, c.min_ssim, c.max_block_diff) {
-                (Some(p), Some(ss), Some(bl)) => format!("lowest psnr {p:.1} dB, lowest ssim {ss:.4}, worst block {bl:.2} levels"),
-                _ => format!("max distance {}, min similarity {:.4} (no full-size figures in this report)", c.max_distance, c.min_similarity),
+                (Some(p), Some(ss), Some(bl)) => format!(
+                    "lowest psnr {p:.1} dB, lowest ssim {ss:.4}, worst block {bl:.2} levels"
+                ),
+                _ => format!(
+                    "max distance {}, min similarity {:.4} (no full-size figures in this report)",
+                    c.max_distance, c.min_similarity
+                ),
             };
             println!(
                 "{}: {} pairs, {seen} -> suggest snapshot: {{pass: {{psnr: {}, ssim: {}, block: {}}}}}",

@@ -97,7 +97,13 @@ impl Target for Comfyui {
     fn facts(&self) -> BoxFuture<'_, super::api::TargetFacts> {
         Box::pin(async {
             self.facts
-                .get_or_init(|| async { self.client.system_stats().await.map(|v| facts_of(&v)).unwrap_or_default() })
+                .get_or_init(|| async {
+                    self.client
+                        .system_stats()
+                        .await
+                        .map(|v| facts_of(&v))
+                        .unwrap_or_default()
+                })
                 .await
                 .clone()
         })
@@ -111,7 +117,10 @@ fn facts_of(stats: &Value) -> super::api::TargetFacts {
         Some(t) => format!("ComfyUI {v}, torch {t}"),
         None => format!("ComfyUI {v}"),
     });
-    super::api::TargetFacts { gpu: text("/devices/0/name"), software }
+    super::api::TargetFacts {
+        gpu: text("/devices/0/name"),
+        software,
+    }
 }
 
 /// Cancelling a prompt: out of the queue if it waits, interrupted if it runs.

@@ -125,7 +125,10 @@ fn diff_n<const S: usize>(a: &[u8], b: &[u8], w: usize, h: usize) -> Diff {
     let mut cell_row = vec![Cell::default(); cells_x];
     let row_len = w * S;
     for y in 0..h {
-        let (ra, rb) = (&a[y * row_len..(y + 1) * row_len], &b[y * row_len..(y + 1) * row_len]);
+        let (ra, rb) = (
+            &a[y * row_len..(y + 1) * row_len],
+            &b[y * row_len..(y + 1) * row_len],
+        );
         for (x, (pa, pb)) in ra.chunks_exact(S).zip(rb.chunks_exact(S)).enumerate() {
             let mut px_sum = 0u32;
             let mut any = false;
@@ -180,12 +183,28 @@ fn diff_n<const S: usize>(a: &[u8], b: &[u8], w: usize, h: usize) -> Diff {
 /// Mean SSIM over the windows of 2x2 cells; an image too small for one window
 /// is one window of all its pixels.
 #[allow(clippy::too_many_arguments)]
-fn ssim(cells: &[Cell], cx: usize, cy: usize, a: &[u8], b: &[u8], w: usize, h: usize, s: usize) -> f64 {
+fn ssim(
+    cells: &[Cell],
+    cx: usize,
+    cy: usize,
+    a: &[u8],
+    b: &[u8],
+    w: usize,
+    h: usize,
+    s: usize,
+) -> f64 {
     if cx < 2 || cy < 2 {
         let mut all = Cell::default();
         for (pa, pb) in a.chunks_exact(s).zip(b.chunks_exact(s)).take(w * h) {
             let (lx, ly) = (luma(pa), luma(pb));
-            all.add(&Cell { x: lx, y: ly, xx: lx * lx, yy: ly * ly, xy: lx * ly, n: 1 });
+            all.add(&Cell {
+                x: lx,
+                y: ly,
+                xx: lx * lx,
+                yy: ly * ly,
+                xy: lx * ly,
+                n: 1,
+            });
         }
         return all.ssim();
     }
@@ -220,7 +239,10 @@ mod tests {
     fn identical_images_are_infinitely_close() {
         let a = image(37, 29, |x, y| [(x * 7) as u8, (y * 5) as u8, (x + y) as u8]);
         let d = diff(&a, &a, 37, 29, 3);
-        assert_eq!((d.mean, d.max, d.differing_pixels, d.block_max), (0.0, 0, 0, 0.0));
+        assert_eq!(
+            (d.mean, d.max, d.differing_pixels, d.block_max),
+            (0.0, 0, 0, 0.0)
+        );
         assert!(d.psnr().is_infinite());
         assert!((d.ssim - 1.0).abs() < 1e-12, "{}", d.ssim);
         assert_eq!(d.percentile(1.0), 0);
@@ -241,7 +263,11 @@ mod tests {
         assert_eq!(d.differing_pixels, changed as u64);
         assert!((d.mean - 3.0 * changed as f64 / (w * h * 3) as f64).abs() < 1e-12);
         assert!((d.rmse - (9.0 * changed as f64 / (w * h * 3) as f64).sqrt()).abs() < 1e-12);
-        assert!((d.block_max - 1.0).abs() < 1e-12, "one channel of three: {}", d.block_max);
+        assert!(
+            (d.block_max - 1.0).abs() < 1e-12,
+            "one channel of three: {}",
+            d.block_max
+        );
         assert_eq!(d.histogram[3], changed as u64);
         assert_eq!(d.percentile(0.5), 0);
         assert_eq!(d.percentile(1.0), 3);

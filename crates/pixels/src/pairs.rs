@@ -21,8 +21,8 @@ pub struct Pairs {
 
 #[inline(always)]
 fn luma(p: &[u8], rgb: [usize; 3]) -> u16 {
-    ((299 * u32::from(p[rgb[0]]) + 587 * u32::from(p[rgb[1]]) + 114 * u32::from(p[rgb[2]]) + 500) / 1000)
-        as u16
+    ((299 * u32::from(p[rgb[0]]) + 587 * u32::from(p[rgb[1]]) + 114 * u32::from(p[rgb[2]]) + 500)
+        / 1000) as u16
 }
 
 impl Pairs {
@@ -90,7 +90,11 @@ mod tests {
 
     fn correlation(w: usize, h: usize, f: impl Fn(usize, usize) -> u8) -> Option<f64> {
         let starts: Vec<usize> = (0..w).collect();
-        let grid = crate::Grid { w, starts: &starts, bw: 1 };
+        let grid = crate::Grid {
+            w,
+            starts: &starts,
+            bw: 1,
+        };
         let mut p = Pairs::default();
         for y in 0..h {
             let row: Vec<u8> = (0..w).flat_map(|x| [f(x, y); 3]).collect();
@@ -111,6 +115,10 @@ mod tests {
         })
         .unwrap();
         assert!(hashed.abs() < 0.1, "{hashed}");
-        assert_eq!(correlation(64, 64, |_, _| 7), None, "flat is blank, not noise");
+        assert_eq!(
+            correlation(64, 64, |_, _| 7),
+            None,
+            "flat is blank, not noise"
+        );
     }
 }

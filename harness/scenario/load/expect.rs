@@ -296,7 +296,10 @@ impl Cx<'_> {
     /// One band, each figure in its range, the defaults where left out.
     fn band(&mut self, path: &str, raw: Option<RawBand>, default: Band) -> Band {
         let raw = raw.unwrap_or_default();
-        let mut figure = |key: &str, v: Option<f64>, range: std::ops::RangeInclusive<f64>, fallback: f64| {
+        let mut figure = |key: &str,
+                          v: Option<f64>,
+                          range: std::ops::RangeInclusive<f64>,
+                          fallback: f64| {
             match v {
                 Some(x) if range.contains(&x) => x,
                 Some(x) => {
