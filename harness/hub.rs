@@ -98,6 +98,7 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
         })
         .collect();
     Ok(Scenario {
+        allow_unchecked: Vec::new(),
         name: format!("hub/{}", safe_name(&t.name)),
         file: file.to_path_buf(),
         description: Some(format!("RunPod Hub test `{}`", t.name)),

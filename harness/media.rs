@@ -2,14 +2,20 @@
 //! (animated WebP, APNG, GIF) or a video (MP4/MOV, WebM/Matroska). For the
 //! moving ones: the container facts (frames, fps, duration, size, codec) from
 //! pure-Rust demuxers, and sampled frames' pixels (GIF, WebP and APNG in pure
-//! Rust; MP4 and WebM through FFmpeg's decoders with the `ffmpeg` feature).
+//! Rust; H.264 MP4 through the bundled OpenH264, other codecs through an
+//! `ffmpeg` executable, or all through FFmpeg's libraries with the `ffmpeg`
+//! feature).
 //! Declared sizes and lengths are bounded before anything is decoded.
 
 mod anim;
 mod facts;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
+#[cfg_attr(feature = "ffmpeg", allow(dead_code))]
+mod ffmpeg_cli;
 mod frames;
+#[cfg_attr(feature = "ffmpeg", allow(dead_code))]
+mod h264;
 mod mkv;
 mod mp4;
 mod sniff;
@@ -27,6 +33,30 @@ pub fn probe(container: Container, bytes: &[u8]) -> Result<Facts, MediaError> {
     };
     facts::check_limits(&facts)?;
     Ok(facts)
+}
+
+/// A video decoder this build has (the benchmark times them side by side).
+#[cfg(feature = "internals")]
+#[derive(Clone, Copy, Debug)]
+pub enum VideoDecoder {
+    /// The bundled OpenH264 (H.264 in MP4 only).
+    OpenH264,
+    /// An `ffmpeg` executable on PATH (or `HARNESS_FFMPEG`).
+    FfmpegExecutable,
+    /// FFmpeg's libraries (the `ffmpeg` feature).
+    #[cfg(feature = "ffmpeg")]
+    FfmpegLibraries,
+}
+
+/// Frames `wanted` of a video through one given decoder.
+#[cfg(feature = "internals")]
+pub fn frames_by(decoder: VideoDecoder, bytes: &[u8], wanted: &[u64]) -> Result<Vec<(u64, image::RgbImage)>, FramesError> {
+    match decoder {
+        VideoDecoder::OpenH264 => h264::frames(bytes, wanted),
+        VideoDecoder::FfmpegExecutable => ffmpeg_cli::frames(bytes, wanted),
+        #[cfg(feature = "ffmpeg")]
+        VideoDecoder::FfmpegLibraries => ffmpeg::frames(bytes, wanted),
+    }
 }
 
 /// The frames looked at for checks: first, quarter, middle, three-quarter and

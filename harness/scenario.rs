@@ -58,6 +58,38 @@ pub struct Scenario {
     pub load: Option<Load>,
     /// Non-fatal remarks found while loading (e.g. a timeout past result retention).
     pub warnings: Vec<String>,
+    /// `allow_unchecked:`: checks that may go unchecked even on CI or with
+    /// `HARNESS_STRICT=1` (the report still lists them).
+    pub allow_unchecked: Vec<Unchecked>,
+}
+
+/// A check that cannot always run (`allow_unchecked:` names them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unchecked {
+    /// The pixels of a video no decoder here reads (blank, frozen, frame snapshots).
+    VideoPixels,
+    /// The queue budget, on a target that does not report `delayTime`.
+    QueueBudget,
+    /// The execution budget, on a target that does not report `executionTime`.
+    ExecutionBudget,
+}
+
+impl Unchecked {
+    /// Every value, with its YAML spelling.
+    pub const ALL: [(Unchecked, &'static str); 3] = [
+        (Unchecked::VideoPixels, "video_pixels"),
+        (Unchecked::QueueBudget, "queue_budget"),
+        (Unchecked::ExecutionBudget, "execution_budget"),
+    ];
+
+    /// The YAML spelling.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(u, _)| *u == self)
+            .map(|(_, s)| *s)
+            .expect("listed")
+    }
 }
 
 /// An input image for worker-comfyui's `input.images`.
@@ -290,8 +322,16 @@ pub struct Tolerance {
 /// The default bands, chosen on the drift corpus of real diffusion outputs
 /// (`tests/fixtures/drift/`, the docs' snapshot page gives the figures).
 pub const DEFAULT_TOLERANCE: Tolerance = Tolerance {
-    pass: Band { psnr: 46.0, ssim: 0.99, block: 2.0 },
-    fail: Band { psnr: 40.0, ssim: 0.97, block: 5.0 },
+    pass: Band {
+        psnr: 46.0,
+        ssim: 0.99,
+        block: 2.0,
+    },
+    fail: Band {
+        psnr: 40.0,
+        ssim: 0.97,
+        block: 5.0,
+    },
 };
 
 /// What an image in the review band does to the scenario.
@@ -327,7 +367,10 @@ pub struct SnapshotSpec {
 impl SnapshotSpec {
     /// No comparison (a scenario without a `snapshot:` block).
     pub fn off() -> Self {
-        SnapshotSpec { compare: CompareMode::Off, ..Self::tolerant() }
+        SnapshotSpec {
+            compare: CompareMode::Off,
+            ..Self::tolerant()
+        }
     }
 
     /// The tolerant comparison with the default bands (`snapshot: {}`).

@@ -1,6 +1,8 @@
-//! The pixels of sampled frames: animations decoded in pure Rust; MP4 and
-//! WebM through FFmpeg's decoders when built with the `ffmpeg` feature, and
-//! otherwise a clear "not checked" (never a pass).
+//! The pixels of sampled frames: animations decoded in pure Rust; H.264 in
+//! MP4 through the bundled OpenH264; every other video codec through an
+//! `ffmpeg` executable on PATH; everything through FFmpeg's libraries when
+//! built with the `ffmpeg` feature; otherwise a clear "not checked" (never a
+//! pass).
 
 use image::RgbImage;
 
@@ -25,10 +27,37 @@ fn video(_: Container, _: Option<&str>, bytes: &[u8], wanted: &[u64]) -> Result<
 }
 
 #[cfg(not(feature = "ffmpeg"))]
-fn video(container: Container, codec: Option<&str>, _: &[u8], _: &[u64]) -> Result<Vec<(u64, RgbImage)>, FramesError> {
-    Err(FramesError::NoDecoder(format!(
-        "pixels of {} {} not checked: this build has no video decoder (build with `--features ffmpeg`, which needs FFmpeg's libraries)",
-        container.as_str(),
-        codec.unwrap_or("video")
-    )))
+fn video(container: Container, codec: Option<&str>, bytes: &[u8], wanted: &[u64]) -> Result<Vec<(u64, RgbImage)>, FramesError> {
+    video_with(container, codec, bytes, wanted, super::ffmpeg_cli::available())
+}
+
+/// H.264 in MP4 through OpenH264; anything else (or an H.264 stream OpenH264
+/// refuses) through an `ffmpeg` executable when there is one (`ffmpeg`).
+#[cfg_attr(feature = "ffmpeg", allow(dead_code))]
+pub(super) fn video_with(
+    container: Container,
+    codec: Option<&str>,
+    bytes: &[u8],
+    wanted: &[u64],
+    ffmpeg: bool,
+) -> Result<Vec<(u64, RgbImage)>, FramesError> {
+    let mp4 = matches!(container, Container::Mp4 | Container::Mov);
+    let builtin = if mp4 && codec == Some("h264") {
+        match super::h264::frames(bytes, wanted) {
+            Ok(frames) => return Ok(frames),
+            Err(e) => Some(e),
+        }
+    } else {
+        None
+    };
+    if ffmpeg {
+        return super::ffmpeg_cli::frames(bytes, wanted);
+    }
+    Err(builtin.unwrap_or_else(|| {
+        FramesError::NoDecoder(format!(
+            "pixels of {} {} not checked: this build decodes H.264 in MP4 itself and other codecs through an `ffmpeg` executable, and none is on PATH (install FFmpeg, set HARNESS_FFMPEG to one, or build with `--features ffmpeg`)",
+            container.as_str(),
+            codec.unwrap_or("video")
+        ))
+    }))
 }

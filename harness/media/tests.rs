@@ -82,12 +82,40 @@ fn video_frames_decode_with_ffmpeg() {
     }
 }
 
-#[cfg(not(feature = "ffmpeg"))]
 #[test]
-fn without_ffmpeg_video_pixels_are_not_checked_and_say_so() {
-    let bytes = fixture("h264.mp4");
-    let e = sample(Container::Mp4, Some("h264"), &bytes, &[0]).unwrap_err();
-    assert!(matches!(&e, FramesError::NoDecoder(m) if m.contains("not checked") && m.contains("--features ffmpeg")), "{e}");
+fn h264_decodes_without_ffmpeg_and_other_codecs_say_what_they_need() {
+    use super::frames::video_with;
+    for name in ["h264.mp4", "frozen.mp4"] {
+        let (c, f) = facts(name);
+        let wanted = frames_to_sample(f.frames, &[]);
+        let got = video_with(c, f.codec.as_deref(), &fixture(name), &wanted, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got.iter().map(|(i, _)| *i).collect::<Vec<_>>(), wanted, "{name}");
+        assert_eq!((got[0].1.width(), got[0].1.height()), (f.width, f.height), "{name}");
+    }
+    for name in ["vp9.webm", "av1.webm"] {
+        let (c, f) = facts(name);
+        let e = video_with(c, f.codec.as_deref(), &fixture(name), &[0], false).unwrap_err();
+        assert!(
+            matches!(&e, FramesError::NoDecoder(m) if m.contains("not checked") && m.contains("ffmpeg") && m.contains("HARNESS_FFMPEG")),
+            "{name}: {e}"
+        );
+    }
+}
+
+/// With an `ffmpeg` executable on PATH (CI installs one), VP9 and AV1 decode too.
+#[test]
+fn other_codecs_decode_through_an_ffmpeg_executable() {
+    if !super::ffmpeg_cli::available() {
+        eprintln!("no ffmpeg executable here: skipped");
+        return;
+    }
+    for name in ["vp9.webm", "av1.webm", "h264.mp4"] {
+        let (c, f) = facts(name);
+        let wanted = frames_to_sample(f.frames, &[]);
+        let got = super::frames::video_with(c, Some("none"), &fixture(name), &wanted, true).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got.iter().map(|(i, _)| *i).collect::<Vec<_>>(), wanted, "{name}");
+        assert_eq!((got[0].1.width(), got[0].1.height()), (f.width, f.height), "{name}");
+    }
 }
 
 #[test]

@@ -252,7 +252,9 @@ impl Cx<'_> {
             self.mock_name(m);
         }
         let load = raw.load.and_then(|l| self.load(l, repeat));
+        let allow_unchecked = self.allow_unchecked(raw.allow_unchecked.unwrap_or_default());
         Some(Scenario {
+            allow_unchecked,
             name,
             file: self.file.to_path_buf(),
             description: raw.description,
@@ -271,6 +273,27 @@ impl Cx<'_> {
             load,
             warnings,
         })
+    }
+
+    /// `allow_unchecked:` values.
+    fn allow_unchecked(&mut self, words: Vec<String>) -> Vec<crate::scenario::Unchecked> {
+        use crate::scenario::Unchecked;
+        let mut out = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            match Unchecked::ALL.iter().find(|(_, s)| s == w) {
+                Some((u, _)) if !out.contains(u) => out.push(*u),
+                Some(_) => {}
+                None => {
+                    let names: Vec<&str> = Unchecked::ALL.iter().map(|(_, s)| *s).collect();
+                    self.val_err(
+                        &format!("allow_unchecked.{i}"),
+                        format!("allow_unchecked: `{w}` is not a check that can go unchecked"),
+                        Some(format!("one of: {}", names.join(", "))),
+                    );
+                }
+            }
+        }
+        out
     }
 
     /// `mode` and `timeout`, with the retention warning a long async timeout earns.

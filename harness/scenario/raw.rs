@@ -39,6 +39,9 @@ pub(crate) struct RawScenario {
     pub mock: Option<String>,
     /// A load run: many jobs at once (runs only with HARNESS_LOAD=1 or --include-ignored).
     pub load: Option<RawLoad>,
+    /// Checks that may go unchecked even on CI or with HARNESS_STRICT=1 (still listed in the report).
+    #[schemars(extend("items" = {"enum": ["video_pixels", "queue_budget", "execution_budget"]}))]
+    pub allow_unchecked: Option<Vec<String>>,
 }
 
 /// `load:`: how many jobs, how they arrive, for how long.

@@ -12,7 +12,7 @@ use crate::budget;
 use crate::model::{
     BudgetReport, CheckFailure, RunRecord, ScenarioHead, ScenarioReport, Timing, Verdict,
 };
-use crate::scenario::{CompareMode, Diagnostics, Scenario};
+use crate::scenario::{CompareMode, Diagnostics, Scenario, Unchecked};
 use crate::snapshot;
 
 /// Everything the runs of one scenario produced.
@@ -25,6 +25,8 @@ struct Runs {
     pixels: Vec<Vec<image::DynamicImage>>,
     snapshots: Vec<crate::model::SnapshotRecord>,
     reviews: Vec<String>,
+    /// Checks that could not run and do not fail (locally, or allowed).
+    unchecked: Vec<String>,
 }
 
 /// Runs a loaded scenario against `env` (in the caller's runtime).
@@ -52,6 +54,24 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         }
     }
     let budget = budget::evaluate(&s.budget, &all.timings);
+    let strict = env.snapshots.strict || env.snapshots.ci;
+    for (kind, what) in unchecked(&all.runs, &budget) {
+        if strict && !s.allow_unchecked.contains(&kind) {
+            all.failures.push(CheckFailure::new(
+                format!("not checked: {what}"),
+                format!(
+                    "every check to run ({}; or let it go with `allow_unchecked: [{}]`)",
+                    if env.snapshots.ci { "CI is set" } else { "HARNESS_STRICT=1" },
+                    kind.as_str()
+                ),
+                "it could not run",
+            ));
+        } else if s.allow_unchecked.contains(&kind) {
+            all.unchecked.push(format!("{what} (allowed: allow_unchecked: {})", kind.as_str()));
+        } else {
+            all.unchecked.push(format!("{what} (fails on CI and with HARNESS_STRICT=1)"));
+        }
+    }
     let verdict = match (&all.stop, all.failures.is_empty(), budget.misses.is_empty()) {
         (Some(stop), _, _) => stop.verdict(),
         (None, false, _) => Verdict::Failed,
@@ -104,11 +124,7 @@ fn message(
     for r in &all.reviews {
         let _ = writeln!(m, "  ? {r}");
     }
-    for na in &budget.not_applicable {
-        let _ = writeln!(m, "  · {na}");
-    }
-    let unchecked = unchecked_pixels(&all.runs);
-    for u in &unchecked {
+    for u in &all.unchecked {
         let _ = writeln!(m, "  · {u}");
     }
     for w in &s.warnings {
@@ -119,21 +135,25 @@ fn message(
             let _ = writeln!(m, "  ! output.errors: {w}");
         }
     }
-    let notes = !budget.not_applicable.is_empty()
-        || !unchecked.is_empty()
+    let notes = !all.unchecked.is_empty()
         || !s.warnings.is_empty()
         || !all.reviews.is_empty();
     (verdict != Verdict::Passed || notes).then_some(m)
 }
 
-/// "Pixels not checked" notes of the videos this build cannot decode (once each).
-fn unchecked_pixels(runs: &[RunRecord]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// The checks that could not run: budgets the target does not report, and
+/// video pixels no decoder here reads (each once).
+fn unchecked(runs: &[RunRecord], budget: &BudgetReport) -> Vec<(Unchecked, String)> {
+    let mut out: Vec<(Unchecked, String)> = Vec::new();
+    for na in &budget.not_applicable {
+        let kind = if na.starts_with("queue") { Unchecked::QueueBudget } else { Unchecked::ExecutionBudget };
+        out.push((kind, na.clone()));
+    }
     for v in runs.iter().flat_map(|r| &r.videos) {
         if let Some(why) = &v.info.pixels_unchecked {
             let line = format!("video {} ({}): {why}", v.info.index, v.info.filename);
-            if !out.contains(&line) {
-                out.push(line);
+            if !out.iter().any(|(_, l)| *l == line) {
+                out.push((Unchecked::VideoPixels, line));
             }
         }
     }
