@@ -40,15 +40,15 @@ fn main() {
     }
     let bytes = std::fs::read(&clip).unwrap();
     let all: Vec<u64> = (0..FRAMES).collect();
-    let mut decoders = vec![
+    let decoders = [
         ("OpenH264 (bundled, default build)", VideoDecoder::OpenH264),
         ("ffmpeg executable", VideoDecoder::FfmpegExecutable),
+        #[cfg(feature = "ffmpeg")]
+        (
+            "FFmpeg libraries (--features ffmpeg)",
+            VideoDecoder::FfmpegLibraries,
+        ),
     ];
-    #[cfg(feature = "ffmpeg")]
-    decoders.push((
-        "FFmpeg libraries (--features ffmpeg)",
-        VideoDecoder::FfmpegLibraries,
-    ));
     println!(
         "decoding all {FRAMES} frames of a 512x512 H.264 MP4 ({} bytes), best of 5 runs:\n",
         bytes.len()
