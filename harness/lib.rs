@@ -46,7 +46,7 @@ macro_rules! internal {
 }
 
 internal!(
-    budget, checks, compare, cost, history, hub, load, media, output, paths, png, progress,
+    budget, checks, clock, compare, cost, history, hub, load, media, output, paths, png, progress,
     provision, record, redact, report, sample, scaffold, schema, shards, snapshot, text, trend,
     trial, unbase64, workflow,
 );

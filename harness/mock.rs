@@ -11,6 +11,7 @@
 //! files are forgotten after retention, so a long-running mock stays flat.
 
 pub mod behaviour;
+mod clock;
 mod cluster;
 mod comfyui;
 mod faults;
@@ -124,6 +125,7 @@ pub async fn serve(
 pub fn router(opts: MockOptions, base_url: String) -> Router {
     use runpod::*;
     let store = Arc::new(Store::new(opts.speed, opts.min_retention));
+    let runs = Arc::new(clock::Runs::new(opts.speed));
     // Submissions evict as they come; this also frees a server gone quiet. It
     // holds the store weakly and ends with it.
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -185,5 +187,9 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         .nest("/comfyui/{endpoint}", comfy)
         // RunPod refuses /runsync bodies over 20 MB; the route handlers apply 10 MB to /run.
         .layer(DefaultBodyLimit::max(RUNSYNC_LIMIT + 1))
+        // A load run's virtual instant (`X-Harness-Sim`), for every route.
+        .layer(axum::middleware::from_fn(move |req, next| {
+            clock::layer(runs.clone(), req, next)
+        }))
         .with_state(mock)
 }

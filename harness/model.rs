@@ -17,7 +17,7 @@ mod timing;
 mod verdict;
 
 pub use check::{CheckFailure, ImageFormat, ImageInfo};
-pub use job::{ImageRecord, OutputShape, RunRecord, Seen};
+pub use job::{ImageRecord, OutputShape, ProgressSeen, RunRecord, Seen, PROGRESS_KEPT};
 pub use load::{ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};
 pub use media::{VideoInfo, VideoRecord};
 pub use provision::ProvisionReport;

@@ -1,7 +1,8 @@
 //! worker-comfyui output shapes -> returned file bytes.
 //!
 //! Knows every shape a client meets: `output.images[]` items of `type: base64`
-//! (raw or data URI) or `type: s3_url` (downloaded), the pre-5.0 `output.message`
+//! (raw or data URI) or `type: s3_url` (downloaded), `output.videos[]` read the
+//! same way (worker-comfyui issue #232), the pre-5.0 `output.message`
 //! (base64, data URI or URL), `output.errors[]` warnings, and
 //! `{status: success_no_images, images: []}`. Items are read through the same
 //! [`OutputItem`] the mock writes. A problem with one file is kept with that
@@ -30,9 +31,11 @@ pub enum Transport {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ItemProblem {
     /// The item is not `{filename, type, data}`.
-    #[error("images[{index}] is not an output item ({detail})")]
+    #[error("{list}[{index}] is not an output item ({detail})")]
     Shape {
-        /// Position in `images[]`.
+        /// `images` or `videos`.
+        list: &'static str,
+        /// Position in the list.
         index: usize,
         /// What serde said.
         detail: String,
@@ -49,9 +52,11 @@ pub enum ItemProblem {
     #[error("data URI {0}")]
     DataUri(String),
     /// An `s3_url` item whose `data` is not a URL (the worker's bucket settings are incomplete).
-    #[error("images[{index}] is type s3_url but `data` is not a URL ({shown}): the worker's BUCKET_* settings are incomplete")]
+    #[error("{list}[{index}] is type s3_url but `data` is not a URL ({shown}): the worker's BUCKET_* settings are incomplete")]
     NotAUrl {
-        /// Position in `images[]`.
+        /// `images` or `videos`.
+        list: &'static str,
+        /// Position in the list.
         index: usize,
         /// The start of `data`, redacted.
         shown: String,
@@ -116,17 +121,33 @@ pub async fn decode(output: Option<Value>, target: &dyn Target) -> Result<Output
         }
     };
     let warnings = warnings(obj.get("errors"));
-    if let Some(images) = obj.get_mut("images").map(Value::take) {
-        let Value::Array(items) = images else {
-            return Err(OutputError::Unrecognised(format!(
-                "`output.images` is {} rather than a list",
-                short(&images)
-            )));
-        };
+    if let Some(p) = crate::wire::JobProgress::from_map(&obj) {
+        return Err(OutputError::Unrecognised(format!(
+            "`output` is a progress update ({p}), not a result: the worker reported the job finished while its output still held progress"
+        )));
+    }
+    let lists: Vec<(&'static str, Value)> = ["images", "videos"]
+        .into_iter()
+        .filter_map(|k| obj.get_mut(k).map(Value::take).map(|v| (k, v)))
+        .collect();
+    if !lists.is_empty() {
         let no_images = obj.get("status").and_then(Value::as_str) == Some(SUCCESS_NO_IMAGES);
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            out.push(image_item(i, item, target).await);
+        let mut out = Vec::new();
+        for (list, items) in lists {
+            let items = match items {
+                Value::Array(items) => items,
+                // A worker that has no videos may write `videos: null`.
+                Value::Null if list == "videos" => continue,
+                other => {
+                    return Err(OutputError::Unrecognised(format!(
+                        "`output.{list}` is {} rather than a list",
+                        short(&other)
+                    )))
+                }
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                out.push(image_item(list, i, item, target).await);
+            }
         }
         let shape = if no_images && out.is_empty() {
             Shape::NoImages
@@ -144,7 +165,7 @@ pub async fn decode(output: Option<Value>, target: &dyn Target) -> Result<Output
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     Err(OutputError::Unrecognised(format!(
-        "`output` has neither `images` nor `message` (keys: {})",
+        "`output` has neither `images`, `videos` nor `message` (keys: {})",
         keys.join(", ")
     )))
 }
@@ -201,7 +222,7 @@ async fn legacy(
     })
 }
 
-async fn image_item(i: usize, mut item: Value, target: &dyn Target) -> Returned {
+async fn image_item(list: &'static str, i: usize, mut item: Value, target: &dyn Target) -> Returned {
     // The file name labels every problem, so it is read leniently first.
     let filename = item
         .get("filename")
@@ -218,7 +239,7 @@ async fn image_item(i: usize, mut item: Value, target: &dyn Target) -> Returned 
         Ok(p) => (p.kind, is_url(p.data)),
         Err(e) => {
             let detail = e.to_string();
-            return fail(Transport::Base64, ItemProblem::Shape { index: i, detail });
+            return fail(Transport::Base64, ItemProblem::Shape { list, index: i, detail });
         }
     };
     // `data` is a string: the item read as an OutputItem.
@@ -246,6 +267,7 @@ async fn image_item(i: usize, mut item: Value, target: &dyn Target) -> Returned 
         (ItemType::S3Url, false) => fail(
             Transport::S3Url,
             ItemProblem::NotAUrl {
+                list,
                 index: i,
                 shown: short_str(&data),
             },
@@ -326,6 +348,7 @@ fn short_str(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use serde_json::json;
 
     fn target() -> crate::targets::Runpod {
@@ -341,6 +364,23 @@ mod tests {
             .build()
             .unwrap()
             .block_on(async { decode(Some(v), &target()).await })
+    }
+
+    #[test]
+    fn videos_are_read_after_images_and_name_their_list() {
+        let png = base64::engine::general_purpose::STANDARD.encode(crate::png::declaring(4, 4));
+        let o = run(json!({
+            "images": [{"filename": "a.png", "type": "base64", "data": png}],
+            "videos": [{"filename": "b.mp4", "type": "base64", "data": "AAAA"}, {"filename": "c.mp4"}],
+        }))
+        .unwrap();
+        let names: Vec<&str> = o.images.iter().map(|r| r.filename.as_str()).collect();
+        assert_eq!(names, ["a.png", "b.mp4", "c.mp4"]);
+        let e = o.images[2].bytes.as_ref().unwrap_err().to_string();
+        assert!(e.starts_with("videos[1] is not an output item"), "{e}");
+        // `videos: null` is no videos; a video list alone is read too.
+        assert_eq!(run(json!({"images": [], "videos": null})).unwrap().images.len(), 0);
+        assert_eq!(run(json!({"videos": [{"filename": "b.mp4", "type": "base64", "data": "AAAA"}]})).unwrap().images.len(), 1);
     }
 
     #[test]
@@ -396,8 +436,13 @@ mod tests {
         let e = run(json!({"foo": 1})).unwrap_err().to_string();
         assert_eq!(
             e,
-            "unrecognised output shape: `output` has neither `images` nor `message` (keys: foo)"
+            "unrecognised output shape: `output` has neither `images`, `videos` nor `message` (keys: foo)"
         );
         assert!(run(json!("a string")).is_err());
+        // A progress update is never read as a result.
+        let e = run(json!({"type": "progress", "value": 12, "max": 25, "percent": 48.0, "node": "3"}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is a progress update (48% (12/25, node 3)), not a result"), "{e}");
     }
 }

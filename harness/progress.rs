@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::job::Observer;
-use crate::wire::JobState;
+use crate::wire::{JobProgress, JobState};
 
 /// Default interval between progress lines (`HARNESS_PROGRESS`).
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(15);
@@ -23,13 +23,17 @@ impl Progress {
     pub fn observer(self: &Arc<Self>, scenario: &str) -> Observer {
         let me = self.clone();
         let name = scenario.to_string();
-        Arc::new(move |_job: &str, state: &JobState| {
+        Arc::new(move |_job: &str, state: &JobState, progress: Option<&JobProgress>| {
             let mut jobs = me.jobs.lock().unwrap_or_else(|e| e.into_inner());
             if state.is_terminal() {
                 jobs.remove(&name);
             } else {
                 let since = jobs.get(&name).map_or_else(Instant::now, |(_, t)| *t);
-                jobs.insert(name.clone(), (state.to_string(), since));
+                let shown = match progress {
+                    Some(p) => format!("{state} {p}"),
+                    None => state.to_string(),
+                };
+                jobs.insert(name.clone(), (shown, since));
             }
         })
     }
@@ -79,13 +83,20 @@ mod tests {
         let p = Arc::new(Progress::default());
         let a = p.observer("sdxl/a");
         let b = p.observer("flux/b");
-        a("j1", &JobState::InQueue);
-        b("j2", &JobState::InProgress);
+        a("j1", &JobState::InQueue, None);
+        b("j2", &JobState::InProgress, None);
         assert_eq!(
             p.line(Duration::ZERO).unwrap(),
             "endpoint-harness: waiting (2): flux/b IN_PROGRESS 0s, sdxl/a IN_QUEUE 0s"
         );
-        b("j2", &JobState::Completed);
+        // worker-comfyui PR #221's progress object, shown with the state.
+        let step = JobProgress::from_output(&serde_json::json!({"type": "progress", "value": 12, "max": 25, "percent": 48.0, "node": "3"})).unwrap();
+        b("j2", &JobState::InProgress, Some(&step));
+        assert_eq!(
+            p.line(Duration::ZERO).unwrap(),
+            "endpoint-harness: waiting (2): flux/b IN_PROGRESS 48% (12/25, node 3) 0s, sdxl/a IN_QUEUE 0s"
+        );
+        b("j2", &JobState::Completed, None);
         assert_eq!(
             p.line(Duration::ZERO).unwrap(),
             "endpoint-harness: waiting (1): sdxl/a IN_QUEUE 0s"

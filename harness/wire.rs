@@ -10,5 +10,6 @@ pub use runpod::{
     MAX_BODY, RETENTION_RUN, RETENTION_SYNC, RUNSYNC_LIMIT, RUN_LIMIT, WAIT_RANGE_MS,
 };
 pub use worker::{
-    InputImage, ItemType, OutputItem, WorkerInput, WorkerOutput, LEGACY_SUCCESS, SUCCESS_NO_IMAGES,
+    InputImage, ItemType, JobProgress, OutputItem, WorkerInput, WorkerOutput, LEGACY_SUCCESS,
+    SUCCESS_NO_IMAGES,
 };

@@ -142,7 +142,11 @@ impl Http {
             job: job.map(str::to_string),
             kind,
         };
-        let req = self.authed.request(method, url).timeout(timeout);
+        let mut req = self.authed.request(method, url).timeout(timeout);
+        // A load run on a virtual clock tells the mock its instant.
+        if let Some(at) = crate::clock::sim_header() {
+            req = req.header(crate::clock::SIM_HEADER, at);
+        }
         let req = match body {
             RawBody::None => req,
             RawBody::Json(b) => req

@@ -16,8 +16,9 @@ use futures_util::future::BoxFuture;
 use super::error::DriveError;
 use super::guard::{interrupted, Canceller, InFlight};
 use crate::client::{Client, EndpointError, ErrorKind, Submit};
-use crate::model::{NodeTiming, Seen};
-use crate::wire::{Health, JobState, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
+use crate::clock;
+use crate::model::{NodeTiming, ProgressSeen, Seen, PROGRESS_KEPT};
+use crate::wire::{Health, JobProgress, JobState, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
 
 /// Polling interval bounds (without long-poll): never faster than the floor, never
 /// slower than the ceiling; far inside RunPod's 2000 status calls per 10 s.
@@ -71,7 +72,7 @@ impl Canceller for Client {
 }
 
 /// Reports every state a job is seen in (progress output).
-pub type Observer = Arc<dyn Fn(&str, &JobState) + Send + Sync>;
+pub type Observer = Arc<dyn Fn(&str, &JobState, Option<&JobProgress>) + Send + Sync>;
 
 /// Options for driving a job.
 #[derive(Clone, Default)]
@@ -101,6 +102,8 @@ pub struct Finished {
     pub status_calls: u32,
     /// Per-node timings, where the target reports them (`comfyui`).
     pub nodes: Vec<NodeTiming>,
+    /// Progress updates seen in `output` while the job ran.
+    pub progress: Vec<ProgressSeen>,
 }
 
 /// Submits `body` and polls until a terminal state or `deadline` (a duration from now).
@@ -124,7 +127,7 @@ pub async fn drive_with(
     if interrupted() {
         return Err(DriveError::Interrupted);
     }
-    let start = Instant::now();
+    let start = clock::now();
     let how = match how {
         Submit::RunSync(_) => Submit::RunSync(deadline.min(RUNSYNC_WAIT)),
         other => other,
@@ -133,20 +136,21 @@ pub async fn drive_with(
     // From here the job is ours: whatever ends this future, it is settled or cancelled.
     let job = InFlight::new(&first.id, Arc::new(client.clone()));
     let mut timeline = vec![Seen {
-        at_ms: ms(start.elapsed()),
+        at_ms: ms(clock::since(start)),
         state: first.status.to_string(),
     }];
     if let Some(o) = &watch.observer {
-        o(&first.id, &first.status);
+        o(&first.id, &first.status, None);
     }
     if first.status.is_terminal() {
         job.settle();
         return Ok(Finished {
             status: first,
-            wall: start.elapsed(),
+            wall: clock::since(start),
             timeline,
             status_calls: 0,
             nodes: Vec::new(),
+            progress: Vec::new(),
         });
     }
     let mut poller = Poller {
@@ -163,6 +167,8 @@ pub async fn drive_with(
         calls: 0,
         watch,
         seen_status: false,
+        running_seen: false,
+        progress: Vec::new(),
     };
     let result = match watch.abort.clone() {
         Some(abort) => tokio::select! {
@@ -218,6 +224,10 @@ struct Poller<'a> {
     watch: &'a Watch,
     /// Whether any status answer has been read (a later 404 is then final).
     seen_status: bool,
+    /// Whether the job was seen running (a later 404 is then a TTL expiry).
+    running_seen: bool,
+    /// Progress updates seen in `output` while the job ran.
+    progress: Vec<ProgressSeen>,
 }
 
 /// Per-loop state of the schedule.
@@ -232,21 +242,23 @@ impl Poller<'_> {
         let mut sched = Schedule {
             interval: FIRST_INTERVAL,
             failures: 0,
-            next_queue_check: self.watch.queue_grace.map(|g| Instant::now() + g),
+            next_queue_check: self.watch.queue_grace.map(|g| clock::now() + g),
         };
         // Long-poll where the endpoint has /status-sync: the answer comes as the job ends,
         // with one request per wait instead of many. Otherwise poll on a growing interval.
-        let mut pause = if self.client.long_poll() {
+        // On a virtual clock every answer is immediate: plain polls on the schedule.
+        let long_poll = self.client.long_poll() && !clock::is_virtual();
+        let mut pause = if long_poll {
             Duration::ZERO
         } else {
-            interval_pause(self.start.elapsed(), self.watch.expected)
+            interval_pause(clock::since(self.start), self.watch.expected)
         };
         loop {
             self.sleep(pause).await?;
             self.calls += 1;
-            let left = self.end.saturating_duration_since(Instant::now());
-            let long = self.client.long_poll() && left >= LONG_POLL_MIN;
-            let asked = Instant::now();
+            let left = self.end.saturating_duration_since(clock::now());
+            let long = long_poll && self.client.long_poll() && left >= LONG_POLL_MIN;
+            let asked = clock::now();
             // Bounded by the deadline: a local POST /status blocks while the job runs.
             let Ok(answer) =
                 tokio::time::timeout(left + Duration::from_secs(2), self.ask(long, left)).await
@@ -254,7 +266,7 @@ impl Poller<'_> {
                 return Err(PollStop::Deadline);
             };
             // A long poll that came back early without news: the server ignores `wait`.
-            let waited = long && asked.elapsed() >= LONG_POLL_MIN / 2;
+            let waited = long && clock::since(asked) >= LONG_POLL_MIN / 2;
             let next = match answer {
                 Ok(s) => self.on_answer(s, &mut sched, timeline, waited).await,
                 Err(e) => self.on_error(e, &mut sched),
@@ -305,27 +317,39 @@ impl Poller<'_> {
         self.seen_status = true;
         if s.status != self.last {
             timeline.push(Seen {
-                at_ms: ms(self.start.elapsed()),
+                at_ms: ms(clock::since(self.start)),
                 state: s.status.to_string(),
             });
             self.last = s.status.clone();
-            sched.next_queue_check = self.watch.queue_grace.map(|g| Instant::now() + g);
-        }
-        if let Some(o) = &self.watch.observer {
-            o(&self.job, &s.status);
+            sched.next_queue_check = self.watch.queue_grace.map(|g| clock::now() + g);
         }
         if s.status.is_terminal() {
+            if let Some(o) = &self.watch.observer {
+                o(&self.job, &s.status, None);
+            }
             return Next::Done(s);
         }
+        if matches!(s.status, JobState::InProgress | JobState::Running) {
+            self.running_seen = true;
+        }
+        // A worker may report progress in `output` while it runs: shown and
+        // kept as progress, never read as the result.
+        let progress = s.output.as_ref().and_then(JobProgress::from_output);
+        if let Some(p) = &progress {
+            self.keep_progress(p);
+        }
+        if let Some(o) = &self.watch.observer {
+            o(&self.job, &s.status, progress.as_ref());
+        }
         if s.status == JobState::InQueue
-            && sched.next_queue_check.is_some_and(|t| Instant::now() >= t)
+            && sched.next_queue_check.is_some_and(|t| clock::now() >= t)
         {
             if let Some(diagnosis) = self.stuck_diagnosis().await {
                 return Next::Stop(PollStop::Stuck(diagnosis));
             }
-            sched.next_queue_check = self.watch.queue_grace.map(|g| Instant::now() + g);
+            sched.next_queue_check = self.watch.queue_grace.map(|g| clock::now() + g);
         }
-        sched.interval = interval_pause(self.start.elapsed(), self.watch.expected);
+        sched.interval = interval_pause(clock::since(self.start), self.watch.expected);
         Next::Wait(if waited {
             Duration::ZERO
         } else {
@@ -341,7 +365,7 @@ impl Poller<'_> {
                 jitter(Duration::from_millis(100) * 2u32.saturating_pow(sched.failures.min(8)))
                     .min(MAX_BACKOFF)
             });
-            if Instant::now() + backoff >= self.end {
+            if clock::now() + backoff >= self.end {
                 e.op = format!("{} (after {} failed attempts)", e.op, sched.failures);
                 return Next::Stop(PollStop::Error(e));
             }
@@ -351,7 +375,7 @@ impl Poller<'_> {
         // A job unknown right after submission may not have reached the status
         // store yet (a guess, not documented by RunPod): retry for a few seconds.
         if matches!(e.kind, ErrorKind::NotFound(_))
-            && self.start.elapsed() < NEW_JOB_GRACE
+            && clock::since(self.start) < NEW_JOB_GRACE
             && !self.seen_status
         {
             sched.failures += 1;
@@ -377,10 +401,11 @@ impl Poller<'_> {
                 job.settle();
                 Ok(Finished {
                     status,
-                    wall: self.start.elapsed(),
+                    wall: clock::since(self.start),
                     timeline,
                     status_calls: self.calls,
                     nodes: Vec::new(),
+                    progress: self.progress,
                 })
             }
             Err(PollStop::Deadline) => {
@@ -405,7 +430,7 @@ impl Poller<'_> {
             }),
             Err(PollStop::Stuck(diagnosis)) => Err(DriveError::Stuck {
                 job: self.job,
-                waited: self.start.elapsed(),
+                waited: clock::since(self.start),
                 diagnosis,
                 cancelled: Some(job.cancel().await),
             }),
@@ -430,16 +455,40 @@ impl Poller<'_> {
     /// Sleeps up to the deadline; past it, stops. The poll right after reaching the
     /// deadline still happens, so a job that finished just in time counts.
     async fn sleep(&self, d: Duration) -> Result<(), PollStop> {
-        let now = Instant::now();
+        let now = clock::now();
         if now >= self.end {
             return Err(PollStop::Deadline);
         }
-        tokio::time::sleep(d.min(self.end - now)).await;
+        clock::sleep(d.min(self.end - now)).await;
         Ok(())
     }
 
+    /// Keeps a changed progress update: the first [`PROGRESS_KEPT`] - 1, then
+    /// the latest in the last place.
+    fn keep_progress(&mut self, p: &JobProgress) {
+        if self.progress.last().is_some_and(|l| l.progress == *p) {
+            return;
+        }
+        let seen = ProgressSeen {
+            at_ms: ms(clock::since(self.start)),
+            progress: p.clone(),
+        };
+        if self.progress.len() >= PROGRESS_KEPT {
+            self.progress.pop();
+        }
+        self.progress.push(seen);
+    }
+
     fn explain_404(&self) -> String {
-        let waited = self.start.elapsed();
+        let waited = clock::since(self.start);
+        // RunPod removes a job whose TTL (counted from submission) runs out
+        // even while it runs; `/status` then answers 404 (runpod/docs, 2026-02).
+        if self.running_seen {
+            return format!(
+                ": the job was running and is now gone after {}: its TTL ran out while it ran (RunPod counts a job's TTL from submission and removes the job when it passes, running or not; raise `policy.ttl` in the request, or the endpoint's default, above the job's queue plus execution time)",
+                humantime::format_duration(Duration::from_secs(waited.as_secs()))
+            );
+        }
         if waited >= self.retention {
             format!(
                 ": the job's result is gone; RunPod keeps results {} after {}, and {} passed",
@@ -451,8 +500,14 @@ impl Poller<'_> {
                 },
                 humantime::format_duration(Duration::from_secs(waited.as_secs()))
             )
+        } else if self.seen_status {
+            format!(
+                ": the job was seen {} and is now gone after {}: its TTL most likely ran out (RunPod counts it from submission and removes the job when it passes; raise `policy.ttl`), or its queue was purged",
+                self.last,
+                humantime::format_duration(Duration::from_secs(waited.as_secs()))
+            )
         } else {
-            ": the endpoint does not know this job (expired `policy.ttl`, purged queue, or another endpoint id)".into()
+            ": the endpoint does not know this job (an expired TTL (`policy.ttl`), a purged queue, or another endpoint id)".into()
         }
     }
 

@@ -96,7 +96,7 @@ fn a_panic_while_a_job_runs_cancels_it() {
                 queue_grace: None,
                 abort: None,
                 expected: None,
-                observer: Some(Arc::new(|_: &str, state: &JobState| {
+                observer: Some(Arc::new(|_: &str, state: &JobState, _| {
                     if !state.is_terminal() {
                         panic!("a check panicked");
                     }

@@ -7,7 +7,7 @@
 //! early stop is dropped, and its guards cancel the jobs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 
 use super::{figures, sampler};
 use crate::client::ErrorKind;
+use crate::clock::{self, SimClock};
 use crate::job::{Abort, DriveError, Watch};
 use crate::model::{BudgetReport, CheckFailure, LoadPoint, LoadReport, ScenarioReport, Verdict};
 use crate::scenario::{Load, Scenario};
@@ -31,10 +32,22 @@ const STOP_AFTER: Duration = Duration::from_secs(60);
 /// much later than its intended send time that was (open model), and what it gave.
 type Finished = (u64, u64, u64, OneRun);
 
-/// Runs a load scenario (in the caller's runtime).
+/// Runs a load scenario (in the caller's runtime). Against the embedded mock
+/// the run is on a virtual clock (see `clock`): its figures depend only on
+/// the requests and the behaviour, not on how busy this machine is.
 pub(crate) async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
+    if env.target.virtual_time() {
+        let sim = SimClock::new(uuid::Uuid::new_v4().simple().to_string());
+        sim.participate(run_on(s, env, Some(sim.clone()))).await
+    } else {
+        run_on(s, env, None).await
+    }
+}
+
+async fn run_on(s: &Scenario, env: &TrialEnv, sim: Option<Arc<SimClock>>) -> ScenarioReport {
     let load = s.load.clone().expect("a load scenario");
-    let start = Instant::now();
+    let real_start = Instant::now();
+    let start = clock::now();
     // The load decides how many jobs are in flight, not HARNESS_MAX_IN_FLIGHT.
     let abort = Abort::default();
     let env = Arc::new(TrialEnv {
@@ -44,6 +57,9 @@ pub(crate) async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         snapshots: env.snapshots.clone(),
         watch: Watch {
             abort: Some(abort.clone()),
+            // Poll on the plain schedule: earlier runs' timings must not move a
+            // virtual run's figures.
+            expected: if sim.is_some() { None } else { env.watch.expected },
             ..env.watch.clone()
         },
         costs: env.costs.clone(),
@@ -52,13 +68,22 @@ pub(crate) async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
     });
     let shared = Arc::new(s.clone());
     let stop_sampling = Arc::new(AtomicBool::new(false));
-    let sampling = tokio::spawn(sampler::sample(env.target.clone(), load.sample_every, start, stop_sampling.clone()));
+    let health = Arc::new(Mutex::new(Vec::new()));
+    let sampler = sampler::sample(env.target.clone(), load.sample_every, start, stop_sampling.clone(), health.clone());
+    let sampling = match &sim {
+        Some(c) => tokio::spawn(c.participate(sampler)),
+        None => tokio::spawn(sampler),
+    };
     let mut run = Run {
         load: &load,
         scenario: &shared,
         env: &env,
         start,
         set: JoinSet::new(),
+        done: Arc::default(),
+        wake: Arc::default(),
+        active: 0,
+        sim,
         abort,
         next: 0,
         points: Vec::new(),
@@ -71,8 +96,14 @@ pub(crate) async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
     };
     run.drive().await;
     stop_sampling.store(true, Ordering::Relaxed);
-    let health = sampling.await.unwrap_or_default();
-    conclude(s, env.target.label(), run, health, start)
+    if run.sim.is_some() {
+        // It sleeps on the virtual clock this task holds: drop it, keep what it saw.
+        sampling.abort();
+    } else {
+        let _ = sampling.await;
+    }
+    let health = health.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    conclude(s, env.target.label(), run, health, real_start)
 }
 
 struct Run<'a> {
@@ -80,7 +111,16 @@ struct Run<'a> {
     scenario: &'a Arc<Scenario>,
     env: &'a Arc<TrialEnv>,
     start: Instant,
-    set: JoinSet<Finished>,
+    /// The job tasks (owned, so a dropped run drops them and their guards cancel).
+    set: JoinSet<()>,
+    /// Finished jobs, pushed by each task as its last act (on a virtual clock,
+    /// while it still holds the clock, so the order is the clock's).
+    done: Arc<Mutex<Vec<Finished>>>,
+    wake: Arc<tokio::sync::Notify>,
+    /// Jobs spawned and not yet taken from `done`.
+    active: usize,
+    /// The run's virtual clock (embedded mock), if any.
+    sim: Option<Arc<SimClock>>,
     /// Raised when the run gives its jobs up: each cancels itself once submitted.
     abort: Abort,
     next: u64,
@@ -96,6 +136,9 @@ struct Run<'a> {
     cost: f64,
 }
 
+/// How often the run looks at its jobs (virtual or real time).
+const TICK: Duration = Duration::from_millis(20);
+
 impl Run<'_> {
     async fn drive(&mut self) {
         loop {
@@ -106,37 +149,52 @@ impl Run<'_> {
                 // Each job in flight finishes its submission (so it has an id),
                 // then cancels itself; none is dropped mid-request.
                 self.abort.raise();
-                while let Some(done) = self.set.join_next().await {
-                    if let Ok(done) = done {
-                        self.finished(done);
-                    }
+                while self.active > 0 {
+                    self.wait().await;
+                    self.collect();
                 }
                 return;
             }
             // The spending cap stops submitting; the jobs it already paid for finish.
             let planned_end = self.stopped.is_some()
                 || self.load.jobs.is_some_and(|j| self.next >= u64::from(j))
-                || self.load.duration.is_some_and(|d| self.start.elapsed() >= d);
+                || self.load.duration.is_some_and(|d| clock::since(self.start) >= d);
             if !planned_end {
                 self.submit_due();
             }
-            if planned_end && self.set.is_empty() {
+            if planned_end && self.active == 0 {
                 return;
             }
-            tokio::select! {
-                Some(done) = self.set.join_next() => {
-                    if let Ok(done) = done {
-                        self.finished(done);
-                    }
-                }
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-            }
+            self.wait().await;
+            self.collect();
+        }
+    }
+
+    /// Until a job finishes or a tick passes.
+    async fn wait(&self) {
+        if self.sim.is_some() {
+            clock::sleep(TICK).await;
+            return;
+        }
+        tokio::select! {
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(TICK) => {}
+        }
+    }
+
+    /// Takes the finished jobs, in the order they finished.
+    fn collect(&mut self) {
+        while self.set.try_join_next().is_some() {}
+        let done: Vec<Finished> = std::mem::take(&mut *self.done.lock().unwrap_or_else(|e| e.into_inner()));
+        for d in done {
+            self.active -= 1;
+            self.finished(d);
         }
     }
 
     /// Submits what the model allows now.
     fn submit_due(&mut self) {
-        let elapsed = self.start.elapsed();
+        let elapsed = clock::since(self.start);
         let total = self.load.jobs.map(u64::from).unwrap_or(u64::MAX);
         let ramp = |full: f64| match self.load.ramp {
             Some(r) if !r.is_zero() && elapsed < r => (full * elapsed.as_secs_f64() / r.as_secs_f64()).max(1.0),
@@ -161,7 +219,7 @@ impl Run<'_> {
         } else {
             ramp(f64::from(self.load.concurrency)) as usize
         };
-        while self.set.len() < cap && self.next < total.min(due) {
+        while self.active < cap && self.next < total.min(due) {
             self.spawn();
         }
     }
@@ -171,7 +229,7 @@ impl Run<'_> {
         self.next += 1;
         let scenario = job_scenario(self.scenario, n, self.load.vary_seed);
         let env = self.env.clone();
-        let submitted = self.start.elapsed().as_millis() as u64;
+        let submitted = clock::since(self.start).as_millis() as u64;
         // Open model: a job sent late (the loop's tick, the in-flight cap, a
         // slow harness) would hide that lateness from its latency; it is added
         // back, so latency counts from when the job was due (no coordinated omission).
@@ -180,14 +238,21 @@ impl Run<'_> {
             .rate
             .map(|rate| submitted.saturating_sub(intended_ms(n, rate, self.load.ramp)))
             .unwrap_or(0);
-        self.set.spawn(async move {
+        let (done, wake) = (self.done.clone(), self.wake.clone());
+        let job = async move {
             let one = run_once(&scenario, &env, u32::try_from(n).unwrap_or(u32::MAX)).await;
-            (n, submitted, late, one)
-        });
+            done.lock().unwrap_or_else(|e| e.into_inner()).push((n, submitted, late, one));
+            wake.notify_one();
+        };
+        self.active += 1;
+        match &self.sim {
+            Some(c) => self.set.spawn(c.participate(job)),
+            None => self.set.spawn(job),
+        };
     }
 
     fn finished(&mut self, (n, submitted, late, one): Finished) {
-        let at = self.start.elapsed().as_millis() as u64;
+        let at = clock::since(self.start).as_millis() as u64;
         if let Some(stop) = &one.stop {
             if let Stop::CostCap(why) = stop {
                 if self.stopped.is_none() {
@@ -238,8 +303,8 @@ impl Run<'_> {
         let over = !recent.is_empty() && bad / recent.len() as f64 > self.stop_rate;
         match (over, self.over_since) {
             (false, _) => self.over_since = None,
-            (true, None) => self.over_since = Some(Instant::now()),
-            (true, Some(since)) if since.elapsed() >= STOP_AFTER => {
+            (true, None) => self.over_since = Some(clock::now()),
+            (true, Some(since)) if clock::since(since) >= STOP_AFTER => {
                 self.stopped = Some((
                     format!("the error rate stayed over {:.0}% for a minute: no more jobs were sent", self.stop_rate * 100.0),
                     Verdict::Failed,
@@ -316,7 +381,7 @@ fn job_scenario(s: &Arc<Scenario>, n: u64, vary: bool) -> Arc<Scenario> {
 }
 
 /// The scenario report: figures, thresholds, the first job's record and references.
-fn conclude(s: &Scenario, target: &str, run: Run<'_>, health: Vec<crate::model::HealthPoint>, start: Instant) -> ScenarioReport {
+fn conclude(s: &Scenario, target: &str, run: Run<'_>, health: Vec<crate::model::HealthPoint>, real_start: Instant) -> ScenarioReport {
     let load = run.load;
     let stopped = run.stopped.clone();
     let mut points = run.points;
@@ -357,7 +422,7 @@ fn conclude(s: &Scenario, target: &str, run: Run<'_>, health: Vec<crate::model::
         ..BudgetReport::default()
     });
     out.cost = report.cost;
-    out.duration_ms = start.elapsed().as_millis() as u64;
+    out.duration_ms = real_start.elapsed().as_millis() as u64;
     out.load = Some(report);
     out
 }

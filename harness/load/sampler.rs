@@ -4,25 +4,28 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::clock;
+
 use crate::model::HealthPoint;
 use crate::targets::Target;
 
-/// Samples `/health` until `stop` is set; returns what it saw.
+/// Samples `/health` into `seen` until `stop` is set (on a virtual clock the
+/// run drops this task instead: it cannot wait for a sleeper).
 pub(super) async fn sample(
     target: Arc<dyn Target>,
     every: Duration,
     start: Instant,
     stop: Arc<std::sync::atomic::AtomicBool>,
-) -> Vec<HealthPoint> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    seen: Arc<Mutex<Vec<HealthPoint>>>,
+) {
     loop {
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
             break;
         }
-        let asked = Instant::now();
+        let asked = clock::now();
         match tokio::time::timeout(Duration::from_secs(10), target.health()).await {
             Ok(Ok(h)) => seen.lock().unwrap_or_else(|e| e.into_inner()).push(HealthPoint {
-                at_ms: start.elapsed().as_millis() as u64,
+                at_ms: clock::since(start).as_millis() as u64,
                 idle: h.worker("idle"),
                 running: h.worker("running"),
                 initializing: h.worker("initializing"),
@@ -34,8 +37,6 @@ pub(super) async fn sample(
             Ok(Err(e)) if matches!(e.kind, crate::client::ErrorKind::Unsupported(_)) => break,
             _ => {}
         }
-        tokio::time::sleep(every.saturating_sub(asked.elapsed())).await;
+        clock::sleep(every.saturating_sub(clock::since(asked))).await;
     }
-    let out = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    out
 }

@@ -80,6 +80,9 @@ pub enum OutputShape {
     None,
     /// `{status: success_no_images, images: []}`.
     SuccessNoImages,
+    /// Stills in `images[]`, animations and videos in `videos[]` (base64), as
+    /// worker-comfyui issue #232 proposes.
+    Videos,
 }
 
 /// How the returned pixels look.
@@ -348,6 +351,16 @@ pub struct Behaviour {
     /// the management API behaves (pull, cold start, workers, faults).
     #[serde(default)]
     pub provision: Option<super::provisioning::Provisioning>,
+    /// Steps of progress the worker reports in `output` while the job runs
+    /// (worker-comfyui PR #221: `{"type": "progress", "value", "max",
+    /// "percent", "node"}`); 0: none.
+    #[serde(default)]
+    pub progress: u64,
+    /// The endpoint's job TTL, counted from submission, for requests without
+    /// `policy.ttl` (a humantime duration): a job still queued or running
+    /// when it passes is removed, and `/status` answers 404, as RunPod does.
+    #[serde(default)]
+    pub ttl: Option<String>,
     #[serde(skip)]
     pub(crate) replay_images: Vec<(String, Vec<u8>)>,
     #[serde(skip)]
@@ -356,6 +369,8 @@ pub struct Behaviour {
     pub(crate) queue_d: Duration,
     #[serde(skip)]
     pub(crate) execution_d: Duration,
+    #[serde(skip)]
+    pub(crate) ttl_d: Option<Duration>,
 }
 
 /// How a behaviour's workers scale (see README "The mock's scaling model").
@@ -445,6 +460,10 @@ pub struct Replay {
     /// Where and when it was recorded.
     #[serde(default)]
     pub source: Option<String>,
+    /// Per-node timings seen while recording against ComfyUI: the mock's
+    /// ComfyUI face spends each node's recorded time in that node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<crate::model::NodeTiming>,
 }
 
 /// One recorded image.
@@ -545,6 +564,10 @@ impl Behaviour {
         };
         self.queue_d = duration("queue", &self.queue)?;
         self.execution_d = duration("execution", &self.execution)?;
+        self.ttl_d = match &self.ttl {
+            Some(t) => Some(duration("ttl", t)?),
+            None => None,
+        };
         if let Some(sc) = &mut self.scaling {
             sc.idle_timeout_d = duration("scaling.idle_timeout", &sc.idle_timeout)?;
             sc.cold_start_d = duration("scaling.cold_start", &sc.cold_start)?;

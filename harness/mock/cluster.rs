@@ -52,6 +52,8 @@ struct Pool {
     stopped_at: Vec<Instant>,
     /// The last worker id given: a restarted worker is a new worker, as on RunPod.
     ids: u32,
+    /// Jobs submitted so far (the jitter of each follows its place).
+    submitted: u64,
 }
 
 /// Counts for `/health`.
@@ -67,6 +69,9 @@ pub(crate) struct Counts {
 pub(crate) struct Cluster {
     cfg: Real,
     pool: Mutex<Pool>,
+    /// The virtual run this pool belongs to: only that run's requests move
+    /// its clock (see `mock::clock`).
+    run: Option<String>,
 }
 
 /// The scaling settings in real time (declared durations divided by the speed).
@@ -86,7 +91,7 @@ impl Cluster {
     /// A pool with `workers_min` warm workers.
     pub(crate) fn new(s: &Scaling, speed: f64) -> Self {
         let real = |d: Duration| d.div_f64(speed.max(1e-6));
-        let now = Instant::now();
+        let now = super::clock::now();
         let cfg = Real {
             min: s.workers_min.min(s.workers_max),
             max: s.workers_max,
@@ -115,8 +120,27 @@ impl Cluster {
                 running: HashMap::new(),
                 stopped_at: Vec::new(),
                 ids: cfg_min,
+                submitted: 0,
             }),
+            run: super::clock::run(),
         }
+    }
+
+    /// Now, for this pool: None when the request being served belongs to
+    /// another timeline (then the pool is read, not advanced).
+    fn now(&self) -> Option<Instant> {
+        (super::clock::run() == self.run).then(super::clock::now)
+    }
+
+    /// A number in 0..1 for the next job's jitter, from its place in the sequence.
+    pub(crate) fn unit(&self) -> f64 {
+        let mut p = self.lock();
+        p.submitted += 1;
+        let mut z = p.submitted.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
@@ -125,8 +149,9 @@ impl Cluster {
 
     /// A job arrives now and will run for `exec` (real time) once a worker takes it.
     pub(crate) fn submit(&self, job: &str, exec: Duration) {
-        let now = Instant::now();
+        let now = super::clock::now();
         let mut p = self.lock();
+        let now = now.max(p.clock);
         self.advance(&mut p, now);
         p.queue.push_back(Queued {
             job: job.to_string(),
@@ -139,14 +164,16 @@ impl Cluster {
     /// Where and when the job runs, once a worker has taken it.
     pub(crate) fn assignment(&self, job: &str) -> Option<Assignment> {
         let mut p = self.lock();
-        self.advance(&mut p, Instant::now());
+        if let Some(now) = self.now() {
+            self.advance(&mut p, now);
+        }
         p.assigned.get(job).copied()
     }
 
     /// A cancelled job leaves the queue, or frees its worker now.
     pub(crate) fn cancel(&self, job: &str) {
-        let now = Instant::now();
         let mut p = self.lock();
+        let now = super::clock::now().max(p.clock);
         self.advance(&mut p, now);
         p.queue.retain(|q| q.job != job);
         if let Some(a) = p.assigned.get(job).copied().filter(|a| a.end > now) {
@@ -163,7 +190,9 @@ impl Cluster {
     /// Worker and queue counts now.
     pub(crate) fn counts(&self) -> Counts {
         let mut p = self.lock();
-        self.advance(&mut p, Instant::now());
+        if let Some(now) = self.now() {
+            self.advance(&mut p, now);
+        }
         let mut c = Counts {
             in_queue: p.queue.len() as i64,
             ..Counts::default()

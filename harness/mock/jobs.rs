@@ -2,7 +2,9 @@
 //! simulated clock. Declared delays are reported as declared in `delayTime` /
 //! `executionTime`; the real wait is the declared one divided by `speed`.
 //! Results expire after retention (30 min after `/run`, 1 min after `/runsync`,
-//! or `policy.ttl`), scaled the same way but never below `min_retention`.
+//! or `policy.ttl`), scaled the same way but never below `min_retention`. A
+//! behaviour's own `ttl` (the endpoint's default) is not floored: it exists to
+//! make a job vanish mid-run, as RunPod removes a job whose TTL passes.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,10 +47,14 @@ pub(crate) struct Job {
     pub sync: bool,
     pub webhook: Option<String>,
     pub ttl: Option<Duration>,
+    /// The TTL came from the behaviour (the endpoint's default), not the request.
+    pub ttl_is_default: bool,
     pub execution_timeout: Option<Duration>,
     pub nonce: u64,
     /// The endpoint's worker pool, when its behaviour scales like RunPod.
     pub cluster: Option<Arc<Cluster>>,
+    /// The virtual load run the job belongs to (see `mock::clock`), if any.
+    pub run: Option<String>,
     pub m: Mutex<JobMut>,
 }
 
@@ -142,15 +148,17 @@ impl Store {
         policy: &Policy,
     ) -> Arc<Job> {
         let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        let pool = pool_key(endpoint);
         let cluster = behaviour.scaling.as_ref().map(|sc| {
             self.clusters
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .entry(endpoint.to_string())
+                .entry(pool)
                 .or_insert_with(|| Arc::new(Cluster::new(sc, self.speed)))
                 .clone()
         });
         let nonce = self.next_u64();
+        let default_ttl = behaviour.ttl_d;
         let job = Arc::new(Job {
             id: self.new_id(sync),
             endpoint: endpoint.to_string(),
@@ -159,12 +167,14 @@ impl Store {
             accepted,
             sync,
             webhook,
-            ttl: ms(policy.ttl),
+            ttl: ms(policy.ttl).or(default_ttl),
+            ttl_is_default: policy.ttl.is_none() && default_ttl.is_some(),
             execution_timeout: ms(policy.execution_timeout),
             nonce,
             cluster,
+            run: super::clock::run(),
             m: Mutex::new(JobMut {
-                created: Instant::now(),
+                created: super::clock::now(),
                 cancelled: None,
                 outcome: None,
                 retries: 0,
@@ -173,7 +183,9 @@ impl Store {
         });
         if let (Some(c), Some(sc)) = (&job.cluster, &job.behaviour.scaling) {
             let (_, exec) = self.declared_fixed(&job);
-            let unit = (job.nonce >> 11) as f64 / (1u64 << 53) as f64;
+            // The jitter follows the job's place in its endpoint's sequence, not
+            // the random nonce, so a run of the same requests runs the same.
+            let unit = c.unit();
             c.submit(&job.id, self.real(cluster::jittered(exec, sc.jitter, unit)));
         }
         self.jobs
@@ -202,8 +214,10 @@ impl Store {
 
     pub fn jobs_of(&self, endpoint: &str) -> Vec<Arc<Job>> {
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        // A virtual run sees its own jobs only, on its own timeline.
+        let run = super::clock::run();
         jobs.values()
-            .filter(|j| j.endpoint == endpoint)
+            .filter(|j| j.endpoint == endpoint && j.run == run)
             .cloned()
             .collect()
     }
@@ -238,6 +252,11 @@ impl Store {
     }
 
     pub fn maybe_evict(&self) {
+        // Eviction judges every job at the machine's now; a virtual run's
+        // instant belongs to its own timeline only.
+        if super::clock::is_virtual() {
+            return;
+        }
         let every = self.eviction_interval().as_millis() as u64;
         let now = self.born.elapsed().as_millis() as u64;
         let last = self.evicted_at.load(Ordering::Relaxed);
@@ -332,9 +351,14 @@ impl Store {
     /// The job's phase now.
     pub fn phase(&self, job: &Job) -> Phase {
         let m = job.m.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
+        let now = super::clock::now();
         if let Some(ttl) = job.ttl {
-            if now >= m.created + self.real(ttl).max(self.min_retention) {
+            let floor = if job.ttl_is_default {
+                Duration::ZERO
+            } else {
+                self.min_retention
+            };
+            if now >= m.created + self.real(ttl).max(floor) {
                 return Phase::Expired;
             }
         }
@@ -374,6 +398,47 @@ impl Store {
         Phase::Done(done)
     }
 
+    /// The progress update a running job's `output` holds, for behaviours
+    /// with `progress` steps: the share of its execution time passed.
+    fn progress(&self, job: &Job) -> Option<Value> {
+        let steps = job.behaviour.progress;
+        if steps == 0 {
+            return None;
+        }
+        let (start, end) = match job.cluster.as_ref().and_then(|c| c.assignment(&job.id)) {
+            Some(a) => (a.start, a.end),
+            None => {
+                let created = job.m.lock().unwrap_or_else(|e| e.into_inner()).created;
+                let (q, e) = self.declared(job);
+                let start = created + self.real(q);
+                (start, start + self.real(e))
+            }
+        };
+        let span = end.saturating_duration_since(start).as_secs_f64();
+        let done = super::clock::now()
+            .saturating_duration_since(start)
+            .as_secs_f64();
+        let share = if span > 0.0 {
+            (done / span).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let value = ((share * steps as f64).floor() as u64).min(steps);
+        let node = job
+            .accepted
+            .as_ref()
+            .ok()
+            .and_then(|a| a.plan.sampler.clone())
+            .unwrap_or_else(|| "3".into());
+        Some(serde_json::json!({
+            "type": "progress",
+            "value": value,
+            "max": steps,
+            "percent": (value as f64 * 1000.0 / steps as f64).round() / 10.0,
+            "node": node,
+        }))
+    }
+
     /// Marks a job cancelled if it has not finished; returns false when it already had.
     pub fn cancel(&self, job: &Job) -> bool {
         if matches!(self.phase(job), Phase::Done(_) | Phase::Expired) {
@@ -383,7 +448,7 @@ impl Store {
             c.cancel(&job.id);
         }
         let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
-        m.cancelled = Some(Instant::now());
+        m.cancelled = Some(super::clock::now());
         true
     }
 
@@ -392,7 +457,7 @@ impl Store {
         self.clusters
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(endpoint)
+            .get(&pool_key(endpoint))
             .cloned()
     }
 
@@ -416,7 +481,7 @@ impl Store {
             outcome.is_some_and(|o| matches!(o.status, JobState::Failed | JobState::TimedOut));
         if retryable {
             let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
-            m.created = Instant::now();
+            m.created = super::clock::now();
             m.outcome = None;
             m.cancelled = None;
             m.retries += 1;
@@ -436,16 +501,17 @@ impl Store {
             return o;
         }
         let (store, j, base) = (self.clone(), job.clone(), base_url.to_string());
-        let computed = tokio::task::spawn_blocking(move || store.compute(&j, &base))
-            .await
-            .unwrap_or_else(|e| {
-                Arc::new(Outcome {
-                    status: JobState::Failed,
-                    error: Some(format!("mock worker crashed: {e}")),
-                    output: None,
-                    execution_ms: 0,
-                })
-            });
+        let computed =
+            tokio::task::spawn_blocking(super::clock::carry(move || store.compute(&j, &base)))
+                .await
+                .unwrap_or_else(|e| {
+                    Arc::new(Outcome {
+                        status: JobState::Failed,
+                        error: Some(format!("mock worker crashed: {e}")),
+                        output: None,
+                        execution_ms: 0,
+                    })
+                });
         let (outcome, first) = {
             let mut m = job.m.lock().unwrap_or_else(|e| e.into_inner());
             let first = m.outcome.is_none();
@@ -548,6 +614,7 @@ impl Store {
                 answer.status = JobState::parse(&job.behaviour.running_state);
                 answer.delay_ms = Some(q.as_millis() as u64);
                 answer.worker_id = Some(self.worker_of(job));
+                answer.output = self.progress(job);
             }
             Phase::Done(_) => {
                 let o = self.outcome(job, base_url).await;
@@ -562,6 +629,15 @@ impl Store {
             }
         }
         Some(answer)
+    }
+}
+
+/// The worker pool a request on `endpoint` sees: a virtual load run gets a
+/// pool of its own, fresh at its first request.
+fn pool_key(endpoint: &str) -> String {
+    match super::clock::run() {
+        Some(run) => format!("{endpoint}@{run}"),
+        None => endpoint.to_string(),
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Plan {
     pub seed: u64,
     /// `filename_prefix` of each saving node, in node-id order.
     pub outputs: Vec<String>,
+    /// The first sampler node (the one a worker's progress names).
+    pub sampler: Option<String>,
 }
 
 fn literal_u64(v: Option<&Value>) -> Option<u64> {
@@ -53,6 +55,7 @@ pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> P
         batch: 1,
         seed: 0,
         outputs: Vec::new(),
+        sampler: None,
     };
     let mut sized = false;
     let mut seeded = false;
@@ -62,6 +65,9 @@ pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> P
         let inputs = node.get("inputs");
         let get = |k: &str| inputs.and_then(|i| i.get(k));
         let class = class_type(node);
+        if p.sampler.is_none() && class.contains("Sampler") {
+            p.sampler = Some(id.clone());
+        }
         match class {
             "EmptyLatentImage"
             | "EmptySD3LatentImage"

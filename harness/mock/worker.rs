@@ -236,6 +236,23 @@ pub(crate) fn output(
                 .collect();
             out.images = Some(items);
         }
+        OutputShape::Videos => {
+            // Stills stay in `images`; what moves goes to `videos` (issue #232).
+            let (mut stills, mut moving) = (Vec::new(), Vec::new());
+            for (filename, bytes) in &images {
+                let item = OutputItem {
+                    filename: filename.clone(),
+                    kind: ItemType::Base64,
+                    data: b64(bytes),
+                };
+                match crate::media::sniff(bytes) {
+                    crate::media::Kind::Moving(_) => moving.push(item),
+                    _ => stills.push(item),
+                }
+            }
+            out.images = Some(stills);
+            out.videos = Some(moving);
+        }
         _ => {
             let items = images
                 .iter()

@@ -63,6 +63,23 @@ pub struct RunRecord {
     /// Per-node timings, where the target reports them (`comfyui`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<super::timing::NodeTiming>,
+    /// Progress updates the worker put in `output` while the job ran
+    /// (worker-comfyui PR #221), each kept once, at most [`PROGRESS_KEPT`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub progress: Vec<ProgressSeen>,
+}
+
+/// Progress updates kept per job (the first ones and the last).
+pub const PROGRESS_KEPT: usize = 64;
+
+/// A progress update seen while following a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ProgressSeen {
+    /// Milliseconds since submission.
+    pub at_ms: u64,
+    /// What the worker reported.
+    #[serde(flatten)]
+    pub progress: crate::wire::JobProgress,
 }
 
 /// One returned file.

@@ -159,7 +159,11 @@ impl Ctx {
                     gpu: Some("none (embedded mock)".into()),
                     software: Some(format!("endpoint-harness mock, behaviour {key}")),
                 };
-                Arc::new(Runpod::new(client, format!("embedded mock ({key})")).with_facts(facts))
+                Arc::new(
+                    Runpod::new(client, format!("embedded mock ({key})"))
+                        .with_facts(facts)
+                        .with_virtual_time(),
+                )
             }
             Kind::Local => {
                 let client = Client::local(self.target.url.as_deref().unwrap_or_default())?;

@@ -45,6 +45,12 @@ pub trait Target: Send + Sync {
     fn facts(&self) -> BoxFuture<'_, TargetFacts> {
         Box::pin(async { TargetFacts::default() })
     }
+
+    /// Whether a load run may use a virtual clock here: only the harness's own
+    /// mock, which understands `X-Harness-Sim`; every real endpoint runs in real time.
+    fn virtual_time(&self) -> bool {
+        false
+    }
 }
 
 /// The hardware and software a target runs on, where it says.

@@ -199,7 +199,14 @@ impl Run<'_> {
             state: state.to_string(),
         });
         if let Some(o) = &self.watch.observer {
-            o(&self.prompt_id, &state);
+            o(&self.prompt_id, &state, None);
+        }
+    }
+
+    /// A sampler step, for the progress line.
+    fn stepped(&self, step: Option<&crate::wire::JobProgress>) {
+        if let Some(o) = &self.watch.observer {
+            o(&self.prompt_id, &JobState::InProgress, step);
         }
     }
 }
@@ -259,7 +266,7 @@ async fn drive(
         let checkpoints = client.checkpoints().await;
         let mut status = StatusAnswer::new(&prompt_id, JobState::Failed);
         status.error = Some(refusal_text(&body, &checkpoints));
-        return Ok(finished(status, run, Vec::new()));
+        return Ok(finished(status, run, Vec::new(), Vec::new()));
     }
     run.seen(JobState::InQueue);
     let mut progress = Progress::new(&prompt_id, &graph);
@@ -284,16 +291,22 @@ async fn drive(
     status.error = result.error;
     status.delay_ms = delay;
     status.execution_ms = exec;
-    Ok(finished(status, run, progress.nodes))
+    Ok(finished(status, run, progress.nodes, progress.steps))
 }
 
-fn finished(status: StatusAnswer, run: Run<'_>, nodes: Vec<crate::model::NodeTiming>) -> Finished {
+fn finished(
+    status: StatusAnswer,
+    run: Run<'_>,
+    nodes: Vec<crate::model::NodeTiming>,
+    progress: Vec<crate::model::ProgressSeen>,
+) -> Finished {
     Finished {
         status,
         wall: run.start.elapsed(),
         timeline: run.timeline,
         status_calls: run.calls,
         nodes,
+        progress,
     }
 }
 
@@ -360,8 +373,12 @@ async fn follow(
                 Ok(Some(Ok(Message::Text(text)))) => {
                     if let Ok(msg) = serde_json::from_str::<Value>(text.as_str()) {
                         let at = run.ms();
+                        let steps = progress.steps.len();
                         if progress.on(at, &msg) {
                             run.seen(JobState::InProgress);
+                        }
+                        if progress.steps.len() != steps {
+                            run.stepped(progress.last_step());
                         }
                     }
                     continue;

@@ -14,6 +14,7 @@ pub struct Runpod {
     client: Client,
     label: String,
     facts: super::api::TargetFacts,
+    virtual_time: bool,
 }
 
 impl Runpod {
@@ -23,6 +24,7 @@ impl Runpod {
             client,
             label: label.into(),
             facts: Default::default(),
+            virtual_time: false,
         }
     }
 
@@ -30,6 +32,13 @@ impl Runpod {
     /// workers are asked by the caller).
     pub fn with_facts(mut self, facts: super::api::TargetFacts) -> Self {
         self.facts = facts;
+        self
+    }
+
+    /// Marks the endpoint as the harness's own mock, which serves a load run
+    /// on a virtual clock (`X-Harness-Sim`).
+    pub fn with_virtual_time(mut self) -> Self {
+        self.virtual_time = true;
         self
     }
 
@@ -73,5 +82,9 @@ impl Target for Runpod {
 
     fn facts(&self) -> BoxFuture<'_, super::api::TargetFacts> {
         Box::pin(async { self.facts.clone() })
+    }
+
+    fn virtual_time(&self) -> bool {
+        self.virtual_time
     }
 }

@@ -3,7 +3,6 @@
 //! error, every returned file, warnings, references; save the files and, when
 //! asked, record the job for replay.
 
-use std::time::Instant;
 
 use serde_json::Value;
 
@@ -71,7 +70,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         .acquire()
         .await
         .expect("semaphore is never closed");
-    let started = Instant::now();
+    let started = crate::clock::now();
     let request = JobRequest {
         body,
         sync: s.mode == Mode::Sync,
@@ -81,7 +80,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         Ok(job) => job,
         Err(e) => {
             let mut one = OneRun::stopped(e.into());
-            one.record.total_ms = started.elapsed().as_millis() as u64;
+            one.record.total_ms = crate::clock::since(started).as_millis() as u64;
             if let Some(Stop::Drive(d)) = &one.stop {
                 one.record.job_id = d.job().map(str::to_string);
                 one.record.state = d.last_state().map(str::to_string);
@@ -130,6 +129,7 @@ fn finished(job: &Finished, env: &TrialEnv, reservation: Option<crate::cost::Res
         status_calls: job.status_calls,
         timeline: job.timeline.clone(),
         nodes: job.nodes.clone(),
+        progress: job.progress.clone(),
         ..RunRecord::default()
     };
     if let (Some(c), Some(ms)) = (&env.costs, st.execution_ms) {
@@ -162,7 +162,7 @@ fn record(
     decoded: Option<&output::Output>,
 ) {
     let source = format!("{} job {}", env.target.label(), job.status.id);
-    match crate::record::write(dir, &s.name, &job.status, &job.timeline, decoded, &source) {
+    match crate::record::write(dir, &s.name, &job.status, &job.timeline, &job.nodes, decoded, &source) {
         Ok(f) => eprintln!(
             "endpoint-harness: recorded {} (replay with `mock: {}`)",
             f.display(),

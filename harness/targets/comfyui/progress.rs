@@ -35,6 +35,8 @@ pub(crate) struct Progress<'g> {
     pub end: Option<End>,
     running: Option<(String, u64)>,
     pub nodes: Vec<NodeTiming>,
+    /// The samplers' step updates (`progress` messages), each kept once.
+    pub steps: Vec<crate::model::ProgressSeen>,
 }
 
 impl<'g> Progress<'g> {
@@ -47,6 +49,7 @@ impl<'g> Progress<'g> {
             end: None,
             running: None,
             nodes: Vec::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -87,6 +90,17 @@ impl<'g> Progress<'g> {
         }
         match kind {
             "execution_start" => {}
+            // A sampler's step: `{"value": 12, "max": 25, "prompt_id", "node"}`.
+            "progress" => {
+                let step = data.as_object().and_then(|o| {
+                    let mut o = o.clone();
+                    o.insert("type".into(), Value::from("progress"));
+                    crate::wire::JobProgress::from_map(&o)
+                });
+                if let Some(p) = step {
+                    self.step(at_ms, p);
+                }
+            }
             "execution_cached" => {
                 self.started_ms.get_or_insert(at_ms);
                 for node in data
@@ -128,6 +142,23 @@ impl<'g> Progress<'g> {
             _ => {}
         }
         began
+    }
+
+    /// Keeps a changed step: the first ones and the latest (see `PROGRESS_KEPT`).
+    fn step(&mut self, at_ms: u64, progress: crate::wire::JobProgress) {
+        if self.steps.last().is_some_and(|l| l.progress == progress) {
+            return;
+        }
+        if self.steps.len() >= crate::model::PROGRESS_KEPT {
+            self.steps.pop();
+        }
+        self.steps
+            .push(crate::model::ProgressSeen { at_ms, progress });
+    }
+
+    /// The latest step, for the progress line.
+    pub(crate) fn last_step(&self) -> Option<&crate::wire::JobProgress> {
+        self.steps.last().map(|s| &s.progress)
     }
 
     fn finish(&mut self, at_ms: u64, end: End) {
