@@ -321,16 +321,29 @@ pub struct Tolerance {
 
 /// The default bands, chosen on the drift corpus of real diffusion outputs
 /// (`tests/fixtures/drift/`, the docs' snapshot page gives the figures).
+///
+/// On that corpus (CPU, SD1.5-shaped checkpoints), the benign pairs (reruns,
+/// attention implementations, thread counts, a bf16 VAE, batch position,
+/// re-encoding) stay at or above 50.6 dB, SSIM 0.9997 and a worst block of
+/// 0.69 levels; the closest regression (scheduler normal -> karras) reaches
+/// 47.3 dB and every other one 43.7 dB or less (cfg +-0.5: 38-41.5 dB). PSNR
+/// separates them: the pass line sits 1.1 dB under the worst benign pair, the
+/// fail line 1.2 dB over the closest regression, and the 1 dB between is the
+/// review band. SSIM and the worst block are looser: their values move with
+/// the picture while PSNR does not (the bf16-VAE pair scaled to 1024x1024
+/// gives SSIM 0.9990 and a 1.15-level block at 50.6 dB; one-level drift over
+/// flat areas drops SSIM to about 0.995 at 52 dB); they catch structural and
+/// local damage PSNR dilutes.
 pub const DEFAULT_TOLERANCE: Tolerance = Tolerance {
     pass: Band {
-        psnr: 46.0,
+        psnr: 49.5,
         ssim: 0.99,
-        block: 2.0,
+        block: 1.5,
     },
     fail: Band {
-        psnr: 40.0,
+        psnr: 48.5,
         ssim: 0.97,
-        block: 5.0,
+        block: 4.0,
     },
 };
 

@@ -14,6 +14,9 @@
 //! overwrites the references. Read [`verify`] first.
 
 pub mod config;
+// Only the corpus test and the benchmark read it.
+#[cfg(any(test, feature = "internals"))]
+pub mod corpus;
 pub mod metrics;
 pub mod provenance;
 pub mod review;

@@ -1,13 +1,13 @@
 //! How far apart two images of one size are, in one pass over their pixels:
-//! level differences (mean, RMS, largest, a histogram for percentiles), the
+//! level differences (mean, RMS, largest), the
 //! worst 16x16 block (a local change that a global mean dilutes), and the
 //! structural similarity (SSIM) of their luma.
 //!
 //! SSIM is Wang et al.'s formula on 8x8 windows placed every 4 pixels, from
 //! per-4x4-cell sums: each window is four cells, so the pixels are read once.
 //! (The `image-compare` crate's SSIM took 10-13 ms for one 1024x1024 pair on
-//! the project's 2-core machine, rayon on both cores; this takes a fraction,
-//! which keeps a whole comparison, both decodes included, under 10 ms.)
+//! the project's 2-core machine, rayon on both cores; this whole diff takes
+//! about 5.5 ms on one core: `cargo bench --bench snapshot_compare`.)
 
 /// Side of the square blocks whose mean difference [`Diff::block_max`] reports.
 pub const BLOCK: usize = 16;
@@ -23,8 +23,6 @@ pub struct Diff {
     pub rmse: f64,
     /// Largest absolute difference of any channel.
     pub max: u8,
-    /// How many channel values differ by each amount (index = difference).
-    pub histogram: Box<[u64; 256]>,
     /// The largest mean absolute difference of any 16x16 block (edge blocks
     /// may be smaller).
     pub block_max: f64,
@@ -42,21 +40,6 @@ impl Diff {
         } else {
             20.0 * (255.0 / self.rmse).log10()
         }
-    }
-
-    /// The smallest difference that at least `q` (0..1) of the channel values
-    /// stay at or below.
-    pub fn percentile(&self, q: f64) -> u8 {
-        let total: u64 = self.histogram.iter().sum();
-        let want = (q.clamp(0.0, 1.0) * total as f64).ceil() as u64;
-        let mut seen = 0;
-        for (d, n) in self.histogram.iter().enumerate() {
-            seen += n;
-            if seen >= want {
-                return d as u8;
-            }
-        }
-        255
     }
 }
 
@@ -114,8 +97,24 @@ pub fn diff(a: &[u8], b: &[u8], w: usize, h: usize, stride: usize) -> Diff {
     }
 }
 
+/// Sums of one run of bytes: absolute differences, their squares, the largest.
+/// Written as plain loops over `u8` so the compiler vectorises them.
+#[inline(always)]
+fn byte_sums(a: &[u8], b: &[u8]) -> (u32, u32, u8) {
+    let (mut sum, mut sq, mut max) = (0u32, 0u32, 0u8);
+    for (x, y) in a.iter().zip(b) {
+        let d = x.abs_diff(*y);
+        sum += u32::from(d);
+        sq += u32::from(d) * u32::from(d);
+        max = max.max(d);
+    }
+    (sum, sq, max)
+}
+
+/// One row at a time, in separate passes that each vectorise: the level
+/// differences per 16-pixel block run, the pixels that differ, the luma of
+/// both rows, then the SSIM cells from the luma.
 fn diff_n<const S: usize>(a: &[u8], b: &[u8], w: usize, h: usize) -> Diff {
-    let mut histogram = Box::new([0u64; 256]);
     let (mut sum, mut sq, mut max, mut differing) = (0u64, 0u64, 0u8, 0u64);
     let blocks_x = w.div_ceil(BLOCK);
     let mut block_sums = vec![0u64; blocks_x];
@@ -123,36 +122,45 @@ fn diff_n<const S: usize>(a: &[u8], b: &[u8], w: usize, h: usize) -> Diff {
     let cells_x = w / CELL;
     let mut cells: Vec<Cell> = Vec::with_capacity(cells_x * (h / CELL));
     let mut cell_row = vec![Cell::default(); cells_x];
+    let (mut la, mut lb) = (vec![0u32; w], vec![0u32; w]);
     let row_len = w * S;
     for y in 0..h {
         let (ra, rb) = (
             &a[y * row_len..(y + 1) * row_len],
             &b[y * row_len..(y + 1) * row_len],
         );
-        for (x, (pa, pb)) in ra.chunks_exact(S).zip(rb.chunks_exact(S)).enumerate() {
-            let mut px_sum = 0u32;
-            let mut any = false;
-            for c in 0..S {
-                let d = pa[c].abs_diff(pb[c]);
-                histogram[d as usize] += 1;
-                px_sum += u32::from(d);
-                sq += u64::from(d) * u64::from(d);
-                max = max.max(d);
-                any |= d != 0;
-            }
-            sum += u64::from(px_sum);
-            differing += u64::from(any);
-            block_sums[x / BLOCK] += u64::from(px_sum);
-            if x / CELL < cells_x {
-                let (lx, ly) = (luma(pa), luma(pb));
-                let c = &mut cell_row[x / CELL];
+        for (bx, (ca, cb)) in ra.chunks(BLOCK * S).zip(rb.chunks(BLOCK * S)).enumerate() {
+            let (s, q, m) = byte_sums(ca, cb);
+            block_sums[bx] += u64::from(s);
+            sum += u64::from(s);
+            sq += u64::from(q);
+            max = max.max(m);
+        }
+        differing += ra
+            .chunks_exact(S)
+            .zip(rb.chunks_exact(S))
+            .filter(|(pa, pb)| pa != pb)
+            .count() as u64;
+        for ((l, m), (pa, pb)) in la
+            .iter_mut()
+            .zip(lb.iter_mut())
+            .zip(ra.chunks_exact(S).zip(rb.chunks_exact(S)))
+        {
+            *l = luma(pa);
+            *m = luma(pb);
+        }
+        for (c, (xs, ys)) in cell_row
+            .iter_mut()
+            .zip(la.chunks_exact(CELL).zip(lb.chunks_exact(CELL)))
+        {
+            for (&lx, &ly) in xs.iter().zip(ys) {
                 c.x += lx;
                 c.y += ly;
                 c.xx += lx * lx;
                 c.yy += ly * ly;
                 c.xy += lx * ly;
-                c.n += 1;
             }
+            c.n += CELL as u32;
         }
         if (y + 1) % BLOCK == 0 || y + 1 == h {
             let rows = (y % BLOCK) + 1;
@@ -173,7 +181,6 @@ fn diff_n<const S: usize>(a: &[u8], b: &[u8], w: usize, h: usize) -> Diff {
         mean: sum as f64 / n,
         rmse: (sq as f64 / n).sqrt(),
         max,
-        histogram,
         block_max,
         ssim: ssim(&cells, cells_x, h / CELL, a, b, w, h, S),
         differing_pixels: differing,
@@ -245,7 +252,6 @@ mod tests {
         );
         assert!(d.psnr().is_infinite());
         assert!((d.ssim - 1.0).abs() < 1e-12, "{}", d.ssim);
-        assert_eq!(d.percentile(1.0), 0);
     }
 
     #[test]
@@ -268,9 +274,6 @@ mod tests {
             "one channel of three: {}",
             d.block_max
         );
-        assert_eq!(d.histogram[3], changed as u64);
-        assert_eq!(d.percentile(0.5), 0);
-        assert_eq!(d.percentile(1.0), 3);
         assert!(d.ssim < 1.0 && d.ssim > 0.9, "{}", d.ssim);
     }
 

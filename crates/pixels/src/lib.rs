@@ -75,9 +75,11 @@ pub fn pattern(w: u32, h: u32, seed: u64) -> Vec<u8> {
     out
 }
 
-/// Small per-sample drift on RGB8 bytes, shaped like what one workflow gives
-/// on other hardware: about a third of the values move by one level, one in
-/// fifty by two (a bf16 VAE on the drift corpus: mean 0.34, max 3).
+/// Small per-sample drift on RGB8 bytes, shaped like run-to-run drift on one
+/// GPU class: about one value in six moves by one level, one in fifty by two
+/// (mean 0.2, MSE 0.24: two runs compare at about 51 dB, inside the default
+/// pass band; the drift corpus's bf16 VAE, a change of hardware rather than of
+/// run, moves a real output by a mean of 0.47 levels, 50.6 dB).
 pub fn add_noise(rgb: &mut [u8], nonce: u64) {
     let mut rng = SplitMix(nonce | 1);
     for c in rgb.iter_mut() {
@@ -85,8 +87,8 @@ pub fn add_noise(rgb: &mut [u8], nonce: u64) {
         let delta: i16 = match r {
             0 => -2,
             1 => 2,
-            2..=17 => -1,
-            18..=33 => 1,
+            2..=9 => -1,
+            10..=17 => 1,
             _ => 0,
         };
         *c = (i16::from(*c) + delta).clamp(0, 255) as u8;
