@@ -46,6 +46,7 @@ pub fn write(
     scenario: &str,
     status: &StatusAnswer,
     timeline: &[Seen],
+    nodes: &[crate::model::NodeTiming],
     output: Option<&Output>,
     source: &str,
 ) -> Result<PathBuf, FileError> {
@@ -83,6 +84,7 @@ pub fn write(
             images,
             timeline: timeline.to_vec(),
             source: Some(crate::redact::redact(source).into_owned()),
+            nodes: nodes.to_vec(),
         },
     };
     let yaml = serde_yaml_ng::to_string(&cassette).expect("a cassette serialises");

@@ -594,3 +594,67 @@ fn a_video_is_reported_as_savevideo_reports_it() {
         );
     });
 }
+
+/// The real diffusion lane, replayed: the SD1.5 scenarios recorded on a real
+/// ComfyUI run on the mock's ComfyUI face with the recorded per-node timings
+/// (KSampler and VAEDecode the slow ones, in the order the real server ran
+/// them) and the sampler's step progress, and their images match the
+/// references the real run accepted.
+#[test]
+fn the_recorded_diffusion_lane_replays_nodes_progress_and_pixels() {
+    let reports = tempfile::tempdir().unwrap();
+    let out = run_suite(
+        &["sd15/"],
+        &[
+            ("HARNESS_TARGET", "comfyui"),
+            ("COMFYUI_URL", "mock"),
+            ("HARNESS_REPORTS", reports.path().to_str().unwrap()),
+            ("HARNESS_PROGRESS", "off"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let r = report(reports.path());
+    let basic = runs(&r, "sd15/txt2img-basic");
+    let recorded: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string("mocks/recorded/sd15/txt2img-basic.yaml").unwrap(),
+    )
+    .unwrap();
+    let want: Vec<String> = recorded["replay"]["nodes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|n| n["node"].as_str().unwrap().to_string())
+        .collect();
+    let nodes = basic["nodes"].as_array().unwrap();
+    let got: Vec<&str> = nodes.iter().map(|n| n["node"].as_str().unwrap()).collect();
+    assert_eq!(got, want, "{nodes:?}");
+    let slowest = nodes
+        .iter()
+        .max_by_key(|n| n["ms"].as_u64().unwrap())
+        .unwrap();
+    assert!(
+        ["KSampler", "VAEDecode"].contains(&slowest["class_type"].as_str().unwrap()),
+        "{nodes:?}"
+    );
+    // The workflow samples 4 steps: each step is reported once, in order.
+    let steps: Vec<u64> = basic["progress"]
+        .as_array()
+        .expect("the sampler's steps")
+        .iter()
+        .map(|p| p["value"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [1, 2, 3, 4], "{basic}");
+    assert_eq!(basic["progress"][0]["max"], 4);
+    let scenario = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "sd15/txt2img-basic")
+        .unwrap();
+    let snap = &scenario["snapshots"][0];
+    assert_eq!(snap["outcome"], "matched", "{snap}");
+    assert_eq!(
+        snap["metrics"]["max_diff"], 0,
+        "the recorded pixels exactly: {snap}"
+    );
+}

@@ -155,7 +155,7 @@ fn a_missing_capability_is_ignored_with_the_reason() {
     ];
     let out = run_suite(&["sd3"], &env);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(has_line(&out.stdout, "test sd3 ... ignored (requires sd3-large which the embedded mock does not offer (capabilities: sdxl, flux1-schnell, img2img, vhs; set HARNESS_CAPABILITIES))"), "{}", out.stdout);
+    assert!(has_line(&out.stdout, "test sd3 ... ignored (requires sd3-large which the embedded mock does not offer (capabilities: sdxl, flux1-schnell, img2img, vhs, sd15; set HARNESS_CAPABILITIES))"), "{}", out.stdout);
     let out = run_suite(
         &["sd3"],
         &[env[0], env[1], ("HARNESS_CAPABILITIES", "sd3-large")],

@@ -452,6 +452,31 @@ impl Run<'_> {
         self.server.send(Some(&self.prompt.client), kind, data);
     }
 
+    /// Spends `d` in one node; a sampler (a node with `steps`) reports each step
+    /// as ComfyUI's `progress` message does.
+    async fn sample(&mut self, node: &str, class: &str, d: Duration) {
+        let steps = self.prompt.graph[node]
+            .pointer("/inputs/steps")
+            .and_then(Value::as_u64)
+            .filter(|_| class.contains("Sampler"))
+            .unwrap_or(0);
+        if steps == 0 {
+            self.server.pause(d).await;
+            return;
+        }
+        let id = self.prompt.id.clone();
+        for value in 1..=steps {
+            if self.server.pause(d / steps as u32).await {
+                return; // interrupted: the next node boundary reports it
+            }
+            self.note(
+                "progress",
+                json!({"value": value, "max": steps, "prompt_id": id, "node": node}),
+                false,
+            );
+        }
+    }
+
     /// Runs the nodes in order; returns the outputs and whether it succeeded.
     async fn nodes(&mut self) -> (Map<String, Value>, bool) {
         let (p, b) = (self.prompt, &self.server.behaviour);
@@ -490,7 +515,13 @@ impl Run<'_> {
                 self.note("execution_interrupted", stopped, true);
                 return (outputs, false);
             }
-            self.server.pause(per_node).await;
+            let recorded = b
+                .replay
+                .as_ref()
+                .and_then(|r| r.nodes.iter().find(|t| t.node == *node));
+            let spend =
+                recorded.map_or(per_node, |t| self.server.real(Duration::from_millis(t.ms)));
+            self.sample(node, class, spend).await;
             if i == fail_at && b.status == FinalStatus::Failed {
                 let message = b
                     .error
