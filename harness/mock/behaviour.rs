@@ -364,7 +364,13 @@ pub struct Behaviour {
     #[serde(skip)]
     pub(crate) replay_images: Vec<(String, Vec<u8>)>,
     #[serde(skip)]
-    pub(crate) inventory_data: Option<Arc<(crate::inventory::Inventory, serde_json::Value)>>,
+    pub(crate) inventory_path: Option<std::path::PathBuf>,
+    /// The inventory, parsed on first use: a suite that never reaches a
+    /// behaviour with an inventory (most, and every nextest process that runs
+    /// another scenario) does not pay for a 500-node `/object_info`.
+    #[serde(skip)]
+    inventory_once:
+        std::sync::OnceLock<Option<Arc<(crate::inventory::Inventory, serde_json::Value)>>>,
     #[serde(skip)]
     pub(crate) queue_d: Duration,
     #[serde(skip)]
@@ -524,17 +530,50 @@ impl Behaviour {
         if file.split('/').any(|s| s == "..") {
             return Err(fail("it must stay inside the mocks folder".into()));
         }
-        let text = std::fs::read_to_string(dir.join(file)).map_err(|e| fail(e.to_string()))?;
+        let path = dir.join(file);
+        std::fs::metadata(&path).map_err(|e| fail(e.to_string()))?;
+        self.inventory_path = Some(path);
+        Ok(self)
+    }
+
+    /// Reads and parses the inventory file now.
+    fn read_inventory(
+        &self,
+    ) -> Result<Option<(crate::inventory::Inventory, serde_json::Value)>, BehaviourError> {
+        let (Some(path), Some(file)) = (&self.inventory_path, &self.inventory) else {
+            return Ok(None);
+        };
+        let fail = |reason: String| BehaviourError::Inventory {
+            file: file.clone(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
         let raw: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
         let inv = crate::inventory::Inventory::from_value(&raw).map_err(fail)?;
-        self.inventory_data = Some(Arc::new((inv, raw)));
-        Ok(self)
+        Ok(Some((inv, raw)))
+    }
+
+    /// The inventory and its raw `/object_info`, parsed on first use. A file
+    /// that stopped parsing since the catalogue was read is said once on
+    /// stderr and treated as no inventory.
+    pub(crate) fn inventory_data(
+        &self,
+    ) -> Option<&Arc<(crate::inventory::Inventory, serde_json::Value)>> {
+        self.inventory_once
+            .get_or_init(|| match self.read_inventory() {
+                Ok(found) => found.map(Arc::new),
+                Err(e) => {
+                    eprintln!("endpoint-harness: mock {e}");
+                    None
+                }
+            })
+            .as_ref()
     }
 
     /// The inventory, when the behaviour has one.
     pub(crate) fn inventory(&self) -> Option<&crate::inventory::Inventory> {
-        self.inventory_data.as_deref().map(|(inv, _)| inv)
+        self.inventory_data().map(|d| &d.0)
     }
 
     /// Loads a recording's image files (paths relative to the mocks folder).
@@ -679,5 +718,23 @@ mod tests {
             .to_string()
             .contains("unknown field `queu`"));
         assert_eq!(Behaviour::default().status, FinalStatus::Completed);
+    }
+
+    /// Inventories are parsed on first use, so a broken shipped one must fail here.
+    #[test]
+    fn every_shipped_behaviour_and_inventory_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks");
+        let cat = Catalogue::load(&dir);
+        assert!(cat.errors.is_empty(), "{:?}", cat.errors);
+        let mut inventories = 0;
+        for (name, b) in &cat.behaviours {
+            if b.inventory.is_some() {
+                b.read_inventory()
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    .unwrap_or_else(|| panic!("{name}: no inventory"));
+                inventories += 1;
+            }
+        }
+        assert!(inventories >= 2, "{inventories}");
     }
 }

@@ -247,7 +247,7 @@ pub(crate) async fn object_info(
     headers: HeaderMap,
 ) -> Answer {
     let server = m.comfy(&headers, &endpoint, "object_info")?;
-    match &server.behaviour.inventory_data {
+    match server.behaviour.inventory_data() {
         Some(data) => Ok(Json(data.1.clone()).into_response()),
         None => Err(error(
             StatusCode::NOT_FOUND,
@@ -262,7 +262,7 @@ pub(crate) async fn object_info_node(
     headers: HeaderMap,
 ) -> Answer {
     let server = m.comfy(&headers, &endpoint, "object_info")?;
-    let body = match &server.behaviour.inventory_data {
+    let body = match server.behaviour.inventory_data() {
         Some(data) => data
             .1
             .get(&node)

@@ -5,12 +5,10 @@
 //! under `target/ui-artifacts/` (CI uploads them). Chromium comes from
 //! `.ci/run`; without it the tests skip locally and fail on CI.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::cdp::{chromium, Browser, Page};
-use common::{copy_dir, run_suite};
+use crate::common::cdp::{chromium, Browser, Page};
+use crate::common::{copy_dir, run_suite};
 use serde_json::Value;
 
 fn on_ci() -> bool {

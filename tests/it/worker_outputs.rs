@@ -4,15 +4,13 @@
 //! taken for the result), and a job whose TTL ran out while it ran (404 after
 //! IN_PROGRESS) diagnosed as a TTL expiry.
 
-mod common;
-
 use std::path::Path;
 
-use common::run_suite;
+use crate::common::run_suite;
 use serde_json::Value;
 
 /// One scenario file in a fresh folder, run against the embedded mock.
-fn run_one(yaml: &str, extra: &[(&str, &str)]) -> (common::Output, Value) {
+fn run_one(yaml: &str, extra: &[(&str, &str)]) -> (crate::common::Output, Value) {
     let tmp = tempfile::tempdir().unwrap();
     let scen = tmp.path().join("scenarios");
     std::fs::create_dir_all(&scen).unwrap();

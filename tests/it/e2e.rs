@@ -1,11 +1,9 @@
 //! End to end: the `scenarios` binary against the embedded mock and against a
 //! RunPod-compatible server reached as a live target.
 
-mod common;
-
 use std::path::Path;
 
-use common::{all_text, copy_dir, run_suite};
+use crate::common::{all_text, copy_dir, run_suite};
 use endpoint_harness::mock::behaviour::Catalogue;
 use endpoint_harness::mock::{MockOptions, MockServer};
 

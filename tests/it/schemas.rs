@@ -2,8 +2,6 @@
 //! mock behaviour and a real report.json validate against them.
 //! `cargo run -- schema --write schemas` rewrites `schemas/` after a deliberate change.
 
-mod common;
-
 use std::path::Path;
 
 fn validator(schema: serde_json::Value) -> (boon::Schemas, boon::SchemaIndex) {
@@ -72,7 +70,7 @@ fn shipped_scenarios_and_behaviours_validate() {
 #[test]
 fn a_real_report_validates() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = common::run_suite(
+    let out = crate::common::run_suite(
         &["faults", "--test-threads", "4"],
         &[
             ("HARNESS_SCENARIOS", "tests/selftest"),

@@ -2,11 +2,9 @@
 //! states, non-terminal ones, deadlines with cancel, transient errors retried,
 //! and submissions never repeated.
 
-mod common;
-
 use std::time::Duration;
 
-use common::mockenv::{body, mock_with, rt, stats, KEY};
+use crate::common::mockenv::{body, mock_with, rt, stats, KEY};
 use endpoint_harness::client::{Client, ErrorKind, Submit};
 use endpoint_harness::job::{drive, DriveError};
 use endpoint_harness::mock::MockServer;

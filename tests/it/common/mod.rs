@@ -2,7 +2,7 @@
 //! binary cargo built, found by `CARGO_BIN_EXE_*`) in a controlled environment,
 //! copy scenario folders into temp dirs, start the standalone mock.
 
-// Each test crate includes this module and uses a different part of it.
+// Each test module uses a different part of it.
 #![allow(dead_code)]
 
 pub mod cdp;

@@ -4,8 +4,6 @@
 //! CPU ComfyUI). The same scenarios also run against a real ComfyUI; README
 //! reports that run.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
@@ -18,8 +16,8 @@ use endpoint_harness::targets::{Comfyui, JobRequest, Target};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use common::mockenv::{rt, stats, KEY};
-use common::run_suite;
+use crate::common::mockenv::{rt, stats, KEY};
+use crate::common::run_suite;
 
 const INVENTORY: &str = "mocks/inventories/comfyui-0.3.64.json";
 

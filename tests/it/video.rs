@@ -3,9 +3,7 @@
 //! here decodes says plainly that its pixels were not checked (and fails when
 //! strict), and the HTML report plays what the browser can.
 
-mod common;
-
-use common::run_suite;
+use crate::common::run_suite;
 
 /// A scenario directory with one scenario on the frozen MP4 and default video checks.
 fn frozen_scenario(dir: &std::path::Path) {

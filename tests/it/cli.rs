@@ -1,8 +1,6 @@
 //! The `endpoint-harness` command: check, new, import-hub, schema, trend and
 //! snapshots, each as a user would run it, and the results run by the suite.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
@@ -63,7 +61,7 @@ fn new_scaffolds_a_scenario_that_passes() {
         yaml.contains("\"RandomNoise.noise_seed\": 108") && yaml.contains("width: 1024"),
         "{yaml}"
     );
-    let run = common::run_suite(
+    let run = crate::common::run_suite(
         &[],
         &[
             ("HARNESS_SCENARIOS", &dir.to_string_lossy()),
@@ -107,7 +105,7 @@ fn hub_tests_import_and_run_directly() {
     );
     assert!(image::open(out_dir.join("fixtures/basic_test/test.png")).is_ok());
     let scen = tmp.path().join("scenarios");
-    let run = common::run_suite(
+    let run = crate::common::run_suite(
         &[],
         &[
             ("HARNESS_SCENARIOS", &scen.to_string_lossy()),
@@ -116,7 +114,7 @@ fn hub_tests_import_and_run_directly() {
     );
     assert!(run.stdout.contains("1 passed; 0 failed"), "{}", run.all());
     let empty = tempfile::tempdir().unwrap();
-    let direct = common::run_suite(
+    let direct = crate::common::run_suite(
         &[],
         &[
             ("HARNESS_HUB_TESTS", "tests/fixtures/hub/tests.json"),
@@ -130,7 +128,7 @@ fn hub_tests_import_and_run_directly() {
         direct.all()
     );
     std::fs::write(tmp.path().join("bad.json"), "{\"tests\": [{\"nam\": 1}]}").unwrap();
-    let bad = common::run_suite(
+    let bad = crate::common::run_suite(
         &[],
         &[
             (
@@ -192,7 +190,7 @@ fn schema_prints_the_checked_in_schemas() {
 fn snapshot_orphans_fail_ci_and_pending_lists() {
     let tmp = tempfile::tempdir().unwrap();
     let snaps = tmp.path().join("snaps");
-    common::copy_dir(Path::new("snapshots"), &snaps);
+    crate::common::copy_dir(Path::new("snapshots"), &snaps);
     let (code, out, _) = cli(&["snapshots", "--dir", &snaps.to_string_lossy(), "orphans"]);
     assert_eq!(code, 0, "{out}");
     std::fs::create_dir_all(snaps.join("gone/scenario")).unwrap();

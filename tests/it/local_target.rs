@@ -3,8 +3,6 @@
 //! legacy output shapes and a handler error, async and sync. Budgets that need
 //! RunPod's timing fields are reported as not checked, never as passes.
 
-mod common;
-
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -72,7 +70,7 @@ fn scenarios_run_against_a_local_rp_serve_api_worker() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    let out = common::run_suite(
+    let out = crate::common::run_suite(
         &[],
         &[
             ("HARNESS_TARGET", "local"),

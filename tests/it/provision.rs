@@ -5,13 +5,11 @@
 //! worker, long throttling, SIGTERM mid-run, a killed run and its cleanup).
 //! After every test the mock holds no endpoint.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{get_json, MockProcess};
+use crate::common::{get_json, MockProcess};
 use serde_json::Value;
 
 const KEY: &str = "prov-key-0123456789abcdef";
@@ -96,7 +94,7 @@ impl Env {
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"));
         cmd.current_dir(&self.root).args(args);
-        common::scrub_env(&mut cmd);
+        crate::common::scrub_env(&mut cmd);
         cmd.env("RUNPOD_API_KEY", KEY)
             .env("RUNPOD_MANAGEMENT_URL", &self.mock.root)
             .env("HARNESS_SCENARIOS", self.root.join("s"))

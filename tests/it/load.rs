@@ -3,12 +3,10 @@
 //! a missed threshold fails naming its figure, and under load the spending
 //! cap and the cancel-on-exit rule hold (checked at a standalone mock).
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{run_suite, MockProcess};
+use crate::common::{run_suite, MockProcess};
 use serde_json::Value;
 
 const KEY: &str = "load-test-key-0123456789";
@@ -216,7 +214,7 @@ fn live_env<'a>(
     ]
 }
 
-fn suite(env: &[(&'static str, String)]) -> common::Output {
+fn suite(env: &[(&'static str, String)]) -> crate::common::Output {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     run_suite(&[], &env)
 }
@@ -325,7 +323,7 @@ fn ctrl_c_during_a_load_run_cancels_every_job_in_flight() {
     )
     .unwrap();
     let reports = tmp.path().join("r");
-    let mut cmd = common::suite_command();
+    let mut cmd = crate::common::suite_command();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     for (k, _) in std::env::vars() {
         if k.starts_with("HARNESS_") || k.starts_with("RUNPOD_") || k.starts_with("NEXTEST") {

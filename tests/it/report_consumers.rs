@@ -4,9 +4,7 @@
 //! blank; `tests/report_browser.rs` uses the page). Both tools come from `.ci/run`; without them the tests skip locally
 //! and fail on CI.
 
-mod common;
-
-use common::cdp::chromium;
+use crate::common::cdp::chromium;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,7 +14,7 @@ fn on_ci() -> bool {
 }
 
 fn run_selftest(dir: &Path) -> serde_json::Value {
-    let out = common::run_suite(
+    let out = crate::common::run_suite(
         &["--test-threads", "8"],
         &[
             ("HARNESS_SCENARIOS", "tests/selftest"),
@@ -68,7 +66,7 @@ for suite in xml:
             elif isinstance(r, Skipped): counts["skipped"] += 1
 print(counts["tests"], counts["failures"], counts["errors"], counts["skipped"])
 "#;
-    let out = common::succeed(Command::new(py).args([
+    let out = crate::common::succeed(Command::new(py).args([
         "-c",
         script,
         &tmp.path().join("junit.xml").to_string_lossy(),
@@ -167,7 +165,7 @@ fn videos_play_or_show_their_frames_in_headless_chromium() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let reports = tmp.path().join("reports");
-    let out = common::run_suite(
+    let out = crate::common::run_suite(
         &["video/"],
         &[
             ("HARNESS_REPORTS", reports.to_str().unwrap()),
@@ -196,7 +194,13 @@ fn videos_play_or_show_their_frames_in_headless_chromium() {
     let players: Vec<&str> = dom.split("<figure class=\"video\">").skip(1).collect();
     let clips = std::fs::read_dir("scenarios/video")
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
         .count();
     assert_eq!(players.len(), clips, "one figure per clip");
     for p in &players {

@@ -1,7 +1,7 @@
 //! Loader diagnostics, one fixture per error kind: each `tests/fixtures/invalid/*.yaml`
 //! must fail to load with exactly the message pinned in its insta snapshot
 //! (`tests/snapshots/loader__<fixture>.snap`). After a deliberate change, review
-//! with `cargo insta review`, or accept all with `INSTA_UPDATE=always cargo test --test loader`.
+//! with `cargo insta review`, or accept all with `INSTA_UPDATE=always cargo test --test it -- loader::`.
 //! The `unicode-*` fixtures hold CJK, emoji, combining marks and right-to-left
 //! text before the error on the same line: the caret must sit under the token.
 
@@ -13,17 +13,21 @@ use endpoint_harness::scenario::load;
 fn every_invalid_fixture_fails_with_its_pinned_diagnostic() {
     let root = Path::new("tests/fixtures/invalid");
     let mut seen = 0;
-    insta::glob!("fixtures/invalid/*.yaml", |path| {
-        seen += 1;
-        let rel = path
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .unwrap_or(path);
-        let got = match load::load(rel, root) {
-            Ok(_) => format!("loaded without error: {}", rel.display()),
-            Err(d) => d.to_string(),
-        };
-        insta::assert_snapshot!(got);
-    });
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
+        "invalid/*.yaml",
+        |path| {
+            seen += 1;
+            let rel = path
+                .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .unwrap_or(path);
+            let got = match load::load(rel, root) {
+                Ok(_) => format!("loaded without error: {}", rel.display()),
+                Err(d) => d.to_string(),
+            };
+            insta::assert_snapshot!(got);
+        }
+    );
     assert!(seen >= 18, "fixtures missing: only {seen}");
 }
 

@@ -3,15 +3,13 @@
 //! fails with a diff image in the reports. The comparison itself is unit-tested
 //! in `harness/snapshot/tests.rs`.
 
-mod common;
-
 use std::path::Path;
 
 #[test]
 fn end_to_end_update_verify_and_a_changed_seed() {
     let tmp = tempfile::tempdir().unwrap();
     let scen = tmp.path().join("scenarios");
-    common::copy_dir(
+    crate::common::copy_dir(
         Path::new("tests/selftest/workflows"),
         &scen.join("workflows"),
     );
@@ -34,7 +32,7 @@ fn end_to_end_update_verify_and_a_changed_seed() {
     };
     let run = |e: Vec<(&str, String)>| {
         let refs: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        common::run_suite(&[], &refs)
+        crate::common::run_suite(&[], &refs)
     };
     let missing = run([env("verify"), vec![("CI", "true".into())]].concat());
     assert_eq!(missing.code, 101, "{}", missing.all());

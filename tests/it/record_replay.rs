@@ -2,11 +2,9 @@
 //! writes a cassette under mocks/recorded/; `mock: recorded/<name>` then replays
 //! the same timings, status and image bytes offline, and the key is in neither.
 
-mod common;
-
 use std::path::Path;
 
-use common::{all_text, copy_dir, run_suite, MockProcess};
+use crate::common::{all_text, copy_dir, run_suite, MockProcess};
 
 #[test]
 fn a_recorded_live_job_replays_offline_with_the_same_timings_and_images() {

@@ -1,11 +1,9 @@
 //! The mock speaks RunPod's v2 API: routes, auth, life cycle, limits, retention.
 //! Each test fails if the mock mishandles the corner case it names.
 
-mod common;
-
 use std::time::Duration;
 
-use common::mockenv::{body, mock_with, rt, stats, KEY};
+use crate::common::mockenv::{body, mock_with, rt, stats, KEY};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -234,13 +232,13 @@ fn payload_limits_policy_and_retention() {
     );
     let api = Api::new(&server, "ep");
     rt().block_on(async {
-        let big = serde_json::to_vec(&json!({"input": {"workflow": common::mockenv::workflow(8, 8), "pad": "x".repeat(10_500_000)}})).unwrap();
+        let big = serde_json::to_vec(&json!({"input": {"workflow": crate::common::mockenv::workflow(8, 8), "pad": "x".repeat(10_500_000)}})).unwrap();
         let (code, e) = api.post("/run", Some(big.clone())).await;
         assert_eq!(code, 413, "{e}");
         let (code, _) = api.post("/runsync?wait=1000", Some(big)).await;
         assert_eq!(code, 200, "runsync takes up to 20 MB");
         // executionTimeout shorter than the job: TIMED_OUT.
-        let req = json!({"input": {"workflow": common::mockenv::workflow(8, 8)}, "policy": {"executionTimeout": 5000}});
+        let req = json!({"input": {"workflow": crate::common::mockenv::workflow(8, 8)}, "policy": {"executionTimeout": 5000}});
         let (_, r) = api.post("/run", Some(serde_json::to_vec(&req).unwrap())).await;
         tokio::time::sleep(Duration::from_millis(30)).await;
         let (_, s) = api.get(&format!("/status/{}", r["id"].as_str().unwrap())).await;
@@ -346,7 +344,7 @@ fn webhooks_get_the_final_status_and_ttl_expires_jobs() {
             }),
         );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let req = json!({"input": {"workflow": common::mockenv::workflow(8, 8)}, "webhook": hook});
+        let req = json!({"input": {"workflow": crate::common::mockenv::workflow(8, 8)}, "webhook": hook});
         let (_, r) = api.post("/run", Some(serde_json::to_vec(&req).unwrap())).await;
         let id = r["id"].as_str().unwrap().to_string();
         tokio::time::sleep(Duration::from_millis(30)).await;
@@ -358,7 +356,7 @@ fn webhooks_get_the_final_status_and_ttl_expires_jobs() {
         assert!(posted["output"]["images"].is_array());
 
         // policy.ttl: the job is gone (404) once its time to live has passed.
-        let req = json!({"input": {"workflow": common::mockenv::workflow(8, 8)}, "policy": {"ttl": 10000}});
+        let req = json!({"input": {"workflow": crate::common::mockenv::workflow(8, 8)}, "policy": {"ttl": 10000}});
         let (_, r) = api.post("/run", Some(serde_json::to_vec(&req).unwrap())).await;
         let id = r["id"].as_str().unwrap().to_string();
         let (code, _) = api.get(&format!("/status/{id}")).await;

@@ -2,7 +2,7 @@
 //! harness/snapshot/corpus.rs): with the default bands and checks, no benign
 //! pair raises an alarm (fail or review) and at least 95% of the regressions
 //! fail, steps ±1 and cfg ±0.5 among them. Prints the confusion matrix
-//! (`cargo test --test drift_corpus -- --nocapture`).
+//! (`cargo test --test it -- drift_corpus:: --nocapture`).
 
 use std::path::Path;
 

@@ -3,11 +3,9 @@
 //! pinned with insta (`tests/snapshots/selftest__verdicts.snap`), job and worker
 //! ids filtered, so a harness that stops detecting a fault (or a mock that stops
 //! producing it) fails CI. Review a deliberate change with `cargo insta review`
-//! (or accept it with `INSTA_UPDATE=always cargo test --test selftest`).
+//! (or accept it with `INSTA_UPDATE=always cargo test --test it -- selftest::`).
 
-mod common;
-
-use common::run_suite;
+use crate::common::run_suite;
 
 #[test]
 fn every_behaviour_and_fault_gets_its_pinned_verdict() {

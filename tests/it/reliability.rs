@@ -3,13 +3,11 @@
 //! and a recognisable key never appears in any output or report of the fault matrix.
 //! Each test prints the figure the README's "Reliability" section quotes.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{all_text, copy_dir, run_suite, suite_command, MockProcess};
+use crate::common::{all_text, copy_dir, run_suite, suite_command, MockProcess};
 
 fn clean_env(cmd: &mut Command) {
     for (k, _) in std::env::vars() {
@@ -172,7 +170,7 @@ fn the_in_flight_cap_holds_across_trial_threads() {
         std::thread::spawn(move || {
             let mut max = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let h = common::get_json(&format!("{root}/v2/ep/health"), key);
+                let h = crate::common::get_json(&format!("{root}/v2/ep/health"), key);
                 max = max.max(
                     h["jobs"]["inQueue"].as_u64().unwrap_or(0)
                         + h["jobs"]["inProgress"].as_u64().unwrap_or(0),

@@ -5,24 +5,22 @@
 //! `--list`, `--list --ignored` and one `--exact <name>` process per test with
 //! `NEXTEST_RUN_ID` set, which is what [`nextest_like`] does.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use common::{copy_dir, run_suite, suite_command};
+use crate::common::{copy_dir, run_suite, suite_command};
 
 fn harness() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    common::scrub_env(&mut cmd);
+    crate::common::scrub_env(&mut cmd);
     cmd
 }
 
 /// `endpoint-harness report build --reports DIR`, which must succeed.
 fn report_build(reports: &Path) {
-    common::succeed(
+    crate::common::succeed(
         harness()
             .args(["report", "build", "--reports"])
             .arg(reports),
@@ -58,7 +56,7 @@ fn nextest_like(env: &[(&str, String)], run_id: &str, names: &[String]) -> usize
             .iter()
             .map(|name| {
                 let mut cmd = suite_command();
-                common::scrub_env(&mut cmd);
+                crate::common::scrub_env(&mut cmd);
                 cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
                     .args(["--exact", name])
                     .env("NEXTEST_RUN_ID", run_id)
@@ -163,7 +161,7 @@ fn sharded_runs_of_the_suite_and_the_fault_matrix_merge_into_one_report() {
     }
     // The final CI job: one merge, one summary.
     let merged = tmp.path().join("merged");
-    common::succeed(
+    crate::common::succeed(
         harness()
             .args(["report", "merge"])
             .arg(&merged)
@@ -275,7 +273,7 @@ fn fragments_merge_directly_and_names_that_sanitise_alike_both_survive() {
     assert!(files.is_empty(), "{files:?}");
     // A fragment folder is a valid merge input too.
     let merged = tmp.path().join("merged");
-    common::succeed(
+    crate::common::succeed(
         harness()
             .args(["report", "merge"])
             .arg(&merged)
@@ -354,7 +352,7 @@ fn the_cost_cap_holds_across_the_processes_of_one_run() {
         .iter()
         .map(|name| {
             let mut cmd = suite_command();
-            common::scrub_env(&mut cmd);
+            crate::common::scrub_env(&mut cmd);
             cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
                 .args(["--exact", name])
                 .env("NEXTEST_RUN_ID", "capped")
