@@ -158,7 +158,7 @@ fn polling_lag(
         .iter()
         .map(|(n, ms)| {
             let c =
-                endpoint_harness::client::Client::new(&format!("{}/v2/{n}", mock.root), Some(KEY))
+                endpoint_harness::runpod::Client::new(&format!("{}/v2/{n}", mock.root), Some(KEY))
                     .unwrap();
             c.disable_long_poll();
             (c, *ms)
@@ -170,13 +170,13 @@ fn polling_lag(
             async move {
                 let body = serde_json::to_vec(&json!({"input": {"workflow": workflow(64, 64, 1)}}))
                     .unwrap();
-                let watch = endpoint_harness::job::Watch {
+                let watch = endpoint_harness::runpod::job::Watch {
                     expected: with_history.then(|| Duration::from_millis(ms)),
                     ..Default::default()
                 };
-                let job = endpoint_harness::job::drive_with(
+                let job = endpoint_harness::runpod::job::drive_with(
                     &ep,
-                    endpoint_harness::client::Submit::Run,
+                    endpoint_harness::runpod::Submit::Run,
                     body,
                     Duration::from_secs(60),
                     &watch,
@@ -471,7 +471,7 @@ fn phase_split(
         reports: snap_dir.join("reports"),
         strict: false,
     };
-    let thumb = endpoint_harness::sample::sample(reference).thumb;
+    let thumb = endpoint_harness::media::sample::sample(reference).thumb;
     endpoint_harness::snapshot::verify(
         snap_cfg,
         "bench/x",
@@ -512,7 +512,7 @@ fn phase_split(
             min: 1,
             max: Some(1),
         },
-        format: Some(endpoint_harness::model::ImageFormat::Png),
+        format: Some(endpoint_harness::results::model::ImageFormat::Png),
         width: Some(1024),
         height: Some(1024),
         not_blank: true,
@@ -553,17 +553,17 @@ fn phase_split(
             assert_eq!(status["status"], "COMPLETED");
             lap(3);
             let data = status["output"]["images"][0]["data"].as_str().unwrap();
-            let (_, png) = endpoint_harness::output::decode_base64(data);
+            let (_, png) = endpoint_harness::runpod::output::decode_base64(data);
             let png = png.unwrap();
             lap(4);
             let img = endpoint_harness::checks::decode(&png).unwrap();
             lap(5);
-            let sampled = endpoint_harness::sample::sample(&img);
-            let info = endpoint_harness::model::ImageInfo {
+            let sampled = endpoint_harness::media::sample::sample(&img);
+            let info = endpoint_harness::results::model::ImageInfo {
                 index: 0,
                 filename: "x".into(),
                 bytes: png.len(),
-                format: Some(endpoint_harness::model::ImageFormat::Png),
+                format: Some(endpoint_harness::results::model::ImageFormat::Png),
                 width: Some(img.width()),
                 height: Some(img.height()),
                 color: Some("rgb8".into()),
@@ -768,7 +768,7 @@ fn main() {
     let reference = image::load_from_memory(&png).unwrap();
     let scen = tmp.path().join("scen");
     let snaps = tmp.path().join("snaps");
-    let thumb = endpoint_harness::sample::sample(&reference).thumb;
+    let thumb = endpoint_harness::media::sample::sample(&reference).thumb;
     let spec = endpoint_harness::scenario::SnapshotSpec::tolerant();
     let inputs = endpoint_harness::snapshot::store::MetaInputs {
         spec: &spec,
@@ -921,7 +921,7 @@ fn main() {
         let eps: Vec<_> = ["lag-a", "lag-b", "lag-c", "lag-d"]
             .iter()
             .map(|n| {
-                endpoint_harness::client::Client::new(&format!("{}/v2/{n}", mock.root), Some(KEY))
+                endpoint_harness::runpod::Client::new(&format!("{}/v2/{n}", mock.root), Some(KEY))
                     .unwrap()
             })
             .collect();
@@ -936,9 +936,9 @@ fn main() {
                         serde_json::to_vec(&json!({"input": {"workflow": workflow(64, 64, 1)}}))
                             .unwrap();
                     let t = Instant::now();
-                    let job = endpoint_harness::job::drive(
+                    let job = endpoint_harness::runpod::job::drive(
                         &ep,
-                        endpoint_harness::client::Submit::Run,
+                        endpoint_harness::runpod::Submit::Run,
                         body,
                         Duration::from_secs(30),
                     )

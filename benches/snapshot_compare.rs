@@ -87,7 +87,7 @@ fn main() {
         (
             "  of which: the reference's thumbnail (sampling)",
             time(&mut || {
-                std::hint::black_box(endpoint_harness::sample::sample(&reference));
+                std::hint::black_box(endpoint_harness::media::sample::sample(&reference));
             }),
         ),
         (

@@ -3,21 +3,18 @@
 //! animation or video ([`video`]). Every check returns all
 //! its failures, each with what was expected and what was found.
 
-pub(crate) mod limits;
-mod stream;
-#[cfg(test)]
-mod stream_tests;
+pub mod budget;
 mod video;
 
-pub use limits::{BLANK_STDDEV, MAX_DECODE_BYTES, MAX_SIDE, NOISE_CORRELATION};
+pub use crate::media::limits::{BLANK_STDDEV, MAX_DECODE_BYTES, MAX_SIDE, NOISE_CORRELATION};
 pub use video::{inspect_video, unreadable, videos, InspectedVideo};
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageReader, Limits};
 
-use crate::model::{CheckFailure, ImageFormat, ImageInfo};
-use crate::output::Returned;
+use crate::results::model::{CheckFailure, ImageFormat, ImageInfo};
+use crate::runpod::output::Returned;
 use crate::scenario::{Expect, ImageExpect, WarningPolicy};
 
 /// A returned image, inspected, with its pixels when it decoded.
@@ -62,7 +59,7 @@ pub fn inspect_keeping(index: usize, r: &Returned, pixels: bool) -> Inspected {
     info.format = Some(format);
     info.problem = r.declared_mime.as_deref().and_then(|m| mime_mismatch(m, format));
     if !pixels && format == ImageFormat::Png {
-        match stream::sample_png(bytes) {
+        match crate::media::stream::sample_png(bytes) {
             Some(Ok(st)) => {
                 return Inspected::measured(info, (st.width, st.height, st.color), st.sampled, None)
             }
@@ -73,7 +70,7 @@ pub fn inspect_keeping(index: usize, r: &Returned, pixels: bool) -> Inspected {
     }
     match decode(bytes) {
         Ok(img) => {
-            let sampled = crate::sample::sample(&img);
+            let sampled = crate::media::sample::sample(&img);
             Inspected::measured(info, (img.width(), img.height(), img.color()), sampled, Some(img))
         }
         Err(e) => Inspected::unreadable(info, e.to_string()),
@@ -92,7 +89,7 @@ impl Inspected {
     fn measured(
         mut info: ImageInfo,
         (width, height, color): (u32, u32, image::ColorType),
-        sampled: crate::sample::Sampled,
+        sampled: crate::media::sample::Sampled,
         pixels: Option<DynamicImage>,
     ) -> Self {
         info.width = Some(width);
@@ -135,7 +132,7 @@ fn mime_mismatch(mime: &str, format: ImageFormat) -> Option<String> {
     (!ok).then(|| format!("data URI declares {mime} but the bytes are {}", format.as_str()))
 }
 
-pub use limits::DecodeError;
+pub use crate::media::limits::DecodeError;
 
 /// Decodes with dimension and allocation limits.
 pub fn decode(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
@@ -344,7 +341,7 @@ mod tests {
     fn returned(bytes: Vec<u8>, mime: Option<&str>) -> Returned {
         Returned {
             filename: "x.png".into(),
-            transport: crate::output::Transport::Base64,
+            transport: crate::runpod::output::Transport::Base64,
             declared_mime: mime.map(str::to_string),
             bytes: Ok(bytes),
         }

@@ -84,7 +84,7 @@ pub fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { args } => {
             let argv = std::iter::once("endpoint-harness run".to_string()).chain(args);
-            crate::runner::main_with(libtest_mimic::Arguments::from_iter(argv))
+            crate::run::main_with(libtest_mimic::Arguments::from_iter(argv))
         }
         Command::Check(a) => a.run(),
         Command::Snapshots(a) => a.run(),
@@ -110,17 +110,20 @@ fn schema(kind: &str, write: Option<&std::path::Path>) -> ExitCode {
     };
     let Some(dir) = write else {
         let v = match kind {
-            "behaviour" => crate::schema::behaviour(),
-            "report" => crate::schema::report(),
-            _ => crate::schema::scenario(),
+            "behaviour" => crate::tools::schema::behaviour(),
+            "report" => crate::tools::schema::report(),
+            _ => crate::tools::schema::scenario(),
         };
         print!("{}", text(v));
         return ExitCode::SUCCESS;
     };
     let files = [
-        ("scenario.schema.json", crate::schema::scenario()),
-        ("mock-behaviour.schema.json", crate::schema::behaviour()),
-        ("report.schema.json", crate::schema::report()),
+        ("scenario.schema.json", crate::tools::schema::scenario()),
+        (
+            "mock-behaviour.schema.json",
+            crate::tools::schema::behaviour(),
+        ),
+        ("report.schema.json", crate::tools::schema::report()),
     ];
     for (name, v) in files {
         let path = dir.join(name);

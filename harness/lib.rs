@@ -18,20 +18,9 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
-pub mod cli;
-pub mod client;
-pub mod inventory;
-pub mod job;
-pub mod mock;
-pub mod model;
-pub mod runner;
-pub mod scenario;
-pub mod setup;
-pub mod targets;
-pub mod wire;
-
 /// Declares crate-private modules that the `internals` feature makes public
 /// (hidden from the docs) for benchmarks, fuzz targets and white-box tests.
+/// Defined first, so every room can use it for its own inner modules.
 macro_rules! internal {
     ($($name:ident),* $(,)?) => {
         $(
@@ -40,13 +29,18 @@ macro_rules! internal {
             #[allow(missing_docs)]
             pub mod $name;
             #[cfg(not(feature = "internals"))]
-            mod $name;
+            pub(crate) mod $name;
         )*
     };
 }
 
+pub mod cli;
+pub mod mock;
+pub mod results;
+pub mod run;
+pub mod scenario;
+
 internal!(
-    budget, checks, clock, compare, cost, history, hub, load, media, output, paths, png, progress,
-    provision, record, redact, report, sample, scaffold, schema, shards, snapshot, text, trend,
-    trial, unbase64, workflow,
+    checks, clock, comfyui, http, media, paths, redact, runpod, settings, snapshot, targets, text,
+    tools,
 );

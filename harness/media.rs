@@ -8,6 +8,7 @@
 //! Declared sizes and lengths are bounded before anything is decoded.
 
 mod anim;
+pub mod base64;
 mod facts;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
@@ -16,9 +17,15 @@ mod ffmpeg_cli;
 mod frames;
 #[cfg_attr(feature = "ffmpeg", allow(dead_code))]
 mod h264;
+pub mod limits;
 mod mkv;
 mod mp4;
+pub mod png;
+pub mod sample;
 mod sniff;
+pub(crate) mod stream;
+#[cfg(test)]
+mod stream_tests;
 
 pub use facts::{Facts, FramesError, MediaError, MAX_FRAMES};
 pub use frames::sample;

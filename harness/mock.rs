@@ -11,20 +11,11 @@
 //! files are forgotten after retention, so a long-running mock stays flat.
 
 pub mod behaviour;
-mod clock;
-mod cluster;
 mod comfyui;
-mod faults;
-mod jobs;
 mod manage;
-mod managed;
 mod options;
-pub(crate) mod provisioning;
-pub(crate) mod render;
-mod runpod;
+pub(crate) mod runpod;
 mod state;
-mod stats;
-mod worker;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -33,11 +24,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-use jobs::Store;
 pub use options::{endpoint_id, MockOptions};
+use runpod::jobs::Store;
 use state::Mock;
 
-use crate::wire::RUNSYNC_LIMIT;
+use crate::runpod::wire::RUNSYNC_LIMIT;
 
 /// A running mock on 127.0.0.1; dropping it stops the server.
 pub struct MockServer {
@@ -123,9 +114,9 @@ pub async fn serve(
 
 /// The mock's routes, for serving or for calling in-process.
 pub fn router(opts: MockOptions, base_url: String) -> Router {
-    use runpod::*;
+    use runpod::routes::*;
     let store = Arc::new(Store::new(opts.speed, opts.min_retention));
-    let runs = Arc::new(clock::Runs::new(opts.speed));
+    let runs = Arc::new(runpod::clock::Runs::new(opts.speed));
     // Submissions evict as they come; this also frees a server gone quiet. It
     // holds the store weakly and ends with it.
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -150,7 +141,7 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         seen: Mutex::default(),
         stats: Mutex::default(),
         comfy: comfyui::exec::Face::default(),
-        manage: managed::Registry::default(),
+        manage: manage::registry::Registry::default(),
     });
     let comfy = Router::new()
         .route("/prompt", post(comfyui::prompt))
@@ -165,12 +156,15 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         .route("/system_stats", get(comfyui::system_stats));
     Router::new()
         // The management API (REST v2) under the same base as the runtime routes.
-        .route("/v2/serverless", post(manage::create).get(manage::list))
+        .route(
+            "/v2/serverless",
+            post(manage::routes::create).get(manage::routes::list),
+        )
         .route(
             "/v2/serverless/{id}",
-            get(manage::get_one).delete(manage::delete),
+            get(manage::routes::get_one).delete(manage::routes::delete),
         )
-        .route("/v2/serverless/{id}/workers", get(manage::workers))
+        .route("/v2/serverless/{id}/workers", get(manage::routes::workers))
         .route("/v2/{endpoint}/run", post(run))
         .route("/v2/{endpoint}/runsync", post(runsync))
         .route("/v2/{endpoint}/status/{id}", get(status).post(status))
@@ -183,13 +177,13 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
         .route("/v2/{endpoint}/purge-queue", post(purge))
         .route("/v2/{endpoint}/health", get(health))
         .route("/s3/{*key}", get(download))
-        .route("/_mock/stats", get(stats::stats))
+        .route("/_mock/stats", get(runpod::stats::stats))
         .nest("/comfyui/{endpoint}", comfy)
         // RunPod refuses /runsync bodies over 20 MB; the route handlers apply 10 MB to /run.
         .layer(DefaultBodyLimit::max(RUNSYNC_LIMIT + 1))
         // A load run's virtual instant (`X-Harness-Sim`), for every route.
         .layer(axum::middleware::from_fn(move |req, next| {
-            clock::layer(runs.clone(), req, next)
+            runpod::clock::layer(runs.clone(), req, next)
         }))
         .with_state(mock)
 }

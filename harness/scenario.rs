@@ -5,9 +5,10 @@
 //! live in the submodules.
 
 pub(crate) mod diag;
-pub mod load;
+pub mod parse;
 pub(crate) mod positions;
 pub(crate) mod raw;
+internal!(workflow);
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde::Serialize;
 
-pub use crate::model::ImageFormat;
+pub use crate::results::model::ImageFormat;
 pub use diag::{Diagnostic, Diagnostics};
 
 /// Default whole-scenario deadline when `timeout:` is absent.

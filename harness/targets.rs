@@ -9,4 +9,6 @@ mod select;
 pub use api::{JobRequest, Target, TargetFacts};
 pub use comfyui::Comfyui;
 pub use runpod::Runpod;
-pub use select::{from_env, Kind, TargetConfig, COMFYUI_DEFAULT, COMFYUI_MOCK, RUNPOD_API};
+pub use select::{from_env, Kind, TargetConfig, COMFYUI_DEFAULT, RUNPOD_API};
+#[cfg(any(test, feature = "internals"))]
+pub use select::COMFYUI_MOCK;

@@ -6,10 +6,10 @@
 
 use image::{DynamicImage, RgbImage};
 
-use super::limits::BLANK_STDDEV;
+use crate::media::limits::BLANK_STDDEV;
 use crate::media::{self, Container, FramesError};
-use crate::model::{CheckFailure, VideoInfo};
-use crate::output::Returned;
+use crate::results::model::{CheckFailure, VideoInfo};
+use crate::runpod::output::Returned;
 use crate::scenario::{FrozenPolicy, VideoExpect};
 
 /// Thumbnails whose pixels differ by less than this on average (0-255) are
@@ -61,7 +61,7 @@ pub fn inspect_video(index: usize, r: &Returned, container: Container, facts: Re
     match media::sample(container, facts.codec.as_deref(), bytes, &wanted) {
         Ok(frames) => {
             for (i, frame) in &frames {
-                let sampled = crate::sample::sample(&DynamicImage::ImageRgb8(frame.clone()));
+                let sampled = crate::media::sample::sample(&DynamicImage::ImageRgb8(frame.clone()));
                 info.sampled.push(*i);
                 info.stddevs.push(sampled.stddev);
                 out.thumbs.push(sampled.thumb);

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::common::env_path;
-use crate::inventory::Inventory;
-use crate::scenario::{load, ExpectedStatus};
+use crate::comfyui::inventory::Inventory;
+use crate::scenario::{parse, ExpectedStatus};
 
 /// `check [PATH]`: lint scenario files without running anything; exit 1 on any error.
 #[derive(clap::Args)]
@@ -39,7 +39,7 @@ fn check(path: Option<PathBuf>, inventory: Option<&Inventory>) -> ExitCode {
     let files = if root.is_file() {
         vec![root.clone()]
     } else {
-        match crate::runner::discover(&root) {
+        match crate::run::discover(&root) {
             Ok(f) if !f.is_empty() => f,
             Ok(_) => {
                 eprintln!(
@@ -59,14 +59,14 @@ fn check(path: Option<PathBuf>, inventory: Option<&Inventory>) -> ExitCode {
     } else {
         root.clone()
     };
-    let opts = load::LoadOptions {
+    let opts = parse::LoadOptions {
         inventory,
         preflight: inventory.is_some(),
     };
     let mut bad = 0;
     let mut negative = 0;
     for f in &files {
-        match load::load_with(f, &base, opts) {
+        match parse::load_with(f, &base, opts) {
             Err(diags) => {
                 bad += 1;
                 eprintln!("{diags}\n");

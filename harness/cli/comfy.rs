@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::client::ComfyClient;
-use crate::inventory::Inventory;
+use crate::comfyui::inventory::Inventory;
+use crate::comfyui::ComfyClient;
 
 /// `inventory --comfyui URL`: print (or save) the server's node inventory.
 #[derive(clap::Args)]
@@ -92,7 +92,7 @@ impl ConvertArgs {
             Ok(t) => t,
             Err(e) => return fail(&format!("cannot read {}: {e}", self.file.display())),
         };
-        let graph = match crate::workflow::from_json_text(&text, Some(&inv)) {
+        let graph = match crate::scenario::workflow::from_json_text(&text, Some(&inv)) {
             Ok(g) => g,
             Err(p) => {
                 let at = p.at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();

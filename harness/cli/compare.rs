@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::compare::model::{Change, Thresholds};
+use crate::results::compare::model::{Change, Thresholds};
 
 /// `compare BASELINE CANDIDATE`.
 #[derive(clap::Args)]
@@ -46,12 +46,16 @@ impl CompareArgs {
             max_distance: self.max_distance,
             cost_ratio: self.cost_ratio,
         };
-        let result =
-            crate::compare::compare(&self.baseline, &self.candidate, &t, self.out.as_deref())
-                .and_then(|c| match &self.out {
-                    Some(out) => crate::compare::write(out, &c).map(|()| c),
-                    None => Ok(c),
-                });
+        let result = crate::results::compare::compare(
+            &self.baseline,
+            &self.candidate,
+            &t,
+            self.out.as_deref(),
+        )
+        .and_then(|c| match &self.out {
+            Some(out) => crate::results::compare::write(out, &c).map(|()| c),
+            None => Ok(c),
+        });
         let c = match result {
             Ok(c) => c,
             Err(e) => {
@@ -61,7 +65,7 @@ impl CompareArgs {
         };
         print!(
             "{}",
-            crate::redact::redact(&crate::compare::render::text(&c))
+            crate::redact::redact(&crate::results::compare::render::text(&c))
         );
         if let Some(out) = &self.out {
             println!("wrote {}", out.join("compare.html").display());

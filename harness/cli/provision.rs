@@ -76,14 +76,14 @@ impl ProvisionArgs {
                 file,
             }) => cleanup(older_than, reports, prefix, state_only, &file),
             None => {
-                crate::provision::set_from_cli(crate::provision::Options {
+                crate::tools::provision::set_from_cli(crate::tools::provision::Options {
                     file: self.file,
                     image: self.image,
                     no_cost_cap: self.no_cost_cap,
                 });
                 let argv =
                     std::iter::once("endpoint-harness provision".to_string()).chain(self.args);
-                crate::runner::main_with(libtest_mimic::Arguments::from_iter(argv))
+                crate::run::main_with(libtest_mimic::Arguments::from_iter(argv))
             }
         }
     }
@@ -97,7 +97,7 @@ fn cleanup(
     file: &std::path::Path,
 ) -> ExitCode {
     let var = |k: &str| std::env::var(k).ok();
-    let api = match crate::provision::manager(&var) {
+    let api = match crate::tools::provision::manager(&var) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -107,7 +107,7 @@ fn cleanup(
     let prefix = prefix.unwrap_or_else(|| {
         std::fs::read_to_string(file)
             .ok()
-            .and_then(|t| serde_yaml_ng::from_str::<crate::provision::SpecFile>(&t).ok())
+            .and_then(|t| serde_yaml_ng::from_str::<crate::tools::provision::SpecFile>(&t).ok())
             .and_then(|s| s.name_prefix)
             .unwrap_or_else(|| "eh".into())
     });
@@ -123,7 +123,7 @@ fn cleanup(
         }
     };
     let by_prefix = (!state_only).then_some(prefix.as_str());
-    let done = rt.block_on(crate::provision::cleanup(
+    let done = rt.block_on(crate::tools::provision::cleanup(
         &api, &reports, by_prefix, older_than,
     ));
     let scope = match by_prefix {

@@ -42,12 +42,12 @@ impl ReportArgs {
                 let dir = reports.unwrap_or_else(|| env_path("HARNESS_REPORTS", "reports"));
                 (
                     "built",
-                    crate::shards::build(&dir, run.as_deref()).map(|r| (dir, r)),
+                    crate::results::shards::build(&dir, run.as_deref()).map(|r| (dir, r)),
                 )
             }
             Action::Merge { out, inputs } => (
                 "merged",
-                crate::shards::merge(&out, &inputs).map(|r| (out, r)),
+                crate::results::shards::merge(&out, &inputs).map(|r| (out, r)),
             ),
         };
         match result {

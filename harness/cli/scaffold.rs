@@ -27,7 +27,7 @@ impl NewArgs {
         let dir = self
             .dir
             .unwrap_or_else(|| env_path("HARNESS_SCENARIOS", "scenarios"));
-        match crate::scaffold::new_scenario(&dir, &self.name, &self.workflow, self.force) {
+        match crate::tools::scaffold::new_scenario(&dir, &self.name, &self.workflow, self.force) {
             Ok(files) => {
                 for f in files {
                     println!("wrote {}", f.display());
@@ -58,7 +58,7 @@ pub(crate) struct ImportHubArgs {
 
 impl ImportHubArgs {
     pub(crate) fn run(self) -> ExitCode {
-        match crate::hub::import(&self.tests, &self.out) {
+        match crate::tools::hub::import(&self.tests, &self.out) {
             Ok((files, remarks)) => {
                 for f in &files {
                     println!("wrote {}", f.display());

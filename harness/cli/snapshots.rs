@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::common::env_path;
-use crate::scenario::load;
+use crate::scenario::parse;
 
 /// `snapshots ACTION [--dir DIR]`.
 #[derive(clap::Args)]
@@ -61,16 +61,16 @@ fn snapshots(action: SnapshotAction, dir: Option<PathBuf>) -> ExitCode {
         SnapshotAction::Reject { filter } => resolve(&root, filter, false),
         SnapshotAction::Orphans { scenarios } => {
             let scen = scenarios.unwrap_or_else(|| env_path("HARNESS_SCENARIOS", "scenarios"));
-            let files = crate::runner::discover(&scen).unwrap_or_default();
+            let files = crate::run::discover(&scen).unwrap_or_default();
             let mut wanted = Vec::new();
             for f in &files {
-                match load::load(f, &scen) {
+                match parse::load(f, &scen) {
                     Ok(s) if s.snapshot.compare != crate::scenario::CompareMode::Off => {
                         wanted.push(s.name)
                     }
                     Ok(_) => {}
                     // A broken scenario may still own references: never call them orphans.
-                    Err(_) => wanted.push(load::scenario_name(&scen, f)),
+                    Err(_) => wanted.push(parse::scenario_name(&scen, f)),
                 }
             }
             let orphans = snapshot::orphans(&root, &wanted);
@@ -125,7 +125,7 @@ fn calibrate(report: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let parsed: crate::model::RunReport = match serde_json::from_str(&text) {
+    let parsed: crate::results::model::RunReport = match serde_json::from_str(&text) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {} is not a report.json: {e}", report.display());

@@ -31,7 +31,7 @@ impl TrendArgs {
         let path = self
             .history
             .unwrap_or_else(|| env_path("HARNESS_REPORTS", "reports").join("history.jsonl"));
-        let (lines, bad) = match crate::history::read(&path) {
+        let (lines, bad) = match crate::results::history::read(&path) {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", path.display());
@@ -44,13 +44,13 @@ impl TrendArgs {
                 path.display()
             );
         }
-        let opts = crate::trend::Options {
+        let opts = crate::results::trend::Options {
             baseline_runs: self.baseline_runs,
             latency_ratio: self.latency_ratio,
             similarity_drop: self.similarity_drop,
         };
-        let trends = crate::trend::analyse(&lines, &opts);
-        print!("{}", crate::trend::render(&trends));
+        let trends = crate::results::trend::analyse(&lines, &opts);
+        print!("{}", crate::results::trend::render(&trends));
         if !self.no_fail && trends.iter().any(|t| !t.flags.is_empty()) {
             ExitCode::from(1)
         } else {

@@ -11,7 +11,7 @@ use image::{AnimationDecoder, Frames, ImageDecoder, RgbImage};
 
 use super::facts::{Facts, MediaError, MAX_FRAMES};
 use super::sniff::Container;
-use crate::checks::limits::{MAX_DECODE_BYTES, MAX_SIDE};
+use crate::media::limits::{MAX_DECODE_BYTES, MAX_SIDE};
 
 fn fail(container: Container) -> impl Fn(image::ImageError) -> MediaError {
     move |e| MediaError::Container {

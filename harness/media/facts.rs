@@ -1,7 +1,7 @@
 //! The facts and limits of a moving file, and why it could not be read: a
 //! leaf the container readers and the frame decoders share.
 
-use crate::checks::limits::MAX_SIDE;
+use crate::media::limits::MAX_SIDE;
 
 /// Longest clip the harness reads (a 10-hour declaration is refused, not decoded).
 pub const MAX_DURATION_S: f64 = 3600.0;

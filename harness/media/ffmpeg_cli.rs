@@ -121,7 +121,7 @@ fn read_ppm(r: &mut impl Read) -> Result<Option<RgbImage>, FramesError> {
         }
     }
     let (w, h, max) = (fields[0], fields[1], fields[2]);
-    if max != 255 || w == 0 || h == 0 || w > crate::checks::limits::MAX_SIDE || h > crate::checks::limits::MAX_SIDE {
+    if max != 255 || w == 0 || h == 0 || w > crate::media::limits::MAX_SIDE || h > crate::media::limits::MAX_SIDE {
         return Err(bad(&format!("{w}x{h} maxval {max}")));
     }
     let mut buf = vec![0u8; w as usize * h as usize * 3];

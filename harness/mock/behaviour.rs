@@ -350,7 +350,7 @@ pub struct Behaviour {
     /// How an endpoint created from the image `mock/<this behaviour>` through
     /// the management API behaves (pull, cold start, workers, faults).
     #[serde(default)]
-    pub provision: Option<super::provisioning::Provisioning>,
+    pub provision: Option<super::manage::provisioning::Provisioning>,
     /// Steps of progress the worker reports in `output` while the job runs
     /// (worker-comfyui PR #221: `{"type": "progress", "value", "max",
     /// "percent", "node"}`); 0: none.
@@ -370,7 +370,7 @@ pub struct Behaviour {
     /// another scenario) does not pay for a 500-node `/object_info`.
     #[serde(skip)]
     inventory_once:
-        std::sync::OnceLock<Option<Arc<(crate::inventory::Inventory, serde_json::Value)>>>,
+        std::sync::OnceLock<Option<Arc<(crate::comfyui::inventory::Inventory, serde_json::Value)>>>,
     #[serde(skip)]
     pub(crate) queue_d: Duration,
     #[serde(skip)]
@@ -462,14 +462,14 @@ pub struct Replay {
     pub images: Vec<ReplayImage>,
     /// The status timeline seen while recording (for the record; timing comes from queue/execution).
     #[serde(default)]
-    pub timeline: Vec<crate::model::Seen>,
+    pub timeline: Vec<crate::results::model::Seen>,
     /// Where and when it was recorded.
     #[serde(default)]
     pub source: Option<String>,
     /// Per-node timings seen while recording against ComfyUI: the mock's
     /// ComfyUI face spends each node's recorded time in that node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub nodes: Vec<crate::model::NodeTiming>,
+    pub nodes: Vec<crate::results::model::NodeTiming>,
 }
 
 /// One recorded image.
@@ -539,7 +539,8 @@ impl Behaviour {
     /// Reads and parses the inventory file now.
     fn read_inventory(
         &self,
-    ) -> Result<Option<(crate::inventory::Inventory, serde_json::Value)>, BehaviourError> {
+    ) -> Result<Option<(crate::comfyui::inventory::Inventory, serde_json::Value)>, BehaviourError>
+    {
         let (Some(path), Some(file)) = (&self.inventory_path, &self.inventory) else {
             return Ok(None);
         };
@@ -550,7 +551,7 @@ impl Behaviour {
         let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
         let raw: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
-        let inv = crate::inventory::Inventory::from_value(&raw).map_err(fail)?;
+        let inv = crate::comfyui::inventory::Inventory::from_value(&raw).map_err(fail)?;
         Ok(Some((inv, raw)))
     }
 
@@ -559,7 +560,7 @@ impl Behaviour {
     /// stderr and treated as no inventory.
     pub(crate) fn inventory_data(
         &self,
-    ) -> Option<&Arc<(crate::inventory::Inventory, serde_json::Value)>> {
+    ) -> Option<&Arc<(crate::comfyui::inventory::Inventory, serde_json::Value)>> {
         self.inventory_once
             .get_or_init(|| match self.read_inventory() {
                 Ok(found) => found.map(Arc::new),
@@ -572,7 +573,7 @@ impl Behaviour {
     }
 
     /// The inventory, when the behaviour has one.
-    pub(crate) fn inventory(&self) -> Option<&crate::inventory::Inventory> {
+    pub(crate) fn inventory(&self) -> Option<&crate::comfyui::inventory::Inventory> {
         self.inventory_data().map(|d| &d.0)
     }
 

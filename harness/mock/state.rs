@@ -15,11 +15,11 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::behaviour::{Behaviour, Route};
-use super::faults::{http_fault, route_name};
-use super::jobs::{self, Phase, Store};
 use super::options::MockOptions;
-use super::worker;
-use crate::wire::{RunRequest, RUNSYNC_LIMIT, RUN_LIMIT};
+use super::runpod::faults::{http_fault, route_name};
+use super::runpod::jobs::{self, Phase, Store};
+use super::runpod::worker;
+use crate::runpod::wire::{RunRequest, RUNSYNC_LIMIT, RUN_LIMIT};
 
 /// The state of one mock server.
 pub(crate) struct Mock {
@@ -33,7 +33,7 @@ pub(crate) struct Mock {
     /// The ComfyUI face's servers.
     pub(crate) comfy: super::comfyui::exec::Face,
     /// Endpoints created through the management API.
-    pub(crate) manage: super::managed::Registry,
+    pub(crate) manage: super::manage::registry::Registry,
 }
 
 pub(crate) type Answer = Result<Response, Response>;

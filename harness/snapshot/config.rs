@@ -34,13 +34,13 @@ impl Config {
     pub fn from_env(
         var: &dyn Fn(&str) -> Option<String>,
         reports: &Path,
-    ) -> Result<(Self, Option<String>), crate::setup::SetupError> {
+    ) -> Result<(Self, Option<String>), crate::settings::SetupError> {
         let ci = var("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         let requested = match var("HARNESS_SNAPSHOTS").as_deref().map(str::trim) {
             None | Some("") | Some("verify") => Mode::Verify,
             Some("update") => Mode::Update,
             Some(other) => {
-                return Err(crate::setup::SetupError::bad_value(
+                return Err(crate::settings::SetupError::bad_value(
                     "HARNESS_SNAPSHOTS",
                     "verify or update",
                     other,
@@ -58,7 +58,7 @@ impl Config {
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
                 || v.starts_with('.')
             {
-                return Err(crate::setup::SetupError::bad_value(
+                return Err(crate::settings::SetupError::bad_value(
                     "HARNESS_SNAPSHOT_VARIANT",
                     "a plain name of letters, digits, `-`, `_`, `.`",
                     v,
@@ -90,7 +90,7 @@ impl Config {
 #[derive(Clone, Copy)]
 pub struct Candidate<'a> {
     pub pixels: &'a Pixels<'a>,
-    /// Its sampled thumbnail ([`crate::sample`]).
+    /// Its sampled thumbnail ([`crate::media::sample`]).
     pub thumb: &'a RgbImage,
 }
 

@@ -15,7 +15,7 @@ use image::DynamicImage;
 use serde::Deserialize;
 
 use super::metrics::{judge, measure, Judgement};
-use crate::model::Metrics;
+use crate::results::model::Metrics;
 use crate::scenario::{ImageExpect, SnapshotSpec};
 
 /// `corpus.json`.
@@ -109,9 +109,9 @@ pub fn judge_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Result<Vec
     for pair in &corpus.pairs {
         let (reference, _) = image(dir, &pair.reference)?;
         let (candidate, bytes) = image(dir, &pair.candidate)?;
-        let returned = crate::output::Returned {
+        let returned = crate::runpod::output::Returned {
             filename: pair.candidate.clone(),
-            transport: crate::output::Transport::Base64,
+            transport: crate::runpod::output::Transport::Base64,
             declared_mime: None,
             bytes: Ok(bytes),
         };

@@ -7,7 +7,7 @@
 use image::{DynamicImage, Rgb, RgbImage};
 use image_hasher::{HashAlg, HasherConfig};
 
-use crate::model::Metrics;
+use crate::results::model::Metrics;
 
 fn hasher() -> image_hasher::Hasher {
     HasherConfig::new()
@@ -34,8 +34,8 @@ pub fn pixel_hash(img: &DynamicImage) -> String {
 /// ([`endpoint_harness_pixels::diff`]).
 pub fn measure(a: &DynamicImage, b: &DynamicImage) -> Metrics {
     let (ta, tb) = (
-        crate::sample::sample(a).thumb,
-        crate::sample::sample(b).thumb,
+        crate::media::sample::sample(a).thumb,
+        crate::media::sample::sample(b).thumb,
     );
     let mut m = measure_thumbs(&ta, &tb);
     full(a, b, &mut m);
@@ -44,7 +44,7 @@ pub fn measure(a: &DynamicImage, b: &DynamicImage) -> Metrics {
 
 /// [`measure`] with the candidate's thumbnail already at hand.
 pub fn measure_with(reference: &DynamicImage, img: &DynamicImage, thumb: &RgbImage) -> Metrics {
-    let mut m = measure_thumbs(&crate::sample::sample(reference).thumb, thumb);
+    let mut m = measure_thumbs(&crate::media::sample::sample(reference).thumb, thumb);
     full(reference, img, &mut m);
     m
 }
@@ -151,7 +151,7 @@ pub fn judge(spec: &crate::scenario::SnapshotSpec, m: &Metrics) -> Judgement {
 pub fn measure_thumbs(a: &RgbImage, b: &RgbImage) -> Metrics {
     Metrics {
         distance: hash_thumb(a).dist(&hash_thumb(b)),
-        similarity: crate::sample::similarity(a, b),
+        similarity: crate::media::sample::similarity(a, b),
         ..Metrics::default()
     }
 }

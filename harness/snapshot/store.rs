@@ -111,7 +111,7 @@ pub(super) fn write_reference(dir: &Path, cand: Candidate, meta: &MetaInputs, su
         return Ok(());
     }
     // References are written rarely and kept in git: spend time on compression.
-    let png = crate::png::encode_best(img);
+    let png = crate::media::png::encode_best(img);
     let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
     let accepted = suffix.is_empty().then(super::provenance::now);
     let _ = std::fs::write(
@@ -177,7 +177,7 @@ pub(super) fn save_evidence(
         return (None, None, None);
     }
     let save = |name: String, img: &RgbImage| -> Option<String> {
-        std::fs::write(dir.join(&name), crate::png::encode_fast(img)).ok()?;
+        std::fs::write(dir.join(&name), crate::media::png::encode_fast(img)).ok()?;
         Some(crate::paths::slashed(&rel.join(&name)))
     };
     let e = save(format!("snapshot-{i}-expected.png"), &expected.to_rgb8());

@@ -8,7 +8,7 @@ use std::path::Path;
 use image::DynamicImage;
 
 use crate::mock::behaviour::ImageKind;
-use crate::mock::render;
+use crate::mock::runpod::render;
 use crate::scenario::{CompareMode, SnapshotSpec};
 use crate::snapshot::{self, Config, Mode};
 
@@ -17,7 +17,7 @@ fn rendered(seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
 }
 
 fn rendered_at(width: u32, height: u32, seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
-    let graph = crate::workflow::normalise(serde_json::json!({
+    let graph = crate::scenario::workflow::normalise(serde_json::json!({
         "3": {"class_type": "KSampler", "inputs": {"seed": seed}},
         "5": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": height, "batch_size": 1}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t"}}
@@ -57,7 +57,7 @@ fn check(cfg: &Config, compare: CompareMode, img: &DynamicImage) -> snapshot::ve
 }
 
 fn check_spec(cfg: &Config, spec: &SnapshotSpec, img: &DynamicImage) -> snapshot::verify::Outcome {
-    let thumb = crate::sample::sample(img).thumb;
+    let thumb = crate::media::sample::sample(img).thumb;
     snapshot::verify(
         cfg,
         "sdxl/fox",
@@ -88,7 +88,7 @@ fn reencoded(img: &DynamicImage) -> DynamicImage {
     .unwrap();
     // Insert a tEXt chunk (as ComfyUI's prompt metadata) right after IHDR.
     let mut chunk = Vec::new();
-    crate::png::chunk(
+    crate::media::png::chunk(
         &mut chunk,
         b"tEXt",
         b"prompt\0{\"3\": {\"class_type\": \"KSampler\"}}",
@@ -211,8 +211,8 @@ fn size_changes_are_explained() {
     );
     let full = rendered(1, ImageKind::Render, 0);
     let (full_thumb, small_thumb) = (
-        crate::sample::sample(&full).thumb,
-        crate::sample::sample(&small).thumb,
+        crate::media::sample::sample(&full).thumb,
+        crate::media::sample::sample(&small).thumb,
     );
     let cand = |p, t| snapshot::Candidate {
         pixels: p,
@@ -436,7 +436,7 @@ fn check_lazy(
     bytes: &[u8],
 ) -> (snapshot::verify::Outcome, bool) {
     let img = image::load_from_memory(bytes).unwrap();
-    let thumb = crate::sample::sample(&img).thumb;
+    let thumb = crate::media::sample::sample(&img).thumb;
     let pixels = snapshot::Pixels::lazy((img.width(), img.height()), bytes);
     let out = snapshot::verify(
         cfg,
@@ -492,7 +492,7 @@ fn bytes_that_do_not_decode_in_full_fail_the_slot_not_the_run() {
     check_lazy(&config(tmp.path(), Mode::Update, false), CompareMode::Perceptual, &good);
     let other = png_bytes(&rendered(2, ImageKind::Render, 0));
     let img = image::load_from_memory(&other).unwrap();
-    let thumb = crate::sample::sample(&img).thumb;
+    let thumb = crate::media::sample::sample(&img).thumb;
     // The header and thumbnail read, but the bytes behind them are cut short.
     let cut = &other[..other.len() / 2];
     let pixels = snapshot::Pixels::lazy((img.width(), img.height()), cut);

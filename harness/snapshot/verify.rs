@@ -12,7 +12,7 @@ use super::config::{Candidate, Config, Mode};
 use super::metrics::{diff_image, identical, judge, measure_with, pixel_hash, Judgement};
 use super::provenance::Provenance;
 use super::store::{read_meta, reference_count, remove_candidate, save_evidence, write_reference};
-use crate::model::{CheckFailure, Metrics, SnapshotRecord};
+use crate::results::model::{CheckFailure, Metrics, SnapshotRecord};
 use crate::scenario::{CompareMode, ReviewPolicy, SnapshotSpec};
 
 /// The snapshot verdict of a scenario run.
@@ -301,12 +301,12 @@ impl Slot<'_> {
         rec.actual = a.clone();
         rec.diff = d.clone();
         rec.thumbnails = vec![
-            crate::png::data_uri(&crate::sample::sample(reference).thumb),
-            crate::png::data_uri(cand.thumb),
+            crate::media::png::data_uri(&crate::media::sample::sample(reference).thumb),
+            crate::media::png::data_uri(cand.thumb),
         ];
         if reference.dimensions() == img.dimensions() {
             let diff = DynamicImage::ImageRgb8(diff_image(reference, img));
-            rec.thumbnails.push(crate::png::data_uri(&crate::sample::sample(&diff).thumb));
+            rec.thumbnails.push(crate::media::png::data_uri(&crate::media::sample::sample(&diff).thumb));
         }
         let shown = |p: &Option<String>| {
             p.as_deref()

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::client::EndpointError;
-use crate::job::{DriveError, Finished, Watch};
-use crate::wire::Health;
+use crate::http::EndpointError;
+use crate::runpod::job::{DriveError, Finished, Watch};
+use crate::runpod::wire::Health;
 
 /// One job to run: the worker-comfyui request body, already serialised.
 #[derive(Clone, Debug)]

@@ -20,10 +20,14 @@ use serde_json::{Map, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::api::{JobRequest, Target};
-use crate::client::{ComfyClient, ComfyWs, EndpointError, ErrorKind, Queued};
-use crate::job::{interrupted, Canceller, DriveError, Finished, InFlight, Watch};
-use crate::model::Seen;
-use crate::wire::{Health, JobState, StatusAnswer};
+use crate::comfyui::ComfyClient;
+use crate::comfyui::ComfyWs;
+use crate::http::EndpointError;
+use crate::http::ErrorKind;
+use crate::comfyui::Queued;
+use crate::runpod::job::{interrupted, Canceller, DriveError, Finished, InFlight, Watch};
+use crate::results::model::Seen;
+use crate::runpod::wire::{Health, JobState, StatusAnswer};
 use progress::{End, Progress};
 
 /// While the socket is quiet this long, the history is read in case a message was lost.
@@ -55,6 +59,7 @@ impl Comfyui {
     }
 
     /// The client.
+    #[cfg(any(test, feature = "internals"))]
     pub fn client(&self) -> &ComfyClient {
         &self.client
     }
@@ -204,7 +209,7 @@ impl Run<'_> {
     }
 
     /// A sampler step, for the progress line.
-    fn stepped(&self, step: Option<&crate::wire::JobProgress>) {
+    fn stepped(&self, step: Option<&crate::runpod::wire::JobProgress>) {
         if let Some(o) = &self.watch.observer {
             o(&self.prompt_id, &JobState::InProgress, step);
         }
@@ -297,8 +302,8 @@ async fn drive(
 fn finished(
     status: StatusAnswer,
     run: Run<'_>,
-    nodes: Vec<crate::model::NodeTiming>,
-    progress: Vec<crate::model::ProgressSeen>,
+    nodes: Vec<crate::results::model::NodeTiming>,
+    progress: Vec<crate::results::model::ProgressSeen>,
 ) -> Finished {
     Finished {
         status,
@@ -312,7 +317,7 @@ fn finished(
 
 /// worker-comfyui's wording of a refusal, then one plain line per node error.
 fn refusal_text(body: &Value, checkpoints: &[String]) -> String {
-    let mut text = crate::inventory::worker_text(body, checkpoints);
+    let mut text = crate::comfyui::inventory::worker_text(body, checkpoints);
     let mut lines = Vec::new();
     for (node, e) in body
         .get("node_errors")

@@ -5,9 +5,11 @@
 use futures_util::future::BoxFuture;
 
 use super::api::{JobRequest, Target};
-use crate::client::{Client, EndpointError, Submit};
-use crate::job::{DriveError, Finished, Watch};
-use crate::wire::Health;
+use crate::runpod::Client;
+use crate::http::EndpointError;
+use crate::runpod::Submit;
+use crate::runpod::job::{DriveError, Finished, Watch};
+use crate::runpod::wire::Health;
 
 /// A RunPod-compatible endpoint.
 pub struct Runpod {
@@ -43,6 +45,7 @@ impl Runpod {
     }
 
     /// The client (for tests and tools that call routes directly).
+    #[cfg(any(test, feature = "internals"))]
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -63,7 +66,7 @@ impl Target for Runpod {
         } else {
             Submit::Run
         };
-        Box::pin(crate::job::drive_with(
+        Box::pin(crate::runpod::job::drive_with(
             &self.client,
             how,
             request.body,

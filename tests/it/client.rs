@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use crate::common::mockenv::{body, mock_with, rt, stats, KEY};
-use endpoint_harness::client::{Client, ErrorKind, Submit};
-use endpoint_harness::job::{drive, DriveError};
+use endpoint_harness::http::ErrorKind;
 use endpoint_harness::mock::MockServer;
-use endpoint_harness::wire::JobState;
+use endpoint_harness::runpod::job::{drive, DriveError};
+use endpoint_harness::runpod::wire::JobState;
+use endpoint_harness::runpod::Client;
+use endpoint_harness::runpod::Submit;
 
 fn endpoint(server: &MockServer, id: &str) -> Client {
     Client::new(&server.endpoint_url(id), Some(KEY)).unwrap()
@@ -221,7 +223,7 @@ fn terminal_states_stop_polling_at_once_and_running_does_not() {
             .await
             .unwrap();
         assert_eq!(job.status.status, JobState::Completed);
-        let err = endpoint_harness::output::decode(
+        let err = endpoint_harness::runpod::output::decode(
             job.status.output.clone(),
             &endpoint_harness::targets::Runpod::new(ep.clone(), "test"),
         )
@@ -338,13 +340,16 @@ fn a_legacy_message_holding_a_url_is_downloaded() {
             .unwrap()
             .to_string();
         let legacy = serde_json::json!({"message": url, "status": "success"});
-        let out = endpoint_harness::output::decode(
+        let out = endpoint_harness::runpod::output::decode(
             Some(legacy),
             &endpoint_harness::targets::Runpod::new(ep.clone(), "test"),
         )
         .await
         .unwrap();
-        assert_eq!(out.shape, endpoint_harness::output::Shape::LegacyMessage);
+        assert_eq!(
+            out.shape,
+            endpoint_harness::runpod::output::Shape::LegacyMessage
+        );
         let img = image::load_from_memory(out.images[0].bytes.as_ref().unwrap()).unwrap();
         assert_eq!((img.width(), img.height()), (40, 24));
     });

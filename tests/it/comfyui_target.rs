@@ -8,10 +8,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use endpoint_harness::client::{ComfyClient, Queued};
-use endpoint_harness::job::{DriveError, Watch};
+use endpoint_harness::comfyui::ComfyClient;
+use endpoint_harness::comfyui::Queued;
 use endpoint_harness::mock::behaviour::Catalogue;
 use endpoint_harness::mock::{MockOptions, MockServer};
+use endpoint_harness::runpod::job::{DriveError, Watch};
 use endpoint_harness::targets::{Comfyui, JobRequest, Target};
 use futures_util::StreamExt;
 use serde_json::{json, Value};

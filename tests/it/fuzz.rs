@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use base64::Engine;
-use endpoint_harness::scenario::load;
+use endpoint_harness::scenario::parse;
 
 /// xorshift64*: deterministic, so a failure reproduces from the printed seed.
 struct Rng(u64);
@@ -104,7 +104,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 fn seeds(dirs: &[&str]) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for d in dirs {
-        for f in endpoint_harness::runner::discover(Path::new(d)).unwrap() {
+        for f in endpoint_harness::run::discover(Path::new(d)).unwrap() {
             out.push((f.clone(), std::fs::read(&f).unwrap()));
         }
     }
@@ -123,7 +123,7 @@ fn the_scenario_loader_never_panics() {
         let root = Path::new("scenarios");
         // Rendering is part of the test: a caret under multi-byte text once panicked there.
         let result = catch_unwind(AssertUnwindSafe(|| {
-            load::load_str(&text, path, root).map_err(|d| {
+            parse::load_str(&text, path, root).map_err(|d| {
                 let shown = d.to_string();
                 (d, shown)
             })
@@ -170,7 +170,7 @@ fn the_output_decoder_and_image_checks_never_panic() {
         .unwrap();
     // Nothing listens on port 9: a mutated URL fails fast on loopback.
     let ep = endpoint_harness::targets::Runpod::new(
-        endpoint_harness::client::Client::new("http://127.0.0.1:9/v2/x", None).unwrap(),
+        endpoint_harness::runpod::Client::new("http://127.0.0.1:9/v2/x", None).unwrap(),
         "fuzz",
     );
     let mut rng = Rng(0x5EED_0002);
@@ -183,7 +183,9 @@ fn the_output_decoder_and_image_checks_never_panic() {
         };
         let result = catch_unwind(AssertUnwindSafe(|| {
             rt.block_on(async {
-                if let Ok(out) = endpoint_harness::output::decode(Some(value.clone()), &ep).await {
+                if let Ok(out) =
+                    endpoint_harness::runpod::output::decode(Some(value.clone()), &ep).await
+                {
                     for (i, r) in out.images.iter().enumerate() {
                         let _ = endpoint_harness::checks::inspect(i, r);
                         let _ = endpoint_harness::checks::inspect_keeping(i, r, false);
@@ -201,9 +203,9 @@ fn the_output_decoder_and_image_checks_never_panic() {
     let mut agreed = 0;
     for n in 0..2000 {
         let bytes = mutate(&mut rng, &png);
-        let r = endpoint_harness::output::Returned {
+        let r = endpoint_harness::runpod::output::Returned {
             filename: "f.png".into(),
-            transport: endpoint_harness::output::Transport::Base64,
+            transport: endpoint_harness::runpod::output::Transport::Base64,
             declared_mime: None,
             bytes: Ok(bytes),
         };

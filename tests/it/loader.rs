@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use endpoint_harness::scenario::load;
+use endpoint_harness::scenario::parse;
 
 #[test]
 fn every_invalid_fixture_fails_with_its_pinned_diagnostic() {
@@ -21,7 +21,7 @@ fn every_invalid_fixture_fails_with_its_pinned_diagnostic() {
             let rel = path
                 .strip_prefix(env!("CARGO_MANIFEST_DIR"))
                 .unwrap_or(path);
-            let got = match load::load(rel, root) {
+            let got = match parse::load(rel, root) {
                 Ok(_) => format!("loaded without error: {}", rel.display()),
                 Err(d) => d.to_string(),
             };
@@ -37,7 +37,7 @@ fn every_error_names_file_line_and_column() {
     for e in std::fs::read_dir(root).unwrap().flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "yaml") {
-            let d = load::load(&p, root).unwrap_err();
+            let d = parse::load(&p, root).unwrap_err();
             for diag in &d.0 {
                 assert!(diag.line >= 1 && diag.col >= 1, "{}: {diag}", p.display());
                 assert!(diag.to_string().contains(&format!(
@@ -54,8 +54,8 @@ fn every_error_names_file_line_and_column() {
 #[test]
 fn shipped_scenarios_all_load() {
     let root = Path::new("scenarios");
-    for f in endpoint_harness::runner::discover(root).unwrap() {
-        if let Err(d) = load::load(&f, root) {
+    for f in endpoint_harness::run::discover(root).unwrap() {
+        if let Err(d) = parse::load(&f, root) {
             panic!("{}", d);
         }
     }

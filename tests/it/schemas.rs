@@ -45,10 +45,10 @@ fn checked_in_schemas_are_current() {
 
 #[test]
 fn shipped_scenarios_and_behaviours_validate() {
-    let (schemas, idx) = validator(endpoint_harness::schema::scenario());
+    let (schemas, idx) = validator(endpoint_harness::tools::schema::scenario());
     let mut n = 0;
     for dir in ["scenarios", "tests/selftest"] {
-        for f in endpoint_harness::runner::discover(Path::new(dir)).unwrap() {
+        for f in endpoint_harness::run::discover(Path::new(dir)).unwrap() {
             if let Err(e) = schemas.validate(&yaml_as_json(&f), idx) {
                 panic!("{}: {e}", f.display());
             }
@@ -59,8 +59,8 @@ fn shipped_scenarios_and_behaviours_validate() {
     // What the loader refuses as unknown keys, the schema refuses too.
     let bad = yaml_as_json(Path::new("tests/fixtures/invalid/unknown-keys.yaml"));
     assert!(schemas.validate(&bad, idx).is_err());
-    let (schemas, idx) = validator(endpoint_harness::schema::behaviour());
-    for f in endpoint_harness::runner::discover(Path::new("mocks")).unwrap() {
+    let (schemas, idx) = validator(endpoint_harness::tools::schema::behaviour());
+    for f in endpoint_harness::run::discover(Path::new("mocks")).unwrap() {
         if let Err(e) = schemas.validate(&yaml_as_json(&f), idx) {
             panic!("{}: {e}", f.display());
         }
@@ -82,7 +82,7 @@ fn a_real_report_validates() {
             .unwrap_or_else(|e| panic!("{e}: {}", out.all())),
     )
     .unwrap();
-    let (schemas, idx) = validator(endpoint_harness::schema::report());
+    let (schemas, idx) = validator(endpoint_harness::tools::schema::report());
     if let Err(e) = schemas.validate(&report, idx) {
         panic!("{e}");
     }

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::{broadcast, Notify};
 
 use super::super::behaviour::{Behaviour, FinalStatus, OutputShape};
-use super::super::render;
+use crate::mock::runpod::render;
 
 /// Finished prompts a server remembers (with their files); older ones are forgotten.
 const HISTORY_KEPT: usize = 256;

@@ -1,6 +1,6 @@
 //! What the mock's ComfyUI refuses at `/prompt`, as ComfyUI's 400 body. With
 //! the behaviour's inventory, exactly what ComfyUI 0.3.64 refuses
-//! ([`crate::inventory::validate`]); without one, the checks the mock can make
+//! ([`crate::comfyui::inventory::validate`]); without one, the checks the mock can make
 //! from the graph alone: a node without `class_type`, no output node, a
 //! checkpoint the behaviour's `models:` lacks, a LoadImage of a file that was
 //! not uploaded.
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::super::behaviour::Behaviour;
-use crate::inventory::{self, Strictness};
+use crate::comfyui::inventory::{self, Strictness};
 
 /// The 400 body, when the prompt is refused.
 pub(crate) fn refusal(

@@ -10,8 +10,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::progress::End;
-use crate::client::ComfyClient;
-use crate::wire::JobState;
+use crate::comfyui::ComfyClient;
+use crate::runpod::wire::JobState;
 
 /// The job's state, output and error text.
 pub(crate) struct Result {

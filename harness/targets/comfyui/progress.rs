@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::NodeTiming;
+use crate::results::model::NodeTiming;
 
 /// How a prompt ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,7 +36,7 @@ pub(crate) struct Progress<'g> {
     running: Option<(String, u64)>,
     pub nodes: Vec<NodeTiming>,
     /// The samplers' step updates (`progress` messages), each kept once.
-    pub steps: Vec<crate::model::ProgressSeen>,
+    pub steps: Vec<crate::results::model::ProgressSeen>,
 }
 
 impl<'g> Progress<'g> {
@@ -95,7 +95,7 @@ impl<'g> Progress<'g> {
                 let step = data.as_object().and_then(|o| {
                     let mut o = o.clone();
                     o.insert("type".into(), Value::from("progress"));
-                    crate::wire::JobProgress::from_map(&o)
+                    crate::runpod::wire::JobProgress::from_map(&o)
                 });
                 if let Some(p) = step {
                     self.step(at_ms, p);
@@ -145,19 +145,19 @@ impl<'g> Progress<'g> {
     }
 
     /// Keeps a changed step: the first ones and the latest (see `PROGRESS_KEPT`).
-    fn step(&mut self, at_ms: u64, progress: crate::wire::JobProgress) {
+    fn step(&mut self, at_ms: u64, progress: crate::runpod::wire::JobProgress) {
         if self.steps.last().is_some_and(|l| l.progress == progress) {
             return;
         }
-        if self.steps.len() >= crate::model::PROGRESS_KEPT {
+        if self.steps.len() >= crate::results::model::PROGRESS_KEPT {
             self.steps.pop();
         }
         self.steps
-            .push(crate::model::ProgressSeen { at_ms, progress });
+            .push(crate::results::model::ProgressSeen { at_ms, progress });
     }
 
     /// The latest step, for the progress line.
-    pub(crate) fn last_step(&self) -> Option<&crate::wire::JobProgress> {
+    pub(crate) fn last_step(&self) -> Option<&crate::runpod::wire::JobProgress> {
         self.steps.last().map(|s| &s.progress)
     }
 

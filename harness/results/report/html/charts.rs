@@ -1,0 +1,81 @@
+//! Small inline SVG charts from `history.jsonl`: a scenario's recent wall
+//! times, and the run-level view (scenarios passing and the median total per
+//! run) over the last nights.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::results::history::HistoryLine;
+use crate::results::model::Verdict;
+use crate::text::fmt_ms;
+
+/// A line chart of `values` (oldest first), `w`×`h` pixels.
+pub(crate) fn sparkline(values: &[u64], w: u32, h: u32, title: &str) -> String {
+    if values.len() < 2 {
+        return String::new();
+    }
+    let max = *values.iter().max().unwrap_or(&1).max(&1) as f64;
+    let step = f64::from(w - 4) / (values.len() - 1) as f64;
+    let points: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                f64::from(h - 2) - (*v as f64 / max) * f64::from(h - 4)
+            )
+        })
+        .collect();
+    format!(
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"-2 0 {w} {h}\" role=\"img\"><title>{} (last {} runs, max {})</title><polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"{}\"/></svg>",
+        crate::text::esc_html(title),
+        values.len(),
+        fmt_ms(max as u64),
+        points.join(" ")
+    )
+}
+
+/// Per run (oldest first, the last 30): share passing, and the median total.
+pub(crate) fn runs(history: &[HistoryLine]) -> String {
+    let mut by_run: BTreeMap<(&str, &str), Vec<&HistoryLine>> = BTreeMap::new();
+    let mut first_seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for l in history {
+        let t = first_seen.entry(&l.run_id).or_insert(&l.time);
+        by_run.entry((*t, &l.run_id)).or_default().push(l);
+    }
+    let runs: Vec<&Vec<&HistoryLine>> = by_run.values().collect();
+    let runs = &runs[runs.len().saturating_sub(30)..];
+    if runs.len() < 2 {
+        return String::new();
+    }
+    let (w, h) = (260u32, 44u32);
+    let bar = f64::from(w) / runs.len() as f64;
+    let mut pass = String::new();
+    let mut medians = Vec::new();
+    for (i, lines) in runs.iter().enumerate() {
+        let judged: Vec<_> = lines.iter().filter(|l| l.verdict != Verdict::Ignored).collect();
+        let ok = judged.iter().filter(|l| l.verdict == Verdict::Passed).count();
+        let share = if judged.is_empty() { 1.0 } else { ok as f64 / judged.len() as f64 };
+        // Passing in green from the bottom, the rest in red above it.
+        let green = share * f64::from(h);
+        let x = i as f64 * bar;
+        let width = (bar - 1.0).max(1.0);
+        let _ = write!(
+            pass,
+            "<g><title>{} · {ok} of {} passed</title><rect x=\"{x:.1}\" y=\"0\" width=\"{width:.1}\" height=\"{:.1}\" fill=\"#cf222e\"/><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{width:.1}\" height=\"{green:.1}\" fill=\"#4ac26b\"/></g>",
+            crate::text::esc_html(&lines[0].time),
+            judged.len(),
+            f64::from(h) - green,
+            f64::from(h) - green,
+        );
+        let mut totals: Vec<u64> = lines.iter().filter_map(|l| l.total_ms).collect();
+        totals.sort_unstable();
+        medians.push(totals.get(totals.len() / 2).copied().unwrap_or(0));
+    }
+    format!(
+        "<div class=\"charts\"><div class=\"chart\">passing, last {} runs<br><svg width=\"{w}\" height=\"{h}\" role=\"img\">{pass}</svg></div><div class=\"chart\">median total per run<br>{}</div></div>",
+        runs.len(),
+        sparkline(&medians, w, h, "median total per run")
+    )
+}

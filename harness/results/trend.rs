@@ -1,0 +1,289 @@
+//! Trends from `history.jsonl`: per scenario, the latest run against a baseline
+//! of the runs before it, flagging latency regressions (p95 of total wall time,
+//! and execution time, up by more than a ratio), image drift (snapshot
+//! similarity down by more than a margin) and new failures.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::results::history::HistoryLine;
+use crate::results::model::Verdict;
+use crate::text::fmt_ms;
+
+/// Thresholds for flagging regressions.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// How many earlier runs form the baseline (their median).
+    pub baseline_runs: usize,
+    /// A latency is a regression when latest / baseline exceeds this.
+    pub latency_ratio: f64,
+    /// A similarity drop larger than this is image drift.
+    pub similarity_drop: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            baseline_runs: 5,
+            latency_ratio: 1.5,
+            similarity_drop: 0.02,
+        }
+    }
+}
+
+/// One scenario's trend.
+#[derive(Clone, Debug)]
+pub struct Trend {
+    pub scenario: String,
+    pub runs: usize,
+    pub latest: HistoryLine,
+    /// Total wall time of the recent runs, oldest first (for sparklines).
+    pub totals: Vec<u64>,
+    pub flags: Vec<String>,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    Some(v[v.len() / 2])
+}
+
+/// Groups lines per scenario, in run order (by time, then run id), and compares
+/// each scenario's latest line with the median of its `baseline_runs` before it.
+pub fn analyse(lines: &[HistoryLine], opts: &Options) -> Vec<Trend> {
+    let mut by: BTreeMap<&str, Vec<&HistoryLine>> = BTreeMap::new();
+    for l in lines {
+        by.entry(&l.scenario).or_default().push(l);
+    }
+    by.into_iter()
+        .map(|(name, mut ls)| {
+            ls.sort_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)));
+            let latest = (*ls.last().expect("non-empty group")).clone();
+            let before: Vec<&HistoryLine> = ls[..ls.len() - 1]
+                .iter()
+                .rev()
+                .take(opts.baseline_runs)
+                .copied()
+                .collect();
+            let mut flags = verdict_flags(&latest, &before);
+            flags.extend(latency_flags(&latest, &before, opts));
+            flags.extend(drift_flag(&latest, &before, opts));
+            let totals = ls
+                .iter()
+                .rev()
+                .take(20)
+                .rev()
+                .filter_map(|l| l.p95_total_ms.or(l.total_ms))
+                .collect();
+            Trend {
+                scenario: name.to_string(),
+                runs: ls.len(),
+                latest,
+                totals,
+                flags,
+            }
+        })
+        .collect()
+}
+
+/// A new failure, or one that goes on.
+fn verdict_flags(latest: &HistoryLine, before: &[&HistoryLine]) -> Vec<String> {
+    let passed = |v: Verdict| matches!(v, Verdict::Passed | Verdict::Ignored);
+    if passed(latest.verdict) {
+        return Vec::new();
+    }
+    vec![match before.first() {
+        Some(prev) if passed(prev.verdict) => format!(
+            "new failure: {} (was {})",
+            latest.verdict.as_str(),
+            prev.verdict.as_str()
+        ),
+        None => format!("failing: {}", latest.verdict.as_str()),
+        _ => format!("still failing: {}", latest.verdict.as_str()),
+    }]
+}
+
+/// Reads one latency figure of a history line.
+type Pick = fn(&HistoryLine) -> Option<u64>;
+
+/// Total p95 and execution time over `latency_ratio` x their baseline.
+fn latency_flags(latest: &HistoryLine, before: &[&HistoryLine], opts: &Options) -> Vec<String> {
+    let picks: [(&str, Pick); 2] = [
+        ("total p95", |l| l.p95_total_ms.or(l.total_ms)),
+        ("execution", |l| l.execution_ms),
+    ];
+    picks
+        .into_iter()
+        .filter_map(|(what, pick)| {
+            let base = median(before.iter().filter_map(|l| pick(l)).map(|v| v as f64).collect())?;
+            let now = pick(latest)?;
+            (base > 0.0 && now as f64 / base > opts.latency_ratio).then(|| {
+                format!(
+                    "{what} {} vs baseline {} (x{:.2} > x{})",
+                    fmt_ms(now),
+                    fmt_ms(base as u64),
+                    now as f64 / base,
+                    opts.latency_ratio
+                )
+            })
+        })
+        .collect()
+}
+
+/// Snapshot similarity more than `similarity_drop` below its baseline.
+fn drift_flag(latest: &HistoryLine, before: &[&HistoryLine], opts: &Options) -> Option<String> {
+    let base = median(before.iter().filter_map(|l| l.similarity).collect())?;
+    let now = latest.similarity?;
+    (base - now > opts.similarity_drop).then(|| {
+        format!(
+            "image drift: similarity {now:.4} vs baseline {base:.4} (drop > {})",
+            opts.similarity_drop
+        )
+    })
+}
+
+/// A unicode sparkline of values (▁▂▃▄▅▆▇█).
+pub fn sparkline(values: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let (Some(min), Some(max)) = (values.iter().min(), values.iter().max()) else {
+        return String::new();
+    };
+    values
+        .iter()
+        .map(|v| {
+            if max == min {
+                BARS[3]
+            } else {
+                BARS[((v - min) * 7 / (max - min)) as usize]
+            }
+        })
+        .collect()
+}
+
+/// A plain-text table of trends.
+pub fn render(trends: &[Trend]) -> String {
+    let mut out = String::new();
+    let width = trends
+        .iter()
+        .map(|t| t.scenario.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(
+        out,
+        "{:width$}  {:>4}  {:<11}  {:>9}  {:<20}  flags",
+        "scenario", "runs", "latest", "total", "trend"
+    );
+    for t in trends {
+        let total = t
+            .latest
+            .p95_total_ms
+            .or(t.latest.total_ms)
+            .map(fmt_ms)
+            .unwrap_or_else(|| "-".into());
+        let flags = if t.flags.is_empty() {
+            "ok".to_string()
+        } else {
+            t.flags.join("; ")
+        };
+        let _ = writeln!(
+            out,
+            "{:width$}  {:>4}  {:<11}  {:>9}  {:<20}  {flags}",
+            t.scenario,
+            t.runs,
+            t.latest.verdict.as_str(),
+            total,
+            sparkline(&t.totals)
+        );
+    }
+    let flagged = trends.iter().filter(|t| !t.flags.is_empty()).count();
+    let _ = writeln!(out, "\n{flagged} of {} scenario(s) flagged", trends.len());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(
+        run: u32,
+        scenario: &str,
+        verdict: Verdict,
+        total: u64,
+        sim: Option<f64>,
+    ) -> HistoryLine {
+        HistoryLine {
+            time: format!("2026-11-{:02}T00:00:00Z", run),
+            run_id: format!("r{run}"),
+            scenario: scenario.into(),
+            verdict,
+            target: "mock".into(),
+            git_commit: None,
+            delay_ms: None,
+            execution_ms: Some(total / 2),
+            total_ms: Some(total),
+            p95_total_ms: Some(total),
+            similarity: sim,
+            distance: None,
+            cost: None,
+        }
+    }
+
+    #[test]
+    fn flags_latency_drift_and_new_failures_only() {
+        let mut lines = Vec::new();
+        for run in 1..=6 {
+            lines.push(line(
+                run,
+                "steady",
+                Verdict::Passed,
+                1000 + u64::from(run),
+                Some(0.99),
+            ));
+            lines.push(line(
+                run,
+                "slower",
+                Verdict::Passed,
+                if run == 6 { 2600 } else { 1000 },
+                None,
+            ));
+            lines.push(line(
+                run,
+                "drifted",
+                Verdict::Passed,
+                1000,
+                Some(if run == 6 { 0.90 } else { 0.99 }),
+            ));
+            lines.push(line(
+                run,
+                "broke",
+                if run == 6 {
+                    Verdict::Failed
+                } else {
+                    Verdict::Passed
+                },
+                1000,
+                None,
+            ));
+        }
+        let t = analyse(&lines, &Options::default());
+        let flags: BTreeMap<&str, &Vec<String>> =
+            t.iter().map(|t| (t.scenario.as_str(), &t.flags)).collect();
+        assert!(flags["steady"].is_empty(), "{:?}", flags["steady"]);
+        assert_eq!(
+            flags["slower"][0],
+            "total p95 2.6s vs baseline 1.0s (x2.60 > x1.5)"
+        );
+        assert!(
+            flags["drifted"][0].starts_with("image drift: similarity 0.9000 vs baseline 0.9900")
+        );
+        assert_eq!(
+            flags["broke"],
+            &vec!["new failure: failed (was passed)".to_string()]
+        );
+        assert_eq!(sparkline(&[1, 5, 9]), "▁▄█");
+        assert!(render(&t).ends_with("3 of 4 scenario(s) flagged\n"));
+    }
+}

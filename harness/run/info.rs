@@ -1,0 +1,51 @@
+//! The run's identity, decided once per process: the run id (nextest's under
+//! nextest, so its processes share it), the clock reading and the git commit.
+
+use crate::results::model::{RunInfo, TargetKind};
+
+/// The identity of this run against `target`. Under nextest a process that
+/// starts after the run's first fragment was written takes the start time and
+/// commit from it (one identity for the run, and no `git` call per trial).
+pub(crate) fn run_info(target: &str, kind: TargetKind, reports: &std::path::Path) -> RunInfo {
+    if let Ok(run) = std::env::var("NEXTEST_RUN_ID") {
+        if let Some(mut info) = crate::results::shards::run_of(reports, &run) {
+            info.target = target.to_string();
+            info.target_kind = kind;
+            return info;
+        }
+    }
+    RunInfo {
+        run_id: run_id(),
+        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        target: target.to_string(),
+        target_kind: kind,
+        git_commit: git_commit(),
+    }
+}
+
+/// nextest's run id when under nextest (shared by its processes), else time and pid.
+fn run_id() -> String {
+    std::env::var("NEXTEST_RUN_ID").unwrap_or_else(|_| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        format!("{t:x}-{:x}", std::process::id())
+    })
+}
+
+/// `GITHUB_SHA` on GitHub Actions, else `git rev-parse --short=12 HEAD`.
+fn git_commit() -> Option<String> {
+    if let Ok(sha) = std::env::var("GITHUB_SHA") {
+        return Some(sha);
+    }
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}

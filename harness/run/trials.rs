@@ -1,0 +1,86 @@
+//! Loaded scenarios as libtest trials: one per file (a malformed file is a
+//! failing trial of its own), tags as the trial kind, unmet `requires:` as
+//! ignored with the reason; and the line that says what runs where.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use libtest_mimic::{Completion, Failed, Trial};
+
+use super::ctx::Ctx;
+use crate::results::model::Verdict;
+use crate::run::trial;
+use crate::scenario::{Diagnostics, Scenario};
+
+/// A scenario file as loaded: its trial name, the file, and the scenario or its diagnostics.
+pub(crate) type Loaded = (String, PathBuf, Result<Scenario, Diagnostics>);
+
+/// The trial of one loaded file.
+pub(crate) fn make_trial(ctx: &Arc<Ctx>, (name, file, res): Loaded, nextest: bool) -> Trial {
+    let kind = res.as_ref().map(|s| s.tags.join(",")).unwrap_or_default();
+    // Under nextest the reason cannot be shown inline, so unmet requirements become
+    // the static ignored flag (nextest shows SKIP); under cargo test they are ignored
+    // at run time with the reason printed.
+    let static_ignore = nextest && res.as_ref().is_ok_and(|s| ctx.unmet(s).is_some());
+    // A load run costs many jobs: it runs only when asked for (HARNESS_LOAD=1,
+    // or libtest's --include-ignored / --ignored).
+    let load_ignore = !ctx.settings.load && res.as_ref().is_ok_and(|s| s.load.is_some());
+    let ctx = ctx.clone();
+    let trial_name = name.clone();
+    Trial::ignorable_test(trial_name, move || {
+        let report = match &res {
+            Err(diags) => trial::invalid(&name, &file, diags),
+            Ok(s) => ctx.run_scenario(s),
+        };
+        let verdict = report.verdict;
+        let message = report.message.clone().unwrap_or_default();
+        ctx.reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(report);
+        match verdict {
+            Verdict::Passed => {
+                if !message.is_empty() {
+                    eprintln!("{}: {}", name, message.trim_end());
+                }
+                Ok(Completion::Completed)
+            }
+            Verdict::Ignored => Ok(Completion::ignored_with(message)),
+            _ => Err(Failed::from(message)),
+        }
+    })
+    .with_kind(kind)
+    .with_ignored_flag(static_ignore || load_ignore)
+}
+
+/// One line on stderr saying what runs where (stdout stays libtest's), then notes.
+pub(crate) fn announce(ctx: &Ctx, loaded: &[Loaded]) {
+    eprintln!(
+        "endpoint-harness: {} scenario file(s) from {} against the {}",
+        loaded.len(),
+        ctx.settings.scenarios.display(),
+        ctx.target
+    );
+    for n in &ctx.target.notes {
+        eprintln!("endpoint-harness: note: {n}");
+    }
+    for (_, _, r) in loaded {
+        if let Ok(s) = r {
+            for w in &s.warnings {
+                eprintln!("endpoint-harness: warning: {}: {w}", s.name);
+            }
+        }
+    }
+    let loads = loaded
+        .iter()
+        .filter(|(_, _, r)| r.as_ref().is_ok_and(|s| s.load.is_some()))
+        .count();
+    if loads > 0 && !ctx.settings.load {
+        eprintln!(
+            "endpoint-harness: note: {loads} load scenario(s) are ignored unless HARNESS_LOAD=1 or --include-ignored"
+        );
+    }
+    for err in ctx.catalogue.errors.values() {
+        eprintln!("endpoint-harness: warning: {err}");
+    }
+}

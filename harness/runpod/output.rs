@@ -1,0 +1,448 @@
+//! worker-comfyui output shapes -> returned file bytes.
+//!
+//! Knows every shape a client meets: `output.images[]` items of `type: base64`
+//! (raw or data URI) or `type: s3_url` (downloaded), `output.videos[]` read the
+//! same way (worker-comfyui issue #232), the pre-5.0 `output.message`
+//! (base64, data URI or URL), `output.errors[]` warnings, and
+//! `{status: success_no_images, images: []}`. Items are read through the same
+//! [`OutputItem`] the mock writes. A problem with one file is kept with that
+//! file, so the checks can report every problem at once.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::http::EndpointError;
+pub use crate::results::model::OutputShape as Shape;
+use crate::targets::Target;
+use crate::runpod::wire::{ItemType, OutputItem, SUCCESS_NO_IMAGES};
+
+/// How a file was delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// `type: base64`.
+    Base64,
+    /// `type: s3_url`, downloaded.
+    S3Url,
+    /// The pre-5.0 `message`.
+    Message,
+}
+
+/// Why one returned file's bytes could not be had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ItemProblem {
+    /// The item is not `{filename, type, data}`.
+    #[error("{list}[{index}] is not an output item ({detail})")]
+    Shape {
+        /// `images` or `videos`.
+        list: &'static str,
+        /// Position in the list.
+        index: usize,
+        /// What serde said.
+        detail: String,
+    },
+    /// `data` is not base64.
+    #[error("invalid base64 ({detail}; {chars} characters)")]
+    Base64 {
+        /// What the decoder said.
+        detail: String,
+        /// Length of the payload.
+        chars: usize,
+    },
+    /// A `data:` URI that is not base64 or has no payload.
+    #[error("data URI {0}")]
+    DataUri(String),
+    /// An `s3_url` item whose `data` is not a URL (the worker's bucket settings are incomplete).
+    #[error("{list}[{index}] is type s3_url but `data` is not a URL ({shown}): the worker's BUCKET_* settings are incomplete")]
+    NotAUrl {
+        /// `images` or `videos`.
+        list: &'static str,
+        /// Position in the list.
+        index: usize,
+        /// The start of `data`, redacted.
+        shown: String,
+    },
+    /// The download failed.
+    #[error("{0}")]
+    Download(String),
+}
+
+impl From<EndpointError> for ItemProblem {
+    fn from(e: EndpointError) -> Self {
+        ItemProblem::Download(e.to_string())
+    }
+}
+
+/// One file as the worker returned it.
+#[derive(Clone, Debug)]
+pub struct Returned {
+    /// The worker's file name.
+    pub filename: String,
+    /// How it came.
+    pub transport: Transport,
+    /// The MIME type a data URI declared (`data:image/png;base64,`), if any.
+    pub declared_mime: Option<String>,
+    /// The bytes, or why they could not be obtained.
+    pub bytes: Result<Vec<u8>, ItemProblem>,
+}
+
+/// The decoded `output`.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// Which shape the worker used.
+    pub shape: Shape,
+    /// Every returned file, in order.
+    pub images: Vec<Returned>,
+    /// `output.errors[]`: non-fatal problems the worker reported.
+    pub warnings: Vec<String>,
+}
+
+/// Why `output` could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// COMPLETED without `output`.
+    #[error("the job is COMPLETED but has no `output`: the worker could not upload its result (RunPod limits results to about 20 MB: return large images via S3 `BUCKET_ENDPOINT_URL`; the worker log shows \"Failed to return job results\")")]
+    Missing,
+    /// An `output` of no shape the worker writes.
+    #[error("unrecognised output shape: {0}")]
+    Unrecognised(String),
+}
+
+/// Reads `output` from a COMPLETED job; URLs are fetched through `target`.
+/// Takes the value so each base64 text becomes its file's bytes in place.
+pub async fn decode(output: Option<Value>, target: &dyn Target) -> Result<Output, OutputError> {
+    let mut obj = match output {
+        None | Some(Value::Null) => return Err(OutputError::Missing),
+        Some(Value::Object(o)) => o,
+        Some(other) => {
+            return Err(OutputError::Unrecognised(format!(
+                "`output` is {} rather than an object",
+                short(&other)
+            )))
+        }
+    };
+    let warnings = warnings(obj.get("errors"));
+    if let Some(p) = crate::runpod::wire::JobProgress::from_map(&obj) {
+        return Err(OutputError::Unrecognised(format!(
+            "`output` is a progress update ({p}), not a result: the worker reported the job finished while its output still held progress"
+        )));
+    }
+    let lists: Vec<(&'static str, Value)> = ["images", "videos"]
+        .into_iter()
+        .filter_map(|k| obj.get_mut(k).map(Value::take).map(|v| (k, v)))
+        .collect();
+    if !lists.is_empty() {
+        let no_images = obj.get("status").and_then(Value::as_str) == Some(SUCCESS_NO_IMAGES);
+        let mut out = Vec::new();
+        for (list, items) in lists {
+            let items = match items {
+                Value::Array(items) => items,
+                // A worker that has no videos may write `videos: null`.
+                Value::Null if list == "videos" => continue,
+                other => {
+                    return Err(OutputError::Unrecognised(format!(
+                        "`output.{list}` is {} rather than a list",
+                        short(&other)
+                    )))
+                }
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                out.push(image_item(list, i, item, target).await);
+            }
+        }
+        let shape = if no_images && out.is_empty() {
+            Shape::NoImages
+        } else {
+            Shape::Images
+        };
+        return Ok(Output {
+            shape,
+            images: out,
+            warnings,
+        });
+    }
+    if let Some(message) = obj.get_mut("message").map(Value::take) {
+        return legacy(&obj, message, warnings, target).await;
+    }
+    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    Err(OutputError::Unrecognised(format!(
+        "`output` has neither `images`, `videos` nor `message` (keys: {})",
+        keys.join(", ")
+    )))
+}
+
+fn warnings(errors: Option<&Value>) -> Vec<String> {
+    match errors {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|e| {
+                e.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string())
+            })
+            .collect(),
+        Some(other) => vec![other.to_string()],
+    }
+}
+
+/// The pre-5.0 shape: `{message: <base64 | data URI | URL>, status: success}`.
+async fn legacy(
+    obj: &serde_json::Map<String, Value>,
+    message: Value,
+    warnings: Vec<String>,
+    target: &dyn Target,
+) -> Result<Output, OutputError> {
+    let Value::String(text) = message else {
+        return Err(OutputError::Unrecognised(format!(
+            "`output.message` is {}",
+            short(&message)
+        )));
+    };
+    // Pre-5.0 workers answered `status: success`, or `error` with the reason in `message`.
+    if obj.get("status").and_then(Value::as_str) == Some("error") {
+        return Err(OutputError::Unrecognised(format!(
+            "legacy worker reported an error: {}",
+            crate::redact::redact(&text)
+        )));
+    }
+    let (declared_mime, bytes) = if is_url(&text) {
+        (None, fetch(&text, target).await)
+    } else {
+        decode_base64_owned(text)
+    };
+    Ok(Output {
+        shape: Shape::LegacyMessage,
+        images: vec![Returned {
+            filename: "message".into(),
+            transport: Transport::Message,
+            declared_mime,
+            bytes,
+        }],
+        warnings,
+    })
+}
+
+async fn image_item(list: &'static str, i: usize, mut item: Value, target: &dyn Target) -> Returned {
+    // The file name labels every problem, so it is read leniently first.
+    let filename = item
+        .get("filename")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("image-{i}"));
+    let fail = |transport, p: ItemProblem| Returned {
+        filename: filename.clone(),
+        transport,
+        declared_mime: None,
+        bytes: Err(p),
+    };
+    let parsed = match OutputItem::<&str>::deserialize(&item) {
+        Ok(p) => (p.kind, is_url(p.data)),
+        Err(e) => {
+            let detail = e.to_string();
+            return fail(Transport::Base64, ItemProblem::Shape { list, index: i, detail });
+        }
+    };
+    // `data` is a string: the item read as an OutputItem.
+    let data = match item.get_mut("data").map(Value::take) {
+        Some(Value::String(s)) => s,
+        _ => String::new(),
+    };
+    match parsed {
+        (ItemType::Base64, _) => {
+            let (declared_mime, bytes) = decode_base64_owned(data);
+            Returned {
+                filename,
+                transport: Transport::Base64,
+                declared_mime,
+                bytes,
+            }
+        }
+        (ItemType::S3Url, true) => Returned {
+            filename,
+            transport: Transport::S3Url,
+            declared_mime: None,
+            bytes: fetch(&data, target).await,
+        },
+        // The worker falls back to a local path when its bucket keys are missing.
+        (ItemType::S3Url, false) => fail(
+            Transport::S3Url,
+            ItemProblem::NotAUrl {
+                list,
+                index: i,
+                shown: short_str(&data),
+            },
+        ),
+    }
+}
+
+async fn fetch(url: &str, target: &dyn Target) -> Result<Vec<u8>, ItemProblem> {
+    target.download(url).await.map_err(ItemProblem::from)
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// Strips an optional data-URI prefix and decodes standard base64 (padding optional,
+/// whitespace ignored). Returns the declared MIME type and the bytes or the problem.
+pub fn decode_base64(data: &str) -> (Option<String>, Result<Vec<u8>, ItemProblem>) {
+    decode_base64_owned(data.to_owned())
+}
+
+/// [`decode_base64`] of a text the caller gives up: the bytes are decoded into
+/// the text's own buffer (a returned image needs no second buffer its size).
+pub fn decode_base64_owned(data: String) -> (Option<String>, Result<Vec<u8>, ItemProblem>) {
+    let (mime, start) = match data.strip_prefix("data:") {
+        Some(rest) => match rest.split_once(',') {
+            Some((meta, payload)) => {
+                let Some(mime) = meta.strip_suffix(";base64") else {
+                    let shown = crate::text::truncate(meta, 40);
+                    return (
+                        None,
+                        Err(ItemProblem::DataUri(format!(
+                            "`data:{shown},…` is not base64-encoded"
+                        ))),
+                    );
+                };
+                (Some(mime.to_string()), data.len() - payload.len())
+            }
+            None => {
+                return (
+                    None,
+                    Err(ItemProblem::DataUri("has no `,` before its payload".into())),
+                )
+            }
+        },
+        None => (None, 0),
+    };
+    let chars = data.len() - start;
+    let mut buf = data.into_bytes();
+    let bytes = match crate::media::base64::decode_in_place(&mut buf, start) {
+        Ok(()) => {
+            // Gives back the text's tail (a quarter of it) without moving the bytes.
+            buf.shrink_to_fit();
+            Ok(buf)
+        }
+        Err(e) => Err(ItemProblem::Base64 {
+            detail: e.to_string(),
+            chars,
+        }),
+    };
+    (mime, bytes)
+}
+
+fn short(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("the string {}", short_str(s)),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+        other => other.to_string(),
+    }
+}
+
+fn short_str(s: &str) -> String {
+    let cut = crate::text::truncate(s, 60);
+    format!("{:?}", crate::redact::redact(&cut))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use serde_json::json;
+
+    fn target() -> crate::targets::Runpod {
+        crate::targets::Runpod::new(
+            crate::runpod::Client::new("http://127.0.0.1:9/v2/x", None).unwrap(),
+            "test",
+        )
+    }
+
+    fn run(v: Value) -> Result<Output, OutputError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { decode(Some(v), &target()).await })
+    }
+
+    #[test]
+    fn videos_are_read_after_images_and_name_their_list() {
+        let png = base64::engine::general_purpose::STANDARD.encode(crate::media::png::declaring(4, 4));
+        let o = run(json!({
+            "images": [{"filename": "a.png", "type": "base64", "data": png}],
+            "videos": [{"filename": "b.mp4", "type": "base64", "data": "AAAA"}, {"filename": "c.mp4"}],
+        }))
+        .unwrap();
+        let names: Vec<&str> = o.images.iter().map(|r| r.filename.as_str()).collect();
+        assert_eq!(names, ["a.png", "b.mp4", "c.mp4"]);
+        let e = o.images[2].bytes.as_ref().unwrap_err().to_string();
+        assert!(e.starts_with("videos[1] is not an output item"), "{e}");
+        // `videos: null` is no videos; a video list alone is read too.
+        assert_eq!(run(json!({"images": [], "videos": null})).unwrap().images.len(), 0);
+        assert_eq!(run(json!({"videos": [{"filename": "b.mp4", "type": "base64", "data": "AAAA"}]})).unwrap().images.len(), 1);
+    }
+
+    #[test]
+    fn current_shape_with_data_uri_and_warnings() {
+        let o = run(json!({"images": [
+            {"filename": "a.png", "type": "base64", "data": "aGVsbG8="},
+            {"filename": "b.png", "type": "base64", "data": "data:image/png;base64,aGVsbG8"}
+        ], "errors": ["S3 upload failed"]}))
+        .unwrap();
+        assert_eq!(o.shape, Shape::Images);
+        assert_eq!(o.images[0].bytes.as_deref().unwrap(), b"hello");
+        assert_eq!(o.images[1].declared_mime.as_deref(), Some("image/png"));
+        assert_eq!(o.images[1].bytes.as_deref().unwrap(), b"hello");
+        assert_eq!(o.warnings, vec!["S3 upload failed".to_string()]);
+    }
+
+    #[test]
+    fn legacy_message_and_no_images() {
+        let o = run(json!({"message": "aGVsbG8=", "status": "success"})).unwrap();
+        assert_eq!(o.shape, Shape::LegacyMessage);
+        assert_eq!(o.images.len(), 1);
+        let o = run(json!({"status": "success_no_images", "images": []})).unwrap();
+        assert_eq!(o.shape, Shape::NoImages);
+        assert!(o.images.is_empty());
+    }
+
+    #[test]
+    fn bad_items_are_kept_with_their_problem() {
+        let o = run(json!({"images": [
+            {"filename": "a.png", "type": "base64", "data": "@@@not base64"},
+            {"filename": "b.png", "type": "s3_url", "data": "simulated_uploaded/abc.png"},
+            {"filename": "c.png", "type": "gif", "data": "x"},
+            {"filename": "狐.png", "type": "base64"}
+        ]}))
+        .unwrap();
+        let problem = |i: usize| o.images[i].bytes.as_ref().unwrap_err().to_string();
+        assert!(problem(0).starts_with("invalid base64"), "{}", problem(0));
+        assert!(problem(1).contains("not a URL"), "{}", problem(1));
+        assert!(problem(2).contains("unknown variant `gif`"), "{}", problem(2));
+        assert!(problem(3).contains("missing field `data`"), "{}", problem(3));
+        assert_eq!(o.images[3].filename, "狐.png");
+    }
+
+    #[test]
+    fn missing_and_unrecognised_output() {
+        assert!(matches!(
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(decode(None, &target())),
+            Err(OutputError::Missing)
+        ));
+        let e = run(json!({"foo": 1})).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unrecognised output shape: `output` has neither `images`, `videos` nor `message` (keys: foo)"
+        );
+        assert!(run(json!("a string")).is_err());
+        // A progress update is never read as a result.
+        let e = run(json!({"type": "progress", "value": 12, "max": 25, "percent": 48.0, "node": "3"}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is a progress update (48% (12/25, node 3)), not a result"), "{e}");
+    }
+}

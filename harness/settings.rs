@@ -1,0 +1,144 @@
+//! The run's settings from `HARNESS_*` environment variables (the target itself
+//! comes from `crate::targets`), each bad value refused with the variable's name.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+mod error;
+
+pub use error::SetupError;
+#[cfg(any(test, feature = "internals"))]
+pub use error::SetupKind;
+
+/// Default cap on jobs in flight: small, so the harness never builds its own queue
+/// in front of the endpoint and skews latency figures.
+pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+/// Default simulated seconds per real second for the embedded mock.
+pub(crate) const DEFAULT_MOCK_SPEED: f64 = 100.0;
+/// Default `HARNESS_QUEUE_GRACE`.
+pub(crate) const DEFAULT_QUEUE_GRACE: Duration = Duration::from_secs(60);
+/// Exit code after SIGINT / SIGTERM (128 + 2, as shells report Ctrl-C).
+pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit code when discovery finds nothing or the environment is invalid.
+pub const EXIT_SETUP: u8 = 2;
+
+/// Settings read from the environment.
+pub(crate) struct Settings {
+    /// `HARNESS_SCENARIOS`.
+    pub scenarios: PathBuf,
+    /// `HARNESS_REPORTS`.
+    pub reports: PathBuf,
+    /// `HARNESS_MOCKS`.
+    pub mocks: PathBuf,
+    /// `HARNESS_MAX_IN_FLIGHT`.
+    pub max_in_flight: usize,
+    /// `HARNESS_MOCK_SPEED`.
+    pub mock_speed: f64,
+    /// How long a job may sit IN_QUEUE before `/health` is asked whether any worker can start.
+    pub queue_grace: Duration,
+    /// Interval of progress lines on stderr; None = off.
+    pub progress: Option<Duration>,
+    /// Key of the embedded mock (random per process unless `HARNESS_MOCK_API_KEY` is set).
+    pub mock_key: Option<String>,
+    /// Price table (`HARNESS_COSTS`), GPU class (`HARNESS_GPU`) and cap (`HARNESS_MAX_COST`).
+    pub costs_file: PathBuf,
+    pub gpu: Option<String>,
+    pub max_cost: Option<f64>,
+    /// A RunPod Hub `tests.json` whose tests run as `hub/<name>` trials.
+    pub hub_tests: Option<PathBuf>,
+    /// `HARNESS_RECORD=1`: save each live/local job as a replayable mock behaviour.
+    pub record: bool,
+    /// `HARNESS_INVENTORY`: the target's node inventory; scenarios are
+    /// preflighted against it and UI-format saves converted with it.
+    pub inventory: Option<PathBuf>,
+    /// `HARNESS_LOAD=1`: run `load:` scenarios (otherwise only with `--include-ignored`).
+    pub load: bool,
+    /// `HARNESS_VERBOSE=1`: say more about the run (the order trials start in).
+    pub verbose: bool,
+}
+
+impl Settings {
+    pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, SetupError> {
+        let v = Vars(var);
+        let progress = match var("HARNESS_PROGRESS").as_deref().map(str::trim) {
+            Some("off") | Some("0") => None,
+            _ => Some(v.duration("HARNESS_PROGRESS", crate::run::progress::DEFAULT_EVERY)?),
+        };
+        Ok(Settings {
+            scenarios: v.path("HARNESS_SCENARIOS", "scenarios"),
+            reports: v.path("HARNESS_REPORTS", "reports"),
+            mocks: v.path("HARNESS_MOCKS", "mocks"),
+            max_in_flight: v
+                .number(
+                    "HARNESS_MAX_IN_FLIGHT",
+                    "a positive integer",
+                    |n: &usize| *n > 0,
+                )?
+                .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            mock_speed: v
+                .number("HARNESS_MOCK_SPEED", "a positive number", |n: &f64| {
+                    *n > 0.0 && n.is_finite()
+                })?
+                .unwrap_or(DEFAULT_MOCK_SPEED),
+            queue_grace: v.duration("HARNESS_QUEUE_GRACE", DEFAULT_QUEUE_GRACE)?,
+            progress,
+            mock_key: v.text("HARNESS_MOCK_API_KEY"),
+            costs_file: v.path("HARNESS_COSTS", "costs.yaml"),
+            hub_tests: v.text("HARNESS_HUB_TESTS").map(PathBuf::from),
+            record: v.flag("HARNESS_RECORD"),
+            inventory: v.text("HARNESS_INVENTORY").map(PathBuf::from),
+            load: v.flag("HARNESS_LOAD"),
+            verbose: v.flag("HARNESS_VERBOSE"),
+            gpu: v.text("HARNESS_GPU"),
+            max_cost: v.number("HARNESS_MAX_COST", "a non-negative number", |n: &f64| {
+                *n >= 0.0 && n.is_finite()
+            })?,
+        })
+    }
+}
+
+/// Typed reads of environment variables; a bad value names its variable.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    /// The value, trimmed; None when unset or blank.
+    fn text(&self, k: &str) -> Option<String> {
+        (self.0)(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn path(&self, k: &str, default: &str) -> PathBuf {
+        PathBuf::from(self.text(k).unwrap_or_else(|| default.to_string()))
+    }
+
+    /// Set and not `0` or `false`.
+    fn flag(&self, k: &str) -> bool {
+        self.text(k).is_some_and(|v| v != "0" && v != "false")
+    }
+
+    fn duration(&self, k: &str, default: Duration) -> Result<Duration, SetupError> {
+        match self.text(k) {
+            None => Ok(default),
+            Some(v) => humantime::parse_duration(&v)
+                .map_err(|_| SetupError::bad_value(k, "a duration like 30s", &v)),
+        }
+    }
+
+    /// A number that passes `ok`, described as `expected` when it does not.
+    fn number<T: std::str::FromStr>(
+        &self,
+        k: &str,
+        expected: &str,
+        ok: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, SetupError> {
+        self.text(k)
+            .map(|v| {
+                v.parse::<T>()
+                    .ok()
+                    .filter(|n| ok(n))
+                    .ok_or_else(|| SetupError::bad_value(k, expected, &v))
+            })
+            .transpose()
+    }
+}
