@@ -512,7 +512,7 @@ fn phase_split(
             min: 1,
             max: Some(1),
         },
-        format: Some(endpoint_harness::results::model::ImageFormat::Png),
+        format: Some(endpoint_harness::model::ImageFormat::Png),
         width: Some(1024),
         height: Some(1024),
         not_blank: true,
@@ -556,14 +556,14 @@ fn phase_split(
             let (_, png) = endpoint_harness::runpod::output::decode_base64(data);
             let png = png.unwrap();
             lap(4);
-            let img = endpoint_harness::checks::decode(&png).unwrap();
+            let img = endpoint_harness::media::decode(&png).unwrap();
             lap(5);
             let sampled = endpoint_harness::media::sample::sample(&img);
-            let info = endpoint_harness::results::model::ImageInfo {
+            let info = endpoint_harness::model::ImageInfo {
                 index: 0,
                 filename: "x".into(),
                 bytes: png.len(),
-                format: Some(endpoint_harness::results::model::ImageFormat::Png),
+                format: Some(endpoint_harness::model::ImageFormat::Png),
                 width: Some(img.width()),
                 height: Some(img.height()),
                 color: Some("rgb8".into()),

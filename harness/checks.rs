@@ -1,181 +1,18 @@
-//! Checks on a finished job: terminal status, error text, warnings, each
-//! returned still image (decodes, format, size, not blank), and each returned
-//! animation or video ([`video`]). Every check returns all
-//! its failures, each with what was expected and what was found.
+//! Judging a finished job: its terminal status and error text, warnings, the
+//! facts [`crate::media`] found in each returned still (decodes, format, size,
+//! not blank, not noise) and animation or video ([`video`]), and latency
+//! budgets ([`budget`]). Checks only read facts and `expect`; they decode
+//! nothing. Every check returns all its failures, each with what was expected
+//! and what was found.
 
 pub mod budget;
 mod video;
 
-pub use crate::media::limits::{BLANK_STDDEV, MAX_DECODE_BYTES, MAX_SIDE, NOISE_CORRELATION};
-pub use video::{inspect_video, unreadable, videos, InspectedVideo};
+pub use video::{unreadable, videos};
 
-use std::io::Cursor;
-
-use image::{DynamicImage, ImageReader, Limits};
-
-use crate::results::model::{CheckFailure, ImageFormat, ImageInfo};
-use crate::runpod::output::Returned;
+use crate::media::limits::{BLANK_STDDEV, NOISE_CORRELATION};
+use crate::model::{CheckFailure, ImageFormat, ImageInfo};
 use crate::scenario::{Expect, ImageExpect, WarningPolicy};
-
-/// A returned image, inspected, with its pixels when it decoded.
-pub struct Inspected {
-    pub info: ImageInfo,
-    pub pixels: Option<DynamicImage>,
-    /// The sampled thumbnail (reports, perceptual comparison), when it decoded.
-    pub thumb: Option<image::RgbImage>,
-}
-
-/// Sniffs, decodes (within limits) and measures one returned image, keeping its pixels.
-#[cfg(any(test, feature = "internals"))]
-pub fn inspect(index: usize, r: &Returned) -> Inspected {
-    inspect_keeping(index, r, true)
-}
-
-/// [`inspect`], keeping the decoded pixels only when `pixels` (a snapshot
-/// compares them). Without, a PNG is sampled as it decodes, row by row.
-pub fn inspect_keeping(index: usize, r: &Returned, pixels: bool) -> Inspected {
-    let mut info = ImageInfo {
-        index,
-        filename: r.filename.clone(),
-        bytes: 0,
-        format: None,
-        width: None,
-        height: None,
-        color: None,
-        stddev: None,
-        mean_color: None,
-        neighbour_correlation: None,
-        problem: None,
-    };
-    let bytes = match &r.bytes {
-        Ok(b) => b,
-        Err(e) => return Inspected::unreadable(info, e.to_string()),
-    };
-    info.bytes = bytes.len();
-    let format = match sniff(bytes) {
-        Ok(f) => f,
-        Err(problem) => return Inspected::unreadable(info, problem),
-    };
-    info.format = Some(format);
-    info.problem = r.declared_mime.as_deref().and_then(|m| mime_mismatch(m, format));
-    if !pixels && format == ImageFormat::Png {
-        match crate::media::stream::sample_png(bytes) {
-            Some(Ok(st)) => {
-                return Inspected::measured(info, (st.width, st.height, st.color), st.sampled, None)
-            }
-            Some(Err(e)) => return Inspected::unreadable(info, e.to_string()),
-            // Interlaced or 16-bit: the full decode below.
-            None => {}
-        }
-    }
-    match decode(bytes) {
-        Ok(img) => {
-            let sampled = crate::media::sample::sample(&img);
-            Inspected::measured(info, (img.width(), img.height(), img.color()), sampled, Some(img))
-        }
-        Err(e) => Inspected::unreadable(info, e.to_string()),
-    }
-}
-
-impl Inspected {
-    /// An image that could not be read; a problem found earlier (a data URI
-    /// declaring another type) is kept as the first one.
-    fn unreadable(mut info: ImageInfo, problem: String) -> Self {
-        info.problem.get_or_insert(problem);
-        Inspected { info, pixels: None, thumb: None }
-    }
-
-    /// An image that decoded: its size, colour type and sampled look.
-    fn measured(
-        mut info: ImageInfo,
-        (width, height, color): (u32, u32, image::ColorType),
-        sampled: crate::media::sample::Sampled,
-        pixels: Option<DynamicImage>,
-    ) -> Self {
-        info.width = Some(width);
-        info.height = Some(height);
-        info.color = Some(color_name(color).to_string());
-        info.stddev = Some(sampled.stddev);
-        let [r, g, b] = sampled.mean;
-        info.mean_color = Some(format!("#{r:02x}{g:02x}{b:02x}"));
-        info.neighbour_correlation = sampled.correlation;
-        Inspected { info, pixels, thumb: Some(sampled.thumb) }
-    }
-}
-
-/// The still-image format of `bytes` from their magic numbers, or what is wrong.
-fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
-    match image::guess_format(bytes) {
-        Ok(image::ImageFormat::Png) => Ok(ImageFormat::Png),
-        Ok(image::ImageFormat::Jpeg) => Ok(ImageFormat::Jpeg),
-        Ok(image::ImageFormat::WebP) => Ok(ImageFormat::Webp),
-        Ok(image::ImageFormat::Gif) => Ok(ImageFormat::Gif),
-        _ => {
-            let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            Err(format!(
-                "not a PNG, JPEG, WebP or GIF image, nor an animation or video the harness reads (first bytes: {})",
-                head.join(" ")
-            ))
-        }
-    }
-}
-
-/// The problem when a data URI's declared type is not what the bytes are.
-fn mime_mismatch(mime: &str, format: ImageFormat) -> Option<String> {
-    let ok = matches!(
-        (mime, format),
-        ("image/png", ImageFormat::Png)
-            | ("image/jpeg" | "image/jpg", ImageFormat::Jpeg)
-            | ("image/webp", ImageFormat::Webp)
-            | ("image/gif", ImageFormat::Gif)
-    );
-    (!ok).then(|| format!("data URI declares {mime} but the bytes are {}", format.as_str()))
-}
-
-pub use crate::media::limits::DecodeError;
-
-/// Decodes with dimension and allocation limits.
-pub fn decode(bytes: &[u8]) -> Result<DynamicImage, DecodeError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(DecodeError::Read)?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
-    reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(ref l)
-            if matches!(l.kind(), image::error::LimitErrorKind::DimensionError) =>
-        {
-            // Name the declared size: "exceeds limit" alone does not say by how much.
-            ImageReader::new(Cursor::new(bytes))
-                .with_guessed_format()
-                .ok()
-                .and_then(|r| r.into_dimensions().ok())
-                .map_or(DecodeError::Decode(e), |(width, height)| DecodeError::TooLarge { width, height })
-        }
-        e => DecodeError::Decode(e),
-    })
-}
-
-/// A stable name for a decoded colour type.
-pub fn color_name(c: image::ColorType) -> &'static str {
-    use image::ColorType as C;
-    match c {
-        C::L8 => "gray8",
-        C::La8 => "gray_alpha8",
-        C::Rgb8 => "rgb8",
-        C::Rgba8 => "rgba8",
-        C::L16 => "gray16",
-        C::La16 => "gray_alpha16",
-        C::Rgb16 => "rgb16",
-        C::Rgba16 => "rgba16",
-        C::Rgb32F => "rgb32f",
-        C::Rgba32F => "rgba32f",
-        _ => "other",
-    }
-}
 
 /// The colour family of a colour-type name: `rgba16` -> `rgba`.
 fn family(color: &str) -> &str {
@@ -328,7 +165,9 @@ pub fn status(expect: &Expect, state: &str, error: Option<&str>) -> Vec<CheckFai
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::{inspect, Returned};
     use crate::scenario::CountRange;
+    use std::io::Cursor;
 
     fn png(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
         let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb(f(x, y)));
@@ -341,7 +180,7 @@ mod tests {
     fn returned(bytes: Vec<u8>, mime: Option<&str>) -> Returned {
         Returned {
             filename: "x.png".into(),
-            transport: crate::runpod::output::Transport::Base64,
+            transport: crate::media::Transport::Base64,
             declared_mime: mime.map(str::to_string),
             bytes: Ok(bytes),
         }

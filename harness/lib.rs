@@ -36,11 +36,11 @@ macro_rules! internal {
 
 pub mod cli;
 pub mod mock;
-pub mod results;
+pub mod model;
 pub mod run;
 pub mod scenario;
 
 internal!(
-    checks, clock, comfyui, http, media, paths, redact, runpod, settings, snapshot, targets, text,
-    tools,
+    checks, clock, comfyui, http, media, paths, png, redact, results, runpod, settings, snapshot,
+    targets, text, tools,
 );

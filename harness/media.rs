@@ -17,19 +17,27 @@ mod ffmpeg_cli;
 mod frames;
 #[cfg_attr(feature = "ffmpeg", allow(dead_code))]
 mod h264;
+mod inspect;
 pub mod limits;
 mod mkv;
 mod mp4;
-pub mod png;
+mod returned;
 pub mod sample;
 mod sniff;
 pub(crate) mod stream;
 #[cfg(test)]
 mod stream_tests;
+mod video;
 
-pub use facts::{Facts, FramesError, MediaError, MAX_FRAMES};
-pub use frames::sample;
+pub use facts::{Facts, MediaError, MAX_FRAMES};
+pub use inspect::{color_name, decode, inspect_keeping};
+#[cfg(any(test, feature = "internals"))]
+pub use inspect::Inspected;
+#[cfg(any(test, feature = "internals"))]
+pub use inspect::inspect;
+pub use returned::{ItemProblem, Returned, Transport};
 pub use sniff::{sniff, Container, Kind};
+pub use video::{inspect_video, InspectedVideo};
 
 /// Reads the container facts of a moving file, within the limits.
 pub fn probe(container: Container, bytes: &[u8]) -> Result<Facts, MediaError> {
@@ -57,7 +65,7 @@ pub enum VideoDecoder {
 
 /// Frames `wanted` of a video through one given decoder.
 #[cfg(feature = "internals")]
-pub fn frames_by(decoder: VideoDecoder, bytes: &[u8], wanted: &[u64]) -> Result<Vec<(u64, image::RgbImage)>, FramesError> {
+pub fn frames_by(decoder: VideoDecoder, bytes: &[u8], wanted: &[u64]) -> Result<Vec<(u64, image::RgbImage)>, facts::FramesError> {
     match decoder {
         VideoDecoder::OpenH264 => h264::frames(bytes, wanted),
         VideoDecoder::FfmpegExecutable => ffmpeg_cli::frames(bytes, wanted),
@@ -66,21 +74,6 @@ pub fn frames_by(decoder: VideoDecoder, bytes: &[u8], wanted: &[u64]) -> Result<
     }
 }
 
-/// The frames looked at for checks: first, quarter, middle, three-quarter and
-/// last, plus any the snapshot asks for, in order, without repeats.
-pub fn frames_to_sample(frames: u64, extra: &[u64]) -> Vec<u64> {
-    if frames == 0 {
-        return Vec::new();
-    }
-    let last = frames - 1;
-    let mut v: Vec<u64> = [0, last / 4, last / 2, last * 3 / 4, last]
-        .into_iter()
-        .chain(extra.iter().copied().filter(|f| *f <= last))
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
 
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@
 //! files are forgotten after retention, so a long-running mock stays flat.
 
 pub mod behaviour;
+pub mod catalogue;
 mod comfyui;
 mod manage;
 mod options;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde::Serialize;
 
-pub use crate::results::model::ImageFormat;
+pub use crate::model::ImageFormat;
 pub use diag::{Diagnostic, Diagnostics};
 
 /// Default whole-scenario deadline when `timeout:` is absent.

@@ -17,6 +17,8 @@ pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 4;
 pub(crate) const DEFAULT_MOCK_SPEED: f64 = 100.0;
 /// Default `HARNESS_QUEUE_GRACE`.
 pub(crate) const DEFAULT_QUEUE_GRACE: Duration = Duration::from_secs(60);
+/// Default interval between progress lines (`HARNESS_PROGRESS`).
+pub(crate) const DEFAULT_PROGRESS_EVERY: Duration = Duration::from_secs(15);
 /// Exit code after SIGINT / SIGTERM (128 + 2, as shells report Ctrl-C).
 pub const EXIT_INTERRUPTED: i32 = 130;
 /// Exit code when discovery finds nothing or the environment is invalid.
@@ -62,7 +64,7 @@ impl Settings {
         let v = Vars(var);
         let progress = match var("HARNESS_PROGRESS").as_deref().map(str::trim) {
             Some("off") | Some("0") => None,
-            _ => Some(v.duration("HARNESS_PROGRESS", crate::run::progress::DEFAULT_EVERY)?),
+            _ => Some(v.duration("HARNESS_PROGRESS", DEFAULT_PROGRESS_EVERY)?),
         };
         Ok(Settings {
             scenarios: v.path("HARNESS_SCENARIOS", "scenarios"),

@@ -2,7 +2,7 @@
 //! execution (`executionTime`) and total (submission to result seen by the
 //! harness). With `repeat: N > 1` a budget applies to the p95 of the runs.
 
-use crate::results::model::{BudgetMiss, BudgetReport, Spread, Timing};
+use crate::model::{BudgetMiss, BudgetReport, Spread, Timing};
 use crate::scenario::Budget;
 
 /// Budget verdicts and p50/p95/max figures for the timings of a scenario's runs.

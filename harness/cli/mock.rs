@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::mock::behaviour::Catalogue;
+use crate::mock::catalogue::Catalogue;
 use crate::mock::{self, MockOptions};
 
 /// `mock`: serve the mock RunPod endpoint on 127.0.0.1 until Ctrl-C.

@@ -125,7 +125,7 @@ fn calibrate(report: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let parsed: crate::results::model::RunReport = match serde_json::from_str(&text) {
+    let parsed: crate::model::RunReport = match serde_json::from_str(&text) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {} is not a report.json: {e}", report.display());

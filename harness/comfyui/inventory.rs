@@ -7,6 +7,7 @@
 mod defs;
 mod preflight;
 mod pyrepr;
+mod pyvalue;
 mod validate;
 mod worker_text;
 

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::runpod::wire::MAX_BODY;
+/// Largest response body the client reads; worker results are limited to about 20 MB.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
 
 /// A failed request: `POST /run`, `GET /status (job abc-u1)`, with what went wrong.
 #[derive(Debug, thiserror::Error)]

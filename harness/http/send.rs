@@ -11,9 +11,8 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::http::{ClientError, EndpointError, ErrorKind};
+use super::error::{ClientError, EndpointError, ErrorKind, MAX_BODY};
 use crate::redact::redact;
-use crate::runpod::wire::MAX_BODY;
 
 /// How a client authenticates.
 #[derive(Clone, Debug)]

@@ -61,3 +61,19 @@ pub(super) fn video_with(
         ))
     }))
 }
+
+/// The frames looked at for checks: first, quarter, middle, three-quarter and
+/// last, plus any the snapshot asks for, in order, without repeats.
+pub fn frames_to_sample(frames: u64, extra: &[u64]) -> Vec<u64> {
+    if frames == 0 {
+        return Vec::new();
+    }
+    let last = frames - 1;
+    let mut v: Vec<u64> = [0, last / 4, last / 2, last * 3 / 4, last]
+        .into_iter()
+        .chain(extra.iter().copied().filter(|f| *f <= last))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}

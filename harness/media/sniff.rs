@@ -3,7 +3,7 @@
 //! the animation flag of `VP8X`, GIF) or a video (an ISO-BMFF `ftyp`, or an
 //! EBML header for WebM/Matroska).
 
-use crate::results::model::ImageFormat;
+use crate::model::ImageFormat;
 
 /// The containers of moving files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! Row-streamed PNG sampling agrees with the full decode on every colour
 //! type and size, and a damaged PNG is a problem, not a panic.
 
-use crate::checks::{inspect, inspect_keeping};
+use super::{inspect, inspect_keeping};
 use image::{DynamicImage, ImageBuffer};
 
-use crate::runpod::output::{Returned, Transport};
+use super::{Returned, Transport};
 
 fn encode(img: &DynamicImage) -> Vec<u8> {
     let mut out = Vec::new();
@@ -62,7 +62,7 @@ fn a_truncated_or_oversized_png_is_a_problem_not_a_panic() {
     let cut = returned(bytes[..bytes.len() / 2].to_vec());
     let i = inspect_keeping(0, &cut, false);
     assert!(i.info.problem.is_some() && i.thumb.is_none(), "{:?}", i.info.problem);
-    let huge = returned(crate::media::png::declaring(100_000, 100_000));
+    let huge = returned(crate::png::declaring(100_000, 100_000));
     let i = inspect_keeping(0, &huge, false);
     let full = inspect(0, &huge);
     assert_eq!(i.info.problem, full.info.problem);

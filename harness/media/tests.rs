@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::facts::check_limits;
+use super::facts::{check_limits, FramesError};
+use super::frames::{frames_to_sample, sample};
 use super::*;
 
 fn fixture(name: &str) -> Vec<u8> {

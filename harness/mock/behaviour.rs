@@ -3,67 +3,17 @@
 //! RunPod would report it), how it ends, what its output looks like, and which
 //! HTTP faults to inject on which requests.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-/// A behaviour file that cannot be used, or a name that is not one.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum BehaviourError {
-    /// The YAML does not parse into a behaviour (unknown key, wrong type).
-    #[error("{0}")]
-    Yaml(String),
-    /// A duration field is not a duration.
-    #[error("{field}: `{value}` is not a duration")]
-    Duration {
-        /// `queue`, `execution`, `faults: slow delay`.
-        field: &'static str,
-        /// What was written.
-        value: String,
-    },
-    /// A fault rule is not valid.
-    #[error("faults: {0}")]
-    Fault(String),
-    /// A recording's image cannot be used.
-    #[error("replay image `{file}`: {reason}")]
-    Replay {
-        /// The file, relative to the mocks folder.
-        file: String,
-        /// Why.
-        reason: String,
-    },
-    /// A behaviour's inventory cannot be used.
-    #[error("inventory `{file}`: {reason}")]
-    Inventory {
-        /// The file, relative to the mocks folder.
-        file: String,
-        /// Why.
-        reason: String,
-    },
-    /// The file is there but invalid (it names the file).
-    #[error("mock behaviour `{name}` is invalid: {file}: {reason}")]
-    Invalid {
-        /// The behaviour name.
-        name: String,
-        /// The file.
-        file: String,
-        /// Why (another [`BehaviourError`], as text).
-        reason: String,
-    },
-    /// No behaviour has this name.
-    #[error("no mock behaviour `{name}`{}; available: {}", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), .available.join(", "))]
-    Unknown {
-        /// The name asked for.
-        name: String,
-        /// A close name, when there is one.
-        suggestion: Option<String>,
-        /// Every name there is.
-        available: Vec<String>,
-    },
-}
+mod error;
+mod fault;
+
+pub use error::BehaviourError;
+pub use fault::{Fault, FaultKind, FaultType, Route};
 
 /// What a job's `output` looks like when it completes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -125,167 +75,6 @@ impl FinalStatus {
             FinalStatus::TimedOut => "TIMED_OUT",
             FinalStatus::Cancelled => "CANCELLED",
         }
-    }
-}
-
-/// Which requests a fault applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Route {
-    /// `POST /run`.
-    Run,
-    /// `POST /runsync`.
-    Runsync,
-    /// `/status/{id}` (and `/status-sync/{id}`, counted together).
-    Status,
-    /// `/status-sync/{id}` only.
-    StatusSync,
-    /// `POST /cancel/{id}`.
-    Cancel,
-    /// `GET /health`.
-    Health,
-    /// Downloads of `s3_url` files.
-    Download,
-    /// `POST /retry/{id}`.
-    Retry,
-    /// `POST /purge-queue`.
-    PurgeQueue,
-    /// Every request.
-    Any,
-}
-
-/// The kind of a fault, as written in `respond:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultType {
-    /// An HTTP status (`status`, `body`).
-    Http,
-    /// 429 with `Retry-After` (`retry_after`).
-    RateLimit,
-    /// The connection drops mid-answer.
-    Reset,
-    /// The answer comes late (`delay`).
-    Slow,
-    /// A 200 whose body is cut JSON.
-    MalformedJson,
-    /// Image base64 cut short.
-    TruncatedBase64,
-    /// Image data that is not base64.
-    InvalidBase64,
-    /// PNG bytes damaged after the header.
-    CorruptPng,
-    /// A PNG declaring 100000x100000 pixels.
-    HugePng,
-}
-
-/// What a faulty answer is, resolved from a [`Fault`]'s fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// An HTTP status with a short body.
-    Http {
-        /// The status code.
-        status: u16,
-        /// The body (a JSON error by default).
-        body: Option<String>,
-    },
-    /// 429 with `Retry-After` seconds.
-    RateLimit {
-        /// Seconds.
-        retry_after: u64,
-    },
-    /// The connection drops before the answer is complete.
-    Reset,
-    /// The answer comes after this long (real time, not scaled).
-    Slow {
-        /// How long.
-        delay: Duration,
-    },
-    /// A 200 whose body is not JSON.
-    MalformedJson,
-    /// The image's base64 is cut short.
-    TruncatedBase64,
-    /// The image's data is not base64 at all.
-    InvalidBase64,
-    /// The PNG bytes are damaged after the header.
-    CorruptPng,
-    /// A PNG header declaring 100000x100000 pixels.
-    HugePng,
-}
-
-/// One fault rule: on `on` requests numbered `nth` (1-based, counted per job for
-/// job routes and per endpoint otherwise; empty = every request), answer `respond`.
-#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Fault {
-    /// The requests it applies to (default: any).
-    #[serde(default = "any_route")]
-    pub on: Route,
-    /// 1-based request numbers; empty = every request.
-    #[serde(default)]
-    pub nth: Vec<u32>,
-    /// What to answer.
-    pub respond: FaultType,
-    /// HTTP status for `respond: http` (default 500).
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// Body for `respond: http`.
-    #[serde(default)]
-    pub body: Option<String>,
-    /// Seconds for `respond: rate_limit` (default 1).
-    #[serde(default)]
-    pub retry_after: Option<u64>,
-    /// Delay for `respond: slow` (default 5s).
-    #[serde(default)]
-    pub delay: Option<String>,
-    #[serde(skip)]
-    pub(crate) kind: Option<FaultKind>,
-}
-
-fn any_route() -> Route {
-    Route::Any
-}
-
-impl Fault {
-    fn resolve(&mut self) -> Result<(), BehaviourError> {
-        self.kind = Some(match self.respond {
-            FaultType::Http => FaultKind::Http {
-                status: self.status.unwrap_or(500),
-                body: self.body.clone(),
-            },
-            FaultType::RateLimit => FaultKind::RateLimit {
-                retry_after: self.retry_after.unwrap_or(1),
-            },
-            FaultType::Reset => FaultKind::Reset,
-            FaultType::Slow => {
-                let text = self.delay.as_deref().unwrap_or("5s");
-                FaultKind::Slow {
-                    delay: humantime::parse_duration(text).map_err(|_| {
-                        BehaviourError::Duration {
-                            field: "faults: slow delay",
-                            value: text.to_string(),
-                        }
-                    })?,
-                }
-            }
-            FaultType::MalformedJson => FaultKind::MalformedJson,
-            FaultType::TruncatedBase64 => FaultKind::TruncatedBase64,
-            FaultType::InvalidBase64 => FaultKind::InvalidBase64,
-            FaultType::CorruptPng => FaultKind::CorruptPng,
-            FaultType::HugePng => FaultKind::HugePng,
-        });
-        if let Some(s) = self.status.filter(|s| !(100..=599).contains(s)) {
-            return Err(BehaviourError::Fault(format!(
-                "status {s} is not an HTTP status"
-            )));
-        }
-        Ok(())
-    }
-
-    /// The resolved fault.
-    pub fn kind(&self) -> &FaultKind {
-        self.kind
-            .as_ref()
-            .expect("faults are resolved when the behaviour is parsed")
     }
 }
 
@@ -462,14 +251,14 @@ pub struct Replay {
     pub images: Vec<ReplayImage>,
     /// The status timeline seen while recording (for the record; timing comes from queue/execution).
     #[serde(default)]
-    pub timeline: Vec<crate::results::model::Seen>,
+    pub timeline: Vec<crate::model::Seen>,
     /// Where and when it was recorded.
     #[serde(default)]
     pub source: Option<String>,
     /// Per-node timings seen while recording against ComfyUI: the mock's
     /// ComfyUI face spends each node's recorded time in that node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub nodes: Vec<crate::results::model::NodeTiming>,
+    pub nodes: Vec<crate::model::NodeTiming>,
 }
 
 /// One recorded image.
@@ -519,7 +308,7 @@ impl Behaviour {
     }
 
     /// Loads the inventory file (relative to the mocks folder).
-    fn with_inventory(mut self, dir: &Path) -> Result<Self, BehaviourError> {
+    pub(crate) fn with_inventory(mut self, dir: &Path) -> Result<Self, BehaviourError> {
         let Some(file) = &self.inventory else {
             return Ok(self);
         };
@@ -537,7 +326,7 @@ impl Behaviour {
     }
 
     /// Reads and parses the inventory file now.
-    fn read_inventory(
+    pub(crate) fn read_inventory(
         &self,
     ) -> Result<Option<(crate::comfyui::inventory::Inventory, serde_json::Value)>, BehaviourError>
     {
@@ -578,7 +367,7 @@ impl Behaviour {
     }
 
     /// Loads a recording's image files (paths relative to the mocks folder).
-    fn with_replay_images(mut self, dir: &Path) -> Result<Self, BehaviourError> {
+    pub(crate) fn with_replay_images(mut self, dir: &Path) -> Result<Self, BehaviourError> {
         if let Some(r) = &self.replay {
             for img in &r.images {
                 let fail = |reason: String| BehaviourError::Replay {
@@ -633,109 +422,5 @@ impl Behaviour {
             self.error = Some("Job processing failed".into());
         }
         Ok(())
-    }
-}
-
-/// All behaviours of a folder, by name, plus the files that failed to load.
-#[derive(Clone, Debug, Default)]
-pub struct Catalogue {
-    /// Valid behaviours by name (`cold-start`, `faults/reset`, `recorded/x`).
-    pub behaviours: BTreeMap<String, Arc<Behaviour>>,
-    /// Files that did not load, by name.
-    pub errors: BTreeMap<String, BehaviourError>,
-}
-
-impl Catalogue {
-    /// Loads `dir/**/*.yaml`; without a `default` file the built-in default is used.
-    pub fn load(dir: &Path) -> Self {
-        let mut cat = Catalogue::default();
-        for file in crate::paths::yaml_files(dir) {
-            let name = crate::paths::name_under(dir, &file);
-            match std::fs::read_to_string(&file)
-                .map_err(|e| BehaviourError::Yaml(e.to_string()))
-                .and_then(|t| Behaviour::parse(&t))
-                .and_then(|b| b.with_replay_images(dir))
-                .and_then(|b| b.with_inventory(dir))
-            {
-                Ok(b) => {
-                    cat.behaviours.insert(name, Arc::new(b));
-                }
-                Err(e) => {
-                    let invalid = BehaviourError::Invalid {
-                        name: name.clone(),
-                        file: crate::paths::display_path(&file).display().to_string(),
-                        reason: e.to_string(),
-                    };
-                    cat.errors.insert(name, invalid);
-                }
-            }
-        }
-        cat.behaviours
-            .entry("default".into())
-            .or_insert_with(|| Arc::new(Behaviour::default()));
-        cat
-    }
-
-    /// The behaviour for a scenario's `mock:` (None = `default`).
-    pub fn get(&self, name: Option<&str>) -> Result<Arc<Behaviour>, BehaviourError> {
-        let name = name.unwrap_or("default");
-        if let Some(b) = self.behaviours.get(name) {
-            return Ok(b.clone());
-        }
-        if let Some(e) = self.errors.get(name) {
-            return Err(e.clone());
-        }
-        let names: Vec<&str> = self.behaviours.keys().map(String::as_str).collect();
-        Err(BehaviourError::Unknown {
-            name: name.to_string(),
-            suggestion: crate::text::did_you_mean(name, names.iter().copied()).map(str::to_string),
-            available: names.iter().map(|s| s.to_string()).collect(),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_a_full_behaviour() {
-        let b = Behaviour::parse(
-            "queue: 45s\nexecution: 2s\nstatus: FAILED\nerror: boom\noutput: message\nimage: black\nwarnings: [w]\nfaults:\n  - on: status\n    nth: [1, 2]\n    respond: http\n    status: 503\n  - on: run\n    respond: rate_limit\n",
-        )
-        .unwrap();
-        assert_eq!(b.queue_d, Duration::from_secs(45));
-        assert_eq!(b.status, FinalStatus::Failed);
-        assert_eq!(
-            b.faults[0].kind(),
-            &FaultKind::Http {
-                status: 503,
-                body: None
-            }
-        );
-        assert_eq!(b.faults[1].kind(), &FaultKind::RateLimit { retry_after: 1 });
-        assert!(Behaviour::parse("queu: 1s")
-            .unwrap_err()
-            .to_string()
-            .contains("unknown field `queu`"));
-        assert_eq!(Behaviour::default().status, FinalStatus::Completed);
-    }
-
-    /// Inventories are parsed on first use, so a broken shipped one must fail here.
-    #[test]
-    fn every_shipped_behaviour_and_inventory_loads() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks");
-        let cat = Catalogue::load(&dir);
-        assert!(cat.errors.is_empty(), "{:?}", cat.errors);
-        let mut inventories = 0;
-        for (name, b) in &cat.behaviours {
-            if b.inventory.is_some() {
-                b.read_inventory()
-                    .unwrap_or_else(|e| panic!("{name}: {e}"))
-                    .unwrap_or_else(|| panic!("{name}: no inventory"));
-                inventories += 1;
-            }
-        }
-        assert!(inventories >= 2, "{inventories}");
     }
 }

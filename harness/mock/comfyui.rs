@@ -10,6 +10,7 @@
 #![expect(clippy::result_large_err)]
 
 pub(crate) mod exec;
+mod order;
 mod refuse;
 
 use std::sync::Arc;

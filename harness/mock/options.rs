@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::behaviour::{self, Behaviour};
+use super::behaviour::Behaviour;
 
 /// How a mock server is set up.
 #[derive(Clone)]
@@ -22,7 +22,11 @@ pub struct MockOptions {
 
 impl MockOptions {
     /// Serves every behaviour of `catalogue` under its own name (`/` becomes `~`).
-    pub fn from_catalogue(cat: &behaviour::Catalogue, api_key: &str, speed: f64) -> Self {
+    pub fn from_catalogue(
+        cat: &crate::mock::catalogue::Catalogue,
+        api_key: &str,
+        speed: f64,
+    ) -> Self {
         let endpoints = cat
             .behaviours
             .iter()

@@ -4,6 +4,7 @@
 //! worker-comfyui that validates and renders ([`worker`], [`render`]), HTTP
 //! faults ([`faults`]) and the request counters ([`stats`]).
 
+pub(crate) mod answer;
 pub(crate) mod clock;
 pub(crate) mod cluster;
 pub(crate) mod faults;

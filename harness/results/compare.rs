@@ -13,7 +13,7 @@ pub mod render;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::results::model::{RunRecord, RunReport, ScenarioReport, Verdict};
+use crate::model::{RunRecord, RunReport, ScenarioReport, Verdict};
 use model::{Change, ChangeCounts, Comparison, Delta, ScenarioDiff, Side, Thresholds};
 
 /// Why a comparison could not be made.

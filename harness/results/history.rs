@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::results::model::{RunReport, ScenarioReport, Verdict};
+use crate::model::{RunReport, ScenarioReport, Verdict};
 
 /// One scenario in one run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -1,5 +1,5 @@
 //! The files written from a run's [`RunReport`] (the model lives in
-//! [`crate::results::model`]) under `reports/`: `report.json`, `junit.xml`, `summary.md`, `index.html`,
+//! [`crate::model`]) under `reports/`: `report.json`, `junit.xml`, `summary.md`, `index.html`,
 //! `images/`, and one `history.jsonl` line per scenario.
 //!
 //! Under nextest (one process per trial) each process writes only a fragment
@@ -15,7 +15,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use crate::results::model::{RunReport, ScenarioReport};
+use crate::model::{RunReport, ScenarioReport};
 
 /// Writes every report file for `report` under `dir`.
 pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
@@ -113,7 +113,7 @@ fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod render_tests {
     //! Each renderer pinned with insta from one fixed report.
     use super::*;
-    use crate::results::model::{
+    use crate::model::{
         BudgetMiss, BudgetReport, CostSummary, RunInfo, RunRecord, Spread, TargetKind, Verdict,
     };
 
@@ -201,8 +201,8 @@ mod render_tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         let mut r = fixed();
-        r.scenarios[0].runs[0].images.push(crate::results::model::ImageRecord {
-            info: crate::results::model::ImageInfo::default(),
+        r.scenarios[0].runs[0].images.push(crate::model::ImageRecord {
+            info: crate::model::ImageInfo::default(),
             file: Some("images/sdxl/ok.r0-0-x.png".into()),
             thumbnail: None,
         });

@@ -12,7 +12,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::results::model::{CostSummary, RunInfo, RunReport, ScenarioReport};
+use crate::model::{CostSummary, RunInfo, RunReport, ScenarioReport};
 
 /// Why reports could not be built or merged.
 #[derive(Debug, thiserror::Error)]
@@ -346,7 +346,7 @@ fn write_history(out: &Path, incoming: Vec<crate::results::history::HistoryLine>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::model::{ScenarioHead, TargetKind, Verdict};
+    use crate::model::{ScenarioHead, TargetKind, Verdict};
 
     fn scenario(name: &str, verdict: Verdict) -> ScenarioReport {
         let head = ScenarioHead {

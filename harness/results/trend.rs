@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::results::history::HistoryLine;
-use crate::results::model::Verdict;
+use crate::model::Verdict;
 use crate::text::fmt_ms;
 
 /// Thresholds for flagging regressions.

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::comfyui::ComfyClient;
 use crate::http::ClientError;
-use crate::mock::behaviour::{BehaviourError, Catalogue};
+use crate::mock::behaviour::BehaviourError;
+use crate::mock::catalogue::Catalogue;
 use crate::mock::{MockOptions, MockServer};
-use crate::results::model::{RunInfo, ScenarioReport, Verdict};
+use crate::model::{RunInfo, ScenarioReport, Verdict};
 use crate::run::trial::{self, TrialEnv};
 use crate::runpod::Client;
 use crate::scenario::Scenario;
@@ -52,7 +53,7 @@ pub(crate) struct Ctx {
     /// The throwaway endpoint this run created (`HARNESS_PROVISION`).
     pub(crate) provision: Option<Arc<crate::tools::provision::Session>>,
     /// What its teardown reported, once done (for the reports).
-    pub(crate) provision_report: Mutex<Option<crate::results::model::ProvisionReport>>,
+    pub(crate) provision_report: Mutex<Option<crate::model::ProvisionReport>>,
     /// Each scenario's expected job duration, from history (ordering, polling).
     pub(crate) expected: super::order::Expected,
     /// Run each trial as a task on the runtime's worker rather than on the trial

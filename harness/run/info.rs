@@ -1,7 +1,7 @@
 //! The run's identity, decided once per process: the run id (nextest's under
 //! nextest, so its processes share it), the clock reading and the git commit.
 
-use crate::results::model::{RunInfo, TargetKind};
+use crate::model::{RunInfo, TargetKind};
 
 /// The identity of this run against `target`. Under nextest a process that
 /// starts after the run's first fragment was written takes the start time and

@@ -106,7 +106,7 @@ pub(crate) fn describe(order: &[(String, Option<Duration>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::model::Verdict;
+    use crate::model::Verdict;
 
     fn line(scenario: &str, target: &str, ms: u64) -> HistoryLine {
         HistoryLine {

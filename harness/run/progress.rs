@@ -9,8 +9,6 @@ use std::time::{Duration, Instant};
 use crate::runpod::job::Observer;
 use crate::runpod::wire::{JobProgress, JobState};
 
-/// Default interval between progress lines (`HARNESS_PROGRESS`).
-pub const DEFAULT_EVERY: Duration = Duration::from_secs(15);
 
 #[derive(Default)]
 pub struct Progress {

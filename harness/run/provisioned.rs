@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::ctx::Ctx;
-use crate::results::model::RunInfo;
+use crate::model::RunInfo;
 use crate::settings::SetupError;
 use crate::settings::{Settings, EXIT_INTERRUPTED};
 use crate::targets::{Kind, TargetConfig};

@@ -2,7 +2,7 @@
 //! on the target (within the in-flight cap), decode and check the output, save
 //! the files, apply budgets, and turn it all into a [`ScenarioReport`].
 //!
-//! [`ScenarioReport`]: crate::results::model::ScenarioReport
+//! [`ScenarioReport`]: crate::model::ScenarioReport
 
 pub mod env;
 mod inspect;

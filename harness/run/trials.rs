@@ -8,7 +8,7 @@ use std::sync::Arc;
 use libtest_mimic::{Completion, Failed, Trial};
 
 use super::ctx::Ctx;
-use crate::results::model::Verdict;
+use crate::model::Verdict;
 use crate::run::trial;
 use crate::scenario::{Diagnostics, Scenario};
 

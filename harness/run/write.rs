@@ -2,7 +2,7 @@
 //! or, under nextest, this process's fragment (`report build` makes the reports).
 
 use super::ctx::Ctx;
-use crate::results::model::{CostSummary, RunReport, ScenarioReport};
+use crate::model::{CostSummary, RunReport, ScenarioReport};
 
 /// Writes the reports of the scenarios this process ran (and takes them).
 pub(crate) fn write_reports(ctx: &Ctx) {

@@ -12,77 +12,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::http::EndpointError;
-pub use crate::results::model::OutputShape as Shape;
-use crate::targets::Target;
+pub use crate::model::OutputShape as Shape;
+use crate::media::{ItemProblem, Returned, Transport};
 use crate::runpod::wire::{ItemType, OutputItem, SUCCESS_NO_IMAGES};
-
-/// How a file was delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// `type: base64`.
-    Base64,
-    /// `type: s3_url`, downloaded.
-    S3Url,
-    /// The pre-5.0 `message`.
-    Message,
-}
-
-/// Why one returned file's bytes could not be had.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ItemProblem {
-    /// The item is not `{filename, type, data}`.
-    #[error("{list}[{index}] is not an output item ({detail})")]
-    Shape {
-        /// `images` or `videos`.
-        list: &'static str,
-        /// Position in the list.
-        index: usize,
-        /// What serde said.
-        detail: String,
-    },
-    /// `data` is not base64.
-    #[error("invalid base64 ({detail}; {chars} characters)")]
-    Base64 {
-        /// What the decoder said.
-        detail: String,
-        /// Length of the payload.
-        chars: usize,
-    },
-    /// A `data:` URI that is not base64 or has no payload.
-    #[error("data URI {0}")]
-    DataUri(String),
-    /// An `s3_url` item whose `data` is not a URL (the worker's bucket settings are incomplete).
-    #[error("{list}[{index}] is type s3_url but `data` is not a URL ({shown}): the worker's BUCKET_* settings are incomplete")]
-    NotAUrl {
-        /// `images` or `videos`.
-        list: &'static str,
-        /// Position in the list.
-        index: usize,
-        /// The start of `data`, redacted.
-        shown: String,
-    },
-    /// The download failed.
-    #[error("{0}")]
-    Download(String),
-}
 
 impl From<EndpointError> for ItemProblem {
     fn from(e: EndpointError) -> Self {
         ItemProblem::Download(e.to_string())
     }
-}
-
-/// One file as the worker returned it.
-#[derive(Clone, Debug)]
-pub struct Returned {
-    /// The worker's file name.
-    pub filename: String,
-    /// How it came.
-    pub transport: Transport,
-    /// The MIME type a data URI declared (`data:image/png;base64,`), if any.
-    pub declared_mime: Option<String>,
-    /// The bytes, or why they could not be obtained.
-    pub bytes: Result<Vec<u8>, ItemProblem>,
 }
 
 /// The decoded `output`.
@@ -107,9 +44,16 @@ pub enum OutputError {
     Unrecognised(String),
 }
 
+/// What fetches the files an answer points to (`s3_url`, a legacy URL): the
+/// target the job ran on, never with its credentials.
+pub trait Download: Send + Sync {
+    /// Downloads `url`.
+    fn download<'a>(&'a self, url: &'a str) -> futures_util::future::BoxFuture<'a, Result<Vec<u8>, EndpointError>>;
+}
+
 /// Reads `output` from a COMPLETED job; URLs are fetched through `target`.
 /// Takes the value so each base64 text becomes its file's bytes in place.
-pub async fn decode(output: Option<Value>, target: &dyn Target) -> Result<Output, OutputError> {
+pub async fn decode(output: Option<Value>, target: &dyn Download) -> Result<Output, OutputError> {
     let mut obj = match output {
         None | Some(Value::Null) => return Err(OutputError::Missing),
         Some(Value::Object(o)) => o,
@@ -190,7 +134,7 @@ async fn legacy(
     obj: &serde_json::Map<String, Value>,
     message: Value,
     warnings: Vec<String>,
-    target: &dyn Target,
+    target: &dyn Download,
 ) -> Result<Output, OutputError> {
     let Value::String(text) = message else {
         return Err(OutputError::Unrecognised(format!(
@@ -222,7 +166,7 @@ async fn legacy(
     })
 }
 
-async fn image_item(list: &'static str, i: usize, mut item: Value, target: &dyn Target) -> Returned {
+async fn image_item(list: &'static str, i: usize, mut item: Value, target: &dyn Download) -> Returned {
     // The file name labels every problem, so it is read leniently first.
     let filename = item
         .get("filename")
@@ -275,7 +219,7 @@ async fn image_item(list: &'static str, i: usize, mut item: Value, target: &dyn 
     }
 }
 
-async fn fetch(url: &str, target: &dyn Target) -> Result<Vec<u8>, ItemProblem> {
+async fn fetch(url: &str, target: &dyn Download) -> Result<Vec<u8>, ItemProblem> {
     target.download(url).await.map_err(ItemProblem::from)
 }
 
@@ -351,11 +295,17 @@ mod tests {
     use base64::Engine as _;
     use serde_json::json;
 
-    fn target() -> crate::targets::Runpod {
-        crate::targets::Runpod::new(
-            crate::runpod::Client::new("http://127.0.0.1:9/v2/x", None).unwrap(),
-            "test",
-        )
+    /// Downloads through the RunPod client, to a port nothing listens on.
+    struct Nowhere(crate::runpod::Client);
+
+    impl Download for Nowhere {
+        fn download<'a>(&'a self, url: &'a str) -> futures_util::future::BoxFuture<'a, Result<Vec<u8>, EndpointError>> {
+            Box::pin(self.0.download(url))
+        }
+    }
+
+    fn target() -> Nowhere {
+        Nowhere(crate::runpod::Client::new("http://127.0.0.1:9/v2/x", None).unwrap())
     }
 
     fn run(v: Value) -> Result<Output, OutputError> {
@@ -368,7 +318,7 @@ mod tests {
 
     #[test]
     fn videos_are_read_after_images_and_name_their_list() {
-        let png = base64::engine::general_purpose::STANDARD.encode(crate::media::png::declaring(4, 4));
+        let png = base64::engine::general_purpose::STANDARD.encode(crate::png::declaring(4, 4));
         let o = run(json!({
             "images": [{"filename": "a.png", "type": "base64", "data": png}],
             "videos": [{"filename": "b.mp4", "type": "base64", "data": "AAAA"}, {"filename": "c.mp4"}],

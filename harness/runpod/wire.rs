@@ -6,7 +6,7 @@ pub mod runpod;
 pub mod worker;
 
 pub use runpod::{
-    Health, JobState, Policy, PurgeAnswer, RunRequest, StatusAnswer, MAX_BODY, RETENTION_RUN,
+    Health, JobState, Policy, PurgeAnswer, RunRequest, StatusAnswer, RETENTION_RUN,
     RETENTION_SYNC, RUNSYNC_LIMIT, RUN_LIMIT, WAIT_RANGE_MS,
 };
 #[cfg(any(test, feature = "internals"))]

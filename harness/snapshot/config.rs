@@ -149,7 +149,7 @@ impl<'a> Pixels<'a> {
             Source::Borrowed(img) => Ok(img),
             Source::Owned(img) => Ok(img),
             Source::Bytes(bytes, cell) => cell
-                .get_or_init(|| crate::checks::decode(bytes).map_err(|e| e.to_string()))
+                .get_or_init(|| crate::media::decode(bytes).map_err(|e| e.to_string()))
                 .as_ref()
                 .map_err(String::clone),
         }
@@ -171,7 +171,7 @@ impl<'a> Pixels<'a> {
             Source::Owned(img) => Some(img),
             Source::Bytes(bytes, cell) => match cell.into_inner() {
                 Some(decoded) => decoded.ok(),
-                None => crate::checks::decode(bytes).ok(),
+                None => crate::media::decode(bytes).ok(),
             },
         }
     }

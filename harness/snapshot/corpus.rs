@@ -15,7 +15,7 @@ use image::DynamicImage;
 use serde::Deserialize;
 
 use super::metrics::{judge, measure, Judgement};
-use crate::results::model::Metrics;
+use crate::model::Metrics;
 use crate::scenario::{ImageExpect, SnapshotSpec};
 
 /// `corpus.json`.
@@ -88,7 +88,7 @@ fn image(dir: &Path, file: &str) -> Result<(DynamicImage, Vec<u8>), CorpusError>
     let path = dir.join(file);
     let shown = path.display().to_string();
     let bytes = std::fs::read(&path).map_err(|source| CorpusError::Read { path: shown.clone(), source })?;
-    let img = crate::checks::decode(&bytes).map_err(|e| CorpusError::Image { path: shown, reason: e.to_string() })?;
+    let img = crate::media::decode(&bytes).map_err(|e| CorpusError::Image { path: shown, reason: e.to_string() })?;
     Ok((img, bytes))
 }
 
@@ -109,13 +109,13 @@ pub fn judge_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Result<Vec
     for pair in &corpus.pairs {
         let (reference, _) = image(dir, &pair.reference)?;
         let (candidate, bytes) = image(dir, &pair.candidate)?;
-        let returned = crate::runpod::output::Returned {
+        let returned = crate::media::Returned {
             filename: pair.candidate.clone(),
-            transport: crate::runpod::output::Transport::Base64,
+            transport: crate::media::Transport::Base64,
             declared_mime: None,
             bytes: Ok(bytes),
         };
-        let info = crate::checks::inspect_keeping(0, &returned, false).info;
+        let info = crate::media::inspect_keeping(0, &returned, false).info;
         let check = crate::checks::images(&expect, &[info]).first().map(|f| f.check.clone());
         let (metrics, band) = if reference.width() == candidate.width() && reference.height() == candidate.height() {
             let m = measure(&reference, &candidate);

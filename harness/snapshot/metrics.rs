@@ -7,7 +7,7 @@
 use image::{DynamicImage, Rgb, RgbImage};
 use image_hasher::{HashAlg, HasherConfig};
 
-use crate::results::model::Metrics;
+use crate::model::Metrics;
 
 fn hasher() -> image_hasher::Hasher {
     HasherConfig::new()

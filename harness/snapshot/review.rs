@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::metrics::measure;
-use crate::results::model::Calibration;
+use crate::model::Calibration;
 use image::{DynamicImage, GenericImageView};
 
 /// Pending `.new` files under `root`.

@@ -111,7 +111,7 @@ pub(super) fn write_reference(dir: &Path, cand: Candidate, meta: &MetaInputs, su
         return Ok(());
     }
     // References are written rarely and kept in git: spend time on compression.
-    let png = crate::media::png::encode_best(img);
+    let png = crate::png::encode_best(img);
     let _ = std::fs::write(dir.join(format!("{i}.png{suffix}")), png);
     let accepted = suffix.is_empty().then(super::provenance::now);
     let _ = std::fs::write(
@@ -148,7 +148,7 @@ pub fn metadata(img: &DynamicImage, thumb: &RgbImage, meta: &MetaInputs, accepte
         meta.i,
         img.width(),
         img.height(),
-        crate::checks::color_name(img.color()),
+        crate::media::color_name(img.color()),
         hash_thumb(thumb).to_base64(),
         pixel_hash(img),
         p.psnr, p.ssim, p.block, f.psnr, f.ssim, f.block,
@@ -177,7 +177,7 @@ pub(super) fn save_evidence(
         return (None, None, None);
     }
     let save = |name: String, img: &RgbImage| -> Option<String> {
-        std::fs::write(dir.join(&name), crate::media::png::encode_fast(img)).ok()?;
+        std::fs::write(dir.join(&name), crate::png::encode_fast(img)).ok()?;
         Some(crate::paths::slashed(&rel.join(&name)))
     };
     let e = save(format!("snapshot-{i}-expected.png"), &expected.to_rgb8());

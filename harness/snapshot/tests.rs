@@ -88,7 +88,7 @@ fn reencoded(img: &DynamicImage) -> DynamicImage {
     .unwrap();
     // Insert a tEXt chunk (as ComfyUI's prompt metadata) right after IHDR.
     let mut chunk = Vec::new();
-    crate::media::png::chunk(
+    crate::png::chunk(
         &mut chunk,
         b"tEXt",
         b"prompt\0{\"3\": {\"class_type\": \"KSampler\"}}",

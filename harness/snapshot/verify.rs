@@ -12,7 +12,7 @@ use super::config::{Candidate, Config, Mode};
 use super::metrics::{diff_image, identical, judge, measure_with, pixel_hash, Judgement};
 use super::provenance::Provenance;
 use super::store::{read_meta, reference_count, remove_candidate, save_evidence, write_reference};
-use crate::results::model::{CheckFailure, Metrics, SnapshotRecord};
+use crate::model::{CheckFailure, Metrics, SnapshotRecord};
 use crate::scenario::{CompareMode, ReviewPolicy, SnapshotSpec};
 
 /// The snapshot verdict of a scenario run.
@@ -219,7 +219,7 @@ impl Slot<'_> {
         for reference in refs {
             let decoded = std::fs::read(&reference.png)
                 .map_err(|e| e.to_string())
-                .and_then(|b| crate::checks::decode(&b).map_err(|e| e.to_string()))
+                .and_then(|b| crate::media::decode(&b).map_err(|e| e.to_string()))
                 .map_err(|e| (reference.shown(), self.failure(&format!("a readable reference {}", reference.shown()), e)))?;
             let (metrics, judgement) = self.compare(&decoded, img, cand);
             let better = best.as_ref().is_none_or(|b| {
@@ -301,12 +301,12 @@ impl Slot<'_> {
         rec.actual = a.clone();
         rec.diff = d.clone();
         rec.thumbnails = vec![
-            crate::media::png::data_uri(&crate::media::sample::sample(reference).thumb),
-            crate::media::png::data_uri(cand.thumb),
+            crate::png::data_uri(&crate::media::sample::sample(reference).thumb),
+            crate::png::data_uri(cand.thumb),
         ];
         if reference.dimensions() == img.dimensions() {
             let diff = DynamicImage::ImageRgb8(diff_image(reference, img));
-            rec.thumbnails.push(crate::media::png::data_uri(&crate::media::sample::sample(&diff).thumb));
+            rec.thumbnails.push(crate::png::data_uri(&crate::media::sample::sample(&diff).thumb));
         }
         let shown = |p: &Option<String>| {
             p.as_deref()

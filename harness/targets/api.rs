@@ -8,6 +8,7 @@ use futures_util::future::BoxFuture;
 
 use crate::http::EndpointError;
 use crate::runpod::job::{DriveError, Finished, Watch};
+use crate::runpod::output::Download;
 use crate::runpod::wire::Health;
 
 /// One job to run: the worker-comfyui request body, already serialised.
@@ -22,7 +23,8 @@ pub struct JobRequest {
 }
 
 /// Something that runs scenario jobs.
-pub trait Target: Send + Sync {
+/// Downloads of URLs an answer pointed to come through its [`Download`] side.
+pub trait Target: Download + Send + Sync {
     /// The target as shown to people (`live endpoint https://api.runpod.ai/v2/abc`).
     fn label(&self) -> &str;
 
@@ -33,9 +35,6 @@ pub trait Target: Send + Sync {
         request: JobRequest,
         watch: &'a Watch,
     ) -> BoxFuture<'a, Result<Finished, DriveError>>;
-
-    /// Downloads a URL an answer pointed to (`s3_url`), never with credentials.
-    fn download<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, EndpointError>>;
 
     /// Worker and queue counts, where the target has them.
     fn health(&self) -> BoxFuture<'_, Result<Health, EndpointError>>;

@@ -26,7 +26,7 @@ use crate::http::EndpointError;
 use crate::http::ErrorKind;
 use crate::comfyui::Queued;
 use crate::runpod::job::{interrupted, Canceller, DriveError, Finished, InFlight, Watch};
-use crate::results::model::Seen;
+use crate::model::Seen;
 use crate::runpod::wire::{Health, JobState, StatusAnswer};
 use progress::{End, Progress};
 
@@ -76,17 +76,6 @@ impl Target for Comfyui {
         watch: &'a Watch,
     ) -> BoxFuture<'a, Result<Finished, DriveError>> {
         Box::pin(drive(&self.client, request, watch, self.websocket))
-    }
-
-    fn download<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, EndpointError>> {
-        let _ = url;
-        Box::pin(async {
-            Err(EndpointError {
-                op: "download".into(),
-                job: None,
-                kind: ErrorKind::Unsupported("ComfyUI returns files inline"),
-            })
-        })
     }
 
     fn health(&self) -> BoxFuture<'_, Result<Health, EndpointError>> {
@@ -302,8 +291,8 @@ async fn drive(
 fn finished(
     status: StatusAnswer,
     run: Run<'_>,
-    nodes: Vec<crate::results::model::NodeTiming>,
-    progress: Vec<crate::results::model::ProgressSeen>,
+    nodes: Vec<crate::model::NodeTiming>,
+    progress: Vec<crate::model::ProgressSeen>,
 ) -> Finished {
     Finished {
         status,
@@ -533,6 +522,19 @@ async fn abandon(
             last_state: last_state.to_string(),
             cancelled,
         },
+    }
+}
+
+impl crate::runpod::output::Download for Comfyui {
+    fn download<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, EndpointError>> {
+        let _ = url;
+        Box::pin(async {
+            Err(EndpointError {
+                op: "download".into(),
+                job: None,
+                kind: ErrorKind::Unsupported("ComfyUI returns files inline"),
+            })
+        })
     }
 }
 

@@ -75,10 +75,6 @@ impl Target for Runpod {
         ))
     }
 
-    fn download<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, EndpointError>> {
-        Box::pin(self.client.download(url))
-    }
-
     fn health(&self) -> BoxFuture<'_, Result<Health, EndpointError>> {
         Box::pin(self.client.health())
     }
@@ -89,5 +85,11 @@ impl Target for Runpod {
 
     fn virtual_time(&self) -> bool {
         self.virtual_time
+    }
+}
+
+impl crate::runpod::output::Download for Runpod {
+    fn download<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, EndpointError>> {
+        Box::pin(self.client.download(url))
     }
 }

@@ -16,7 +16,7 @@ pub const COMFYUI_DEFAULT: &str = "http://127.0.0.1:8188";
 /// `COMFYUI_URL=mock`: the embedded mock's ComfyUI face (what CI runs).
 pub const COMFYUI_MOCK: &str = "mock";
 
-pub use crate::results::model::TargetKind as Kind;
+pub use crate::model::TargetKind as Kind;
 
 /// The chosen target. `Debug`/`Display` never show the key.
 #[derive(Clone)]

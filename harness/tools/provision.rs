@@ -111,7 +111,7 @@ pub(crate) async fn bring_up(
 
 /// Tears `session` down from a thread of its own (for a panic, where the
 /// run's runtime may be going away).
-pub(crate) fn teardown_blocking(session: &Arc<Session>) -> crate::results::model::ProvisionReport {
+pub(crate) fn teardown_blocking(session: &Arc<Session>) -> crate::model::ProvisionReport {
     let s = session.clone();
     let t = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -124,7 +124,7 @@ pub(crate) fn teardown_blocking(session: &Arc<Session>) -> crate::results::model
     });
     match t.join() {
         Ok(Ok(r)) => r,
-        _ => crate::results::model::ProvisionReport {
+        _ => crate::model::ProvisionReport {
             name: session.name().to_string(),
             teardown: "teardown did not finish within 5 minutes: run `endpoint-harness provision cleanup`".into(),
             ..Default::default()

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::results::model::OutputShape as Shape;
-use crate::results::model::Seen;
+use crate::model::OutputShape as Shape;
+use crate::model::Seen;
 use crate::paths::FileError;
-use crate::runpod::output::{Output, Transport};
+use crate::media::Transport;
+use crate::runpod::output::Output;
 use crate::runpod::wire::{JobState, StatusAnswer};
 
 #[derive(Serialize)]
@@ -46,7 +47,7 @@ pub fn write(
     scenario: &str,
     status: &StatusAnswer,
     timeline: &[Seen],
-    nodes: &[crate::results::model::NodeTiming],
+    nodes: &[crate::model::NodeTiming],
     output: Option<&Output>,
     source: &str,
 ) -> Result<PathBuf, FileError> {

@@ -19,5 +19,5 @@ pub fn behaviour() -> Value {
 
 /// The schema of `reports/report.json`.
 pub fn report() -> Value {
-    serde_json::to_value(schemars::schema_for!(crate::results::model::RunReport)).expect("schemas serialise")
+    serde_json::to_value(schemars::schema_for!(crate::model::RunReport)).expect("schemas serialise")
 }

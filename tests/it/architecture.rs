@@ -3,6 +3,9 @@
 //! starting with `crate::`, `super::` or `self::`, resolved to the file that
 //! defines the module it names) and fails on a cycle, naming its files.
 //!
+//! The same graph at the level of rooms (top-level modules), without test
+//! code, must have no cycle either, and no file is over 600 lines.
+//!
 //! `mod child;` declarations are containment, not imports; a parent that
 //! re-exports or uses a child's items does depend on it, so a child must not
 //! use its parent's items in turn.
@@ -66,6 +69,8 @@ struct Refs<'a> {
     /// scope, as absolute module paths (`load` -> `["scenario", "load"]`).
     aliases: &'a BTreeMap<String, Vec<String>>,
     out: &'a mut Vec<Vec<String>>,
+    /// Leave out `#[cfg(test)]` modules (the room graph is production code's).
+    skip_tests: bool,
 }
 
 impl Refs<'_> {
@@ -147,6 +152,9 @@ impl<'ast> Visit<'ast> for Refs<'_> {
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if self.skip_tests && is_cfg_test(&m.attrs) {
+            return;
+        }
         if m.content.is_some() {
             self.here.push(m.ident.to_string());
             syn::visit::visit_item_mod(self, m);
@@ -206,6 +214,7 @@ fn aliases(module: &[String], ast: &syn::File) -> BTreeMap<String, Vec<String>> 
         here: module.to_vec(),
         aliases: &empty,
         out: &mut sink,
+        skip_tests: false,
     };
     let mut names = BTreeMap::new();
     for item in &ast.items {
@@ -258,11 +267,32 @@ fn bindings(prefix: &mut Vec<String>, t: &syn::UseTree, out: &mut Vec<(String, V
     }
 }
 
+/// `#[cfg(test)]`.
+fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.meta
+                .require_list()
+                .is_ok_and(|l| l.tokens.to_string() == "test")
+    })
+}
+
 /// Edges between files: file -> files it imports.
 fn graph(root: &Path) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
+    graph_with(root, false)
+}
+
+/// [`graph`], with test code (test files, `#[cfg(test)]` modules) left out when `skip_tests`.
+fn graph_with(root: &Path, skip_tests: bool) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     let tree = Tree::build(root);
     let mut edges: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     for (module, file) in &tree.files {
+        let test_file = module
+            .last()
+            .is_some_and(|m| m == "tests" || m.ends_with("_tests"));
+        if skip_tests && test_file {
+            continue;
+        }
         let text = std::fs::read_to_string(file).unwrap();
         let ast = syn::parse_file(&text)
             .unwrap_or_else(|e| panic!("{} does not parse: {e}", file.display()));
@@ -272,6 +302,7 @@ fn graph(root: &Path) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
             here: module.clone(),
             aliases: &aliases,
             out: &mut found,
+            skip_tests,
         };
         refs.visit_file(&ast);
         let set = edges.entry(file.clone()).or_default();
@@ -380,4 +411,86 @@ fn the_cycle_finder_finds_cycles() {
         find_cycle(&edges).unwrap(),
         vec![p("a.rs"), p("b.rs"), p("c.rs"), p("a.rs")]
     );
+}
+
+/// The room (top-level module) a file of `harness/` belongs to.
+fn room(root: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(root).unwrap();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// The module graph between rooms (`media -> results`), production code only:
+/// derived from the file graph, each file standing for its room.
+fn rooms(root: &Path) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
+    let mut out: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
+    for (from, tos) in graph_with(root, true) {
+        let a = room(root, &from);
+        let set = out.entry(PathBuf::from(&a)).or_default();
+        for to in tos {
+            let b = room(root, &to);
+            if a != b {
+                set.insert(PathBuf::from(b));
+            }
+        }
+    }
+    out
+}
+
+/// Rooms depend on each other one way only: evidence flows from `media`
+/// (bytes to facts) to `checks` (facts against `expect`) and `snapshot`, and
+/// no room is reached back by one it uses. A cycle is named room by room.
+#[test]
+fn no_import_cycle_between_rooms() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("harness");
+    let edges = rooms(&root);
+    assert!(edges.len() >= 10, "rooms not found: {:?}", edges.keys());
+    let cycles: Vec<String> = all_cycles(&edges)
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        })
+        .collect();
+    assert!(
+        cycles.is_empty(),
+        "{} import cycle(s) between the rooms of harness/ (production code):\n  {}",
+        cycles.len(),
+        cycles.join("\n  ")
+    );
+    // The evidence pipeline's direction, named: media never judges or compares.
+    let media = &edges[&PathBuf::from("media")];
+    for judge in ["checks", "snapshot", "run", "targets", "runpod"] {
+        assert!(
+            !media.contains(&PathBuf::from(judge)),
+            "media uses {judge}: {media:?}"
+        );
+    }
+    let checks = &edges[&PathBuf::from("checks")];
+    assert!(
+        !checks.contains(&PathBuf::from("snapshot")),
+        "checks uses snapshot: {checks:?}"
+    );
+}
+
+/// Small files: none of `harness/` over 600 lines.
+#[test]
+fn no_file_of_the_crate_is_over_600_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("harness");
+    let long: Vec<String> = Tree::build(&root)
+        .files
+        .values()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > 600).then(|| format!("{} ({n} lines)", f.strip_prefix(&root).unwrap().display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over 600 lines: {long:?}");
 }

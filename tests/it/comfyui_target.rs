@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use endpoint_harness::comfyui::ComfyClient;
 use endpoint_harness::comfyui::Queued;
-use endpoint_harness::mock::behaviour::Catalogue;
+use endpoint_harness::mock::catalogue::Catalogue;
 use endpoint_harness::mock::{MockOptions, MockServer};
 use endpoint_harness::runpod::job::{DriveError, Watch};
 use endpoint_harness::targets::{Comfyui, JobRequest, Target};

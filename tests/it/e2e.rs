@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::common::{all_text, copy_dir, run_suite};
-use endpoint_harness::mock::behaviour::Catalogue;
+use endpoint_harness::mock::catalogue::Catalogue;
 use endpoint_harness::mock::{MockOptions, MockServer};
 
 /// libtest pads names into columns; compare lines with runs of spaces collapsed.

@@ -187,8 +187,8 @@ fn the_output_decoder_and_image_checks_never_panic() {
                     endpoint_harness::runpod::output::decode(Some(value.clone()), &ep).await
                 {
                     for (i, r) in out.images.iter().enumerate() {
-                        let _ = endpoint_harness::checks::inspect(i, r);
-                        let _ = endpoint_harness::checks::inspect_keeping(i, r, false);
+                        let _ = endpoint_harness::media::inspect(i, r);
+                        let _ = endpoint_harness::media::inspect_keeping(i, r, false);
                         decoded_images += 1;
                     }
                 }
@@ -203,14 +203,14 @@ fn the_output_decoder_and_image_checks_never_panic() {
     let mut agreed = 0;
     for n in 0..2000 {
         let bytes = mutate(&mut rng, &png);
-        let r = endpoint_harness::runpod::output::Returned {
+        let r = endpoint_harness::media::Returned {
             filename: "f.png".into(),
-            transport: endpoint_harness::runpod::output::Transport::Base64,
+            transport: endpoint_harness::media::Transport::Base64,
             declared_mime: None,
             bytes: Ok(bytes),
         };
-        let full = catch_unwind(|| endpoint_harness::checks::inspect(0, &r));
-        let streamed = catch_unwind(|| endpoint_harness::checks::inspect_keeping(0, &r, false));
+        let full = catch_unwind(|| endpoint_harness::media::inspect(0, &r));
+        let streamed = catch_unwind(|| endpoint_harness::media::inspect_keeping(0, &r, false));
         let (Ok(full), Ok(streamed)) = (full, streamed) else {
             panic!("image checks panicked on PNG mutation {n}");
         };

@@ -195,7 +195,7 @@ pub fn render(plan: &Plan, kind: ImageKind, nonce: u64) -> Vec<(String, Vec<u8>)
             };
             out.push((
                 format!("{prefix}_{n:05}_.png"),
-                crate::media::png::encode_fast(&img),
+                crate::png::encode_fast(&img),
             ));
         }
     }

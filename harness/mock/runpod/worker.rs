@@ -286,7 +286,7 @@ fn damage(bytes: &mut Vec<u8>, b: &Behaviour) {
         }
     }
     if has_fault(b, |k| matches!(k, FaultKind::HugePng)) {
-        *bytes = crate::media::png::declaring(100_000, 100_000);
+        *bytes = crate::png::declaring(100_000, 100_000);
     }
 }
 

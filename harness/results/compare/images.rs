@@ -10,7 +10,7 @@ use base64::Engine;
 use image::{DynamicImage, GenericImageView, RgbImage};
 
 use super::model::{Evidence, ImageDiff, Thresholds};
-use crate::results::model::{ImageRecord, ScenarioReport};
+use crate::model::{ImageRecord, ScenarioReport};
 
 /// The folders images are read from and diff images written to.
 pub struct Dirs<'a> {
@@ -146,7 +146,7 @@ fn write_evidence(
     for (kind, img) in [("baseline", Some(a)), ("candidate", Some(b)), ("diff", diff.as_ref())] {
         let rel = dir.join(format!("r{run}-{index}-{kind}.png"));
         if let Some(img) = img {
-            std::fs::write(out.join(&rel), crate::media::png::encode_fast(&img.to_rgb8())).ok()?;
+            std::fs::write(out.join(&rel), crate::png::encode_fast(&img.to_rgb8())).ok()?;
         }
         files.push(crate::paths::slashed(&rel));
     }

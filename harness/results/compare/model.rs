@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::results::model::{Metrics, Verdict};
+use crate::model::{Metrics, Verdict};
 
 /// What changed, for one scenario or for the whole comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use crate::results::report::theme;
 use crate::text::esc_html as esc;
 
 fn verdicts(s: &ScenarioDiff) -> String {
-    let v = |v: Option<crate::results::model::Verdict>| v.map_or("–", |v| v.as_str());
+    let v = |v: Option<crate::model::Verdict>| v.map_or("–", |v| v.as_str());
     if s.baseline == s.candidate {
         v(s.candidate).to_string()
     } else {

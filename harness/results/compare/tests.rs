@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::model::{Change, Thresholds};
-use crate::results::model::{RunInfo, RunRecord, RunReport, ScenarioHead, ScenarioReport, TargetKind, Verdict};
+use crate::model::{RunInfo, RunRecord, RunReport, ScenarioHead, ScenarioReport, TargetKind, Verdict};
 
 fn scenario(name: &str, verdict: Verdict, runs: Vec<RunRecord>) -> ScenarioReport {
     let head = ScenarioHead {

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::theme;
-use crate::results::model::{RunReport, ScenarioReport, Verdict};
+use crate::model::{RunReport, ScenarioReport, Verdict};
 
 pub(crate) use crate::text::esc_html as esc;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::results::model::{RunReport, Verdict};
+use crate::model::{RunReport, Verdict};
 
 pub(super) fn render(report: &RunReport) -> String {
     let mut suite = TestSuite::new("scenarios");

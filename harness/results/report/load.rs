@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::text::esc_html as esc;
-use crate::results::model::{HealthPoint, LoadPoint, LoadReport, LoadSpread};
+use crate::model::{HealthPoint, LoadPoint, LoadReport, LoadSpread};
 use crate::text::fmt_ms;
 
 fn spread(s: Option<LoadSpread>) -> String {

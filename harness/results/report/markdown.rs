@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::results::model::{RunReport, Verdict};
+use crate::model::{RunReport, Verdict};
 use crate::text::fmt_ms;
 
 fn icon(v: Verdict) -> &'static str {
@@ -109,7 +109,7 @@ pub(super) fn render(r: &RunReport) -> String {
 }
 
 /// One line on the run's throwaway endpoint (`summary.md`, the HTML header).
-pub(crate) fn provision_line(p: &crate::results::model::ProvisionReport) -> String {
+pub(crate) fn provision_line(p: &crate::model::ProvisionReport) -> String {
     let ready = p
         .ready_after_s
         .map(|s| format!("ready after {s:.0}s, "))

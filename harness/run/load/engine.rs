@@ -17,7 +17,7 @@ use super::{figures, sampler};
 use crate::http::ErrorKind;
 use crate::clock::{self, SimClock};
 use crate::runpod::job::{Abort, DriveError, Watch};
-use crate::results::model::{BudgetReport, CheckFailure, LoadPoint, LoadReport, ScenarioReport, Verdict};
+use crate::model::{BudgetReport, CheckFailure, LoadPoint, LoadReport, ScenarioReport, Verdict};
 use crate::scenario::{Load, Scenario};
 use crate::run::trial::env::TrialEnv;
 use crate::run::trial::once::{run_once, OneRun};
@@ -381,7 +381,7 @@ fn job_scenario(s: &Arc<Scenario>, n: u64, vary: bool) -> Arc<Scenario> {
 }
 
 /// The scenario report: figures, thresholds, the first job's record and references.
-fn conclude(s: &Scenario, target: &str, run: Run<'_>, health: Vec<crate::results::model::HealthPoint>, real_start: Instant) -> ScenarioReport {
+fn conclude(s: &Scenario, target: &str, run: Run<'_>, health: Vec<crate::model::HealthPoint>, real_start: Instant) -> ScenarioReport {
     let load = run.load;
     let stopped = run.stopped.clone();
     let mut points = run.points;
@@ -437,7 +437,7 @@ fn message(
     target: &str,
     verdict: Verdict,
     r: &LoadReport,
-    misses: &[crate::results::model::BudgetMiss],
+    misses: &[crate::model::BudgetMiss],
     failures: &[CheckFailure],
     failing: &[(u64, String)],
     na: &[String],

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::checks::budget::percentile;
-use crate::results::model::{BudgetMiss, ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};
+use crate::model::{BudgetMiss, ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};
 use crate::scenario::{Budget, Load};
 
 /// The figures of a run whose jobs (in the order their results were seen) are `jobs`.

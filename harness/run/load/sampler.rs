@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock;
 
-use crate::results::model::HealthPoint;
+use crate::model::HealthPoint;
 use crate::targets::Target;
 
 /// Samples `/health` into `seen` until `stop` is set (on a virtual clock the

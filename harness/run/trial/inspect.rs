@@ -10,7 +10,7 @@ use super::env::TrialEnv;
 use super::save::{image_ext, save_image};
 use crate::checks;
 use crate::media::{self, Kind};
-use crate::results::model::{CheckFailure, ImageRecord, RunRecord, SnapshotRecord, VideoRecord};
+use crate::model::{CheckFailure, ImageRecord, RunRecord, SnapshotRecord, VideoRecord};
 use crate::runpod::output;
 use crate::scenario::Scenario;
 use crate::snapshot;
@@ -45,7 +45,7 @@ pub(crate) fn inspect_all<'a>(
                 let ext = video.info.container.as_deref();
                 save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
             });
-            let strip = video.thumbs.iter().map(crate::media::png::data_uri).collect();
+            let strip = video.thumbs.iter().map(crate::png::data_uri).collect();
             vinfos.push(video.info.clone());
             found.videos.push(video.frames);
             record.videos.push(VideoRecord { info: video.info, file, strip });
@@ -56,12 +56,12 @@ pub(crate) fn inspect_all<'a>(
         // mismatch, a reference to write). Calibration across repeats keeps
         // every run's pixels, so those are decoded at once.
         let calibrating = s.snapshot.compare != crate::scenario::CompareMode::Off && s.repeat > 1;
-        let inspected = checks::inspect_keeping(i, returned, calibrating);
+        let inspected = crate::media::inspect_keeping(i, returned, calibrating);
         let file = returned.bytes.as_ref().ok().filter(|_| keep).and_then(|b| {
             let ext = image_ext(inspected.info.format);
             save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
         });
-        let thumbnail = inspected.thumb.as_ref().map(crate::media::png::data_uri);
+        let thumbnail = inspected.thumb.as_ref().map(crate::png::data_uri);
         let pixels = match (inspected.pixels, inspected.info.width.zip(inspected.info.height), &returned.bytes) {
             (Some(decoded), _, _) => Some(snapshot::Pixels::from(decoded)),
             (None, Some(size), Ok(bytes)) => Some(snapshot::Pixels::lazy(size, bytes)),
@@ -86,7 +86,7 @@ pub(crate) fn inspect_all<'a>(
 }
 
 /// The file as an animation or video, when it is one (a one-frame animation is a still).
-fn moving(s: &Scenario, i: usize, returned: &output::Returned) -> Option<checks::InspectedVideo> {
+fn moving(s: &Scenario, i: usize, returned: &crate::media::Returned) -> Option<crate::media::InspectedVideo> {
     let bytes = returned.bytes.as_ref().ok()?;
     let Kind::Moving(container) = media::sniff(bytes) else {
         return None;
@@ -96,7 +96,7 @@ fn moving(s: &Scenario, i: usize, returned: &output::Returned) -> Option<checks:
         return None;
     }
     let extra = snapshot_frames(s, facts.as_ref().map(|f| f.frames).unwrap_or(0));
-    Some(checks::inspect_video(i, returned, container, facts, &extra))
+    Some(crate::media::inspect_video(i, returned, container, facts, &extra))
 }
 
 /// The frames a video's snapshot compares: `snapshot.frames`, else first, middle, last.

@@ -11,7 +11,7 @@ use super::request::request_body;
 use super::stop::Stop;
 use crate::checks;
 use crate::runpod::job::Finished;
-use crate::results::model::{CheckFailure, RunRecord, SnapshotRecord, Timing};
+use crate::model::{CheckFailure, RunRecord, SnapshotRecord, Timing};
 use crate::runpod::output;
 use crate::scenario::{CompareMode, ExpectedStatus, Mode, Scenario};
 use crate::targets::JobRequest;

@@ -9,7 +9,7 @@ use super::env::TrialEnv;
 use super::once::run_once;
 use super::stop::Stop;
 use crate::checks::budget;
-use crate::results::model::{
+use crate::model::{
     BudgetReport, CheckFailure, RunRecord, ScenarioHead, ScenarioReport, Timing, Verdict,
 };
 use crate::scenario::{CompareMode, Diagnostics, Scenario, Unchecked};
@@ -23,7 +23,7 @@ struct Runs {
     stop: Option<Stop>,
     timings: Vec<Timing>,
     pixels: Vec<Vec<image::DynamicImage>>,
-    snapshots: Vec<crate::results::model::SnapshotRecord>,
+    snapshots: Vec<crate::model::SnapshotRecord>,
     reviews: Vec<String>,
     /// Checks that could not run and do not fail (locally, or allowed).
     unchecked: Vec<String>,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::results::model::ImageFormat;
+use crate::model::ImageFormat;
 
 /// Saves returned bytes as `images/<scenario folders>/<leaf>.r<run>-<n>-<name>.<ext>`
 /// (no folder per scenario, so a big suite creates one file per image, not a

@@ -3,7 +3,7 @@
 
 use super::request::RequestError;
 use crate::runpod::job::DriveError;
-use crate::results::model::Verdict;
+use crate::model::Verdict;
 
 /// Why a scenario's job did not give an answer to check.
 #[derive(Debug, thiserror::Error)]

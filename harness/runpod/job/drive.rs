@@ -20,7 +20,7 @@ use crate::http::EndpointError;
 use crate::http::ErrorKind;
 use crate::runpod::Submit;
 use crate::clock;
-use crate::results::model::{NodeTiming, ProgressSeen, Seen, PROGRESS_KEPT};
+use crate::model::{NodeTiming, ProgressSeen, Seen, PROGRESS_KEPT};
 use crate::runpod::wire::{Health, JobProgress, JobState, StatusAnswer, RETENTION_RUN, RETENTION_SYNC};
 
 /// Polling interval bounds (without long-poll): never faster than the floor, never

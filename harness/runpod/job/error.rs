@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::guard::CancelFailure;
 use crate::http::EndpointError;
-use crate::results::model::{Seen, Verdict};
+use crate::model::{Seen, Verdict};
 
 /// Why a job did not reach a terminal state the harness could read.
 #[derive(Debug, thiserror::Error)]

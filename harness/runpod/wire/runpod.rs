@@ -15,8 +15,6 @@ use serde_json::Value;
 pub const RUN_LIMIT: usize = 10_000_000;
 /// Largest request body on `/runsync`.
 pub const RUNSYNC_LIMIT: usize = 20_000_000;
-/// Largest response body the client reads; worker results are limited to about 20 MB.
-pub const MAX_BODY: usize = 64 * 1024 * 1024;
 /// RunPod keeps a job's result this long after `/run` ...
 pub const RETENTION_RUN: Duration = Duration::from_secs(30 * 60);
 /// ... and this long after `/runsync`.

@@ -27,12 +27,12 @@ impl Cx<'_> {
             ok
         });
         for (key, v) in [("width", raw.width), ("height", raw.height)] {
-            if let Some(v) = v.filter(|v| *v == 0 || *v > crate::checks::MAX_SIDE) {
+            if let Some(v) = v.filter(|v| *v == 0 || *v > crate::media::limits::MAX_SIDE) {
                 self.val_err(
                     &format!("expect.videos.{key}"),
                     format!(
                         "`expect.videos.{key}` of {v} is outside 1..={}",
-                        crate::checks::MAX_SIDE
+                        crate::media::limits::MAX_SIDE
                     ),
                     None,
                 );

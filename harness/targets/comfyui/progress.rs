@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::results::model::NodeTiming;
+use crate::model::NodeTiming;
 
 /// How a prompt ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,7 +36,7 @@ pub(crate) struct Progress<'g> {
     running: Option<(String, u64)>,
     pub nodes: Vec<NodeTiming>,
     /// The samplers' step updates (`progress` messages), each kept once.
-    pub steps: Vec<crate::results::model::ProgressSeen>,
+    pub steps: Vec<crate::model::ProgressSeen>,
 }
 
 impl<'g> Progress<'g> {
@@ -149,11 +149,11 @@ impl<'g> Progress<'g> {
         if self.steps.last().is_some_and(|l| l.progress == progress) {
             return;
         }
-        if self.steps.len() >= crate::results::model::PROGRESS_KEPT {
+        if self.steps.len() >= crate::model::PROGRESS_KEPT {
             self.steps.pop();
         }
         self.steps
-            .push(crate::results::model::ProgressSeen { at_ms, progress });
+            .push(crate::model::ProgressSeen { at_ms, progress });
     }
 
     /// The latest step, for the progress line.

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::api::{ApiError, Manager, WorkerSummary};
 use super::spec::Spec;
 use super::state::{State, StateFile};
-use crate::results::model::ProvisionReport;
+use crate::model::ProvisionReport;
 
 /// Why the endpoint could not be had.
 #[derive(Debug, thiserror::Error)]

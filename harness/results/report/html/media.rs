@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::results::model::{RunRecord, SnapshotRecord, VideoRecord};
+use crate::model::{RunRecord, SnapshotRecord, VideoRecord};
 use crate::results::report::theme;
 use crate::text::esc_html as esc;
 

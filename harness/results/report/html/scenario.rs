@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::{charts, media, timeline};
-use crate::results::model::{ScenarioReport, Verdict};
+use crate::model::{ScenarioReport, Verdict};
 use crate::results::report::theme;
 use crate::text::{esc_html as esc, fmt_ms};
 use crate::results::trend::Trend;

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::results::model::{NodeTiming, RunRecord};
+use crate::model::{NodeTiming, RunRecord};
 use crate::text::{esc_html as esc, fmt_ms};
 
 /// How long the job's bar is: its wall time, or queue + execution when those

@@ -79,7 +79,7 @@ pub struct ProgressSeen {
     pub at_ms: u64,
     /// What the worker reported.
     #[serde(flatten)]
-    pub progress: crate::runpod::wire::JobProgress,
+    pub progress: super::progress::JobProgress,
 }
 
 /// One returned file.

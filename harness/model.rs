@@ -10,6 +10,7 @@ mod check;
 mod job;
 mod load;
 mod media;
+mod progress;
 mod provision;
 mod run;
 mod snapshot;
@@ -20,6 +21,7 @@ pub use check::{CheckFailure, ImageFormat, ImageInfo};
 pub use job::{ImageRecord, OutputShape, ProgressSeen, RunRecord, Seen, PROGRESS_KEPT};
 pub use load::{ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};
 pub use media::{VideoInfo, VideoRecord};
+pub use progress::JobProgress;
 pub use provision::ProvisionReport;
 pub use run::{
     CostSummary, RunInfo, RunReport, ScenarioHead, ScenarioReport, TargetKind, SCHEMA_VERSION,
