@@ -11,6 +11,7 @@ mod check;
 mod comfy;
 mod common;
 mod compare;
+pub(crate) mod docs;
 mod mock;
 mod provision;
 mod report;
@@ -28,7 +29,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "Regression tests for RunPod serverless ComfyUI endpoints"
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +78,9 @@ enum Command {
     /// Run the suite on a throwaway endpoint created from a worker image, then
     /// delete it; `provision cleanup` deletes what killed runs left.
     Provision(provision::ProvisionArgs),
+    /// Write the book's generated reference pages (environment, commands,
+    /// scenario and behaviour fields, report.json); `--check` only compares.
+    Docs(docs::DocsArgs),
 }
 
 /// Runs the command line given to the process.
@@ -98,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Report(a) => a.run(),
         Command::Compare(a) => a.run(),
         Command::Provision(a) => a.run(),
+        Command::Docs(a) => a.run(<Cli as clap::CommandFactory>::command()),
     }
 }
 

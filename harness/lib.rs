@@ -1,19 +1,21 @@
 //! endpoint-harness: declarative regression tests for RunPod serverless ComfyUI
 //! endpoints.
 //!
-//! Data flows one way: [`scenario`] (a YAML file, loaded with `file:line:col`
-//! diagnostics) → workflow (the ComfyUI graph and its `set:` overrides) →
-//! [`wire`] (RunPod v2 and worker-comfyui types) → [`targets`] (one client per
-//! target kind behind one trait; [`client`] and [`job`] drive RunPod jobs, each
-//! owned until settled) → output, media and checks → snapshots → [`model`]
-//! (verdicts and records, pure data) → reports (JSON, JUnit, Markdown, HTML).
+//! A scenario (a YAML file, loaded by [`scenario::parse::load`] with
+//! `file:line:column` diagnostics) is run by the suite ([`run::main`], the
+//! `scenarios` test target, or `endpoint-harness run` from [`cli::main`]): its
+//! workflow goes to a target (a RunPod endpoint, a local worker, ComfyUI, or the
+//! [`mock::MockServer`]), the job is followed to its end, the returned files are
+//! read into facts, judged against `expect` and compared with references, and
+//! the outcome is recorded in the result [`model`] that the reports are written
+//! from.
 //!
-//! The public surface is what other programs use: the suite runner
-//! ([`runner::main`], the `scenarios` test target), the command line
-//! ([`cli::main`]), scenario loading ([`scenario::load`]), targets and their
-//! clients, the mock endpoint ([`mock::MockServer`]) and the result model.
-//! Everything else is private to the crate; the `internals` feature exposes
-//! it, unstable and undocumented, to this repository's benchmarks and fuzzers.
+//! The code is in rooms by capability (docs/src/design/architecture.md maps
+//! them); evidence flows one way, from the bytes an endpoint returns to facts,
+//! to judgements, to the model. The public surface is the entry points, scenario
+//! loading, the mock server and the result model; everything else is private to
+//! the crate, and the `internals` feature exposes it, unstable and undocumented,
+//! to this repository's benchmarks, fuzz targets and white-box tests.
 
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]

@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod env;
 mod error;
+pub mod vars;
+
+pub use env::Env;
 
 pub use error::SetupError;
 #[cfg(any(test, feature = "internals"))]
@@ -57,10 +61,17 @@ pub(crate) struct Settings {
     pub load: bool,
     /// `HARNESS_VERBOSE=1`: say more about the run (the order trials start in).
     pub verbose: bool,
+    /// Under cargo-nextest (`NEXTEST`): one process per trial.
+    pub nextest: bool,
+    /// cargo-nextest's run id (`NEXTEST_RUN_ID`): trials of one run share a report.
+    pub nextest_run: Option<String>,
 }
 
 impl Settings {
-    pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, SetupError> {
+    /// The run's settings from the captured environment (see [`Env`]).
+    pub fn read(env: &Env) -> Result<Self, SetupError> {
+        let var = env.reader();
+        let var: &dyn Fn(&str) -> Option<String> = &var;
         let v = Vars(var);
         let progress = match var("HARNESS_PROGRESS").as_deref().map(str::trim) {
             Some("off") | Some("0") => None,
@@ -95,6 +106,8 @@ impl Settings {
             max_cost: v.number("HARNESS_MAX_COST", "a non-negative number", |n: &f64| {
                 *n >= 0.0 && n.is_finite()
             })?,
+            nextest: env.nextest(),
+            nextest_run: env.nextest_run(),
         })
     }
 }

@@ -96,7 +96,7 @@ fn cleanup(
     state_only: bool,
     file: &std::path::Path,
 ) -> ExitCode {
-    let var = |k: &str| std::env::var(k).ok();
+    let var = crate::settings::Env::process().reader();
     let api = match crate::tools::provision::manager(&var) {
         Ok(a) => a,
         Err(e) => {

@@ -13,7 +13,7 @@ use super::facts::FramesError;
 
 /// The executable run: `HARNESS_FFMPEG` (a path) or `ffmpeg` on PATH.
 pub(crate) fn program() -> std::ffi::OsString {
-    std::env::var_os("HARNESS_FFMPEG").unwrap_or_else(|| "ffmpeg".into())
+    crate::settings::Env::process().get("HARNESS_FFMPEG").unwrap_or_else(|| "ffmpeg".into()).into()
 }
 
 /// Whether an ffmpeg executable answers `-version` (checked once per process).

@@ -1,7 +1,7 @@
 //! Cheap looks at a decoded image: one pass over a grid of small blocks gives a
 //! thumbnail (for reports and perceptual comparison) and the blankness measure.
 //! A 1024x1024 image is read at about 37k pixels instead of 1M, which keeps the
-//! harness's cost per image close to the PNG decode itself (see BENCHMARKS.md).
+//! harness's cost per image close to the PNG decode itself (see docs/src/design/benchmarks.md).
 //! Statistically the grid is a uniform sample: mean-square differences and
 //! standard deviations estimated from it match the full image's closely.
 

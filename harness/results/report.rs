@@ -43,7 +43,7 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
         crate::redact::redact(&html::render(report, &history)).as_bytes(),
     )?;
     // Set but empty (a shard that leaves the summary to the merge): none.
-    if let Some(path) = std::env::var("GITHUB_STEP_SUMMARY").ok().filter(|p| !p.is_empty()) {
+    if let Some(path) = crate::settings::Env::process().get("GITHUB_STEP_SUMMARY") {
         if let Ok(mut f) = fs::OpenOptions::new().append(true).create(true).open(path) {
             let _ = f.write_all(crate::redact::redact(&summary).as_bytes());
         }

@@ -170,7 +170,7 @@ fn read_fragments(dir: &Path) -> Result<Fragments, MergeError> {
 /// The run whose fragments `report build` uses: `run`, nextest's current run,
 /// or the run written last.
 fn pick_run(reports: &Path, run: Option<&str>) -> Result<PathBuf, MergeError> {
-    if let Some(id) = run.map(str::to_string).or_else(|| std::env::var("NEXTEST_RUN_ID").ok()) {
+    if let Some(id) = run.map(str::to_string).or_else(|| crate::settings::Env::process().nextest_run()) {
         let dir = fragments_dir(reports, &id);
         return if dir.is_dir() {
             Ok(dir)

@@ -7,7 +7,7 @@ use crate::model::{RunInfo, TargetKind};
 /// starts after the run's first fragment was written takes the start time and
 /// commit from it (one identity for the run, and no `git` call per trial).
 pub(crate) fn run_info(target: &str, kind: TargetKind, reports: &std::path::Path) -> RunInfo {
-    if let Ok(run) = std::env::var("NEXTEST_RUN_ID") {
+    if let Some(run) = crate::settings::Env::process().nextest_run() {
         if let Some(mut info) = crate::results::shards::run_of(reports, &run) {
             info.target = target.to_string();
             info.target_kind = kind;
@@ -25,18 +25,20 @@ pub(crate) fn run_info(target: &str, kind: TargetKind, reports: &std::path::Path
 
 /// nextest's run id when under nextest (shared by its processes), else time and pid.
 fn run_id() -> String {
-    std::env::var("NEXTEST_RUN_ID").unwrap_or_else(|_| {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        format!("{t:x}-{:x}", std::process::id())
-    })
+    crate::settings::Env::process()
+        .nextest_run()
+        .unwrap_or_else(|| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            format!("{t:x}-{:x}", std::process::id())
+        })
 }
 
 /// `GITHUB_SHA` on GitHub Actions, else `git rev-parse --short=12 HEAD`.
 fn git_commit() -> Option<String> {
-    if let Ok(sha) = std::env::var("GITHUB_SHA") {
+    if let Some(sha) = crate::settings::Env::process().get("GITHUB_SHA") {
         return Some(sha);
     }
     let out = std::process::Command::new("git")

@@ -15,8 +15,8 @@ pub(crate) fn preflight(ctx: &Ctx, any: Option<&crate::scenario::Scenario>) {
         return;
     };
     // Under nextest, once per run (the first process to get here), not once per trial.
-    if let Ok(run) = std::env::var("NEXTEST_RUN_ID") {
-        if !crate::results::shards::first_to_claim(&ctx.settings.reports, &run, "preflight") {
+    if let Some(run) = &ctx.settings.nextest_run {
+        if !crate::results::shards::first_to_claim(&ctx.settings.reports, run, "preflight") {
             return;
         }
     }

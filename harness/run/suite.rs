@@ -26,7 +26,8 @@ pub fn main() -> ExitCode {
 pub fn main_with(mut args: Arguments) -> ExitCode {
     // Under nextest a process runs one trial: one runtime worker and the trial on
     // the main thread spare it two thread start-ups (measured in `benches/nextest_scale.rs`).
-    let one_trial = std::env::var_os("NEXTEST").is_some() && args.exact && args.filter.is_some();
+    let one_trial =
+        crate::settings::Env::process().nextest() && args.exact && args.filter.is_some();
     if one_trial {
         args.test_threads = Some(1);
         super::alloc::tune();
@@ -43,7 +44,7 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
             return ExitCode::from(EXIT_SETUP);
         }
     };
-    let nextest = std::env::var_os("NEXTEST").is_some();
+    let nextest = crate::settings::Env::process().nextest();
     if !nextest && !args.list {
         // Trials mostly wait on the endpoint: as many trial threads as jobs may be
         // in flight (at least one per core), unless --test-threads says otherwise.
@@ -97,11 +98,12 @@ fn setup(
     args: &Arguments,
     handle: &tokio::runtime::Handle,
 ) -> Result<(Ctx, Vec<Loaded>), SetupError> {
-    let var = |k: &str| std::env::var(k).ok();
-    let settings = Settings::from_env(&var)?;
-    let mut target = crate::targets::from_env(var)?;
+    let env = crate::settings::Env::process();
+    let var = env.reader();
+    let settings = Settings::read(env)?;
+    let mut target = crate::targets::from_env(&var)?;
     let plan = super::provisioned::plan(&var, &settings)?;
-    let (snapshots, note) = crate::snapshot::Config::from_env(&var, &settings.reports)?;
+    let (snapshots, note) = crate::snapshot::Config::from_env(env, &settings.reports)?;
     // On a provisioned endpoint jobs are priced at its first GPU pool unless HARNESS_GPU says otherwise.
     let gpu = settings
         .gpu
@@ -109,9 +111,9 @@ fn setup(
         .or_else(|| plan.as_ref().map(|p| p.pool()));
     let costs = crate::results::cost::Costs::load(&settings.costs_file, gpu, settings.max_cost)?
         // Under nextest every process of the run spends from one ledger, so the cap is the run's.
-        .map(|c| match std::env::var("NEXTEST_RUN_ID") {
-            Ok(run) if c.max.is_some() => c.shared(
-                crate::results::shards::fragments_dir(&settings.reports, &run).join("cost.ledger"),
+        .map(|c| match &settings.nextest_run {
+            Some(run) if c.max.is_some() => c.shared(
+                crate::results::shards::fragments_dir(&settings.reports, run).join("cost.ledger"),
             ),
             _ => c,
         });
@@ -156,7 +158,7 @@ fn setup(
     };
     // Under nextest a process runs one trial and nextest orders them: reading the
     // whole history in every process would make each trial's cost grow with it.
-    let expected = if std::env::var_os("NEXTEST").is_some() {
+    let expected = if settings.nextest {
         super::order::Expected::default()
     } else {
         super::order::Expected::from_history(&settings.reports, &target.to_string())

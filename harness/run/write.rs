@@ -18,16 +18,16 @@ pub(crate) fn write_reports(ctx: &Ctx) {
         return;
     }
     let dir = &ctx.settings.reports;
-    let result = match std::env::var("NEXTEST_RUN_ID") {
+    let result = match &ctx.settings.nextest_run {
         // Under nextest: this process's fragment only; `endpoint-harness report build`
         // makes the reports once for the run.
-        Ok(_) => crate::results::shards::write_fragment(
+        Some(_) => crate::results::shards::write_fragment(
             dir,
             &ctx.info,
             &mine,
             cost_summary(ctx, &[]).as_ref(),
         ),
-        Err(_) => {
+        None => {
             let mut report = RunReport::new(&ctx.info, mine.clone());
             report.cost = cost_summary(ctx, &report.scenarios);
             report.provision = ctx

@@ -32,11 +32,11 @@ impl Config {
     /// From `HARNESS_SNAPSHOTS`, `HARNESS_SNAPSHOT_DIR`, `HARNESS_SNAPSHOT_VARIANT`,
     /// `HARNESS_STRICT` and `CI`.
     pub fn from_env(
-        var: &dyn Fn(&str) -> Option<String>,
+        env: &crate::settings::Env,
         reports: &Path,
     ) -> Result<(Self, Option<String>), crate::settings::SetupError> {
-        let ci = var("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-        let requested = match var("HARNESS_SNAPSHOTS").as_deref().map(str::trim) {
+        let ci = env.ci();
+        let requested = match env.get("HARNESS_SNAPSHOTS").as_deref() {
             None | Some("") | Some("verify") => Mode::Verify,
             Some("update") => Mode::Update,
             Some(other) => {
@@ -51,7 +51,7 @@ impl Config {
             "HARNESS_SNAPSHOTS=update is ignored on CI: references are only verified there"
                 .to_string()
         });
-        let variant = var("HARNESS_SNAPSHOT_VARIANT").filter(|v| !v.trim().is_empty());
+        let variant = env.get("HARNESS_SNAPSHOT_VARIANT");
         if let Some(v) = &variant {
             if !v
                 .chars()
@@ -65,13 +65,9 @@ impl Config {
                 ));
             }
         }
-        let root = PathBuf::from(
-            var("HARNESS_SNAPSHOT_DIR")
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| "snapshots".into()),
-        );
+        let root = env.path("HARNESS_SNAPSHOT_DIR", "snapshots");
         let mode = if ci { Mode::Verify } else { requested };
-        let strict = var("HARNESS_STRICT").is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        let strict = env.flag("HARNESS_STRICT");
         Ok((
             Config {
                 root,

@@ -494,3 +494,57 @@ fn no_file_of_the_crate_is_over_600_lines() {
         .collect();
     assert!(long.is_empty(), "files over 600 lines: {long:?}");
 }
+
+/// Every source file of `harness/`, with its path under it.
+fn sources(root: &Path) -> Vec<(String, String)> {
+    Tree::build(root)
+        .files
+        .values()
+        .map(|f| {
+            (
+                f.strip_prefix(root).unwrap().display().to_string(),
+                std::fs::read_to_string(f).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The environment is read once, through the settings table: no module but
+/// `settings/env.rs` calls `std::env::var` (and `run/alloc.rs`, which only
+/// looks whether glibc's own malloc variables are set), and every variable
+/// name the code mentions, clap's `env = "..."` included, is in the table the
+/// docs are generated from.
+#[test]
+fn the_environment_is_read_only_through_the_settings_table() {
+    use endpoint_harness::settings::vars::VARS;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("harness");
+    let known: BTreeSet<&str> = VARS.iter().map(|v| v.name).collect();
+    let name =
+        regex::Regex::new(r#""((?:HARNESS|RUNPOD|COMFYUI|NEXTEST|GITHUB|MOCK)[A-Z0-9_]*|CI)""#)
+            .unwrap();
+    let mut problems = Vec::new();
+    for (file, text) in sources(&root) {
+        // Production code: a file's inline test module is left out.
+        let text = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        let readers = ["std::env::var", "env::var_os", "env::vars"];
+        if readers.iter().any(|r| text.contains(r))
+            && !["settings/env.rs", "run/alloc.rs"].contains(&file.as_str())
+        {
+            problems.push(format!("{file} reads the process environment itself"));
+        }
+        for m in name.captures_iter(text) {
+            let n = &m[1];
+            // Prefixes matched as prefixes (`starts_with("HARNESS_")`) are not names.
+            if n.ends_with('_') || known.contains(n) {
+                continue;
+            }
+            problems.push(format!(
+                "{file} names {n}, which is not in settings::vars::VARS"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -42,4 +42,16 @@ fn default_bands_separate_benign_drift_from_regressions() {
             "no {kind} pair in the corpus"
         );
     }
+    // The docs show these figures: they must be what the code computes now.
+    let page = std::fs::read_to_string("docs/src/features/drift-corpus.md").unwrap();
+    let shown = page
+        .split("<!-- corpus:begin -->\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n<!-- corpus:end -->").next())
+        .expect("the corpus markers in docs/src/features/drift-corpus.md");
+    assert_eq!(
+        shown.trim(),
+        report.trim(),
+        "docs/src/features/drift-corpus.md is stale: paste the table this test prints"
+    );
 }

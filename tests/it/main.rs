@@ -11,6 +11,7 @@ mod architecture;
 mod cli;
 mod client;
 mod comfyui_target;
+mod docs;
 mod drift_corpus;
 mod e2e;
 mod fuzz;
