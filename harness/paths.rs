@@ -170,6 +170,19 @@ pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), FileErro
     std::fs::write(path, bytes).map_err(FileError::write(path))
 }
 
+/// Writes `bytes` to `path` all at once: into a temporary file beside it (a
+/// unique name, removed if anything fails), then renamed over it, so a reader
+/// never sees half a report, and two processes writing the same file (nextest
+/// trials, shards) never share a temporary file.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,7 +49,7 @@ pub fn inspect_keeping(index: usize, r: &Returned, pixels: bool) -> Inspected {
     info.bytes = bytes.len();
     let format = match sniff(bytes) {
         Ok(f) => f,
-        Err(problem) => return Inspected::unreadable(info, problem),
+        Err(problem) => return Inspected::unreadable(info, problem.to_string()),
     };
     info.format = Some(format);
     info.problem = r.declared_mime.as_deref().and_then(|m| mime_mismatch(m, format));
@@ -99,7 +99,7 @@ impl Inspected {
 }
 
 /// The still-image format of `bytes` from their magic numbers, or what is wrong.
-fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
+fn sniff(bytes: &[u8]) -> Result<ImageFormat, NotAnImage> {
     match image::guess_format(bytes) {
         Ok(image::ImageFormat::Png) => Ok(ImageFormat::Png),
         Ok(image::ImageFormat::Jpeg) => Ok(ImageFormat::Jpeg),
@@ -107,12 +107,17 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
         Ok(image::ImageFormat::Gif) => Ok(ImageFormat::Gif),
         _ => {
             let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            Err(format!(
-                "not a PNG, JPEG, WebP or GIF image, nor an animation or video the harness reads (first bytes: {})",
-                head.join(" ")
-            ))
+            Err(NotAnImage { head: head.join(" ") })
         }
     }
+}
+
+/// Bytes that are no still image (nor anything the harness reads).
+#[derive(Debug, thiserror::Error)]
+#[error("not a PNG, JPEG, WebP or GIF image, nor an animation or video the harness reads (first bytes: {head})")]
+struct NotAnImage {
+    /// The first bytes, in hex.
+    head: String,
 }
 
 /// The problem when a data URI's declared type is not what the bytes are.

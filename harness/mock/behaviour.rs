@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-mod error;
+pub(crate) mod error;
 mod fault;
 
 pub use error::BehaviourError;
@@ -340,7 +340,8 @@ impl Behaviour {
         let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
         let raw: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
-        let inv = crate::comfyui::inventory::Inventory::from_value(&raw).map_err(fail)?;
+        let inv = crate::comfyui::inventory::Inventory::from_value(&raw)
+            .map_err(|e| fail(e.to_string()))?;
         Ok(Some((inv, raw)))
     }
 
@@ -413,7 +414,7 @@ impl Behaviour {
             }
         }
         if let Some(p) = &mut self.provision {
-            p.resolve().map_err(BehaviourError::Yaml)?;
+            p.resolve()?;
         }
         for f in &mut self.faults {
             f.resolve()?;

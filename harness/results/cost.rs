@@ -155,7 +155,7 @@ impl Costs {
         })?;
         Self::new(table.currency, gpu, per_second, max)
             .map(Some)
-            .map_err(|e| SetupError::invalid(&shown, e))
+            .map_err(|e| SetupError::invalid(&shown, e.to_string()))
     }
 
     /// Prices without a table file (benchmarks, tests, other front ends).
@@ -164,11 +164,9 @@ impl Costs {
         gpu: String,
         per_second: f64,
         max: Option<f64>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BadPrice> {
         if !(per_second >= 0.0 && per_second.is_finite()) {
-            return Err(format!(
-                "the price for `{gpu}` must be a non-negative number"
-            ));
+            return Err(BadPrice { gpu });
         }
         Ok(Costs {
             currency,
@@ -239,11 +237,11 @@ impl Costs {
     /// waits for them; when it cannot fit, it is refused with the reason. A job
     /// whose cost nobody can guess yet (no budget, no job settled) waits until
     /// nothing else is in flight, so the first price is learnt before the cap is spent.
-    pub async fn reserve(self: &Arc<Self>, expected: f64) -> Result<Reservation, String> {
+    pub async fn reserve(self: &Arc<Self>, expected: f64) -> Result<Reservation, CapRefused> {
         loop {
             match self.attempt(expected) {
                 Attempt::Granted(r) => return Ok(r),
-                Attempt::Refused(why) => return Err(why),
+                Attempt::Refused(why) => return Err(CapRefused(why)),
                 Attempt::Wait => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             }
         }
@@ -309,6 +307,19 @@ fn keys(t: &PriceTable) -> String {
     t.per_second.keys().cloned().collect::<Vec<_>>().join(", ")
 }
 
+/// A price that is not a non-negative number.
+#[derive(Debug, thiserror::Error)]
+#[error("the price for `{gpu}` must be a non-negative number")]
+pub struct BadPrice {
+    /// The GPU class it was given for.
+    pub gpu: String,
+}
+
+/// The spending cap refuses the next job: why (what is spent, held and asked).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct CapRefused(pub String);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,7 +359,7 @@ mod tests {
         // What can never fit is refused, with the figures.
         let e = block_on(c.reserve(0.007)).unwrap_err();
         assert!(
-            e.starts_with("not submitted: HARNESS_MAX_COST USD 0.0100 would be passed (spent 0.0040, in flight 0.0000, this job ~0.0070"),
+            e.0.starts_with("not submitted: HARNESS_MAX_COST USD 0.0100 would be passed (spent 0.0040, in flight 0.0000, this job ~0.0070"),
             "{e}"
         );
         let c = Costs::load(&f, Some("AMPERE_80".into()), None)

@@ -21,16 +21,16 @@ use crate::model::{RunReport, ScenarioReport};
 pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
-    atomic_write(
+    crate::paths::atomic_write(
         &dir.join("report.json"),
         crate::redact::redact(&json).as_bytes(),
     )?;
-    atomic_write(
+    crate::paths::atomic_write(
         &dir.join("junit.xml"),
         crate::redact::redact(&junit::render(report)).as_bytes(),
     )?;
     let summary = markdown::render(report);
-    atomic_write(
+    crate::paths::atomic_write(
         &dir.join("summary.md"),
         crate::redact::redact(&summary).as_bytes(),
     )?;
@@ -38,7 +38,7 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
     let history = crate::results::history::read(&dir.join("history.jsonl"))
         .map(|(l, _)| l)
         .unwrap_or_default();
-    atomic_write(
+    crate::paths::atomic_write(
         &dir.join("index.html"),
         crate::redact::redact(&html::render(report, &history)).as_bytes(),
     )?;
@@ -103,11 +103,6 @@ pub fn append_history(
     crate::results::history::append(dir, report, scenarios)
 }
 
-fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path)
-}
 
 #[cfg(test)]
 mod render_tests {

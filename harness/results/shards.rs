@@ -57,7 +57,7 @@ pub fn write_fragment(reports: &Path, info: &RunInfo, mine: &[ScenarioReport], c
     let run = dir.join("run.json");
     if !run.is_file() {
         let meta = serde_json::json!({"info": info, "cost": cost});
-        atomic_write(&run, meta.to_string().as_bytes())?;
+        crate::paths::atomic_write(&run, meta.to_string().as_bytes())?;
     }
     let mut lines = String::new();
     for s in mine {
@@ -96,11 +96,6 @@ pub(crate) fn first_to_claim(reports: &Path, run_id: &str, what: &str) -> bool {
         .is_ok()
 }
 
-fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path)
-}
 
 /// Fragments of runs that ended more than a day ago are of no further use.
 fn remove_stale(reports: &Path, keep: &Path) {
@@ -340,7 +335,7 @@ fn write_history(out: &Path, incoming: Vec<crate::results::history::HistoryLine>
         text.push_str(&serde_json::to_string(l).map_err(|e| io(&path)(std::io::Error::other(e)))?);
         text.push('\n');
     }
-    atomic_write(&path, text.as_bytes()).map_err(io(&path))
+    crate::paths::atomic_write(&path, text.as_bytes()).map_err(io(&path))
 }
 
 #[cfg(test)]

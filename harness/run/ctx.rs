@@ -292,9 +292,5 @@ async fn run_within_deadline(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
 
 /// A per-process random key for the embedded mock: no fixed secret to leak or reuse.
 fn random_key() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("mock-{:x}-{:x}", t, std::process::id())
+    format!("mock-{}", uuid::Uuid::new_v4().simple())
 }

@@ -23,17 +23,11 @@ pub(crate) fn run_info(target: &str, kind: TargetKind, reports: &std::path::Path
     }
 }
 
-/// nextest's run id when under nextest (shared by its processes), else time and pid.
+/// nextest's run id when under nextest (shared by its processes), else a new random one.
 fn run_id() -> String {
     crate::settings::Env::process()
         .nextest_run()
-        .unwrap_or_else(|| {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0);
-            format!("{t:x}-{:x}", std::process::id())
-        })
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// `GITHUB_SHA` on GitHub Actions, else `git rev-parse --short=12 HEAD`.

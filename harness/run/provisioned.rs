@@ -83,11 +83,11 @@ pub(crate) fn bring_up(
         super::signal::wait_for_signal(),
     ));
     if let Err(e) = up {
-        if e.starts_with("interrupted") {
+        if e.why.starts_with("interrupted") {
             eprintln!("endpoint-harness: {e}");
             std::process::exit(EXIT_INTERRUPTED);
         }
-        return Err(SetupError::invalid("HARNESS_PROVISION", e));
+        return Err(SetupError::invalid("HARNESS_PROVISION", e.to_string()));
     }
     session.sample_workers(handle);
     *target = TargetConfig {

@@ -74,9 +74,12 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
     let guard = super::provisioned::Guard(ctx.clone());
     let trials = loaded
         .into_iter()
-        .map(|l| make_trial(&ctx, l, nextest))
+        .map(|l| make_trial(&ctx, l, nextest, args.nocapture))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    if !args.nocapture {
+        super::trials::print_notes(&ctx);
+    }
     // Teardown before the reports, so they say how it went.
     let torn_down = super::provisioned::finish(&ctx, &runtime);
     drop(guard);

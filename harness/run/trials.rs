@@ -16,7 +16,16 @@ use crate::scenario::{Diagnostics, Scenario};
 pub(crate) type Loaded = (String, PathBuf, Result<Scenario, Diagnostics>);
 
 /// The trial of one loaded file.
-pub(crate) fn make_trial(ctx: &Arc<Ctx>, (name, file, res): Loaded, nextest: bool) -> Trial {
+/// `nocapture`: a passing trial's notes are printed as it ends (libtest's
+/// `--nocapture`); otherwise [`print_notes`] prints them after the run, where
+/// libtest puts captured output, so nothing comes between a trial's
+/// `test X ...` and its `ok` (IDEs and scripts parse that line).
+pub(crate) fn make_trial(
+    ctx: &Arc<Ctx>,
+    (name, file, res): Loaded,
+    nextest: bool,
+    nocapture: bool,
+) -> Trial {
     let kind = res.as_ref().map(|s| s.tags.join(",")).unwrap_or_default();
     // Under nextest the reason cannot be shown inline, so unmet requirements become
     // the static ignored flag (nextest shows SKIP); under cargo test they are ignored
@@ -40,7 +49,7 @@ pub(crate) fn make_trial(ctx: &Arc<Ctx>, (name, file, res): Loaded, nextest: boo
             .push(report);
         match verdict {
             Verdict::Passed => {
-                if !message.is_empty() {
+                if nocapture && !message.is_empty() {
                     eprintln!("{}: {}", name, message.trim_end());
                 }
                 Ok(Completion::Completed)
@@ -51,6 +60,31 @@ pub(crate) fn make_trial(ctx: &Arc<Ctx>, (name, file, res): Loaded, nextest: boo
     })
     .with_kind(kind)
     .with_ignored_flag(static_ignore || load_ignore)
+}
+
+/// After the run: the notes of the trials that passed (warnings, what was not
+/// checked, reviews), one block each, as libtest shows captured output.
+pub(crate) fn print_notes(ctx: &Ctx) {
+    let reports = ctx.reports.lock().unwrap_or_else(|e| e.into_inner());
+    let mut notes: Vec<(&str, &str)> = reports
+        .iter()
+        .filter(|r| r.verdict == Verdict::Passed)
+        .filter_map(|r| {
+            r.message
+                .as_deref()
+                .filter(|m| !m.trim().is_empty())
+                .map(|m| (r.name.as_str(), m))
+        })
+        .collect();
+    if notes.is_empty() {
+        return;
+    }
+    notes.sort();
+    let mut out = String::from("\nnotes of passing trials:\n");
+    for (name, message) in notes {
+        out.push_str(&format!("\n---- {name} ----\n{}\n", message.trim_end()));
+    }
+    eprintln!("{out}");
 }
 
 /// One line on stderr saying what runs where (stdout stays libtest's), then notes.

@@ -103,7 +103,7 @@ pub struct Pixels<'a> {
 enum Source<'a> {
     Borrowed(&'a DynamicImage),
     Owned(DynamicImage),
-    Bytes(&'a [u8], OnceCell<Result<DynamicImage, String>>),
+    Bytes(&'a [u8], OnceCell<Result<DynamicImage, crate::media::limits::DecodeError>>),
 }
 
 impl<'a> From<&'a DynamicImage> for Pixels<'a> {
@@ -140,14 +140,11 @@ impl<'a> Pixels<'a> {
     }
 
     /// The decoded image (decoding the bytes on first use), or why it would not decode.
-    pub fn get(&self) -> Result<&DynamicImage, String> {
+    pub fn get(&self) -> Result<&DynamicImage, &crate::media::limits::DecodeError> {
         match &self.source {
             Source::Borrowed(img) => Ok(img),
             Source::Owned(img) => Ok(img),
-            Source::Bytes(bytes, cell) => cell
-                .get_or_init(|| crate::media::decode(bytes).map_err(|e| e.to_string()))
-                .as_ref()
-                .map_err(String::clone),
+            Source::Bytes(bytes, cell) => cell.get_or_init(|| crate::media::decode(bytes)).as_ref(),
         }
     }
 

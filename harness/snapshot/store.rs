@@ -102,10 +102,20 @@ pub struct MetaInputs<'a> {
     pub variant: Option<&'a str>,
 }
 
+/// A returned image whose full decode failed, so no reference can be written from it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct Undecodable(pub String);
+
 /// Writes `<n>.png<suffix>` and `<n>.snap<suffix>`; a reference written for
 /// real (no suffix) is accepted now, a `.new` candidate when `snapshots accept` takes it.
-pub(super) fn write_reference(dir: &Path, cand: Candidate, meta: &MetaInputs, suffix: &str) -> Result<(), String> {
-    let img = cand.pixels.get()?;
+pub(super) fn write_reference(
+    dir: &Path,
+    cand: Candidate,
+    meta: &MetaInputs,
+    suffix: &str,
+) -> Result<(), Undecodable> {
+    let img = cand.pixels.get().map_err(|e| Undecodable(e.to_string()))?;
     let i = meta.i;
     if std::fs::create_dir_all(dir).is_err() {
         return Ok(());

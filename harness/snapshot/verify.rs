@@ -206,7 +206,7 @@ impl Slot<'_> {
         let img = cand
             .pixels
             .get()
-            .map_err(|e| (first.clone(), self.failure("a returned image that decodes in full", e)))?;
+            .map_err(|e| (first.clone(), self.failure("a returned image that decodes in full", e.to_string())))?;
         let digest = pixel_hash(img);
         let metas: Vec<_> = refs.iter().map(|r| read_meta(&r.snap())).collect();
         if let Some(k) = metas.iter().position(|m| {
@@ -265,7 +265,7 @@ impl Slot<'_> {
         let dir = self.cfg.write_dir(self.scenario);
         let meta = super::store::MetaInputs { spec: self.spec, scenario: self.scenario, i: self.i, provenance: self.provenance, variant: self.cfg.variant.as_deref() };
         if let Err(e) = write_reference(&dir, cand, &meta, suffix) {
-            out.failures.push(self.failure("a returned image that decodes in full", e));
+            out.failures.push(self.failure("a returned image that decodes in full", e.to_string()));
         }
     }
 

@@ -133,14 +133,19 @@ impl Canceller for ComfyClient {
 /// Input images to upload: `(name, bytes)`.
 type Uploads = Vec<(String, Vec<u8>)>;
 
+/// A worker-comfyui request that cannot be taken apart into a graph and uploads.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadRequest(String);
+
 /// The graph and the input images of a worker-comfyui request.
-fn take_apart(body: &[u8]) -> Result<(Map<String, Value>, Uploads), String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("request is not JSON: {e}"))?;
+fn take_apart(body: &[u8]) -> Result<(Map<String, Value>, Uploads), BadRequest> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| BadRequest(format!("request is not JSON: {e}")))?;
     let graph = v
         .pointer("/input/workflow")
         .and_then(Value::as_object)
         .cloned()
-        .ok_or("request has no input.workflow object")?;
+        .ok_or_else(|| BadRequest("request has no input.workflow object".into()))?;
     let mut images = Vec::new();
     for img in v
         .pointer("/input/images")
@@ -151,13 +156,13 @@ fn take_apart(body: &[u8]) -> Result<(Map<String, Value>, Uploads), String> {
         let name = img
             .get("name")
             .and_then(Value::as_str)
-            .ok_or("an input image has no name")?;
+            .ok_or_else(|| BadRequest("an input image has no name".into()))?;
         let data = img.get("image").and_then(Value::as_str).unwrap_or_default();
         // worker-comfyui accepts data URIs and strips the prefix.
         let data = data.split_once("base64,").map_or(data, |(_, d)| d);
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
-            .map_err(|e| format!("input image `{name}` is not base64: {e}"))?;
+            .map_err(|e| BadRequest(format!("input image `{name}` is not base64: {e}")))?;
         images.push((name.to_string(), bytes));
     }
     Ok((graph, images))
@@ -215,7 +220,7 @@ async fn drive(
         return Err(DriveError::Interrupted);
     }
     let (graph, images) = take_apart(&request.body)
-        .map_err(|e| submit_error("POST /prompt", ErrorKind::Malformed(e)))?;
+        .map_err(|e| submit_error("POST /prompt", ErrorKind::Malformed(e.0)))?;
     let start = Instant::now();
     let client_id = uuid::Uuid::new_v4().to_string();
     let prompt_id = uuid::Uuid::new_v4().to_string();
@@ -565,6 +570,6 @@ mod tests {
         let (graph, images) = take_apart(&serde_json::to_vec(&body).unwrap()).unwrap();
         assert!(graph.contains_key("1"));
         assert_eq!(images, vec![("a.png".to_string(), b"hi".to_vec())]);
-        assert!(take_apart(b"{}").unwrap_err().contains("input.workflow"));
+        assert!(take_apart(b"{}").unwrap_err().0.contains("input.workflow"));
     }
 }

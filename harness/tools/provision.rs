@@ -75,7 +75,7 @@ pub(crate) fn manager(var: &dyn Fn(&str) -> Option<String>) -> Result<Manager, S
         )
     })?;
     let base = get("RUNPOD_MANAGEMENT_URL").unwrap_or_else(|| MANAGEMENT_URL.into());
-    Manager::new(&base, &key).map_err(|e| SetupError::invalid("RUNPOD_MANAGEMENT_URL", e))
+    Manager::new(&base, &key).map_err(|e| SetupError::invalid("RUNPOD_MANAGEMENT_URL", e.to_string()))
 }
 
 /// The per-second price of one GPU of `pool` from the price table, if it has one.
@@ -92,7 +92,7 @@ pub(crate) fn price_of(costs_file: &std::path::Path, pool: &str) -> Option<(f64,
 pub(crate) async fn bring_up(
     session: &Arc<Session>,
     stop: impl std::future::Future<Output = ()>,
-) -> Result<(), String> {
+) -> Result<(), BringUpError> {
     let up = async {
         session.create().await?;
         session.wait_ready().await
@@ -101,12 +101,22 @@ pub(crate) async fn bring_up(
         r = up => r.map_err(|e| e.to_string()),
         _ = stop => Err("interrupted while provisioning".to_string()),
     };
-    if let Err(e) = outcome {
-        lifecycle::say(&format!("{e}; tearing down"));
+    if let Err(why) = outcome {
+        lifecycle::say(&format!("{why}; tearing down"));
         let r = session.teardown().await;
-        return Err(format!("{e} (teardown: {})", r.teardown));
+        return Err(BringUpError { why, teardown: r.teardown });
     }
     Ok(())
+}
+
+/// The endpoint did not come up; what happened to it afterwards.
+#[derive(Debug, thiserror::Error)]
+#[error("{why} (teardown: {teardown})")]
+pub(crate) struct BringUpError {
+    /// Why it did not come up (a management error, no ready worker, an interrupt).
+    pub why: String,
+    /// How the teardown went.
+    pub teardown: String,
 }
 
 /// Tears `session` down from a thread of its own (for a panic, where the

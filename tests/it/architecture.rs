@@ -548,3 +548,26 @@ fn the_environment_is_read_only_through_the_settings_table() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Errors are typed (thiserror, with the file, job or node they concern), not
+/// strings: no `Result<_, String>` in production code.
+#[test]
+fn no_result_of_string_in_production_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("harness");
+    let pattern = regex::Regex::new(r"Result<[^;{]*?,\s*String\s*>").unwrap();
+    let mut found = Vec::new();
+    for (file, text) in sources(&root) {
+        if file.ends_with("tests.rs") {
+            continue;
+        }
+        let code = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        for m in pattern.find_iter(code) {
+            let line = code[..m.start()].lines().count();
+            found.push(format!("{file}:{line}: {}", m.as_str()));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

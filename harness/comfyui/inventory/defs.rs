@@ -115,27 +115,39 @@ pub enum InventoryError {
     Shape(String),
 }
 
+impl From<String> for InventoryError {
+    fn from(s: String) -> Self {
+        InventoryError::Shape(s)
+    }
+}
+
+impl From<&str> for InventoryError {
+    fn from(s: &str) -> Self {
+        InventoryError::Shape(s.to_string())
+    }
+}
+
 impl Inventory {
     /// Reads a saved `/object_info` (`endpoint-harness inventory > inventory.json`).
     pub fn load(path: &Path) -> Result<Self, InventoryError> {
         let text = std::fs::read_to_string(path).map_err(FileError::read(path))?;
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| FileError::invalid(path, format!("not JSON: {e}")))?;
-        Self::from_value(&v).map_err(|e| FileError::invalid(path, e).into())
+        Self::from_value(&v).map_err(|e| FileError::invalid(path, e.to_string()).into())
     }
 
     /// Reads an `/object_info` answer.
-    pub fn from_value(v: &Value) -> Result<Self, String> {
+    pub fn from_value(v: &Value) -> Result<Self, InventoryError> {
         let obj = v
             .as_object()
-            .ok_or("an inventory is ComfyUI's /object_info: a JSON object of node types")?;
+            .ok_or_else(|| InventoryError::Shape("an inventory is ComfyUI's /object_info: a JSON object of node types".into()))?;
         let mut nodes = BTreeMap::new();
         for (name, def) in obj {
             let def = node_def(name, def).map_err(|e| format!("node type `{name}`: {e}"))?;
             nodes.insert(name.clone(), def);
         }
         if nodes.is_empty() {
-            return Err("the inventory lists no node types".into());
+            return Err(InventoryError::Shape("the inventory lists no node types".into()));
         }
         Ok(Inventory { nodes })
     }
@@ -161,7 +173,7 @@ impl Inventory {
     }
 }
 
-fn node_def(name: &str, def: &Value) -> Result<NodeDef, String> {
+fn node_def(name: &str, def: &Value) -> Result<NodeDef, InventoryError> {
     let input = def.get("input").and_then(Value::as_object);
     let order = def.get("input_order").and_then(Value::as_object);
     let mut inputs = Vec::new();
@@ -218,11 +230,11 @@ fn node_def(name: &str, def: &Value) -> Result<NodeDef, String> {
     })
 }
 
-fn input_def(name: &str, required: bool, spec: &Value) -> Result<InputDef, String> {
+fn input_def(name: &str, required: bool, spec: &Value) -> Result<InputDef, InventoryError> {
     let (head, opts) = match spec {
         Value::Array(a) if !a.is_empty() => (&a[0], a.get(1).and_then(Value::as_object)),
         Value::String(_) => (spec, None),
-        _ => return Err(format!("input `{name}` has no type")),
+        _ => return Err(InventoryError::Shape(format!("input `{name}` has no type"))),
     };
     let empty = Map::new();
     let opts = opts.unwrap_or(&empty);
@@ -246,7 +258,7 @@ fn input_def(name: &str, required: bool, spec: &Value) -> Result<InputDef, Strin
             },
             other => InputType::Link(other.to_string()),
         },
-        other => return Err(format!("input `{name}` has type {other}")),
+        other => return Err(InventoryError::Shape(format!("input `{name}` has type {other}"))),
     };
     let flag = |k: &str| opts.get(k).and_then(Value::as_bool) == Some(true);
     Ok(InputDef {

@@ -23,7 +23,7 @@ pub(crate) fn types_fit(received: &str, expected: &str) -> bool {
 }
 
 /// Python's `int()` / `float()` / `str()` / `bool()` of a JSON value, as ComfyUI applies it.
-pub(super) fn convert(ty: &InputType, v: &Value) -> Result<Value, String> {
+pub(super) fn convert(ty: &InputType, v: &Value) -> Result<Value, PyError> {
     match ty {
         InputType::Int => to_int(v).map(|i| {
             i64::try_from(i)
@@ -38,7 +38,7 @@ pub(super) fn convert(ty: &InputType, v: &Value) -> Result<Value, String> {
     }
 }
 
-fn to_int(v: &Value) -> Result<i128, String> {
+fn to_int(v: &Value) -> Result<i128, PyError> {
     match v {
         Value::Number(n) => n
             .as_i64()
@@ -49,13 +49,13 @@ fn to_int(v: &Value) -> Result<i128, String> {
                     .filter(|f| f.is_finite())
                     .map(|f| f.trunc() as i128)
             })
-            .ok_or_else(|| "cannot convert float infinity to integer".to_string()),
+            .ok_or_else(|| PyError::from("cannot convert float infinity to integer")),
         Value::Bool(b) => Ok(i128::from(*b)),
         Value::String(s) => s
             .trim()
             .replace('_', "")
             .parse::<i128>()
-            .map_err(|_| format!("invalid literal for int() with base 10: {}", py_repr(v))),
+            .map_err(|_| PyError(format!("invalid literal for int() with base 10: {}", py_repr(v)))),
         Value::Null => Err(
             "int() argument must be a string, a bytes-like object or a real number, not 'NoneType'"
                 .into(),
@@ -71,7 +71,7 @@ fn to_int(v: &Value) -> Result<i128, String> {
     }
 }
 
-fn to_float(v: &Value) -> Result<f64, String> {
+fn to_float(v: &Value) -> Result<f64, PyError> {
     match v {
         Value::Number(n) => Ok(n.as_f64().unwrap_or(0.0)),
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
@@ -83,7 +83,7 @@ fn to_float(v: &Value) -> Result<f64, String> {
                 "nan" | "+nan" | "-nan" => Ok(f64::NAN),
                 _ => t
                     .parse::<f64>()
-                    .map_err(|_| format!("could not convert string to float: {}", py_repr(v))),
+                    .map_err(|_| PyError(format!("could not convert string to float: {}", py_repr(v)))),
             }
         }
         Value::Null => {
@@ -119,5 +119,23 @@ pub(super) fn py_eq(a: &Value, b: &Value) -> bool {
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x == y,
         _ => a == b,
+    }
+}
+
+/// A conversion Python would refuse, in Python's words (`invalid literal for
+/// int() with base 10: 'x'`): ComfyUI's validation error carries it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct PyError(pub String);
+
+impl From<String> for PyError {
+    fn from(s: String) -> Self {
+        PyError(s)
+    }
+}
+
+impl From<&str> for PyError {
+    fn from(s: &str) -> Self {
+        PyError(s.to_string())
     }
 }

@@ -375,7 +375,7 @@ impl Cx<'_> {
                     ),
                     details: format!("{x}, {}, {ex}", py_str(val)),
                     input: Some(x.clone()),
-                    extra_info: json!({"input_name": x, "input_config": config(input), "received_value": val, "exception_message": ex}),
+                    extra_info: json!({"input_name": x, "input_config": config(input), "received_value": val, "exception_message": ex.to_string()}),
                     explain: None,
                 });
             }

@@ -91,7 +91,7 @@ fn id_of(v: &Value) -> Option<String> {
     }
 }
 
-fn node(v: &Value) -> Result<UiNode, String> {
+fn node(v: &Value) -> Result<UiNode, NodeShape> {
     let id = v
         .get("id")
         .and_then(id_of)
@@ -104,7 +104,7 @@ fn node(v: &Value) -> Result<UiNode, String> {
     let inputs = match v.get("inputs") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a.iter().map(input).collect(),
-        Some(other) => return Err(format!("node {id} has `inputs` that is {}", kind_of(other))),
+        Some(other) => return Err(NodeShape(format!("node {id} has `inputs` that is {}", kind_of(other)))),
     };
     let outputs = v
         .get("outputs")
@@ -173,5 +173,22 @@ fn link(v: &Value) -> Option<(String, UiLink)> {
             },
         )),
         _ => None,
+    }
+}
+
+/// A UI node that is not shaped as the frontend saves nodes.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct NodeShape(String);
+
+impl From<String> for NodeShape {
+    fn from(s: String) -> Self {
+        NodeShape(s)
+    }
+}
+
+impl From<&str> for NodeShape {
+    fn from(s: &str) -> Self {
+        NodeShape(s.to_string())
     }
 }

@@ -126,13 +126,17 @@ fn cold() -> String {
 
 impl Provisioning {
     /// Parses the durations; the error names the field.
-    pub(crate) fn resolve(&mut self) -> Result<(), String> {
-        let d = |field: &str, v: &str| {
-            humantime::parse_duration(v)
-                .map_err(|_| format!("provision.{field}: `{v}` is not a duration"))
+    pub(crate) fn resolve(&mut self) -> Result<(), crate::mock::behaviour::error::BehaviourError> {
+        let d = |field: &'static str, v: &str| {
+            humantime::parse_duration(v).map_err(|_| {
+                crate::mock::behaviour::error::BehaviourError::Duration {
+                    field,
+                    value: v.to_string(),
+                }
+            })
         };
-        self.pull_d = d("pull", &self.pull)?;
-        self.cold_start_d = d("cold_start", &self.cold_start)?;
+        self.pull_d = d("provision.pull", &self.pull)?;
+        self.cold_start_d = d("provision.cold_start", &self.cold_start)?;
         Ok(())
     }
 

@@ -60,7 +60,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
                 .map_or(0.0, |d| c.of(d.as_millis() as u64));
             match c.reserve(expected).await {
                 Ok(r) => Some(r),
-                Err(reason) => return OneRun::stopped(Stop::CostCap(reason)),
+                Err(refused) => return OneRun::stopped(Stop::CostCap(refused.0)),
             }
         }
         None => None,

@@ -15,6 +15,17 @@ use crate::redact::redact;
 /// The default `RUNPOD_MANAGEMENT_URL`.
 pub const MANAGEMENT_URL: &str = "https://api.runpod.io";
 
+/// Why a management client cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    /// The base URL is not HTTP(S).
+    #[error("RUNPOD_MANAGEMENT_URL must be an http(s) URL, not `{0}`")]
+    NotHttp(String),
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(reqwest::Error),
+}
+
 /// How a management call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -105,19 +116,16 @@ pub struct Manager {
 
 impl Manager {
     /// A client for `base` (e.g. `https://api.runpod.io`) with `key`.
-    pub fn new(base: &str, key: &str) -> Result<Self, String> {
+    pub fn new(base: &str, key: &str) -> Result<Self, ManagerError> {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(format!(
-                "RUNPOD_MANAGEMENT_URL must be an http(s) URL, not `{}`",
-                crate::redact::url_for_display(base)
-            ));
+            return Err(ManagerError::NotHttp(crate::redact::url_for_display(base).to_string()));
         }
         crate::redact::register_secret(key);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+            .map_err(ManagerError::Client)?;
         Ok(Manager {
             http,
             base: base.trim_end_matches('/').to_string(),

@@ -104,7 +104,7 @@ async fn by_state_files(
                 Ok(()) => out.deleted.push(id),
                 Err(e) => {
                     ok = false;
-                    out.failed.push(e);
+                    out.failed.push(e.to_string());
                 }
             }
         }
@@ -150,7 +150,7 @@ async fn by_prefix(
             // Old enough, or of unknown age with no age limit asked for.
             _ => match delete_verified(api, &id).await {
                 Ok(()) => out.deleted.push(id),
-                Err(err) => out.failed.push(err),
+                Err(err) => out.failed.push(err.to_string()),
             },
         }
     }

@@ -329,7 +329,7 @@ impl Session {
         }
         for id in &ids {
             if let Err(e) = delete_verified(&self.api, id).await {
-                problems.push(e);
+                problems.push(e.to_string());
             }
         }
         let deleted = problems.is_empty();
@@ -393,19 +393,31 @@ pub(crate) fn id_of(e: &Value) -> String {
 }
 
 /// DELETE, then GET until it answers 404 (a few tries with backoff).
-pub(crate) async fn delete_verified(api: &Manager, id: &str) -> Result<(), String> {
-    api.delete(id)
-        .await
-        .map_err(|e| format!("delete {id}: {e}"))?;
+pub(crate) async fn delete_verified(api: &Manager, id: &str) -> Result<(), DeleteError> {
+    api.delete(id).await.map_err(|e| DeleteError::Delete { id: id.to_string(), error: e })?;
     let mut wait = Duration::from_millis(200);
     for _ in 0..6 {
         match api.get(id).await {
             Ok(None) => return Ok(()),
             Ok(Some(_)) => {}
-            Err(e) => return Err(format!("verify {id} is gone: {e}")),
+            Err(e) => return Err(DeleteError::Verify { id: id.to_string(), error: e }),
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(5));
     }
-    Err(format!("{id} still answers GET after its delete"))
+    Err(DeleteError::StillThere { id: id.to_string() })
+}
+
+/// Why an endpoint could not be verified deleted.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DeleteError {
+    /// The DELETE failed.
+    #[error("delete {id}: {error}")]
+    Delete { id: String, error: ApiError },
+    /// The GET that should answer 404 failed.
+    #[error("verify {id} is gone: {error}")]
+    Verify { id: String, error: ApiError },
+    /// It still answers after the delete.
+    #[error("{id} still answers GET after its delete")]
+    StillThere { id: String },
 }

@@ -65,9 +65,20 @@ impl StateFile {
     }
 }
 
+/// Why a state file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    /// It cannot be read.
+    #[error("{0}")]
+    Read(std::io::Error),
+    /// It is not a state file.
+    #[error("not a state file: {0}")]
+    Json(serde_json::Error),
+}
+
 /// Every state file under `reports`, with its path; unreadable ones are
 /// reported by path so cleanup can say which it could not use.
-pub fn all(reports: &Path) -> Vec<(PathBuf, Result<State, String>)> {
+pub fn all(reports: &Path) -> Vec<(PathBuf, Result<State, Unreadable>)> {
     let Ok(entries) = std::fs::read_dir(dir(reports)) else {
         return Vec::new();
     };
@@ -77,8 +88,8 @@ pub fn all(reports: &Path) -> Vec<(PathBuf, Result<State, String>)> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|p| {
             let s = std::fs::read(&p)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
+                .map_err(Unreadable::Read)
+                .and_then(|b| serde_json::from_slice(&b).map_err(Unreadable::Json));
             (p, s)
         })
         .collect();
