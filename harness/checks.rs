@@ -1,6 +1,6 @@
 //! Judging a finished job: its terminal status and error text, warnings, the
 //! facts [`crate::media`] found in each returned still (decodes, format, size,
-//! not blank, not noise) and animation or video ([`video`]), and latency
+//! not blank, not noise) and animation or video (`video`), and latency
 //! budgets ([`budget`]). Checks only read facts and `expect`; they decode
 //! nothing. Every check returns all its failures, each with what was expected
 //! and what was found.

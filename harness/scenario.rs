@@ -1,7 +1,7 @@
 //! The validated scenario model: what one YAML file under `scenarios/` asks for.
 //!
 //! Read [`Scenario`] first. Everything here is plain data, already checked by
-//! [`load`]; the runner never sees raw YAML. Parsing, positions and diagnostics
+//! [`parse::load`]; the runner never sees raw YAML. Parsing, positions and diagnostics
 //! live in the submodules.
 
 pub(crate) mod diag;

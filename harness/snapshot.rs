@@ -11,7 +11,7 @@
 //! Modes: `verify` (default, and always on CI) fails on a missing or changed
 //! reference; locally it also writes the candidate as `<n>.png.new` + `<n>.snap.new`
 //! for review (`endpoint-harness snapshots accept|reject`). `update` writes or
-//! overwrites the references. Read [`verify`] first.
+//! overwrites the references. Read `verify` first.
 
 pub mod config;
 // Only the corpus test and the benchmark read it.

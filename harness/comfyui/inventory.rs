@@ -1,8 +1,8 @@
 //! The node inventory (ComfyUI's `/object_info`) and what it makes possible
-//! offline: validating a graph as ComfyUI's `/prompt` would ([`validate`]),
+//! offline: validating a graph as ComfyUI's `/prompt` would (`validate`),
 //! with ComfyUI's own error types and wording, and worker-comfyui's wording
 //! of the same refusal ([`worker_error`]), and a preflight that says it for a
-//! person ([`preflight`]).
+//! person (`preflight`).
 
 mod defs;
 mod preflight;

@@ -49,7 +49,7 @@ pub enum ErrorKind {
     /// An answer that is not what the API promises.
     #[error("malformed answer: {0}")]
     Malformed(String),
-    /// An answer over [`MAX_BODY`].
+    /// An answer over `MAX_BODY`.
     #[error("answer larger than {} MB", MAX_BODY / 1_000_000)]
     BodyTooLarge,
     /// The target has no such route (runpod-python's local server has no `/cancel`).

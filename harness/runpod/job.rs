@@ -1,4 +1,4 @@
-//! Jobs on an endpoint, from submission to a terminal state: [`drive`] submits
+//! Jobs on an endpoint, from submission to a terminal state: `drive` submits
 //! once and polls, and every submitted job is owned by a guard that cancels it
 //! if it is dropped before it is settled (a deadline, a panic, the trial's hard
 //! deadline) or when the run is interrupted.

@@ -32,7 +32,7 @@ fn unique_title<'a>(graph: &Graph, node: &'a Value) -> Option<&'a str> {
     title(node).filter(|t| graph.values().filter(|n| title(n) == Some(*t)).count() == 1)
 }
 
-/// Reads a [`Summary`]; override keys use the node's title when it is unique, else its id.
+/// Reads a `Summary`; override keys use the node's title when it is unique, else its id.
 pub fn summary(graph: &Graph) -> Summary {
     let mut ids: Vec<&String> = graph.keys().collect();
     ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
