@@ -166,6 +166,14 @@ pub fn router(opts: MockOptions, base_url: String) -> Router {
             get(manage::routes::get_one).delete(manage::routes::delete),
         )
         .route("/v2/serverless/{id}/workers", get(manage::routes::workers))
+        .route(
+            "/v2/serverless/{id}/workers/{worker}/logs",
+            get(manage::evidence::logs),
+        )
+        .route(
+            "/v2/serverless/{id}/releases",
+            get(manage::evidence::releases),
+        )
         .route("/v2/{endpoint}/run", post(run))
         .route("/v2/{endpoint}/runsync", post(runsync))
         .route("/v2/{endpoint}/status/{id}", get(status).post(status))

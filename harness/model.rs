@@ -16,6 +16,7 @@ mod run;
 mod snapshot;
 mod timing;
 mod verdict;
+mod worker;
 
 pub use check::{CheckFailure, ImageFormat, ImageInfo};
 pub use job::{ImageRecord, OutputShape, ProgressSeen, RunRecord, Seen, PROGRESS_KEPT};
@@ -29,3 +30,4 @@ pub use run::{
 pub use snapshot::{Calibration, Metrics, SnapshotRecord};
 pub use timing::{BudgetMiss, BudgetReport, NodeTiming, Spread, Timing};
 pub use verdict::{Counts, Verdict};
+pub use worker::{LogLine, WorkerFacts, WorkerLogs, LOG_LINES_KEPT};

@@ -57,6 +57,10 @@ pub(crate) struct Settings {
     /// `HARNESS_INVENTORY`: the target's node inventory; scenarios are
     /// preflighted against it and UI-format saves converted with it.
     pub inventory: Option<PathBuf>,
+    /// `HARNESS_WORKER_LOGS` (on unless `off`): a red trial carries its workers' log lines.
+    pub worker_logs: bool,
+    /// `HARNESS_WAIT_ROLLOUT`: wait this long at most for a live endpoint's rolling release.
+    pub wait_rollout: Option<Duration>,
     /// `HARNESS_LOAD=1`: run `load:` scenarios (otherwise only with `--include-ignored`).
     pub load: bool,
     /// `HARNESS_VERBOSE=1`: say more about the run (the order trials start in).
@@ -101,6 +105,14 @@ impl Settings {
             record: v.flag("HARNESS_RECORD"),
             inventory: v.text("HARNESS_INVENTORY").map(PathBuf::from),
             load: v.flag("HARNESS_LOAD"),
+            worker_logs: !matches!(
+                v.text("HARNESS_WORKER_LOGS").as_deref(),
+                Some("off" | "0" | "false")
+            ),
+            wait_rollout: match v.text("HARNESS_WAIT_ROLLOUT") {
+                None => None,
+                Some(_) => Some(v.duration("HARNESS_WAIT_ROLLOUT", Duration::ZERO)?),
+            },
             verbose: v.flag("HARNESS_VERBOSE"),
             gpu: v.text("HARNESS_GPU"),
             max_cost: v.number("HARNESS_MAX_COST", "a non-negative number", |n: &f64| {

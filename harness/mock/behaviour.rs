@@ -145,6 +145,11 @@ pub struct Behaviour {
     /// "percent", "node"}`); 0: none.
     #[serde(default)]
     pub progress: u64,
+    /// The workers' side of the endpoint, as the management API shows it: the
+    /// GPU type and release the workers list names, extra lines each job
+    /// prints to its worker's log, a log stream that is cut, a rolling release.
+    #[serde(default)]
+    pub worker: WorkerSide,
     /// The endpoint's job TTL, counted from submission, for requests without
     /// `policy.ttl` (a humantime duration): a job still queued or running
     /// when it passes is removed, and `/status` answers 404, as RunPod does.
@@ -166,6 +171,30 @@ pub struct Behaviour {
     pub(crate) execution_d: Duration,
     #[serde(skip)]
     pub(crate) ttl_d: Option<Duration>,
+}
+
+/// What the management API says of a behaviour's workers.
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSide {
+    /// The workers list's `gpuTypeId` (default `NVIDIA A40`).
+    #[serde(default)]
+    pub gpu: Option<String>,
+    /// The release the workers run (the workers list's `version`, default 1).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Extra container lines each job prints, between its start and end
+    /// (`{job}` is the job id, `{api_key}` the mock's key: a secret the
+    /// harness must redact).
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// The log stream drops the connection after this many lines (a cut stream).
+    #[serde(default)]
+    pub cut_logs_after: Option<usize>,
+    /// A rolling release in progress when the mock starts, finishing over
+    /// this much simulated time (the releases route's rollout summary).
+    #[serde(default)]
+    pub rollout: Option<String>,
 }
 
 /// How a behaviour's workers scale (see README "The mock's scaling model").

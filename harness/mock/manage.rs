@@ -3,6 +3,7 @@
 //! ([`registry`]) and how an endpoint made from `mock/<behaviour>` pulls,
 //! starts and fails ([`provisioning`]).
 
+pub(crate) mod evidence;
 pub(crate) mod provisioning;
 pub(crate) mod registry;
 pub(crate) mod routes;

@@ -67,6 +67,15 @@ pub struct RunRecord {
     /// (worker-comfyui PR #221), each kept once, at most [`PROGRESS_KEPT`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub progress: Vec<ProgressSeen>,
+    /// When the job was submitted (RFC 3339 with milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<String>,
+    /// The worker that ran it, as the endpoint's workers list describes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<super::worker::WorkerFacts>,
+    /// The worker's log around the job, fetched when the trial is red or slow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_logs: Option<super::worker::WorkerLogs>,
 }
 
 /// Progress updates kept per job (the first ones and the last).

@@ -127,6 +127,7 @@ fn scenario(
         deltas: Vec::new(),
         images: Vec::new(),
         new_warnings: Vec::new(),
+        notes: Vec::new(),
     };
     let (b, c) = match (b, c) {
         (Some(b), Some(c)) => (b, c),
@@ -180,6 +181,7 @@ fn scenario(
         .collect();
     new.dedup();
     d.new_warnings = new;
+    d.notes = hardware_notes(b, c);
     d.change = if !d.regressions.is_empty() {
         Change::Regressed
     } else if !d.improvements.is_empty() && good_c {
@@ -188,6 +190,26 @@ fn scenario(
         Change::Same
     };
     d
+}
+
+/// Another GPU type or worker release on the candidate's side: a pixel drift
+/// may then be the hardware's, not a regression of the workflow.
+fn hardware_notes(b: &ScenarioReport, c: &ScenarioReport) -> Vec<String> {
+    let set = |s: &ScenarioReport, f: fn(&crate::model::WorkerFacts) -> Option<String>| {
+        let v: std::collections::BTreeSet<String> = s.runs.iter().filter_map(|r| r.worker.as_ref().and_then(f)).collect();
+        v.into_iter().collect::<Vec<_>>().join(",")
+    };
+    let mut out = Vec::new();
+    for (what, f) in [
+        ("GPU type", (|w: &crate::model::WorkerFacts| w.gpu_type.clone()) as fn(&crate::model::WorkerFacts) -> Option<String>),
+        ("worker release", |w| w.version.clone()),
+    ] {
+        let (x, y) = (set(b, f), set(c, f));
+        if !x.is_empty() && !y.is_empty() && x != y {
+            out.push(format!("{what} changed: {x} -> {y} (image drift may be the {what}'s, not the workflow's)"));
+        }
+    }
+    out
 }
 
 /// The median of a figure over a scenario's jobs that report it.

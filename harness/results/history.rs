@@ -37,6 +37,13 @@ pub struct HistoryLine {
     pub distance: Option<u32>,
     #[serde(default)]
     pub cost: Option<f64>,
+    /// The GPU type the endpoint's workers list named for the scenario's
+    /// worker(s), when it says (several joined by `,`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    /// The release the worker(s) ran (several joined by `,`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
 }
 
 impl HistoryLine {
@@ -62,8 +69,16 @@ impl HistoryLine {
             similarity,
             distance,
             cost: s.cost,
+            gpu: joined(s.runs.iter().filter_map(|r| r.worker.as_ref()?.gpu_type.clone())),
+            release: joined(s.runs.iter().filter_map(|r| r.worker.as_ref()?.version.clone())),
         }
     }
+}
+
+/// The distinct values, sorted and joined by `,`; None when there are none.
+fn joined(values: impl Iterator<Item = String>) -> Option<String> {
+    let set: std::collections::BTreeSet<String> = values.collect();
+    (!set.is_empty()).then(|| set.into_iter().collect::<Vec<_>>().join(","))
 }
 
 /// Appends the lines of `scenarios`.

@@ -10,6 +10,7 @@ pub(crate) mod theme;
 mod junit;
 mod load;
 mod markdown;
+mod releases;
 
 use std::fs;
 use std::io::Write;
@@ -182,6 +183,36 @@ mod render_tests {
             git_commit: Some("0123456789ab".into()),
         };
         let mut r = RunReport::new(&info, scenarios);
+        // The failing job's worker, on a newer release than the passing one's,
+        // with its log lines around the job.
+        let facts = |v: &str| crate::model::WorkerFacts {
+            gpu_type: Some("NVIDIA A40".into()),
+            version: Some(v.into()),
+            stale: None,
+        };
+        let named = |r: &mut RunReport, n: &str| r.scenarios.iter().position(|s| s.name == n).unwrap();
+        let ok = named(&mut r, "sdxl/ok");
+        r.scenarios[ok].runs[0].worker = Some(facts("3"));
+        let xss = named(&mut r, "negative/xss");
+        let xss = &mut r.scenarios[xss].runs[0];
+        xss.worker = Some(facts("4"));
+        xss.submitted_at = Some("2026-11-26T20:00:01.000Z".into());
+        let line = |ts: &str, line: &str| crate::model::LogLine {
+            ts: ts.into(),
+            source: "container".into(),
+            line: line.into(),
+        };
+        xss.worker_logs = Some(crate::model::WorkerLogs {
+            worker_id: "mockworker01".into(),
+            since: "2026-11-26T20:00:00.000Z".into(),
+            lines: vec![
+                line("2026-11-26T20:00:01.100Z", "got prompt"),
+                line("2026-11-26T20:00:02.200Z", "<script>alert('log')</script>"),
+                line("2026-11-26T20:00:03.300Z", "worker-comfyui - Job job-negative/xss-u1 failed"),
+            ],
+            truncated: false,
+            note: None,
+        });
         r.cost = Some(CostSummary {
             currency: "USD".into(),
             gpu: "ADA_24".into(),
@@ -209,6 +240,20 @@ mod render_tests {
         assert_eq!(prune_images(dir, &r), 2);
         assert!(dir.join("images/sdxl/ok.r0-0-x.png").is_file());
         assert!(!dir.join("images/old").exists(), "empty folders go too");
+    }
+
+    #[test]
+    fn jobs_on_two_releases_are_said_once() {
+        use super::releases::releases_line;
+        let line = releases_line(&fixed()).expect("two releases");
+        assert!(line.contains("2 releases of the endpoint (3, 4)"), "{line}");
+        let mut one = fixed();
+        for s in &mut one.scenarios {
+            if s.name == "negative/xss" {
+                s.runs[0].worker = None;
+            }
+        }
+        assert_eq!(releases_line(&one), None);
     }
 
     #[test]

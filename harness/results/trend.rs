@@ -40,6 +40,9 @@ pub struct Trend {
     /// Total wall time of the recent runs, oldest first (for sparklines).
     pub totals: Vec<u64>,
     pub flags: Vec<String>,
+    /// Context that is not a regression: the GPU type or the worker release
+    /// changed since the run before (pixel drift on another GPU is the GPU's).
+    pub notes: Vec<String>,
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -70,6 +73,11 @@ pub fn analyse(lines: &[HistoryLine], opts: &Options) -> Vec<Trend> {
             let mut flags = verdict_flags(&latest, &before);
             flags.extend(latency_flags(&latest, &before, opts));
             flags.extend(drift_flag(&latest, &before, opts));
+            let notes = ls
+                .len()
+                .checked_sub(2)
+                .map(|i| hardware_notes(ls[i], &latest))
+                .unwrap_or_default();
             let totals = ls
                 .iter()
                 .rev()
@@ -83,6 +91,7 @@ pub fn analyse(lines: &[HistoryLine], opts: &Options) -> Vec<Trend> {
                 latest,
                 totals,
                 flags,
+                notes,
             }
         })
         .collect()
@@ -162,6 +171,19 @@ pub fn sparkline(values: &[u64]) -> String {
         .collect()
 }
 
+/// What changed on the endpoint's side between the run before and the latest.
+fn hardware_notes(before: &HistoryLine, latest: &HistoryLine) -> Vec<String> {
+    let mut out = Vec::new();
+    for (what, a, b) in [("GPU type", &before.gpu, &latest.gpu), ("worker release", &before.release, &latest.release)] {
+        if let (Some(a), Some(b)) = (a, b) {
+            if a != b {
+                out.push(format!("{what} changed since the run before: {a} -> {b} (drift may be the {what}'s, not the workflow's)"));
+            }
+        }
+    }
+    out
+}
+
 /// A plain-text table of trends.
 pub fn render(trends: &[Trend]) -> String {
     let mut out = String::new();
@@ -183,11 +205,14 @@ pub fn render(trends: &[Trend]) -> String {
             .or(t.latest.total_ms)
             .map(fmt_ms)
             .unwrap_or_else(|| "-".into());
-        let flags = if t.flags.is_empty() {
+        let mut flags = if t.flags.is_empty() {
             "ok".to_string()
         } else {
             t.flags.join("; ")
         };
+        for n in &t.notes {
+            flags.push_str(&format!("; note: {n}"));
+        }
         let _ = writeln!(
             out,
             "{:width$}  {:>4}  {:<11}  {:>9}  {:<20}  {flags}",
@@ -228,7 +253,27 @@ mod tests {
             similarity: sim,
             distance: None,
             cost: None,
+            gpu: None,
+            release: None,
         }
+    }
+
+    #[test]
+    fn a_changed_gpu_or_release_is_a_note_not_a_regression() {
+        let mut a = line(1, "s", Verdict::Passed, 1000, None);
+        let mut b = line(2, "s", Verdict::Passed, 1000, None);
+        a.gpu = Some("NVIDIA A40".into());
+        b.gpu = Some("NVIDIA L4".into());
+        a.release = Some("3".into());
+        b.release = Some("3".into());
+        let notes = hardware_notes(&a, &b);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("GPU type changed since the run before: NVIDIA A40 -> NVIDIA L4"), "{notes:?}");
+        b.release = Some("4".into());
+        assert_eq!(hardware_notes(&a, &b).len(), 2);
+        // Unknown on one side is no change.
+        b.gpu = None;
+        assert_eq!(hardware_notes(&a, &b).len(), 1);
     }
 
     #[test]

@@ -162,10 +162,17 @@ impl Ctx {
                     gpu: Some("none (embedded mock)".into()),
                     software: Some(format!("endpoint-harness mock, behaviour {key}")),
                 };
+                let server = self.mock_server()?;
+                let api = crate::runpod::evidence::EndpointApi::new(
+                    &server.url(),
+                    &crate::mock::endpoint_id(&key),
+                    &self.mock_key,
+                );
                 Arc::new(
                     Runpod::new(client, format!("embedded mock ({key})"))
                         .with_facts(facts)
-                        .with_virtual_time(),
+                        .with_virtual_time()
+                        .with_endpoint_api(api),
                 )
             }
             Kind::Local => {
@@ -198,7 +205,10 @@ impl Ctx {
             Kind::Live => {
                 let url = self.target.url.as_deref().unwrap_or_default();
                 let client = Client::new(url, self.target.api_key.as_deref())?;
-                Arc::new(Runpod::new(client, self.target.to_string()))
+                let key = self.target.api_key.as_deref().unwrap_or_default();
+                let management = crate::settings::Env::process().get("RUNPOD_MANAGEMENT_URL");
+                let api = crate::runpod::rollout::api_of(url, key, management);
+                Arc::new(Runpod::new(client, self.target.to_string()).with_endpoint_api(api))
             }
         };
         cache.insert(key, target.clone());
@@ -245,6 +255,7 @@ impl Ctx {
             costs: self.costs.clone(),
             record: (self.settings.record && !self.target.uses_mock())
                 .then(|| self.settings.mocks.clone()),
+            worker_logs: self.settings.worker_logs,
             commit: self.info.git_commit.clone(),
         };
         if !self.on_worker {

@@ -123,6 +123,8 @@ mod tests {
             similarity: None,
             distance: None,
             cost: None,
+            gpu: None,
+            release: None,
         }
     }
 

@@ -61,6 +61,43 @@ pub(crate) fn plan(
     Ok(Some(Plan { spec, api, key }))
 }
 
+/// `HARNESS_WAIT_ROLLOUT` on a live endpoint: waits until its rolling release
+/// has reached every worker before the first job (a provisioned endpoint
+/// always waits, in [`bring_up`]). On another target it is a note.
+pub(crate) fn wait_rollout(
+    settings: &Settings,
+    target: &mut TargetConfig,
+    handle: &tokio::runtime::Handle,
+) -> Result<(), SetupError> {
+    let Some(deadline) = settings.wait_rollout else {
+        return Ok(());
+    };
+    if target.kind != Kind::Live {
+        target
+            .notes
+            .push("HARNESS_WAIT_ROLLOUT waits on live endpoints only; not waiting".into());
+        return Ok(());
+    }
+    let url = target.url.clone().unwrap_or_default();
+    let configured = crate::settings::Env::process().get("RUNPOD_MANAGEMENT_URL");
+    let key = target.api_key.as_deref().unwrap_or_default();
+    let api = crate::runpod::rollout::api_of(&url, key, configured);
+    let Some(api) = api else {
+        return Err(SetupError::invalid(
+            "HARNESS_WAIT_ROLLOUT",
+            "the endpoint URL names no endpoint id",
+        ));
+    };
+    let say = |m: &str| eprintln!("endpoint-harness: {m}");
+    match handle.block_on(crate::runpod::rollout::wait(&api, deadline, &say)) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(SetupError::invalid(
+            "HARNESS_WAIT_ROLLOUT",
+            format!("not starting: {e}"),
+        )),
+    }
+}
+
 /// Creates the endpoint and waits for it; makes it the run's live target.
 /// A failure (or Ctrl-C meanwhile) has torn down what existed before it returns.
 pub(crate) fn bring_up(

@@ -157,7 +157,10 @@ fn setup(
             let (info, session) = super::provisioned::bring_up(p, &settings, &mut target, handle)?;
             (Some(info), Some(session))
         }
-        None => (None, None),
+        None => {
+            super::provisioned::wait_rollout(&settings, &mut target, handle)?;
+            (None, None)
+        }
     };
     // Under nextest a process runs one trial and nextest orders them: reading the
     // whole history in every process would make each trial's cost grow with it.

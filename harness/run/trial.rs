@@ -5,6 +5,7 @@
 //! [`ScenarioReport`]: crate::model::ScenarioReport
 
 pub mod env;
+mod evidence;
 mod inspect;
 pub mod once;
 pub mod request;

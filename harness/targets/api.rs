@@ -45,6 +45,12 @@ pub trait Target: Download + Send + Sync {
         Box::pin(async { TargetFacts::default() })
     }
 
+    /// The endpoint's management API (workers, releases, worker logs), where
+    /// the target has one: a live RunPod endpoint and the harness's mock.
+    fn endpoint_api(&self) -> Option<&crate::runpod::evidence::EndpointApi> {
+        None
+    }
+
     /// Whether a load run may use a virtual clock here: only the harness's own
     /// mock, which understands `X-Harness-Sim`; every real endpoint runs in real time.
     fn virtual_time(&self) -> bool {

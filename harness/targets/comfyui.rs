@@ -516,10 +516,12 @@ async fn abandon(
             diagnosis: None,
             cancelled,
             timeline: run.timeline,
+            worker: None,
         },
         Stop::Lost(error) => DriveError::Status {
             error,
             job: run.prompt_id,
+            worker: None,
             cancelled,
         },
         Stop::Aborted => DriveError::Abandoned {

@@ -17,6 +17,7 @@ pub struct Runpod {
     label: String,
     facts: super::api::TargetFacts,
     virtual_time: bool,
+    api: Option<crate::runpod::evidence::EndpointApi>,
 }
 
 impl Runpod {
@@ -27,6 +28,7 @@ impl Runpod {
             label: label.into(),
             facts: Default::default(),
             virtual_time: false,
+            api: None,
         }
     }
 
@@ -34,6 +36,12 @@ impl Runpod {
     /// workers are asked by the caller).
     pub fn with_facts(mut self, facts: super::api::TargetFacts) -> Self {
         self.facts = facts;
+        self
+    }
+
+    /// The endpoint's management API, for its workers, releases and logs.
+    pub fn with_endpoint_api(mut self, api: Option<crate::runpod::evidence::EndpointApi>) -> Self {
+        self.api = api;
         self
     }
 
@@ -85,6 +93,10 @@ impl Target for Runpod {
 
     fn virtual_time(&self) -> bool {
         self.virtual_time
+    }
+
+    fn endpoint_api(&self) -> Option<&crate::runpod::evidence::EndpointApi> {
+        self.api.as_ref()
     }
 }
 

@@ -86,7 +86,7 @@ pub(crate) fn price_of(costs_file: &std::path::Path, pool: &str) -> Option<(f64,
     Some((p, table.currency))
 }
 
-/// Creates the endpoint and waits for a ready worker; on any failure (or when
+/// Creates the endpoint and waits for a ready worker on its newest release; on any failure (or when
 /// `stop` resolves meanwhile: the runner's Ctrl-C / SIGTERM) tears down what
 /// exists first, then says why.
 pub(crate) async fn bring_up(
@@ -95,7 +95,8 @@ pub(crate) async fn bring_up(
 ) -> Result<(), BringUpError> {
     let up = async {
         session.create().await?;
-        session.wait_ready().await
+        session.wait_ready().await?;
+        session.wait_rollout().await
     };
     let outcome = tokio::select! {
         r = up => r.map_err(|e| e.to_string()),

@@ -14,6 +14,7 @@ mod comfyui_target;
 mod docs;
 mod drift_corpus;
 mod e2e;
+mod evidence;
 mod fuzz;
 mod load;
 mod loader;

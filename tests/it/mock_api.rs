@@ -405,3 +405,154 @@ fn finished_jobs_and_their_files_are_evicted_and_unknown_endpoints_key_nothing()
         assert!(keys.iter().all(|k| k.starts_with("ep ")), "{keys:?}");
     });
 }
+
+/// The events of an SSE answer read until it is quiet for 300 ms (the mock
+/// keeps a stream open for live lines that never come).
+async fn sse(req: reqwest::RequestBuilder) -> (StatusCode, Vec<(String, Value)>) {
+    let mut resp = req.bearer_auth(KEY).send().await.unwrap();
+    let status = resp.status();
+    let mut body = String::new();
+    while let Ok(Ok(Some(chunk))) =
+        tokio::time::timeout(Duration::from_millis(300), resp.chunk()).await
+    {
+        body.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let events = body
+        .split("\n\n")
+        .filter_map(|e| {
+            let id = e.lines().find_map(|l| l.strip_prefix("id: "))?.to_string();
+            let data = e.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((id, serde_json::from_str(data).unwrap()))
+        })
+        .collect();
+    (status, events)
+}
+
+#[test]
+fn worker_logs_stream_as_sse_with_tail_since_source_and_last_event_id() {
+    let server = mock_with(
+        &[(
+            "ep",
+            "queue: 10ms\nexecution: 20ms\nstatus: FAILED\nerror: boom\nworker:\n  gpu: NVIDIA L4\n  version: \"9\"\n  logs: [\"one {job}\", \"two\", \"three\"]\n",
+        )],
+        1.0,
+        Duration::from_secs(30),
+    );
+    let api = Api::new(&server, "ep");
+    let manage = format!("{}/v2/serverless/ep", server.url());
+    rt().block_on(async {
+        let (_, run) = api.post("/run", Some(body(64, 64))).await;
+        let id = run["id"].as_str().unwrap().to_string();
+        let worker = loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let (_, s) = api.get(&format!("/status/{id}")).await;
+            if s["status"] == "FAILED" {
+                break s["workerId"].as_str().unwrap().to_string();
+            }
+        };
+        // The workers list names the worker, its GPU and release.
+        let list: Value = api
+            .http
+            .get(format!("{manage}/workers"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let w = &list["workers"][0];
+        assert_eq!(
+            (
+                w["id"].as_str(),
+                w["gpuTypeId"].as_str(),
+                w["version"].as_str()
+            ),
+            (Some(worker.as_str()), Some("NVIDIA L4"), Some("9")),
+            "{list:#}"
+        );
+        let logs = format!("{manage}/workers/{worker}/logs");
+        let (code, all) = sse(api.http.get(&logs)).await;
+        assert_eq!(code, StatusCode::OK);
+        let lines: Vec<&str> = all.iter().filter_map(|(_, d)| d["line"].as_str()).collect();
+        assert!(lines.contains(&format!("one {id}").as_str()), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("boom")),
+            "the error is printed: {lines:?}"
+        );
+        for (ev_id, d) in &all {
+            assert_eq!(
+                ev_id,
+                d["ts"].as_str().unwrap(),
+                "the event id is the timestamp"
+            );
+            assert!(matches!(d["source"].as_str(), Some("container" | "system")));
+        }
+        // tail: the last N lines.
+        let (_, two) = sse(api.http.get(format!("{logs}?tail=2"))).await;
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[1].1, all.last().unwrap().1);
+        // Last-Event-ID: only what came after.
+        let mid = &all[all.len() - 3].0;
+        let (_, after) = sse(api.http.get(&logs).header("Last-Event-ID", mid)).await;
+        assert!(after.iter().all(|(i, _)| i > mid), "{after:?}");
+        assert!(!after.is_empty() && after.len() < all.len());
+        // since: from a time on.
+        let (_, since) = sse(api.http.get(format!("{logs}?since={}", all[1].0))).await;
+        assert_eq!(since.len(), all.len() - 1, "{since:?}");
+        // source: one kind of line.
+        let (_, system) = sse(api.http.get(format!("{logs}?source=system"))).await;
+        assert!(
+            system.iter().all(|(_, d)| d["source"] == "system"),
+            "{system:?}"
+        );
+        // An unknown worker is a 404, never a hang.
+        let (code, _) = sse(api.http.get(format!("{manage}/workers/nobody/logs"))).await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+    });
+}
+
+#[test]
+fn the_releases_route_rolls_out_over_simulated_time() {
+    // 100 simulated seconds at 100x: done after about a second.
+    let server = mock_with(
+        &[("ep", "worker:\n  version: \"3\"\n  rollout: 100s\n")],
+        100.0,
+        Duration::from_secs(30),
+    );
+    let url = format!("{}/v2/serverless/ep/releases", server.url());
+    rt().block_on(async {
+        let get = || async {
+            let v: Value = reqwest::Client::new()
+                .get(&url)
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v
+        };
+        let first = get().await;
+        assert_eq!(first["releases"][0]["version"], "4", "{first:#}");
+        assert_eq!(first["rollout"]["inProgress"], true, "{first:#}");
+        let start = std::time::Instant::now();
+        let done = loop {
+            let v = get().await;
+            if v["rollout"]["inProgress"] == false {
+                break v;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "never finished: {v:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(done["rollout"]["percentOnLatest"], 100.0, "{done:#}");
+        assert_eq!(
+            done["rollout"]["workersOnLatest"],
+            done["rollout"]["workersTotal"]
+        );
+    });
+}

@@ -41,6 +41,10 @@ fn every_behaviour_and_fault_gets_its_pinned_verdict() {
     insta::with_settings!({filters => vec![
         (r"(sync-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-u1", "[JOB]"),
         (r"mock[0-9a-f]{10}", "[WORKER]"),
+        // The worker's log lines beside a red trial carry wall-clock times and,
+        // with trials sharing a behaviour's worker, lines of other jobs
+        // (tests/it/evidence.rs pins them); the verdicts are pinned here.
+        (r"  · worker [^\n]*\n(      \d{4}-\d\d-\d\dT[^\n]*\n)*", ""),
         // Builds without the `ffmpeg` feature add a "pixels not checked" note for
         // MP4/WebM; the verdicts are the same either way.
         (r"  · video \d+ \([^)]*\): pixels of [^\n]* not checked[^\n]*\n", ""),

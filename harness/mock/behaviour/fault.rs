@@ -30,6 +30,10 @@ pub enum Route {
     Retry,
     /// `POST /purge-queue`.
     PurgeQueue,
+    /// A worker's log stream (`GET /v2/serverless/{id}/workers/{worker}/logs`).
+    Logs,
+    /// The release history (`GET /v2/serverless/{id}/releases`).
+    Releases,
     /// Every request.
     Any,
 }

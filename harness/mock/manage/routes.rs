@@ -422,6 +422,14 @@ pub(crate) async fn workers(
     headers: HeaderMap,
 ) -> Answer {
     auth(&m, &headers, ManageRoute::Workers)?;
+    // A behaviour's own endpoint (the embedded mock's, the standalone mock's
+    // "live" one) lists the workers its jobs ran on.
+    let managed = lock(&m.manage.endpoints).contains_key(&id);
+    if !managed {
+        if let Some(b) = m.opts.endpoints.get(&id) {
+            return Ok(super::evidence::workers(&m, &id, b));
+        }
+    }
     let (_, lose) = find(&m, &id, ManageRoute::Workers)?;
     let (statuses, image) = {
         let all = lock(&m.manage.endpoints);

@@ -19,6 +19,8 @@ pub(crate) fn route_name(r: Route) -> &'static str {
         Route::Download => "download",
         Route::Retry => "retry",
         Route::PurgeQueue => "purge-queue",
+        Route::Logs => "logs",
+        Route::Releases => "releases",
         Route::Any => "any",
     }
 }

@@ -348,6 +348,21 @@ impl Store {
         Some(m.created + self.real(q) + self.real(e))
     }
 
+    /// How long the mock has been up (real time).
+    pub fn age(&self) -> Duration {
+        self.born.elapsed()
+    }
+
+    /// When the job starts running and when it ends (None: not scheduled to).
+    pub fn span(&self, job: &Job) -> (Instant, Option<Instant>) {
+        if let Some(a) = job.cluster.as_ref().and_then(|c| c.assignment(&job.id)) {
+            return (a.start, Some(a.end));
+        }
+        let created = job.m.lock().unwrap_or_else(|e| e.into_inner()).created;
+        let (q, _) = self.declared(job);
+        (created + self.real(q), self.ends_at(job))
+    }
+
     /// The job's phase now.
     pub fn phase(&self, job: &Job) -> Phase {
         let m = job.m.lock().unwrap_or_else(|e| e.into_inner());

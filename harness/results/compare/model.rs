@@ -154,6 +154,10 @@ pub struct ScenarioDiff {
     pub images: Vec<ImageDiff>,
     /// Warnings of the candidate's jobs the baseline's did not have.
     pub new_warnings: Vec<String>,
+    /// What changed on the endpoint's side, which is not a regression of the
+    /// workflow: another GPU type, another worker release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// How many scenarios changed how.

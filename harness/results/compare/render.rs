@@ -52,11 +52,14 @@ pub fn text(c: &Comparison) -> String {
     );
     let width = c.scenarios.iter().map(|s| s.name.chars().count()).max().unwrap_or(8).max(8);
     let _ = writeln!(out, "{:<width$}  {:<12}  {:<24}  why", "scenario", "change", "verdict");
-    for s in c.scenarios.iter().filter(|s| s.change != Change::Same) {
+    for s in c.scenarios.iter().filter(|s| s.change != Change::Same || !s.notes.is_empty()) {
         let why = s.regressions.iter().chain(&s.improvements).cloned().collect::<Vec<_>>().join("; ");
         let _ = writeln!(out, "{:<width$}  {:<12}  {:<24}  {why}", s.name, s.change.as_str(), verdicts(s));
         for w in &s.new_warnings {
             let _ = writeln!(out, "{:<width$}  {:<12}  {:<24}  new warning: {w}", "", "", "");
+        }
+        for n in &s.notes {
+            let _ = writeln!(out, "{:<width$}  {:<12}  {:<24}  note: {n}", "", "", "");
         }
     }
     let _ = writeln!(out, "\n{}", summary_line(c));
@@ -76,7 +79,7 @@ pub fn markdown(c: &Comparison) -> String {
         c.candidate.target,
         summary_line(c)
     );
-    let changed: Vec<&ScenarioDiff> = c.scenarios.iter().filter(|s| s.change != Change::Same).collect();
+    let changed: Vec<&ScenarioDiff> = c.scenarios.iter().filter(|s| s.change != Change::Same || !s.notes.is_empty()).collect();
     if changed.is_empty() {
         out.push_str("No scenario changed past the thresholds.\n");
         return out;
@@ -86,6 +89,7 @@ pub fn markdown(c: &Comparison) -> String {
     for s in changed {
         let mut why: Vec<String> = s.regressions.iter().chain(&s.improvements).cloned().collect();
         why.extend(s.new_warnings.iter().map(|w| format!("new warning: {w}")));
+        why.extend(s.notes.iter().map(|n| format!("note: {n}")));
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} |",
@@ -112,7 +116,7 @@ fn scenario_html(s: &ScenarioDiff) -> String {
         let _ = write!(out, "<span class=\"tag\">{}</span>", esc(t));
     }
     let _ = write!(out, "<span class=\"right\">{} {}</span></summary><div class=\"body\">", esc(&verdicts(s)), esc(&deltas(s)));
-    for (title, lines) in [("regressions", &s.regressions), ("improvements", &s.improvements), ("new warnings", &s.new_warnings)] {
+    for (title, lines) in [("regressions", &s.regressions), ("improvements", &s.improvements), ("new warnings", &s.new_warnings), ("notes", &s.notes)] {
         if !lines.is_empty() {
             let _ = write!(out, "<h3>{title}</h3><pre>{}</pre>", esc(&lines.join("\n")));
         }

@@ -123,3 +123,26 @@ fn a_run_against_itself_is_the_same_and_bad_folders_are_named() {
     let e = super::compare(&a, &a, &Thresholds::default(), None).unwrap_err();
     assert!(e.to_string().contains("not a report.json"), "{e}");
 }
+
+#[test]
+fn another_gpu_or_release_is_said_beside_the_change_not_judged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("base"), tmp.path().join("cand"));
+    let on = |gpu: &str, version: &str| RunRecord {
+        worker: Some(crate::model::WorkerFacts {
+            gpu_type: Some(gpu.into()),
+            version: Some(version.into()),
+            stale: None,
+        }),
+        ..job(100, 1000, 1200)
+    };
+    write(&a, vec![scenario("s", Verdict::Passed, vec![on("NVIDIA A40", "3")])]);
+    write(&b, vec![scenario("s", Verdict::Passed, vec![on("NVIDIA L4", "3")])]);
+    let c = super::compare(&a, &b, &Thresholds::default(), None).unwrap();
+    let s = &c.scenarios[0];
+    assert_eq!(s.change, Change::Same);
+    assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
+    assert!(s.notes[0].contains("GPU type changed: NVIDIA A40 -> NVIDIA L4"), "{:?}", s.notes);
+    let text = super::render::text(&c);
+    assert!(text.contains("NVIDIA L4"), "{text}");
+}

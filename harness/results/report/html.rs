@@ -6,6 +6,7 @@
 //! Everything that came from the endpoint or a scenario file is HTML-escaped.
 
 mod charts;
+mod logs;
 mod media;
 mod scenario;
 mod timeline;
@@ -54,6 +55,9 @@ fn header(r: &RunReport, history: &[crate::results::history::HistoryLine]) -> St
             if p.deleted { "passed" } else { "failed" },
             esc(&p.teardown)
         );
+    }
+    if let Some(line) = super::releases::releases_line(r) {
+        let _ = write!(out, "<br><b class=\"over_budget\">{}</b>", esc(&line));
     }
     out.push_str("</div><div class=\"pills\">");
     let problems = c.failed + c.error + c.timed_out + c.over_budget;

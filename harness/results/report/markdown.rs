@@ -56,6 +56,9 @@ pub(super) fn render(r: &RunReport) -> String {
     if let Some(p) = &r.provision {
         let _ = writeln!(out, "{}\n", provision_line(p));
     }
+    if let Some(line) = super::releases::releases_line(r) {
+        let _ = writeln!(out, "⚠️ {}\n", cell(&line));
+    }
     let _ = writeln!(
         out,
         "| | scenario | verdict | queue | execution | total | job |"

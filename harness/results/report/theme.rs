@@ -34,6 +34,7 @@ details.scenario[open]>summary{border-bottom:1px solid var(--line);background:va
 .body{padding:10px 14px}
 .body h3{font-size:13px;margin:14px 0 6px;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}
 pre{white-space:pre-wrap;background:var(--bg);padding:8px;margin:4px 0;border-radius:4px;font-size:12.5px}
+details.logs{margin:6px 0}details.logs>summary{cursor:pointer;font-size:13px}pre.log{max-height:360px;overflow:auto}pre.log .mark{color:var(--accent,#2563eb);font-weight:600}pre.log .src{color:#888}
 table{border-collapse:collapse}
 td,th{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 img{border:1px solid var(--line);margin:2px;max-width:100%}

@@ -64,6 +64,7 @@ async fn run_on(s: &Scenario, env: &TrialEnv, sim: Option<Arc<SimClock>>) -> Sce
         },
         costs: env.costs.clone(),
         record: None,
+        worker_logs: env.worker_logs,
         commit: env.commit.clone(),
     });
     let shared = Arc::new(s.clone());

@@ -23,6 +23,8 @@ pub struct TrialEnv {
     pub costs: Option<Arc<crate::results::cost::Costs>>,
     /// Mocks folder to record cassettes into (`HARNESS_RECORD=1`, live and local targets).
     pub record: Option<PathBuf>,
+    /// Fetch the worker's log lines for a red trial (`HARNESS_WORKER_LOGS`).
+    pub worker_logs: bool,
     /// The repository commit of the run (the provenance of references written).
     pub commit: Option<String>,
 }

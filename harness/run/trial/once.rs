@@ -71,6 +71,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         .await
         .expect("semaphore is never closed");
     let started = crate::clock::now();
+    let submitted_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let request = JobRequest {
         body,
         sync: s.mode == Mode::Sync,
@@ -81,14 +82,17 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         Err(e) => {
             let mut one = OneRun::stopped(e.into());
             one.record.total_ms = crate::clock::since(started).as_millis() as u64;
+            one.record.submitted_at = Some(submitted_at);
             if let Some(Stop::Drive(d)) = &one.stop {
                 one.record.job_id = d.job().map(str::to_string);
                 one.record.state = d.last_state().map(str::to_string);
+                one.record.worker_id = d.worker().map(str::to_string);
             }
             return one;
         }
     };
     let mut one = finished(&job, env, reservation);
+    one.record.submitted_at = Some(submitted_at);
     one.failures.extend(checks::status(
         &s.expect,
         job.status.status.as_str(),

@@ -78,6 +78,9 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         (None, true, false) => Verdict::OverBudget,
         (None, true, true) => Verdict::Passed,
     };
+    if let Some(api) = env.target.endpoint_api() {
+        super::evidence::gather(api, &mut all.runs, verdict, env.worker_logs).await;
+    }
     let message = message(s, env.target.label(), verdict, &all, &budget);
     let mut report = ScenarioReport::new(head(s), verdict, message);
     report.calibration = snapshot::calibrate(&all.pixels);
@@ -135,6 +138,7 @@ fn message(
             let _ = writeln!(m, "  ! output.errors: {w}");
         }
     }
+    super::evidence::describe(&all.runs, &mut m);
     let notes = !all.unchecked.is_empty()
         || !s.warnings.is_empty()
         || !all.reviews.is_empty();

@@ -173,6 +173,7 @@ pub async fn drive_with(
         seen_status: false,
         running_seen: false,
         progress: Vec::new(),
+        worker: None,
     };
     let result = match watch.abort.clone() {
         Some(abort) => tokio::select! {
@@ -232,6 +233,8 @@ struct Poller<'a> {
     running_seen: bool,
     /// Progress updates seen in `output` while the job ran.
     progress: Vec<ProgressSeen>,
+    /// The worker the status answers named (for the endpoint's evidence).
+    worker: Option<String>,
 }
 
 /// Per-loop state of the schedule.
@@ -319,6 +322,9 @@ impl Poller<'_> {
     ) -> Next {
         sched.failures = 0;
         self.seen_status = true;
+        if let Some(w) = &s.worker_id {
+            self.worker = Some(w.clone());
+        }
         if s.status != self.last {
             timeline.push(Seen {
                 at_ms: ms(clock::since(self.start)),
@@ -425,6 +431,7 @@ impl Poller<'_> {
                     diagnosis,
                     cancelled: Some(job.cancel().await),
                     timeline,
+                    worker: self.worker,
                 })
             }
             Err(PollStop::Aborted) => Err(DriveError::Abandoned {
@@ -450,6 +457,7 @@ impl Poller<'_> {
                 Err(DriveError::Status {
                     error,
                     job: self.job,
+                    worker: self.worker,
                     cancelled,
                 })
             }

@@ -20,6 +20,8 @@ pub enum DriveError {
         error: EndpointError,
         /// The job.
         job: String,
+        /// The worker the status answers named, if any.
+        worker: Option<String>,
         /// Whether the abandoned job was cancelled.
         cancelled: Option<Result<(), CancelFailure>>,
     },
@@ -38,6 +40,8 @@ pub enum DriveError {
         cancelled: Option<Result<(), CancelFailure>>,
         /// The states seen.
         timeline: Vec<Seen>,
+        /// The worker the status answers named, if any.
+        worker: Option<String>,
     },
     /// The job sat in the queue while `/health` said no worker can start.
     #[error("job {job} stayed IN_QUEUE for {}: {diagnosis}{}", humantime::format_duration(Duration::from_secs(.waited.as_secs())), cancel_note(.cancelled))]
@@ -84,6 +88,14 @@ impl DriveError {
             | DriveError::Stuck { job, .. }
             | DriveError::Abandoned { job, .. } => Some(job),
             DriveError::Submit(_) | DriveError::Interrupted => None,
+        }
+    }
+
+    /// The worker the job ran on, when a status answer named one.
+    pub fn worker(&self) -> Option<&str> {
+        match self {
+            DriveError::Status { worker, .. } | DriveError::Deadline { worker, .. } => worker.as_deref(),
+            _ => None,
         }
     }
 

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::redact::redact;
 
 /// The default `RUNPOD_MANAGEMENT_URL`.
-pub const MANAGEMENT_URL: &str = "https://api.runpod.io";
+pub const MANAGEMENT_URL: &str = crate::runpod::rollout::RUNPOD_MANAGEMENT;
 
 /// Why a management client cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +133,11 @@ impl Manager {
             attempts: 6,
             backoff: Duration::from_millis(500),
         })
+    }
+
+    /// The evidence routes (workers, releases, logs) of endpoint `id`.
+    pub(crate) fn endpoint_api(&self, id: &str) -> Option<crate::runpod::evidence::EndpointApi> {
+        crate::runpod::evidence::EndpointApi::new(&self.base, id, &self.key)
     }
 
     /// The base URL as shown to people.

@@ -47,6 +47,9 @@ pub enum ProvisionError {
         /// The workers summary and /health.
         said: String,
     },
+    /// Workers still ran an older release when `ready_timeout` ran out.
+    #[error("{0}")]
+    Rollout(crate::runpod::rollout::RolloutError),
     /// The state file cannot be written: nothing is created without it.
     #[error("cannot write the provision state file {path}: {error}")]
     State {
@@ -269,6 +272,23 @@ impl Session {
             let left = self.spec.ready_timeout.saturating_sub(start.elapsed());
             tokio::time::sleep(every.min(left)).await;
             every = (every * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Waits, within what is left of `ready_timeout`, until every worker runs
+    /// the endpoint's newest release. A releases route that cannot be read is
+    /// said and not waited on: the endpoint was created with one release.
+    pub async fn wait_rollout(&self) -> Result<(), ProvisionError> {
+        let Some(id) = self.id() else { return Ok(()) };
+        let Some(api) = self.api.endpoint_api(&id) else { return Ok(()) };
+        let left = self.spec.ready_timeout.saturating_sub(self.created.elapsed());
+        match crate::runpod::rollout::wait(&api, left, &say).await {
+            Ok(_) => Ok(()),
+            Err(crate::runpod::rollout::RolloutError::Read(e)) => {
+                say(&format!("not waiting for a rolling release: {e}"));
+                Ok(())
+            }
+            Err(e) => Err(ProvisionError::Rollout(e)),
         }
     }
 

@@ -42,6 +42,7 @@ pub fn scrub_env(cmd: &mut Command) {
             || k.starts_with("COMFYUI_")
             || k.starts_with("NEXTEST")
             || k == "GITHUB_STEP_SUMMARY"
+            || k == "GITHUB_ACTIONS"
             || k == "CI"
         {
             cmd.env_remove(k);

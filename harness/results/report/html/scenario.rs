@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::{charts, media, timeline};
+use super::{charts, logs, media, timeline};
 use crate::model::{ScenarioReport, Verdict};
 use crate::results::report::theme;
 use crate::text::{esc_html as esc, fmt_ms};
@@ -62,9 +62,11 @@ fn jobs(s: &ScenarioReport) -> String {
         let t = |v: Option<u64>| v.map(fmt_ms).unwrap_or_else(|| "–".into());
         let _ = write!(
             out,
-            "<div class=\"job\"><span class=\"muted\">job {i} · {} · {}</span> queue {} · execution {} · total {}{}",
+            "<div class=\"job\"><span class=\"muted\">job {i} · {} · {}{}{}</span> queue {} · execution {} · total {}{}",
             esc(run.job_id.as_deref().unwrap_or("not submitted")),
             esc(run.state.as_deref().unwrap_or("–")),
+            run.worker_id.as_deref().map(|w| format!(" · worker {}", esc(w))).unwrap_or_default(),
+            logs::who(run),
             t(run.delay_ms),
             t(run.execution_ms),
             fmt_ms(run.total_ms),
@@ -79,6 +81,7 @@ fn jobs(s: &ScenarioReport) -> String {
         for w in &run.warnings {
             let _ = write!(out, "<div class=\"over_budget\">warning: {}</div>", esc(w));
         }
+        out.push_str(&logs::block(run));
         out.push_str("</div>");
     }
     if s.runs.iter().any(|r| r.job_id.is_some()) {
@@ -117,6 +120,9 @@ pub(crate) fn card(s: &ScenarioReport, trend: Option<&Trend>) -> String {
         let mut body = charts::sparkline(&t.totals, 240, 40, "total time");
         for f in &t.flags {
             let _ = write!(body, "<div class=\"over_budget\">{}</div>", esc(f));
+        }
+        for n in &t.notes {
+            let _ = write!(body, "<div class=\"muted\">{}</div>", esc(n));
         }
         section(&mut out, "trend", &body);
     }

@@ -1,0 +1,357 @@
+//! What a RunPod endpoint says about itself through the REST v2 management
+//! API (base `https://api.runpod.io`, or `RUNPOD_MANAGEMENT_URL`): its workers
+//! (GPU type, the release each runs), its releases and how far a rolling
+//! release has come, and a worker's log stream
+//! (`GET /v2/serverless/{id}/workers/{workerId}/logs`, Server-Sent Events of
+//! `{"source", "line", "ts"}`). Fetching never holds a verdict up for more
+//! than a few seconds, and a key without the permission, a worker already
+//! gone or a stream cut halfway becomes a one-line note, never a failure.
+//!
+//! The field names of the releases answer's rollout summary are a guess from
+//! secondary sources (`inProgress`, `workersOnLatest`, `workersTotal`,
+//! `percentOnLatest`); they are read leniently.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+use crate::model::{LogLine, WorkerFacts, WorkerLogs, LOG_LINES_KEPT};
+
+/// Bounds of one log fetch: it stops at whichever comes first.
+#[derive(Clone, Copy, Debug)]
+pub struct LogBounds {
+    /// Wall time spent reading at most.
+    pub time: Duration,
+    /// Quiet time after which the history is taken to be over (the stream
+    /// then only waits for new lines).
+    pub idle: Duration,
+    /// Bytes read at most.
+    pub bytes: usize,
+    /// Lines asked for as history (`tail`, RunPod's maximum is 5000).
+    pub tail: usize,
+}
+
+impl Default for LogBounds {
+    fn default() -> Self {
+        LogBounds {
+            time: Duration::from_secs(5),
+            idle: Duration::from_millis(800),
+            bytes: 512 * 1024,
+            tail: 1000,
+        }
+    }
+}
+
+/// Why a management read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// 401/403: the key lacks the permission.
+    #[error("the API key may not read {what} ({status})")]
+    Forbidden {
+        /// What was asked for.
+        what: &'static str,
+        /// The status.
+        status: u16,
+    },
+    /// 404: the endpoint or worker is gone (or never existed).
+    #[error("{what} not found (404): the worker may be gone")]
+    NotFound {
+        /// What was asked for.
+        what: &'static str,
+    },
+    /// Any other status.
+    #[error("{what}: HTTP {status}")]
+    Status {
+        /// What was asked for.
+        what: &'static str,
+        /// The status.
+        status: u16,
+    },
+    /// No answer (connection, timeout) or one that does not parse.
+    #[error("{what}: {detail}")]
+    Transport {
+        /// What was asked for.
+        what: &'static str,
+        /// What happened, redacted.
+        detail: String,
+    },
+}
+
+/// How far a rolling release has come.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rollout {
+    /// The newest release's version, when the answer names it.
+    pub latest: Option<String>,
+    /// A rollout is still replacing workers.
+    pub in_progress: bool,
+    /// Workers on the newest release, of all.
+    pub on_latest: Option<(u64, u64)>,
+    /// The same as a percentage.
+    pub percent: Option<f64>,
+}
+
+impl Rollout {
+    /// Every worker runs the newest release.
+    pub fn complete(&self) -> bool {
+        !self.in_progress && self.percent.is_none_or(|p| p >= 100.0)
+    }
+}
+
+/// The management API of one endpoint.
+#[derive(Clone, Debug)]
+pub struct EndpointApi {
+    http: reqwest::Client,
+    base: String,
+    endpoint: String,
+    key: String,
+}
+
+impl EndpointApi {
+    /// The endpoint `endpoint` under `base` (`https://api.runpod.io`), with `key`.
+    pub fn new(base: &str, endpoint: &str, key: &str) -> Option<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .ok()?;
+        Some(EndpointApi {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            endpoint: endpoint.to_string(),
+            key: key.to_string(),
+        })
+    }
+
+    fn url(&self, tail: &str) -> String {
+        format!(
+            "{}/v2/serverless/{}{tail}",
+            self.base,
+            crate::http::send::segment(&self.endpoint)
+        )
+    }
+
+    async fn get_json(&self, what: &'static str, url: String) -> Result<Value, EvidenceError> {
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(&self.key)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| transport(what, e))?;
+        check(what, resp.status())?;
+        resp.json().await.map_err(|e| transport(what, e))
+    }
+
+    /// Every worker the endpoint lists, with what it says of each.
+    pub async fn workers(&self) -> Result<Vec<(String, WorkerFacts)>, EvidenceError> {
+        let v = self.get_json("the workers list", self.url("/workers")).await?;
+        let list = v.get("workers").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(list
+            .iter()
+            .filter_map(|w| {
+                let id = w.get("id")?.as_str()?.to_string();
+                let text = |k: &str| {
+                    w.get(k).and_then(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                };
+                Some((
+                    id,
+                    WorkerFacts {
+                        gpu_type: text("gpuTypeId").or_else(|| text("gpuType")),
+                        version: text("version").or_else(|| text("releaseVersion")),
+                        stale: w.get("isStale").and_then(Value::as_bool),
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    /// The release history's rollout summary.
+    pub async fn rollout(&self) -> Result<Rollout, EvidenceError> {
+        let v = self.get_json("the releases", self.url("/releases")).await?;
+        let summary = v.get("rollout").or_else(|| v.get("summary")).unwrap_or(&Value::Null);
+        let num = |k: &str| summary.get(k).and_then(Value::as_f64);
+        let on_latest = match (num("workersOnLatest"), num("workersTotal")) {
+            (Some(a), Some(b)) => Some((a as u64, b as u64)),
+            _ => None,
+        };
+        let percent = num("percentOnLatest").or_else(|| {
+            on_latest.map(|(a, b)| if b == 0 { 100.0 } else { a as f64 * 100.0 / b as f64 })
+        });
+        let releases = v.get("releases").and_then(Value::as_array).or_else(|| v.as_array());
+        let latest = releases
+            .and_then(|r| r.first())
+            .and_then(|r| r.get("version"))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        Ok(Rollout {
+            latest,
+            in_progress: summary.get("inProgress").and_then(Value::as_bool).unwrap_or(false),
+            on_latest,
+            percent,
+        })
+    }
+
+    /// The log lines `worker` printed from `since` to `until` (plus a margin),
+    /// within `bounds`; what went wrong is a note on the result.
+    pub async fn logs(&self, worker: &str, since: SystemTime, until: SystemTime, bounds: LogBounds) -> WorkerLogs {
+        let since_s = humantime::format_rfc3339_millis(since).to_string();
+        let mut out = WorkerLogs {
+            worker_id: worker.to_string(),
+            since: since_s.clone(),
+            ..WorkerLogs::default()
+        };
+        let url = format!(
+            "{}?since={}&tail={}",
+            self.url(&format!("/workers/{}/logs", crate::http::send::segment(worker))),
+            percent_encoding::utf8_percent_encode(&since_s, percent_encoding::NON_ALPHANUMERIC),
+            bounds.tail
+        );
+        let started = Instant::now();
+        let resp = match tokio::time::timeout(
+            bounds.time,
+            self.http.get(url).bearer_auth(&self.key).header("accept", "text/event-stream").send(),
+        )
+        .await
+        {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                out.note = Some(format!("worker logs not read: {}", transport("the log stream", e)));
+                return out;
+            }
+            Err(_) => {
+                out.note = Some("worker logs not read: no answer within the time allowed".into());
+                return out;
+            }
+        };
+        if let Err(e) = check("the worker's log stream", resp.status()) {
+            out.note = Some(format!("worker logs not read: {e}"));
+            return out;
+        }
+        let until = until + Duration::from_secs(10);
+        let mut reader = SseReader::default();
+        let mut resp = resp;
+        let mut read = 0usize;
+        loop {
+            let left = bounds.time.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            match tokio::time::timeout(bounds.idle.min(left), resp.chunk()).await {
+                // Quiet: the history is over; what follows would be live lines.
+                Err(_) => break,
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => {
+                    out.note = Some(format!("the log stream was cut after {} lines: {}", out.lines.len(), transport("the log stream", e)));
+                    break;
+                }
+                Ok(Ok(Some(chunk))) => {
+                    read += chunk.len();
+                    let mut past = false;
+                    for line in reader.feed(&chunk) {
+                        if humantime::parse_rfc3339_weak(&line.ts).is_ok_and(|t| t > until) {
+                            past = true;
+                            break;
+                        }
+                        out.lines.push(line);
+                        if out.lines.len() > LOG_LINES_KEPT {
+                            out.lines.remove(0);
+                            out.truncated = true;
+                        }
+                    }
+                    if past {
+                        break;
+                    }
+                    if read >= bounds.bytes {
+                        out.truncated = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if out.lines.is_empty() && out.note.is_none() {
+            out.note = Some("the worker printed nothing in the job's window".into());
+        }
+        out
+    }
+}
+
+/// The status's error, if it is one.
+fn check(what: &'static str, status: reqwest::StatusCode) -> Result<(), EvidenceError> {
+    match status.as_u16() {
+        200..=299 => Ok(()),
+        s @ (401 | 403) => Err(EvidenceError::Forbidden { what, status: s }),
+        404 => Err(EvidenceError::NotFound { what }),
+        s => Err(EvidenceError::Status { what, status: s }),
+    }
+}
+
+fn transport(what: &'static str, e: reqwest::Error) -> EvidenceError {
+    EvidenceError::Transport {
+        what,
+        detail: crate::redact::redact(&crate::http::send::transport(e).to_string()).into_owned(),
+    }
+}
+
+/// Server-Sent Events, fed chunk by chunk: each complete event's `data` read
+/// as a log line (redacted); comments, keep-alives and other events skipped.
+#[derive(Default)]
+struct SseReader {
+    pending: String,
+}
+
+impl SseReader {
+    fn feed(&mut self, chunk: &[u8]) -> Vec<LogLine> {
+        self.pending.push_str(&String::from_utf8_lossy(chunk));
+        let normalised = self.pending.replace("\r\n", "\n");
+        let mut events: Vec<&str> = normalised.split("\n\n").collect();
+        let rest = events.pop().unwrap_or_default().to_string();
+        let lines = events.iter().filter_map(|e| event_line(e)).collect();
+        self.pending = rest;
+        lines
+    }
+}
+
+fn event_line(event: &str) -> Option<LogLine> {
+    let data: Vec<&str> = event
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|d| d.strip_prefix(' ').unwrap_or(d))
+        .collect();
+    if data.is_empty() {
+        return None;
+    }
+    let v: Value = serde_json::from_str(&data.join("\n")).ok()?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+    Some(LogLine {
+        ts: text("ts").to_string(),
+        source: text("source").to_string(),
+        line: crate::redact::redact(text("line")).into_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_split_across_chunks_are_read_whole() {
+        let mut r = SseReader::default();
+        let a = r.feed(b": keep-alive\n\nid: 1\ndata: {\"source\":\"container\",\"line\":\"one\",\"ts\":\"2026-12-07T04:00:00.000Z\"}\n\nid: 2\nda");
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].line, "one");
+        let b = r.feed(b"ta: {\"source\":\"system\",\"line\":\"two\",\"ts\":\"2026-12-07T04:00:01.000Z\"}\r\n\r\n");
+        assert_eq!((b[0].source.as_str(), b[0].line.as_str()), ("system", "two"));
+        assert!(r.feed(b"event: ping\n\n").is_empty());
+    }
+
+    #[test]
+    fn a_rollout_is_complete_when_nothing_is_left_to_replace() {
+        let r = Rollout { in_progress: true, percent: Some(60.0), ..Rollout::default() };
+        assert!(!r.complete());
+        assert!(Rollout { percent: Some(100.0), ..Rollout::default() }.complete());
+        assert!(Rollout::default().complete());
+    }
+}
