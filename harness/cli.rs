@@ -15,6 +15,7 @@ pub(crate) mod docs;
 mod mock;
 mod provision;
 mod report;
+mod run;
 mod scaffold;
 mod snapshots;
 mod trend;
@@ -36,18 +37,17 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the scenario suite, like `cargo test --test scenarios` but without cargo.
-    /// Arguments after `--` are libtest's (filters, --exact, --list, --test-threads, ...).
-    Run {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// Run the scenario suite, like `cargo test --test scenarios` but without cargo;
+    /// flags mirror the environment variables, arguments after `--` are libtest's.
+    Run(run::RunArgs),
     /// Lint scenario files without running anything; exit 1 on any error.
     Check(check::CheckArgs),
     /// Review reference snapshots: pending candidates, orphans, tolerances.
     Snapshots(snapshots::SnapshotsArgs),
     /// Per-scenario trends from history.jsonl; exit 1 when a regression is flagged.
     Trend(trend::TrendArgs),
+    /// Make a folder ready: a starter scenario, a .gitignore and a CI workflow.
+    Init(scaffold::InitArgs),
     /// Scaffold a scenario from an exported (API-format) workflow.
     New(scaffold::NewArgs),
     /// Convert a RunPod Hub tests.json into scenario files.
@@ -86,13 +86,11 @@ enum Command {
 /// Runs the command line given to the process.
 pub fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { args } => {
-            let argv = std::iter::once("endpoint-harness run".to_string()).chain(args);
-            crate::run::main_with(libtest_mimic::Arguments::from_iter(argv))
-        }
+        Command::Run(a) => a.run(),
         Command::Check(a) => a.run(),
         Command::Snapshots(a) => a.run(),
         Command::Trend(a) => a.run(),
+        Command::Init(a) => a.run(),
         Command::New(a) => a.run(),
         Command::ImportHub(a) => a.run(),
         Command::Schema { kind, write } => schema(&kind, write.as_deref()),

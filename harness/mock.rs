@@ -13,6 +13,7 @@
 pub mod behaviour;
 pub mod catalogue;
 mod comfyui;
+pub(crate) mod files;
 mod manage;
 mod options;
 pub(crate) mod runpod;

@@ -1,7 +1,7 @@
 //! The scenario suite as a libtest-mimic test binary: read the environment,
 //! discover `scenarios/**/*.yaml`, make one trial per file (a malformed file is
 //! a failing trial of its own), run them on one shared tokio runtime, and write
-//! the reports. `harness/main.rs` only calls [`main`].
+//! the reports. `tests/scenarios.rs` (and a user crate's own) only calls [`main`].
 
 mod alloc;
 mod ctx;

@@ -61,6 +61,8 @@ pub(crate) struct Settings {
     pub worker_logs: bool,
     /// `HARNESS_WAIT_ROLLOUT`: wait this long at most for a live endpoint's rolling release.
     pub wait_rollout: Option<Duration>,
+    /// `HARNESS_PARTITION=hash:K/N`: this run's shard (K from 1) of N.
+    pub partition: Option<(u64, u64)>,
     /// `HARNESS_LOAD=1`: run `load:` scenarios (otherwise only with `--include-ignored`).
     pub load: bool,
     /// `HARNESS_VERBOSE=1`: say more about the run (the order trials start in).
@@ -105,6 +107,12 @@ impl Settings {
             record: v.flag("HARNESS_RECORD"),
             inventory: v.text("HARNESS_INVENTORY").map(PathBuf::from),
             load: v.flag("HARNESS_LOAD"),
+            partition: match v.text("HARNESS_PARTITION") {
+                None => None,
+                Some(p) => Some(partition(&p).ok_or_else(|| {
+                    SetupError::bad_value("HARNESS_PARTITION", "hash:K/N with 1 <= K <= N", &p)
+                })?),
+            },
             worker_logs: !matches!(
                 v.text("HARNESS_WORKER_LOGS").as_deref(),
                 Some("off" | "0" | "false")
@@ -122,6 +130,20 @@ impl Settings {
             nextest_run: env.nextest_run(),
         })
     }
+}
+
+/// `hash:K/N` (or `K/N`) with 1 <= K <= N.
+fn partition(text: &str) -> Option<(u64, u64)> {
+    let rest = text.strip_prefix("hash:").unwrap_or(text);
+    let (k, n) = rest.split_once('/')?;
+    let (k, n) = (k.trim().parse().ok()?, n.trim().parse().ok()?);
+    (1..=n).contains(&k).then_some((k, n))
+}
+
+/// Whether the scenario `name` is in shard `k` of `n`: a stable hash of the
+/// name (xxh3), so every shard of a run agrees whatever the machine.
+pub(crate) fn in_partition(name: &str, (k, n): (u64, u64)) -> bool {
+    xxhash_rust::xxh3::xxh3_64(name.as_bytes()) % n == k - 1
 }
 
 /// Typed reads of environment variables; a bad value names its variable.

@@ -4,6 +4,7 @@
 //! Schemas ([`schema`]).
 
 pub mod hub;
+pub mod init;
 pub mod provision;
 pub mod record;
 pub mod scaffold;

@@ -29,6 +29,10 @@ pub fn evaluate(budget: &Budget, runs: &[Timing]) -> BudgetReport {
     for (phase, limit, spread, field) in phases {
         let Some(limit) = limit else { continue };
         match spread {
+            // The total is measured here: it is missing only when no job finished.
+            None if field.is_empty() => na.push(format!(
+                "{phase} budget not checked: no job finished, so there is no time to compare"
+            )),
             None => na.push(format!(
                 "{phase} budget not checked: the target does not report `{field}`"
             )),

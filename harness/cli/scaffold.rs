@@ -1,3 +1,4 @@
+//! `endpoint-harness init` (a repository of one's own made ready),
 //! `endpoint-harness new` (a scenario from an exported workflow) and
 //! `endpoint-harness import-hub` (scenarios from a RunPod Hub tests.json).
 
@@ -5,6 +6,44 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::common::env_path;
+
+/// `init [DIR]`: a starter scenario, the scenario schema, a .gitignore and a CI workflow.
+#[derive(clap::Args)]
+pub(crate) struct InitArgs {
+    /// The folder to make ready (default: the current one).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// What the CI workflow gives `cargo install --locked` to install
+    /// endpoint-harness (e.g. `--git URL endpoint-harness`); default: a
+    /// repository variable, ENDPOINT_HARNESS_INSTALL.
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    install: Option<String>,
+    /// Overwrite the starter files if they exist.
+    #[arg(long)]
+    force: bool,
+}
+
+impl InitArgs {
+    pub(crate) fn run(self) -> ExitCode {
+        match crate::tools::init::init(&self.dir, self.install.as_deref(), self.force) {
+            Ok(files) => {
+                for f in &files {
+                    println!("wrote {}", self.dir.join(f).display());
+                }
+                println!(
+                    "\nnext:\n  endpoint-harness run                      # the starter scenario against the embedded mock\n  \
+                     endpoint-harness new NAME --workflow FILE # a scenario from your workflow (Export (API))\n  \
+                     RUNPOD_API_KEY=... RUNPOD_ENDPOINT_ID=... endpoint-harness run --target live"
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}
 
 /// `new NAME --workflow FILE`: scaffold a scenario from an exported (API-format) workflow.
 #[derive(clap::Args)]
@@ -33,8 +72,8 @@ impl NewArgs {
                     println!("wrote {}", f.display());
                 }
                 println!(
-                    "run it: cargo test --test scenarios -- --exact {}",
-                    self.name
+                    "run it: endpoint-harness run -- --exact {} (in a crate: cargo test --test scenarios -- --exact {})",
+                    self.name, self.name
                 );
                 ExitCode::SUCCESS
             }

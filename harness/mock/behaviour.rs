@@ -158,7 +158,7 @@ pub struct Behaviour {
     #[serde(skip)]
     pub(crate) replay_images: Vec<(String, Vec<u8>)>,
     #[serde(skip)]
-    pub(crate) inventory_path: Option<std::path::PathBuf>,
+    pub(crate) inventory_path: Option<super::files::Stored>,
     /// The inventory, parsed on first use: a suite that never reaches a
     /// behaviour with an inventory (most, and every nextest process that runs
     /// another scenario) does not pay for a 500-node `/object_info`.
@@ -329,15 +329,20 @@ impl Behaviour {
         Ok(b)
     }
 
-    /// Parses a behaviour whose files (replayed images, inventory) are relative to `dir`.
+    /// Parses a behaviour whose files (replayed images, inventory) are relative
+    /// to `dir`, or else among the shipped ones.
     pub fn parse_in(text: &str, dir: &Path) -> Result<Self, BehaviourError> {
+        let files = super::files::Files::Over(dir);
         Self::parse(text)?
-            .with_replay_images(dir)?
-            .with_inventory(dir)
+            .with_replay_images(files)?
+            .with_inventory(files)
     }
 
     /// Loads the inventory file (relative to the mocks folder).
-    pub(crate) fn with_inventory(mut self, dir: &Path) -> Result<Self, BehaviourError> {
+    pub(crate) fn with_inventory(
+        mut self,
+        files: super::files::Files,
+    ) -> Result<Self, BehaviourError> {
         let Some(file) = &self.inventory else {
             return Ok(self);
         };
@@ -348,9 +353,10 @@ impl Behaviour {
         if file.split('/').any(|s| s == "..") {
             return Err(fail("it must stay inside the mocks folder".into()));
         }
-        let path = dir.join(file);
-        std::fs::metadata(&path).map_err(|e| fail(e.to_string()))?;
-        self.inventory_path = Some(path);
+        let found = files
+            .find(file)
+            .ok_or_else(|| fail("no such file in the mocks folder or the built-in mocks".into()))?;
+        self.inventory_path = Some(found);
         Ok(self)
     }
 
@@ -366,9 +372,9 @@ impl Behaviour {
             file: file.clone(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let bytes = path.read().map_err(|e| fail(e.to_string()))?;
         let raw: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
+            serde_json::from_slice(&bytes).map_err(|e| fail(format!("not JSON: {e}")))?;
         let inv = crate::comfyui::inventory::Inventory::from_value(&raw)
             .map_err(|e| fail(e.to_string()))?;
         Ok(Some((inv, raw)))
@@ -397,7 +403,10 @@ impl Behaviour {
     }
 
     /// Loads a recording's image files (paths relative to the mocks folder).
-    pub(crate) fn with_replay_images(mut self, dir: &Path) -> Result<Self, BehaviourError> {
+    pub(crate) fn with_replay_images(
+        mut self,
+        files: super::files::Files,
+    ) -> Result<Self, BehaviourError> {
         if let Some(r) = &self.replay {
             for img in &r.images {
                 let fail = |reason: String| BehaviourError::Replay {
@@ -407,8 +416,12 @@ impl Behaviour {
                 if img.file.split('/').any(|s| s == "..") {
                     return Err(fail("it must stay inside the mocks folder".into()));
                 }
-                let bytes = std::fs::read(dir.join(&img.file)).map_err(|e| fail(e.to_string()))?;
-                self.replay_images.push((img.filename.clone(), bytes));
+                let found = files.find(&img.file).ok_or_else(|| {
+                    fail("no such file in the mocks folder or the built-in mocks".into())
+                })?;
+                let bytes = found.read().map_err(|e| fail(e.to_string()))?;
+                self.replay_images
+                    .push((img.filename.clone(), bytes.into_owned()));
             }
         }
         Ok(self)

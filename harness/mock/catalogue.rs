@@ -1,12 +1,14 @@
-//! Every behaviour of a mocks folder, by name (`cold-start`, `faults/reset`,
-//! `recorded/x`), with the files that did not load kept as errors so a
-//! scenario naming one gets the reason.
+//! Every behaviour by name (`cold-start`, `faults/reset`, `recorded/x`): the
+//! shipped ones built into the binary, then a mocks folder's own, which add to
+//! them and override them by name; files that did not load are kept as errors
+//! so a scenario naming one gets the reason.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::behaviour::{Behaviour, BehaviourError};
+use super::files::Files;
 
 /// All behaviours of a folder, by name, plus the files that failed to load.
 #[derive(Clone, Debug, Default)]
@@ -18,34 +20,49 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// Loads `dir/**/*.yaml`; without a `default` file the built-in default is used.
+    /// The shipped behaviours, then `dir/**/*.yaml` over them (a missing
+    /// folder adds nothing); without a `default` anywhere the built-in default is used.
     pub fn load(dir: &Path) -> Self {
         let mut cat = Catalogue::default();
+        for (name, rel, text) in super::files::builtin_behaviours() {
+            let loaded = Behaviour::parse(text)
+                .and_then(|b| b.with_replay_images(Files::Builtin))
+                .and_then(|b| b.with_inventory(Files::Builtin));
+            cat.add(name, format!("{rel} (built in)"), loaded);
+        }
         for file in crate::paths::yaml_files(dir) {
             let name = crate::paths::name_under(dir, &file);
-            match std::fs::read_to_string(&file)
+            let loaded = std::fs::read_to_string(&file)
                 .map_err(|e| BehaviourError::Yaml(e.to_string()))
                 .and_then(|t| Behaviour::parse(&t))
-                .and_then(|b| b.with_replay_images(dir))
-                .and_then(|b| b.with_inventory(dir))
-            {
-                Ok(b) => {
-                    cat.behaviours.insert(name, Arc::new(b));
-                }
-                Err(e) => {
-                    let invalid = BehaviourError::Invalid {
-                        name: name.clone(),
-                        file: crate::paths::display_path(&file).display().to_string(),
-                        reason: e.to_string(),
-                    };
-                    cat.errors.insert(name, invalid);
-                }
-            }
+                .and_then(|b| b.with_replay_images(Files::Over(dir)))
+                .and_then(|b| b.with_inventory(Files::Over(dir)));
+            let shown = crate::paths::display_path(&file).display().to_string();
+            cat.add(name, shown, loaded);
         }
         cat.behaviours
             .entry("default".into())
             .or_insert_with(|| Arc::new(Behaviour::default()));
         cat
+    }
+
+    /// Adds (or replaces) the behaviour `name` loaded from `file`.
+    fn add(&mut self, name: String, file: String, loaded: Result<Behaviour, BehaviourError>) {
+        match loaded {
+            Ok(b) => {
+                self.errors.remove(&name);
+                self.behaviours.insert(name, Arc::new(b));
+            }
+            Err(e) => {
+                self.behaviours.remove(&name);
+                let invalid = BehaviourError::Invalid {
+                    name: name.clone(),
+                    file,
+                    reason: e.to_string(),
+                };
+                self.errors.insert(name, invalid);
+            }
+        }
     }
 
     /// The behaviour for a scenario's `mock:` (None = `default`).

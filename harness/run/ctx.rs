@@ -63,6 +63,10 @@ pub(crate) struct Ctx {
     /// Not with several trials in a process: their CPU work (decoding) would hold
     /// up the workers that poll the other trials' jobs.
     pub(crate) on_worker: bool,
+    /// Set by the preflight when the endpoint cannot be reached or refuses
+    /// the key: every trial then fails with one line pointing at it, instead
+    /// of the same transport error once per scenario.
+    pub(crate) unreachable: OnceLock<String>,
 }
 
 /// What a [`Ctx`] is built from.
@@ -106,6 +110,7 @@ impl Ctx {
             provision_report: Mutex::new(None),
             expected: p.expected,
             on_worker: false,
+            unreachable: OnceLock::new(),
         }
     }
 
@@ -233,6 +238,12 @@ impl Ctx {
     pub(crate) fn run_scenario(&self, s: &Scenario) -> ScenarioReport {
         if let Some(reason) = self.unmet(s) {
             return trial::without_runs(s, Verdict::Ignored, &reason);
+        }
+        if let Some(why) = self.unreachable.get() {
+            let message = format!(
+                "ERROR not run: {why} (see the preflight error printed once before the trials)"
+            );
+            return trial::without_runs(s, Verdict::Error, &message);
         }
         let target = match self.target_for(s) {
             Ok(t) => t,

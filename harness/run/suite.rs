@@ -72,11 +72,21 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
     }
     // A provisioned endpoint is torn down even if something below panics.
     let guard = super::provisioned::Guard(ctx.clone());
+    let mut pending = Vec::new();
     let trials = loaded
         .into_iter()
-        .map(|l| make_trial(&ctx, l, nextest, args.nocapture))
+        .map(|l| {
+            let (trial, ignored) = make_trial(&ctx, l, nextest, args.nocapture);
+            if !args.is_filtered_out(&trial) {
+                pending.extend(ignored);
+            }
+            trial
+        })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    if !quiet {
+        super::trials::record_ignored(&ctx, pending);
+    }
     if !args.nocapture {
         super::trials::print_notes(&ctx);
     }
@@ -150,6 +160,9 @@ fn setup(
         .collect();
     if let Some(hub) = &settings.hub_tests {
         loaded.extend(hub_trials(hub));
+    }
+    if let Some(part) = settings.partition {
+        loaded.retain(|(name, _, _)| crate::settings::in_partition(name, part));
     }
     // Last: nothing is created before everything else of the setup is known to be fine.
     let (info, provision) = match plan {

@@ -15,7 +15,10 @@ use crate::scenario::{Diagnostics, Scenario};
 /// A scenario file as loaded: its trial name, the file, and the scenario or its diagnostics.
 pub(crate) type Loaded = (String, PathBuf, Result<Scenario, Diagnostics>);
 
-/// The trial of one loaded file.
+/// The trial of one loaded file, and for a trial ignored before it runs (a
+/// load scenario, or an unmet requirement under nextest) the report it gets
+/// if libtest does not run it: every trial is in every report, ignored ones
+/// with their reason.
 /// `nocapture`: a passing trial's notes are printed as it ends (libtest's
 /// `--nocapture`); otherwise [`print_notes`] prints them after the run, where
 /// libtest puts captured output, so nothing comes between a trial's
@@ -25,7 +28,7 @@ pub(crate) fn make_trial(
     (name, file, res): Loaded,
     nextest: bool,
     nocapture: bool,
-) -> Trial {
+) -> (Trial, Option<crate::model::ScenarioReport>) {
     let kind = res.as_ref().map(|s| s.tags.join(",")).unwrap_or_default();
     // Under nextest the reason cannot be shown inline, so unmet requirements become
     // the static ignored flag (nextest shows SKIP); under cargo test they are ignored
@@ -34,9 +37,20 @@ pub(crate) fn make_trial(
     // A load run costs many jobs: it runs only when asked for (HARNESS_LOAD=1,
     // or libtest's --include-ignored / --ignored).
     let load_ignore = !ctx.settings.load && res.as_ref().is_ok_and(|s| s.load.is_some());
+    let pending = match &res {
+        Ok(s) if load_ignore => Some(trial::without_runs(
+            s,
+            Verdict::Ignored,
+            "a load run: it runs with HARNESS_LOAD=1 or --include-ignored",
+        )),
+        Ok(s) if static_ignore => ctx
+            .unmet(s)
+            .map(|why| trial::without_runs(s, Verdict::Ignored, &why)),
+        _ => None,
+    };
     let ctx = ctx.clone();
     let trial_name = name.clone();
-    Trial::ignorable_test(trial_name, move || {
+    let trial = Trial::ignorable_test(trial_name, move || {
         let report = match &res {
             Err(diags) => trial::invalid(&name, &file, diags),
             Ok(s) => ctx.run_scenario(s),
@@ -59,7 +73,19 @@ pub(crate) fn make_trial(
         }
     })
     .with_kind(kind)
-    .with_ignored_flag(static_ignore || load_ignore)
+    .with_ignored_flag(static_ignore || load_ignore);
+    (trial, pending)
+}
+
+/// After the run: the report of each trial libtest ignored without running
+/// it (not the ones a filter left out).
+pub(crate) fn record_ignored(ctx: &Ctx, pending: Vec<crate::model::ScenarioReport>) {
+    let mut reports = ctx.reports.lock().unwrap_or_else(|e| e.into_inner());
+    for p in pending {
+        if !reports.iter().any(|r| r.name == p.name) {
+            reports.push(p);
+        }
+    }
 }
 
 /// After the run: the notes of the trials that passed (warnings, what was not

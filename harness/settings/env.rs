@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use super::vars::{lookup, VARS};
 
+static PROCESS: OnceLock<Env> = OnceLock::new();
+
 /// The harness's environment variables, as captured.
 #[derive(Clone, Debug, Default)]
 pub struct Env {
@@ -19,8 +21,20 @@ pub struct Env {
 impl Env {
     /// The process environment, captured on first use.
     pub fn process() -> &'static Env {
-        static ENV: OnceLock<Env> = OnceLock::new();
-        ENV.get_or_init(|| Env::from_fn(|k| std::env::var(k).ok()))
+        PROCESS.get_or_init(|| Env::from_fn(|k| std::env::var(k).ok()))
+    }
+
+    /// Captures the process environment with `overrides` on top (the
+    /// command-line flags that mirror variables: `run --reports DIR` is
+    /// `HARNESS_REPORTS=DIR`). Called first thing, before anything reads a
+    /// setting; false when the environment was already captured.
+    pub fn capture_with(overrides: &[(&'static str, String)]) -> bool {
+        let mut env = Env::from_fn(|k| std::env::var(k).ok());
+        for (k, v) in overrides {
+            assert!(lookup(k).is_some(), "{k} is not in settings::vars::VARS");
+            env.values.insert(k, v.clone());
+        }
+        PROCESS.set(env).is_ok()
     }
 
     /// The variables `read` gives (tests, and callers with their own source).

@@ -20,6 +20,7 @@ mod load;
 mod loader;
 mod local_target;
 mod mock_api;
+mod own_repo;
 mod provision;
 mod record_replay;
 mod reliability;

@@ -1,0 +1,297 @@
+//! Using endpoint-harness from a repository of one's own: `init` in an empty
+//! folder then `run` is green against the embedded mock; the shipped mock
+//! behaviours are built in and a folder's own override them; `run` takes
+//! flags that mirror its variables, shards with `--partition`; every trial is
+//! in every report, ignored ones with their reason; a dead endpoint stops the
+//! run once.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{copy_dir, scrub_env, Output};
+
+/// The binary in `dir`, with a clean environment plus `env`.
+fn eh(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"));
+    cmd.current_dir(dir).args(args);
+    scrub_env(&mut cmd);
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+fn report(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+fn verdicts(r: &serde_json::Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn init_then_run_is_green_in_an_empty_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let init = eh(
+        dir,
+        &[
+            "init",
+            "--install",
+            "--git https://example.invalid/eh endpoint-harness",
+        ],
+        &[],
+    );
+    assert_eq!(init.code, 0, "{}", init.all());
+    for f in [
+        "scenarios/starter/composite.yaml",
+        "scenarios/starter/workflows/composite_api.json",
+        "schemas/scenario.schema.json",
+        ".gitignore",
+        ".github/workflows/endpoint-harness.yml",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing: {}", init.all());
+    }
+    // The CI workflow is YAML GitHub can read: three jobs, the live one sharded
+    // and capped, installing what --install said.
+    let wf: serde_json::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(dir.join(".github/workflows/endpoint-harness.yml")).unwrap(),
+    )
+    .unwrap();
+    let jobs = wf["jobs"].as_object().unwrap();
+    let mut names: Vec<_> = jobs.keys().cloned().collect();
+    names.sort();
+    assert_eq!(names, ["live", "mock", "report"]);
+    assert_eq!(
+        wf["jobs"]["live"]["strategy"]["matrix"]["shard"],
+        serde_json::json!([1, 2, 3])
+    );
+    assert!(wf["jobs"]["live"]["env"]["HARNESS_MAX_COST"]
+        .as_str()
+        .unwrap()
+        .contains("1.00"));
+    assert_eq!(
+        wf["env"]["ENDPOINT_HARNESS_INSTALL"],
+        "--git https://example.invalid/eh endpoint-harness"
+    );
+    let text = serde_json::to_string(&wf).unwrap();
+    for step in [
+        "--partition hash:${{ matrix.shard }}/3",
+        "report merge reports",
+        "trend --history",
+        "endpoint-harness check",
+    ] {
+        assert!(text.contains(step), "no `{step}` in the workflow");
+    }
+    let check = eh(dir, &["check"], &[]);
+    assert_eq!(check.code, 0, "{}", check.all());
+    let run = eh(dir, &["run"], &[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        verdicts(&report(&dir.join("reports"))),
+        [("starter/composite".to_string(), "passed".to_string())]
+    );
+    // A second init writes nothing over the user's files.
+    let again = eh(dir, &["init"], &[]);
+    assert_eq!(again.code, 1, "{}", again.all());
+    assert!(again.stderr.contains("already exist"), "{}", again.stderr);
+}
+
+#[test]
+fn shipped_behaviours_are_built_in_and_a_folder_of_ones_own_overrides_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_dir(
+        Path::new("scenarios/model-free/workflows"),
+        &dir.join("scenarios/workflows"),
+    );
+    // comfyui-fails: the last node raises; the scenario expects exactly that.
+    std::fs::write(
+        dir.join("scenarios/crash.yaml"),
+        "workflow: workflows/composite.json\nmock: comfyui-fails\nexpect:\n  status: FAILED\n  error: out of memory\n",
+    )
+    .unwrap();
+    let run = eh(dir, &["run"], &[]);
+    assert_eq!(
+        run.code,
+        0,
+        "built in, no mocks/ folder here: {}",
+        run.all()
+    );
+    // The folder's own comfyui-fails succeeds instead: the scenario now fails.
+    std::fs::create_dir_all(dir.join("mocks")).unwrap();
+    std::fs::write(
+        dir.join("mocks/comfyui-fails.yaml"),
+        "queue: 10ms\nexecution: 10ms\n",
+    )
+    .unwrap();
+    let run = eh(dir, &["run"], &[]);
+    assert_eq!(run.code, 101, "{}", run.all());
+    assert!(run.stdout.contains("expected FAILED"), "{}", run.stdout);
+}
+
+#[test]
+fn run_flags_mirror_the_variables_and_partitions_split_the_suite() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let scenarios = root.join("scenarios/model-free");
+    let mut seen = Vec::new();
+    for k in 1..=2 {
+        let reports = tmp.path().join(format!("shard{k}"));
+        let out = eh(
+            tmp.path(),
+            &[
+                "run",
+                "--scenarios",
+                scenarios.to_str().unwrap(),
+                "--reports",
+                reports.to_str().unwrap(),
+                "--mocks",
+                root.join("mocks").to_str().unwrap(),
+                "--partition",
+                &format!("hash:{k}/2"),
+            ],
+            &[],
+        );
+        assert!(matches!(out.code, 0 | 101), "{}", out.all());
+        seen.extend(verdicts(&report(&reports)).into_iter().map(|(n, _)| n));
+    }
+    let mut all: Vec<String> = eh(
+        tmp.path(),
+        &[
+            "run",
+            "--scenarios",
+            scenarios.to_str().unwrap(),
+            "--",
+            "--list",
+        ],
+        &[],
+    )
+    .stdout
+    .lines()
+    .filter_map(|l| l.strip_suffix(": test"))
+    .map(|l| l.rsplit(' ').next().unwrap().to_string())
+    .collect();
+    all.sort();
+    seen.sort();
+    assert_eq!(seen, all, "the two shards together run every scenario once");
+    let bad = eh(tmp.path(), &["run", "--partition", "3/2"], &[]);
+    assert_eq!(bad.code, 2, "{}", bad.all());
+    assert!(bad.stderr.contains("HARNESS_PARTITION"), "{}", bad.stderr);
+}
+
+#[test]
+fn an_ignored_trial_is_in_every_report_with_its_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let out = eh(
+        root,
+        &["run", "--reports", reports.to_str().unwrap(), "--", "load/"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let r = report(&reports);
+    let burst = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "load/burst")
+        .unwrap_or_else(|| panic!("load/burst is not in report.json: {r:#}"));
+    assert_eq!(burst["verdict"], "ignored");
+    assert!(
+        burst["message"]
+            .as_str()
+            .unwrap()
+            .contains("HARNESS_LOAD=1"),
+        "{burst:#}"
+    );
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("load/burst") && junit.contains("<skipped"),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(summary.contains("load/burst"), "{summary}");
+    let html = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(html.contains("load/burst"));
+    // A filter that leaves it out leaves it out of the reports too.
+    let out = eh(
+        root,
+        &[
+            "run",
+            "--reports",
+            reports.to_str().unwrap(),
+            "--",
+            "model-free/noise",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!std::fs::read_to_string(reports.join("report.json"))
+        .unwrap()
+        .contains("load/burst"));
+}
+
+#[test]
+fn a_dead_endpoint_stops_the_run_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    // A port nothing listens on: bind one, note it, free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/v2/ep");
+    let out = eh(
+        root,
+        &[
+            "run",
+            "--reports",
+            tmp.path().to_str().unwrap(),
+            "--",
+            "model-free/",
+        ],
+        &[
+            ("RUNPOD_API_KEY", "rpa_DEADENDPOINT_0123456789"),
+            ("RUNPOD_ENDPOINT_ID", "ep"),
+            ("RUNPOD_ENDPOINT_URL", &url),
+        ],
+    );
+    assert_eq!(out.code, 101, "{}", out.all());
+    let all = out.all();
+    assert_eq!(
+        all.matches("Connection refused").count(),
+        1,
+        "the cause is said once: {all}"
+    );
+    assert!(out.stderr.contains("no job will be sent"), "{}", out.stderr);
+    let r = report(tmp.path());
+    let scenarios = r["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 4, "{r:#}");
+    for s in scenarios {
+        let m = s["message"].as_str().unwrap_or_default();
+        assert_eq!(m.lines().count(), 1, "one short line per trial: {m}");
+        assert!(m.contains("not run: the endpoint cannot be reached"), "{m}");
+        assert!(
+            s["runs"].as_array().is_none_or(|r| r.is_empty()),
+            "no job was sent: {s:#}"
+        );
+    }
+}
