@@ -97,6 +97,10 @@ fn render(
         quote(&format!("{name}: renders {} image(s)", s.images()))
     );
     let _ = writeln!(y, "tags: []\nworkflow: {wf_rel}");
+    let _ = writeln!(
+        y,
+        "mock: any-model   # the embedded mock: renders what the graph asks, whatever its checkpoints"
+    );
     if !s.seeds.is_empty() || !s.prompts.is_empty() {
         let _ = writeln!(y, "set:");
         for (key, value, class) in &s.seeds {
@@ -110,17 +114,36 @@ fn render(
             let _ = writeln!(y, "  {}: {}", quote(key), quote(text));
         }
     }
+    let loads: Vec<&str> = graph
+        .values()
+        .filter(|n| crate::comfyui::graph::class_type(n) == "LoadImage")
+        .filter_map(|n| n.pointer("/inputs/image").and_then(serde_json::Value::as_str))
+        .collect();
+    if !loads.is_empty() {
+        let _ = writeln!(y, "# The workflow loads these images (LoadImage): put each file under fixtures/ and upload it:");
+        let _ = writeln!(y, "# images:");
+        for name in loads {
+            let _ = writeln!(y, "#   - name: {}\n#     path: fixtures/{name}", quote(name));
+        }
+    }
     let _ = writeln!(y, "timeout: 10m\nexpect:\n  status: COMPLETED\n  images:");
+    let batches: Vec<String> = s.saved.iter().map(|b| b.unwrap_or(s.batch.max(1)).to_string()).collect();
     let _ = writeln!(
         y,
-        "    count: {}   # {} saving node(s) x batch {}",
+        "    count: {}   # {} saving node(s), batch {}",
         s.images(),
         s.savers,
-        s.batch
+        batches.join(" + ")
     );
     let _ = writeln!(y, "    format: png");
-    if let Some((w, h)) = s.size {
-        let _ = writeln!(y, "    width: {w}\n    height: {h}");
+    match s.size {
+        Some((w, h)) => {
+            let _ = writeln!(y, "    width: {w}   # what the saving node receives, after resizes and crops\n    height: {h}");
+        }
+        None if s.savers > 0 => {
+            let _ = writeln!(y, "    # width/height: not known from the graph (an uploaded image, an upscale model, savers of different sizes)");
+        }
+        None => {}
     }
     let _ = writeln!(y, "    not_blank: true");
     let _ = writeln!(y, "snapshot:\n  compare: off   # `perceptual` after recording references with HARNESS_SNAPSHOTS=update");
@@ -142,11 +165,12 @@ mod tests {
         std::fs::write(
             &wf,
             serde_json::json!({"input": {"workflow": {
-                "3": {"class_type": "KSampler", "inputs": {"seed": 42}},
+                "3": {"class_type": "KSampler", "inputs": {"seed": 42, "latent_image": ["5", 0]}},
                 "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 768, "height": 512, "batch_size": 2}},
                 "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a \"quoted\" fox"}, "_meta": {"title": "Positive Prompt"}},
-                "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x"}},
-                "10": {"class_type": "PreviewImage", "inputs": {}}
+                "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0]}},
+                "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x", "images": ["8", 0]}},
+                "10": {"class_type": "PreviewImage", "inputs": {"images": ["8", 0]}}
             }}})
             .to_string(),
         )
@@ -160,10 +184,11 @@ mod tests {
             "{yaml}"
         );
         assert!(
-            yaml.contains("count: 2   # 1 saving node(s) x batch 2"),
+            yaml.contains("count: 2   # 1 saving node(s), batch 2"),
             "{yaml}"
         );
-        assert!(yaml.contains("width: 768\n    height: 512"), "{yaml}");
+        assert!(yaml.contains("width: 768   #"), "{yaml}");
+        assert!(yaml.contains("height: 512"), "{yaml}");
         let s = crate::scenario::parse::load(&files[0], &root).unwrap_or_else(|d| panic!("{d}"));
         assert_eq!(s.name, "sdxl/portrait");
         assert_eq!(s.expect.images.count.max, Some(2));

@@ -225,10 +225,17 @@ fn a_wrong_key_fails_clearly_as_unauthorized_and_is_never_printed() {
     ];
     let out = run_suite(&["txt2img"], &env);
     assert_eq!(out.code, 101, "{}", out.all());
+    // Said once by the preflight; the trial points at it and sends no job.
     assert!(
-        out.stdout.contains(
-            "POST /run: 401 Unauthorized: the endpoint refused the API key (check RUNPOD_API_KEY)"
+        out.stderr.contains(
+            "GET /health: 401 Unauthorized: the endpoint refused the API key (check RUNPOD_API_KEY)"
         ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("not run: the endpoint refused the API key"),
         "{}",
         out.stdout
     );

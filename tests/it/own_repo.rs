@@ -295,3 +295,56 @@ fn a_dead_endpoint_stops_the_run_once() {
         );
     }
 }
+
+/// `new` on every shipped image workflow that needs no upload, and on a graph
+/// that resizes after its source: the scaffolded scenario passes its first run
+/// against the mock.
+#[test]
+fn a_scaffolded_scenario_passes_its_first_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let resized = tmp.path().join("resized_api.json");
+    std::fs::write(
+        &resized,
+        serde_json::json!({
+            "1": {"class_type": "EmptyImage", "inputs": {"width": 200, "height": 150, "batch_size": 2, "color": 0}},
+            "2": {"class_type": "ImageScale", "inputs": {"image": ["1", 0], "upscale_method": "bilinear", "width": 320, "height": 240, "crop": "disabled"}},
+            "3": {"class_type": "ImageCrop", "inputs": {"image": ["2", 0], "width": 300, "height": 200, "x": 100, "y": 0}},
+            "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0], "filename_prefix": "r"}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut workflows = vec![resized];
+    for dir in [
+        "scenarios/sdxl/workflows",
+        "scenarios/sd15/workflows",
+        "scenarios/flux/workflows",
+        "scenarios/model-free/workflows",
+    ] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            if !text.contains("\"LoadImage\"") {
+                workflows.push(e.path());
+            }
+        }
+    }
+    assert!(workflows.len() >= 6, "{workflows:?}");
+    for (i, wf) in workflows.iter().enumerate() {
+        let out = eh(
+            tmp.path(),
+            &["new", &format!("s{i}"), "--workflow", wf.to_str().unwrap()],
+            &[],
+        );
+        assert_eq!(out.code, 0, "{}: {}", wf.display(), out.all());
+    }
+    let yaml = std::fs::read_to_string(tmp.path().join("scenarios/s0.yaml")).unwrap();
+    assert!(
+        yaml.contains("count: 2") && yaml.contains("width: 220") && yaml.contains("height: 200"),
+        "{yaml}"
+    );
+    let out = eh(tmp.path(), &["run"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let r = report(&tmp.path().join("reports"));
+    assert_eq!(r["scenarios"].as_array().unwrap().len(), workflows.len());
+}

@@ -1,7 +1,7 @@
 //! Deterministic images from a workflow, so the mock's answers mean something:
-//! size and batch come from the latent node (EmptyLatentImage, EmptySD3LatentImage,
-//! EmptyImage) or the loaded input image, then resizing nodes (ImageScale,
-//! ImageScaleBy, LatentUpscale, ImageCrop), the pattern from the sampler seed and
+//! size and batch are what the first saving node receives, followed upstream
+//! (`comfyui::shape`: the latent or loaded image, resizes, crops, batch
+//! changes), the pattern from the sampler seed and
 //! the prompt text. One image per SaveImage-like node and batch item; PreviewImage
 //! outputs are skipped, as worker-comfyui skips ComfyUI's `temp` images.
 
@@ -43,9 +43,7 @@ fn sorted_ids(graph: &Graph) -> Vec<&String> {
     ids
 }
 
-fn is_saver(class: &str) -> bool {
-    class != "PreviewImage" && class.contains("Save") && class.contains("Image")
-}
+use crate::comfyui::shape::is_saver;
 
 /// Reads size, batch, seed and outputs; `input_size` gives the size of an uploaded image by name.
 pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> Plan {
@@ -121,6 +119,17 @@ pub fn plan(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u32, u32)>) -> P
             p.outputs
                 .push(prefix.rsplit('/').next().unwrap_or("ComfyUI").to_string());
         }
+    }
+    // What the first saving node receives, followed through the graph as
+    // ComfyUI computes it (`endpoint-harness new` expects the same); the
+    // heuristic above stays for a graph that cannot be followed.
+    let followed = crate::comfyui::shape::saved(graph, &|n| {
+        input_size(n).map(|(w, h)| (u64::from(w), u64::from(h)))
+    });
+    if let Some((_, Some(s))) = followed.first() {
+        p.width = s.width.min(u64::from(MAX_SIDE)) as u32;
+        p.height = s.height.min(u64::from(MAX_SIDE)) as u32;
+        p.batch = s.batch.clamp(1, 64) as u32;
     }
     p.width = p.width.clamp(8, MAX_SIDE);
     p.height = p.height.clamp(8, MAX_SIDE);

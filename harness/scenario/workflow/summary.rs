@@ -9,11 +9,15 @@ use crate::comfyui::graph::{class_type, title, Graph};
 /// used to scaffold scenarios (`endpoint-harness new`) and to import Hub tests.
 #[derive(Debug, Default, PartialEq)]
 pub struct Summary {
-    /// Size and batch from the first latent/empty-image node, when there is one.
+    /// The size every saving node receives, when the graph says and they agree
+    /// (followed upstream through resizes and crops: `comfyui::shape`).
     pub size: Option<(u64, u64)>,
+    /// The batch of the first latent/empty-image node (for a saver whose input cannot be followed).
     pub batch: u64,
     /// Nodes that save images (PreviewImage excluded: worker-comfyui skips temp images).
     pub savers: usize,
+    /// Images each saving node receives, where known.
+    pub saved: Vec<Option<u64>>,
     /// `(override key, value, class)` of seed inputs.
     pub seeds: Vec<(String, Value, String)>,
     /// `(override key, text)` of prompt inputs.
@@ -23,7 +27,7 @@ pub struct Summary {
 impl Summary {
     /// The number of images the worker will return.
     pub fn images(&self) -> u64 {
-        self.savers as u64 * self.batch.max(1)
+        self.saved.iter().map(|b| b.unwrap_or(self.batch.max(1))).sum()
     }
 }
 
@@ -59,7 +63,7 @@ pub fn summary(graph: &Graph) -> Summary {
                 s.batch = get("batch_size").and_then(Value::as_u64).unwrap_or(1);
             }
         }
-        if class != "PreviewImage" && class.contains("Save") && class.contains("Image") {
+        if crate::comfyui::shape::is_saver(class) {
             s.savers += 1;
         }
         for k in ["seed", "noise_seed"] {
@@ -71,5 +75,15 @@ pub fn summary(graph: &Graph) -> Summary {
             s.prompts.push((key("text"), t.to_string()));
         }
     }
+    let saved = crate::comfyui::shape::saved(graph, &|_| None);
+    s.saved = saved.iter().map(|(_, sh)| sh.map(|sh| sh.batch)).collect();
+    let sizes: Vec<Option<(u64, u64)>> = saved.iter().map(|(_, sh)| sh.map(|sh| (sh.width, sh.height))).collect();
+    s.size = match sizes.first() {
+        // Every saver's size is known and the same.
+        Some(Some(first)) if sizes.iter().all(|x| x == &Some(*first)) => Some(*first),
+        // Nothing saves (or nothing could be followed): the source's size, as before.
+        None => s.size,
+        _ => None,
+    };
     s
 }
