@@ -53,13 +53,13 @@ enum Command {
     /// Convert a RunPod Hub tests.json into scenario files.
     ImportHub(scaffold::ImportHubArgs),
     /// Print a JSON Schema: `scenario` (default), `behaviour` (mocks/*.yaml) or `report`;
-    /// `--write DIR` writes all three files instead (as in `schemas/`).
+    /// `--out DIR` writes all three files instead (as in `schemas/`).
     Schema {
         #[arg(default_value = "scenario", value_parser = ["scenario", "behaviour", "report"])]
         kind: String,
         /// Write `scenario.schema.json`, `mock-behaviour.schema.json` and
         /// `report.schema.json` into this folder.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long = "out", alias = "write", value_name = "DIR")]
         write: Option<std::path::PathBuf>,
     },
     /// Serve the mock RunPod endpoint on 127.0.0.1 until Ctrl-C.
@@ -83,8 +83,42 @@ enum Command {
     Docs(docs::DocsArgs),
 }
 
+/// Spellings renamed for one convention (`-o/--out` for what a command writes;
+/// a folder it reads named as `run` and the variables name it), still accepted
+/// for a release: (subcommand, old, new).
+const RENAMED: &[(&str, &str, &str)] = &[
+    ("schema", "--write", "--out"),
+    ("snapshots", "--dir", "--snapshot-dir"),
+    ("new", "--dir", "--scenarios"),
+];
+
+/// A note for each old spelling in `args`.
+fn deprecations(args: &[String]) -> Vec<String> {
+    let Some(sub) = args.get(1) else {
+        return Vec::new();
+    };
+    RENAMED
+        .iter()
+        .filter(|(s, old, _)| {
+            s == sub
+                && args
+                    .iter()
+                    .any(|a| a == old || a.starts_with(&format!("{old}=")))
+        })
+        .map(|(s, old, new)| {
+            format!(
+                "note: `{s} {old}` is now `{s} {new}`; `{old}` will be removed in the next release"
+            )
+        })
+        .collect()
+}
+
 /// Runs the command line given to the process.
 pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    for note in deprecations(&args) {
+        eprintln!("{note}");
+    }
     match Cli::parse().command {
         Command::Run(a) => a.run(),
         Command::Check(a) => a.run(),

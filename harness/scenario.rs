@@ -55,6 +55,8 @@ pub struct Scenario {
     pub repeat: u32,
     /// Mock behaviour name (file stem under `mocks/`), used only against the mock.
     pub mock: Option<String>,
+    /// `targets:`: the kinds of target it runs against (empty: every one).
+    pub targets: Vec<String>,
     /// `load:`: a load run instead of `repeat` jobs in sequence.
     pub load: Option<Load>,
     /// Non-fatal remarks found while loading (e.g. a timeout past result retention).

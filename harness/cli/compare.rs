@@ -15,7 +15,7 @@ pub(crate) struct CompareArgs {
     candidate: PathBuf,
     /// Also write compare.json, compare.md and compare.html (and the evidence
     /// images of regressed pairs under compare/) into this folder.
-    #[arg(long, value_name = "DIR")]
+    #[arg(short, long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// A time (median queue, execution, total) regresses above baseline x this...
     #[arg(long, default_value_t = 1.5)]

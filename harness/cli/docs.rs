@@ -17,7 +17,7 @@ use crate::settings::vars::{Section, VARS};
 #[derive(clap::Args)]
 pub(crate) struct DocsArgs {
     /// The folder to write the reference pages into.
-    #[arg(long, value_name = "DIR", default_value = "docs/src/reference")]
+    #[arg(short, long, value_name = "DIR", default_value = "docs/src/reference")]
     out: PathBuf,
     /// Write nothing; exit 1 when a page differs from what would be written.
     #[arg(long)]

@@ -54,7 +54,7 @@ pub(crate) struct NewArgs {
     #[arg(long)]
     workflow: PathBuf,
     /// Scenario folder (default: $HARNESS_SCENARIOS or scenarios/).
-    #[arg(long)]
+    #[arg(long = "scenarios", alias = "dir", value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Overwrite existing files.
     #[arg(long)]
@@ -91,7 +91,7 @@ pub(crate) struct ImportHubArgs {
     /// The Hub test file (e.g. .runpod/tests.json).
     tests: PathBuf,
     /// Folder for the scenarios (workflows/ and fixtures/ go beside them).
-    #[arg(long, default_value = "scenarios/hub")]
+    #[arg(short, long, value_name = "DIR", default_value = "scenarios/hub")]
     out: PathBuf,
 }
 

@@ -7,13 +7,18 @@ use std::process::ExitCode;
 use super::common::env_path;
 use crate::scenario::parse;
 
-/// `snapshots ACTION [--dir DIR]`.
+/// `snapshots ACTION [--snapshot-dir DIR]`.
 #[derive(clap::Args)]
 pub(crate) struct SnapshotsArgs {
     #[command(subcommand)]
     action: SnapshotAction,
     /// Reference folder (default: $HARNESS_SNAPSHOT_DIR or snapshots/).
-    #[arg(long, global = true)]
+    #[arg(
+        long = "snapshot-dir",
+        alias = "dir",
+        value_name = "DIR",
+        global = true
+    )]
     dir: Option<PathBuf>,
 }
 

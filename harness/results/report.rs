@@ -257,6 +257,28 @@ mod render_tests {
     }
 
     #[test]
+    fn the_runs_strip_and_trends_compare_runs_against_the_same_target_only() {
+        let r = fixed();
+        let mut history = Vec::new();
+        for (i, target) in ["live endpoint https://api.runpod.ai/v2/x", "embedded mock"].iter().enumerate() {
+            for run in 0..3 {
+                let mut other = r.clone();
+                other.target = target.to_string();
+                other.started_at = format!("2026-11-2{}T0{run}:00:00Z", i);
+                for s in &other.scenarios {
+                    let mut l = crate::results::history::HistoryLine::from_scenario(&other, s);
+                    l.time = other.started_at.clone();
+                    l.run_id = format!("{i}-{run}");
+                    history.push(l);
+                }
+            }
+        }
+        let page = html::render(&r, &history);
+        assert!(page.contains("2026-11-21T00:00:00Z"), "this target's runs are drawn");
+        assert!(!page.contains("2026-11-20T00:00:00Z"), "another target's runs are not");
+    }
+
+    #[test]
     fn junit() {
         insta::assert_snapshot!(junit::render(&fixed()));
     }

@@ -128,6 +128,22 @@ impl Ctx {
 
     /// Why a scenario cannot run on this target, if it cannot.
     pub(crate) fn unmet(&self, s: &Scenario) -> Option<String> {
+        let kind = match self.target.kind {
+            Kind::Mock => "mock",
+            Kind::Live => "live",
+            Kind::Local => "local",
+            Kind::Comfyui => "comfyui",
+        };
+        let listed = |k: &str| s.targets.iter().any(|t| t == k);
+        let runs_here =
+            s.targets.is_empty() || listed(kind) || (listed("mock") && self.target.uses_mock());
+        if !runs_here {
+            return Some(format!(
+                "runs against {} only (`targets:`), not the {}",
+                s.targets.join(", "),
+                self.target
+            ));
+        }
         let caps = self.capabilities();
         let missing: Vec<&str> = s
             .requires

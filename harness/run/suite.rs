@@ -63,6 +63,7 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
     let quiet = args.list;
     if !quiet {
         announce(&ctx, &loaded);
+        super::trials::announce_spend(&ctx, &loaded, &args);
         if let Some(every) = ctx.settings.progress {
             ctx.progress.start(every);
         }

@@ -144,3 +144,65 @@ pub(crate) fn announce(ctx: &Ctx, loaded: &[Loaded]) {
         eprintln!("endpoint-harness: warning: {err}");
     }
 }
+
+/// Before the first paid job (a live or provisioned endpoint): which
+/// scenarios will submit jobs, how many, and what they may cost at most, so
+/// a first live run never spends by surprise.
+pub(crate) fn announce_spend(ctx: &Ctx, loaded: &[Loaded], args: &libtest_mimic::Arguments) {
+    if ctx.target.kind != crate::targets::Kind::Live {
+        return;
+    }
+    let mut names = Vec::new();
+    let (mut jobs, mut seconds, mut loads) = (0u64, 0f64, 0usize);
+    for (name, _, r) in loaded {
+        let Ok(s) = r else { continue };
+        let probe = Trial::test(name.clone(), || Ok(())).with_kind(s.tags.join(","));
+        if args.is_filtered_out(&probe) || ctx.unmet(s).is_some() {
+            continue;
+        }
+        if s.load.is_some() {
+            if ctx.settings.load || args.include_ignored || args.ignored {
+                loads += 1;
+                names.push(name.as_str());
+            }
+            continue;
+        }
+        jobs += u64::from(s.repeat);
+        seconds += f64::from(s.repeat) * s.timeout.as_secs_f64();
+        names.push(name.as_str());
+    }
+    if names.is_empty() {
+        eprintln!("endpoint-harness: no scenario will submit a job to the {} (all ignored or filtered out)", ctx.target);
+        return;
+    }
+    let shown = if names.len() > 8 {
+        format!("{}, and {} more", names[..8].join(", "), names.len() - 8)
+    } else {
+        names.join(", ")
+    };
+    let loads = match loads {
+        0 => String::new(),
+        n => format!(" plus {n} load run(s)"),
+    };
+    let cost = match &ctx.costs {
+        Some(c) => format!(
+            "; at most {} {:.2} if every job ran to its timeout at {} {}/s; {}",
+            c.currency,
+            seconds * c.per_second,
+            c.gpu,
+            c.per_second,
+            match c.max {
+                Some(m) => format!("HARNESS_MAX_COST stops submitting at {} {m}", c.currency),
+                None => "no spending cap (set HARNESS_MAX_COST)".to_string(),
+            }
+        ),
+        None => {
+            "; no price for it (set HARNESS_GPU to a row of costs.yaml for an estimate and a cap)"
+                .into()
+        }
+    };
+    eprintln!(
+        "endpoint-harness: this run submits up to {jobs} job(s){loads} to the {}: {shown}{cost}",
+        ctx.target
+    );
+}

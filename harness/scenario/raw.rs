@@ -37,6 +37,10 @@ pub(crate) struct RawScenario {
     pub repeat: Option<u32>,
     /// Mock behaviour (file stem under mocks/) used when the target is the mock.
     pub mock: Option<String>,
+    /// The targets this scenario runs against (`mock`, `live`, `local`,
+    /// `comfyui`; default all): a demo of a mock behaviour says `[mock]`, so a
+    /// live run ignores it, with the reason, instead of paying for a job.
+    pub targets: Option<Vec<String>>,
     /// A load run: many jobs at once (runs only with HARNESS_LOAD=1 or --include-ignored).
     pub load: Option<RawLoad>,
     /// Checks that may go unchecked even on CI or with HARNESS_STRICT=1 (still listed in the report).

@@ -261,7 +261,7 @@ fn a_missing_reference_fails_on_ci_and_is_proposed_locally() {
         &img,
     );
     assert!(local.failures[0].actual.contains("candidate was written beside it as .new"), "{}", local.failures[0]);
-    assert!(local.failures[0].actual.starts_with("no reference accepted yet"), "{}", local.failures[0]);
+    assert!(local.failures[0].actual.starts_with("no reference there yet, so the returned image was not compared"), "{}", local.failures[0]);
     let pending = snapshot::pending(&tmp.path().join("snapshots"));
     assert_eq!(pending.len(), 2, "{pending:?}");
     let proposed = std::fs::read_to_string(tmp.path().join("snapshots/sdxl/fox/0.snap.new")).unwrap();

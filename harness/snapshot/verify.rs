@@ -284,8 +284,8 @@ impl Slot<'_> {
         };
         out.failures.push(CheckFailure::new(
             format!("snapshot {}", self.i),
-            format!("a reference image {shown}"),
-            format!("no reference accepted yet ({fix})"),
+            format!("a reference image to compare with at {shown}"),
+            format!("no reference there yet, so the returned image was not compared ({fix})"),
         ));
         "missing".into()
     }

@@ -133,6 +133,7 @@ pub fn to_scenario(t: &HubTest, file: &Path) -> Result<Scenario, Diagnostics> {
         budget: Budget::default(),
         repeat: 1,
         mock: None,
+        targets: Vec::new(),
         load: None,
         warnings: Vec::new(),
     })

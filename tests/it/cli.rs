@@ -48,12 +48,12 @@ fn new_scaffolds_a_scenario_that_passes() {
         "flux/fox",
         "--workflow",
         "scenarios/flux/workflows/flux1_schnell_txt2img.json",
-        "--dir",
+        "--scenarios",
         &dir.to_string_lossy(),
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("run it: cargo test --test scenarios -- --exact flux/fox"),
+        out.contains("run it: endpoint-harness run -- --exact flux/fox"),
         "{out}"
     );
     let yaml = std::fs::read_to_string(dir.join("flux/fox.yaml")).unwrap();
@@ -191,16 +191,36 @@ fn snapshot_orphans_fail_ci_and_pending_lists() {
     let tmp = tempfile::tempdir().unwrap();
     let snaps = tmp.path().join("snaps");
     crate::common::copy_dir(Path::new("snapshots"), &snaps);
-    let (code, out, _) = cli(&["snapshots", "--dir", &snaps.to_string_lossy(), "orphans"]);
+    let (code, out, _) = cli(&[
+        "snapshots",
+        "--snapshot-dir",
+        &snaps.to_string_lossy(),
+        "orphans",
+    ]);
     assert_eq!(code, 0, "{out}");
     std::fs::create_dir_all(snaps.join("gone/scenario")).unwrap();
     std::fs::write(snaps.join("gone/scenario/0.png"), b"x").unwrap();
-    let (code, out, _) = cli(&["snapshots", "--dir", &snaps.to_string_lossy(), "orphans"]);
+    let (code, out, _) = cli(&[
+        "snapshots",
+        "--snapshot-dir",
+        &snaps.to_string_lossy(),
+        "orphans",
+    ]);
     assert_eq!(code, 1);
     assert!(out.contains("gone/scenario/0.png"), "{out}");
     std::fs::write(snaps.join("gone/scenario/0.png.new"), b"x").unwrap();
-    let (_, out, _) = cli(&["snapshots", "--dir", &snaps.to_string_lossy(), "pending"]);
+    let (_, out, _) = cli(&[
+        "snapshots",
+        "--snapshot-dir",
+        &snaps.to_string_lossy(),
+        "pending",
+    ]);
     assert!(out.contains("1 pending file(s)"), "{out}");
-    let (_, out, _) = cli(&["snapshots", "--dir", &snaps.to_string_lossy(), "reject"]);
+    // The old spelling still works for a release, with a note.
+    let (_, out, err) = cli(&["snapshots", "--dir", &snaps.to_string_lossy(), "reject"]);
     assert!(out.contains("1 file(s) rejected"), "{out}");
+    assert!(
+        err.contains("`snapshots --dir` is now `snapshots --snapshot-dir`"),
+        "{err}"
+    );
 }

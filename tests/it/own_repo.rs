@@ -348,3 +348,84 @@ fn a_scaffolded_scenario_passes_its_first_run() {
     let r = report(&tmp.path().join("reports"));
     assert_eq!(r["scenarios"].as_array().unwrap().len(), workflows.len());
 }
+
+/// A live run names what it will submit and what it may cost before the
+/// first job, and leaves the demos of mock behaviours (`targets: [mock]`) out.
+#[test]
+fn a_live_run_says_what_it_will_spend_and_skips_mock_demos() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mock = crate::common::MockProcess::start(&["--api-key", "rpa_SPEND_0123456789abcdef"]);
+    let tmp = tempfile::tempdir().unwrap();
+    // The demos of mock behaviours (compat/) beside one scenario that applies anywhere.
+    let scen = tmp.path().join("scenarios");
+    copy_dir(&root.join("scenarios/compat"), &scen.join("compat"));
+    copy_dir(
+        &root.join("scenarios/sdxl/workflows"),
+        &scen.join("sdxl/workflows"),
+    );
+    copy_dir(
+        &root.join("scenarios/model-free/workflows"),
+        &scen.join("model-free/workflows"),
+    );
+    std::fs::copy(
+        root.join("scenarios/model-free/noise.yaml"),
+        scen.join("model-free/noise.yaml"),
+    )
+    .unwrap();
+    let reports = tmp.path().join("reports");
+    let url = mock.endpoint_url("my-endpoint");
+    let out = eh(
+        root,
+        &[
+            "run",
+            "--target",
+            "live",
+            "--scenarios",
+            scen.to_str().unwrap(),
+            "--reports",
+            reports.to_str().unwrap(),
+        ],
+        &[
+            ("RUNPOD_API_KEY", "rpa_SPEND_0123456789abcdef"),
+            ("RUNPOD_ENDPOINT_ID", "my-endpoint"),
+            ("RUNPOD_ENDPOINT_URL", &url),
+            ("HARNESS_CAPABILITIES", "sdxl"),
+            ("HARNESS_MAX_COST", "0.5"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("this run submits up to"))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(
+        line.contains("up to 1 job(s)") && line.contains("model-free/noise"),
+        "{line}"
+    );
+    assert!(
+        line.contains("HARNESS_MAX_COST stops submitting at USD 0.5"),
+        "{line}"
+    );
+    let r = report(&reports);
+    for s in r["scenarios"].as_array().unwrap() {
+        if s["name"].as_str().unwrap().starts_with("compat/") {
+            assert_eq!(s["verdict"], "ignored", "{s:#}");
+            assert!(
+                s["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("runs against mock only"),
+                "{s:#}"
+            );
+        }
+    }
+    let jobs = mock.get("/_mock/stats", "rpa_SPEND_0123456789abcdef")["jobs_created"]
+        ["my-endpoint"]
+        .as_u64();
+    assert_eq!(
+        jobs,
+        Some(1),
+        "only the one scenario that applies submitted a job"
+    );
+}

@@ -1,6 +1,6 @@
 //! The checked-in JSON Schemas match the structs, and every shipped scenario,
 //! mock behaviour and a real report.json validate against them.
-//! `cargo run -- schema --write schemas` rewrites `schemas/` after a deliberate change.
+//! `cargo run -- schema --out schemas` rewrites `schemas/` after a deliberate change.
 
 use std::path::Path;
 
@@ -20,7 +20,7 @@ fn yaml_as_json(path: &Path) -> serde_json::Value {
 fn checked_in_schemas_are_current() {
     let tmp = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_endpoint-harness"))
-        .args(["schema", "--write"])
+        .args(["schema", "--out"])
         .arg(tmp.path())
         .output()
         .unwrap();
@@ -39,7 +39,7 @@ fn checked_in_schemas_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale schemas {stale:?}: run `cargo run -- schema --write schemas` and commit"
+        "stale schemas {stale:?}: run `cargo run -- schema --out schemas` and commit"
     );
 }
 

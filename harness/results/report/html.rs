@@ -59,6 +59,9 @@ fn header(r: &RunReport, history: &[crate::results::history::HistoryLine]) -> St
     if let Some(line) = super::releases::releases_line(r) {
         let _ = write!(out, "<br><b class=\"over_budget\">{}</b>", esc(&line));
     }
+    if r.target_kind == crate::model::TargetKind::Mock {
+        out.push_str("<br>against the embedded mock, queue and execution are simulated time; total is real time");
+    }
     out.push_str("</div><div class=\"pills\">");
     let problems = c.failed + c.error + c.timed_out + c.over_budget;
     for (key, label, n) in [
@@ -96,6 +99,11 @@ fn toolbar(scenarios: &[&ScenarioReport]) -> String {
 
 /// The page for `r`, with trends from `history` (appended before this call).
 pub(super) fn render(r: &RunReport, history: &[crate::results::history::HistoryLine]) -> String {
+    // Trends and the runs strip compare like with like: runs against this
+    // run's target only (a mock run's figures beside a live one's mean nothing).
+    let same_target: Vec<crate::results::history::HistoryLine> =
+        history.iter().filter(|l| l.target == r.target).cloned().collect();
+    let history = &same_target[..];
     let trends = crate::results::trend::analyse(history, &crate::results::trend::Options::default());
     // Failures first: worst verdict, then name.
     let rank = |v: Verdict| Verdict::ALL.iter().position(|x| *x == v).unwrap_or(0);

@@ -59,6 +59,12 @@ pub(super) fn render(r: &RunReport) -> String {
     if let Some(line) = super::releases::releases_line(r) {
         let _ = writeln!(out, "⚠️ {}\n", cell(&line));
     }
+    if r.target_kind == crate::model::TargetKind::Mock {
+        let _ = writeln!(
+            out,
+            "Against the embedded mock, queue and execution are the mock's simulated time (its behaviours declare them, run faster than real); total is the real time the harness took.\n"
+        );
+    }
     let _ = writeln!(
         out,
         "| | scenario | verdict | queue | execution | total | job |"

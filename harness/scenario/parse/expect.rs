@@ -211,7 +211,10 @@ impl Cx<'_> {
             Err(e) => {
                 self.val_err(
                     path,
-                    format!("`{path}` must be a number or {{min, max}}: {e}"),
+                    format!(
+                        "`{path}` must be a number or {{min, max}}: {}",
+                        super::plain_types(&e.to_string())
+                    ),
                     Some("e.g. `count: 1` or `count: {min: 1, max: 4}`".into()),
                 );
                 fallback
