@@ -47,11 +47,6 @@ fn link<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
     node.get("inputs")?.get(key)?.as_array()?.first()?.as_str()
 }
 
-/// The shape of node `id`'s output; `input_size` gives an uploaded image's size by name.
-pub fn shape_of(graph: &Graph, id: &str, input_size: &dyn Fn(&str) -> Option<(u64, u64)>) -> Option<Shape> {
-    follow(graph, id, input_size, 0)
-}
-
 fn follow(graph: &Graph, id: &str, input_size: &dyn Fn(&str) -> Option<(u64, u64)>, depth: usize) -> Option<Shape> {
     if depth > MAX_DEPTH {
         return None;

@@ -40,7 +40,7 @@ fn end_to_end_update_verify_and_a_changed_seed() {
         missing
             .stdout
             .contains("snapshot 0: expected a reference image")
-            && missing.stdout.contains("got no reference accepted yet"),
+            && missing.stdout.contains("got no reference there yet"),
         "{}",
         missing.stdout
     );

@@ -213,7 +213,7 @@ impl Cx<'_> {
                     path,
                     format!(
                         "`{path}` must be a number or {{min, max}}: {}",
-                        super::plain_types(&e.to_string())
+                        super::help::plain_types(&e.to_string())
                     ),
                     Some("e.g. `count: 1` or `count: {min: 1, max: 4}`".into()),
                 );
