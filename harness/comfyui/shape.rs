@@ -95,7 +95,7 @@ fn follow(graph: &Graph, id: &str, input_size: &dyn Fn(&str) -> Option<(u64, u64
         }
         "ImageScaleToTotalPixels" => {
             let from = up("image")?;
-            let total = number(node, "megapixels")? * 1024.0 * 1024.0;
+            let total = (number(node, "megapixels")? * 1024.0 * 1024.0).floor();
             let s = (total / (from.width * from.height) as f64).sqrt();
             Some(size((from.width as f64 * s).round() as u64, (from.height as f64 * s).round() as u64, from))
         }
@@ -123,6 +123,14 @@ fn follow(graph: &Graph, id: &str, input_size: &dyn Fn(&str) -> Option<(u64, u64
         "ImageBatch" => {
             let (a, b) = (up("image1")?, up("image2")?);
             Some(Shape { batch: a.batch + b.batch, ..a })
+        }
+        // The VAE crops the pixels to a multiple of its downscale ratio (8 for
+        // SD1.5, SDXL, SD3 and Flux) before encoding (comfy/sd.py,
+        // vae_encode_crop_pixels; VAEEncodeForInpaint likewise): a 627x418
+        // image comes back 624x416 from a real ComfyUI 0.3.64.
+        "VAEEncode" | "VAEEncodeForInpaint" | "VAEEncodeTiled" => {
+            let from = up("pixels")?;
+            Some(size(from.width / 8 * 8, from.height / 8 * 8, from))
         }
         // Upscale models multiply by a factor only the model knows.
         "ImageUpscaleWithModel" => None,
@@ -228,5 +236,22 @@ mod tests {
         let s = saved(&g, &|_| None);
         assert_eq!(s[0].1, Some(Shape { width: 152, height: 138, batch: 2 }));
         assert_eq!(s[1].1, Some(Shape { width: 220, height: 200, batch: 2 }));
+    }
+
+    #[test]
+    fn a_vae_encode_crops_to_a_multiple_of_eight_as_a_real_comfyui_does() {
+        // ComfyUI's image2image template with a 192x128 input on ComfyUI 0.3.64 (CPU):
+        // ImageScaleToTotalPixels 0.25 MP gives 627x418, VAEEncode crops, SaveImage got 624x416.
+        let g = graph(json!({
+            "10": {"class_type": "LoadImage", "inputs": {"image": "example.png"}},
+            "12": {"class_type": "VAEEncode", "inputs": {"pixels": ["20", 0], "vae": ["14", 2]}},
+            "14": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "x"}},
+            "20": {"class_type": "ImageScaleToTotalPixels", "inputs": {"image": ["10", 0], "upscale_method": "nearest-exact", "megapixels": 0.25}},
+            "3": {"class_type": "KSampler", "inputs": {"latent_image": ["12", 0], "model": ["14", 0]}},
+            "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["14", 2]}},
+            "9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0]}}
+        }));
+        let saved = saved(&g, &|n| (n == "example.png").then_some((192, 128)));
+        assert_eq!(saved, vec![("9".to_string(), Some(Shape { width: 624, height: 416, batch: 1 }))]);
     }
 }

@@ -62,10 +62,98 @@ pub fn new_scenario(
         let json = serde_json::to_string_pretty(&graph).expect("a JSON map serialises");
         crate::paths::write(&wf_path, json + "\n")?;
     }
+    let (inputs, mut written) = input_images(&graph, &scen_dir)?;
     let depth = name.matches('/').count() + dir.components().count();
-    let yaml = render(name, workflow_file, &wf_rel, &graph, depth);
+    let yaml = render(name, workflow_file, &wf_rel, &graph, &inputs, depth);
     crate::paths::write(&file, yaml)?;
-    Ok(vec![file, wf_path])
+    written.splice(0..0, [file, wf_path]);
+    Ok(written)
+}
+
+/// Side of the placeholder written for each image the workflow loads: SD1.5's
+/// native size, and a multiple of 64 that every latent model accepts.
+const PLACEHOLDER_SIDE: u32 = 512;
+
+/// An image the workflow loads (`LoadImage`, `LoadImageMask`) and the fixture that supplies it.
+struct InputImage {
+    /// The name the workflow loads it by.
+    name: String,
+    /// The plain file name it is uploaded as (worker-comfyui uploads into
+    /// ComfyUI's input folder, so a subfolder like `pasted/` cannot be kept).
+    upload: String,
+    /// Nodes whose `image` input is set to `upload` because it differs from `name`.
+    nodes: Vec<String>,
+    /// The fixture, relative to the scenario file.
+    path: String,
+    /// Its size in pixels (None: a file of the user's that does not decode).
+    size: Option<(u64, u64)>,
+    /// Whether `new` wrote it just now (a placeholder) rather than found it.
+    placeholder: bool,
+}
+
+/// The images the workflow loads, each with a fixture under `fixtures/` beside
+/// the scenario: an existing file is kept (and its size read, so a real input
+/// tells `new` the output size), a missing one becomes a placeholder gradient,
+/// so the scenario runs at once against the mock and a real endpoint alike
+/// (both refuse a workflow whose input image was not uploaded).
+fn input_images(
+    graph: &crate::scenario::workflow::Graph,
+    scen_dir: &Path,
+) -> Result<(Vec<InputImage>, Vec<PathBuf>), FileError> {
+    let mut ids: Vec<&String> = graph.keys().collect();
+    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
+    let mut names: Vec<(String, Vec<String>)> = Vec::new();
+    for id in ids {
+        let node = &graph[id];
+        if matches!(crate::comfyui::graph::class_type(node), "LoadImage" | "LoadImageMask") {
+            if let Some(n) = node.pointer("/inputs/image").and_then(serde_json::Value::as_str) {
+                match names.iter_mut().find(|(x, _)| x == n) {
+                    Some((_, nodes)) => nodes.push(id.clone()),
+                    None => names.push((n.to_string(), vec![id.clone()])),
+                }
+            }
+        }
+    }
+    let (mut inputs, mut written) = (Vec::new(), Vec::new());
+    for (name, nodes) in names {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(&name);
+        let upload = if base.is_empty() || base.starts_with('.') { crate::paths::sanitize(base) } else { base.to_string() };
+        let nodes = if upload == name { Vec::new() } else { nodes };
+        let rel = format!("fixtures/{}", crate::paths::sanitize(&upload));
+        let file = scen_dir.join(&rel);
+        // A file already there is the user's: never overwritten, its size read
+        // when it decodes (a format by its content, not its name).
+        let (size, placeholder) = if file.exists() {
+            let size = image::ImageReader::open(&file)
+                .ok()
+                .and_then(|r| r.with_guessed_format().ok())
+                .and_then(|r| r.into_dimensions().ok())
+                .map(|(w, h)| (u64::from(w), u64::from(h)));
+            (size, false)
+        } else {
+            crate::paths::create_dir(&scen_dir.join("fixtures"))?;
+            crate::paths::write(&file, placeholder_png())?;
+            written.push(file);
+            let side = u64::from(PLACEHOLDER_SIDE);
+            (Some((side, side)), true)
+        };
+        inputs.push(InputImage { name, upload, nodes, path: rel, size, placeholder });
+    }
+    Ok((inputs, written))
+}
+
+/// A smooth two-axis gradient: neither blank nor noise, so the default checks
+/// pass on a workflow that saves its input, and it encodes to a few kilobytes.
+fn placeholder_png() -> Vec<u8> {
+    let side = PLACEHOLDER_SIDE;
+    let img = image::RgbImage::from_fn(side, side, |x, y| {
+        let (x, y) = ((x * 255 / side) as u8, (y * 255 / side) as u8);
+        image::Rgb([x, y, 255 - x / 2 - y / 2])
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encoding a PNG into memory cannot fail");
+    out
 }
 
 fn quote(v: &str) -> String {
@@ -77,9 +165,11 @@ fn render(
     source: &Path,
     wf_rel: &str,
     graph: &crate::scenario::workflow::Graph,
+    inputs: &[InputImage],
     depth: usize,
 ) -> String {
-    let s = crate::scenario::workflow::summary(graph);
+    let size_of = |n: &str| inputs.iter().find(|i| i.name == n).and_then(|i| i.size);
+    let s = crate::scenario::workflow::summary_with_inputs(graph, &size_of);
     let mut y = String::new();
     let _ = writeln!(
         y,
@@ -101,8 +191,18 @@ fn render(
         y,
         "mock: any-model   # the embedded mock: renders what the graph asks, whatever its checkpoints"
     );
-    if !s.seeds.is_empty() || !s.prompts.is_empty() {
+    let renamed: Vec<(&String, &InputImage)> = inputs.iter().flat_map(|i| i.nodes.iter().map(move |n| (n, i))).collect();
+    if !s.seeds.is_empty() || !s.prompts.is_empty() || !renamed.is_empty() {
         let _ = writeln!(y, "set:");
+        for (node, i) in &renamed {
+            let _ = writeln!(
+                y,
+                "  {}: {}   # was {}: uploads go to ComfyUI's input folder itself",
+                quote(&format!("{node}.image")),
+                quote(&i.upload),
+                quote(&i.name)
+            );
+        }
         for (key, value, class) in &s.seeds {
             let _ = writeln!(
                 y,
@@ -114,16 +214,16 @@ fn render(
             let _ = writeln!(y, "  {}: {}", quote(key), quote(text));
         }
     }
-    let loads: Vec<&str> = graph
-        .values()
-        .filter(|n| crate::comfyui::graph::class_type(n) == "LoadImage")
-        .filter_map(|n| n.pointer("/inputs/image").and_then(serde_json::Value::as_str))
-        .collect();
-    if !loads.is_empty() {
-        let _ = writeln!(y, "# The workflow loads these images (LoadImage): put each file under fixtures/ and upload it:");
-        let _ = writeln!(y, "# images:");
-        for name in loads {
-            let _ = writeln!(y, "#   - name: {}\n#     path: fixtures/{name}", quote(name));
+    if !inputs.is_empty() {
+        let _ = writeln!(y, "# The images the workflow loads (LoadImage), uploaded with each job:");
+        let _ = writeln!(y, "images:");
+        for i in inputs {
+            let note = if i.placeholder {
+                format!("   # a {PLACEHOLDER_SIDE}x{PLACEHOLDER_SIDE} placeholder `new` wrote: replace it with a real input")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(y, "  - name: {}\n    path: {}{note}", quote(&i.upload), quote(&i.path));
         }
     }
     let _ = writeln!(y, "timeout: 10m\nexpect:\n  status: COMPLETED\n  images:");
@@ -141,7 +241,7 @@ fn render(
             let _ = writeln!(y, "    width: {w}   # what the saving node receives, after resizes and crops\n    height: {h}");
         }
         None if s.savers > 0 => {
-            let _ = writeln!(y, "    # width/height: not known from the graph (an uploaded image, an upscale model, savers of different sizes)");
+            let _ = writeln!(y, "    # width/height: not known from the graph (an upscale model, a custom node, savers of different sizes)");
         }
         None => {}
     }
@@ -197,5 +297,45 @@ mod tests {
             .to_string()
             .contains("exists"));
         assert!(new_scenario(&root, "../x", &wf, false).is_err());
+    }
+
+    #[test]
+    fn an_img2img_workflow_gets_a_placeholder_input_and_its_output_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wf = tmp.path().join("img2img_api.json");
+        std::fs::write(
+            &wf,
+            serde_json::json!({
+                "1": {"class_type": "LoadImage", "inputs": {"image": "pasted/my photo.png"}},
+                "2": {"class_type": "VAEEncode", "inputs": {"pixels": ["1", 0], "vae": ["4", 2]}},
+                "3": {"class_type": "KSampler", "inputs": {"seed": 7, "latent_image": ["2", 0], "denoise": 0.6}},
+                "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "x.safetensors"}},
+                "5": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+                "6": {"class_type": "SaveImage", "inputs": {"images": ["5", 0], "filename_prefix": "x"}}
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let root = tmp.path().join("scenarios");
+        let files = new_scenario(&root, "img2img", &wf, false).unwrap();
+        let fixture = root.join("fixtures/my_photo.png");
+        assert!(files.contains(&fixture), "{files:?}");
+        assert_eq!(image::image_dimensions(&fixture).unwrap(), (512, 512));
+        let yaml = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(yaml.contains("- name: \"my photo.png\"\n    path: \"fixtures/my_photo.png\""), "{yaml}");
+        assert!(yaml.contains("\"1.image\": \"my photo.png\""), "{yaml}");
+        assert!(yaml.contains("width: 512"), "{yaml}");
+        let s = crate::scenario::parse::load(&files[0], &root).unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(s.expect.images.width, Some(512));
+
+        // The user's own input is kept, never overwritten, and tells the output size.
+        image::RgbImage::from_pixel(320, 192, image::Rgb([9, 9, 9])).save(&fixture).unwrap();
+        let files = new_scenario(&root, "img2img", &wf, true).unwrap();
+        assert!(!files.contains(&fixture), "{files:?}");
+        assert_eq!(image::image_dimensions(&fixture).unwrap(), (320, 192));
+        let yaml = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(yaml.contains("width: 320"), "{yaml}");
+        assert!(yaml.contains("height: 192"), "{yaml}");
+        assert!(!yaml.contains("placeholder"), "{yaml}");
     }
 }

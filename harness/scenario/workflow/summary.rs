@@ -38,6 +38,12 @@ fn unique_title<'a>(graph: &Graph, node: &'a Value) -> Option<&'a str> {
 
 /// Reads a `Summary`; override keys use the node's title when it is unique, else its id.
 pub fn summary(graph: &Graph) -> Summary {
+    summary_with_inputs(graph, &|_| None)
+}
+
+/// [`summary`], knowing the size of the images the workflow loads (by `LoadImage` name),
+/// so an img2img graph's output size is known too.
+pub fn summary_with_inputs(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u64, u64)>) -> Summary {
     let mut ids: Vec<&String> = graph.keys().collect();
     ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
     let mut s = Summary {
@@ -75,7 +81,7 @@ pub fn summary(graph: &Graph) -> Summary {
             s.prompts.push((key("text"), t.to_string()));
         }
     }
-    let saved = crate::comfyui::shape::saved(graph, &|_| None);
+    let saved = crate::comfyui::shape::saved(graph, input_size);
     s.saved = saved.iter().map(|(_, sh)| sh.map(|sh| sh.batch)).collect();
     let sizes: Vec<Option<(u64, u64)>> = saved.iter().map(|(_, sh)| sh.map(|sh| (sh.width, sh.height))).collect();
     s.size = match sizes.first() {
