@@ -296,9 +296,9 @@ fn a_dead_endpoint_stops_the_run_once() {
     }
 }
 
-/// `new` on every shipped image workflow that needs no upload, and on a graph
-/// that resizes after its source: the scaffolded scenario passes its first run
-/// against the mock.
+/// `new` on every shipped image workflow (those loading an image get a
+/// placeholder input) and on a graph that resizes after its source: the
+/// scaffolded scenario passes its first run against the mock.
 #[test]
 fn a_scaffolded_scenario_passes_its_first_run() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -322,12 +322,13 @@ fn a_scaffolded_scenario_passes_its_first_run() {
         "scenarios/flux/workflows",
         "scenarios/model-free/workflows",
     ] {
-        for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
-            let text = std::fs::read_to_string(e.path()).unwrap();
-            if !text.contains("\"LoadImage\"") {
-                workflows.push(e.path());
-            }
-        }
+        // img2img ones too: `new` writes a placeholder for each image they load.
+        workflows.extend(
+            std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path()),
+        );
     }
     assert!(workflows.len() >= 6, "{workflows:?}");
     for (i, wf) in workflows.iter().enumerate() {
@@ -342,6 +343,18 @@ fn a_scaffolded_scenario_passes_its_first_run() {
     assert!(
         yaml.contains("count: 2") && yaml.contains("width: 220") && yaml.contains("height: 200"),
         "{yaml}"
+    );
+    let loads = workflows
+        .iter()
+        .filter(|w| {
+            std::fs::read_to_string(w)
+                .unwrap()
+                .contains("\"LoadImage\"")
+        })
+        .count();
+    assert!(
+        loads >= 1,
+        "no shipped workflow loads an image: {workflows:?}"
     );
     let out = eh(tmp.path(), &["run"], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
