@@ -1,5 +1,6 @@
 //! Scenario diagnostics: an error that points at `file:line:column`, rendered
-//! hurl-style with the source line and a caret, plus "did you mean" hints.
+//! as rustc and cargo render theirs (annotate-snippets: the source line, a
+//! caret under the token, "did you mean" as its label).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -58,21 +59,37 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
-        write!(f, "  --> {}", self.location())?;
-        if let Some(src) = &self.source_line {
-            let num = self.line.to_string();
-            let pad = " ".repeat(num.len());
-            let start = crate::text::byte_of_char(src, self.col.saturating_sub(1));
-            let (shown, under) = crate::text::caret(src, self.col, token_chars(&src[start..]));
-            write!(f, "\n {pad} |\n {num} | {shown}\n {pad} | {under}")?;
-            if let Some(help) = &self.help {
-                write!(f, " {help}")?;
+        use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
+        let path = self.file.display().to_string();
+        let title = Level::ERROR.primary_title(self.message.as_str());
+        let group = match &self.source_line {
+            // The caret under the token at the column, with the help as its label.
+            Some(src) => {
+                let start = crate::text::byte_of_char(src, self.col.saturating_sub(1));
+                let rest = &src[start..];
+                let end = start + crate::text::byte_of_char(rest, token_chars(rest));
+                let caret = AnnotationKind::Primary
+                    .span(start..end)
+                    .label(self.help.as_deref());
+                title.element(
+                    Snippet::source(src.as_str())
+                        .line_start(self.line)
+                        .path(path.as_str())
+                        .annotation(caret),
+                )
             }
-        } else if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
-        }
-        Ok(())
+            None => {
+                let origin = Origin::path(path.as_str())
+                    .line(self.line)
+                    .char_column(self.col);
+                let group = title.element(origin);
+                match &self.help {
+                    Some(help) => group.element(Level::HELP.message(help.as_str())),
+                    None => group,
+                }
+            }
+        };
+        f.write_str(&Renderer::plain().render(&[group]))
     }
 }
 
@@ -137,7 +154,58 @@ mod tests {
         .with_source("a: 1\ntimout: 5m\n");
         assert_eq!(
             d.to_string(),
-            "error: unknown key `timout`\n  --> s.yaml:2:1\n   |\n 2 | timout: 5m\n   | ^^^^^^ did you mean `timeout`?"
+            "error: unknown key `timout`\n --> s.yaml:2:1\n  |\n2 | timout: 5m\n  | ^^^^^^ did you mean `timeout`?"
         );
+    }
+
+    #[test]
+    fn carets_land_under_the_character_in_any_script() {
+        let src = "text: \"雪の中の赤い狐\" widht: 3";
+        let d = Diagnostic::new(
+            Path::new("s.yaml"),
+            Pos { line: 4, col: 17 },
+            "unknown key `widht`",
+        )
+        .with_help(Some("did you mean `width`?".into()))
+        .with_source(&format!("\n\n\n{src}\n"));
+        let out = d.to_string();
+        let lines: Vec<&str> = out.lines().collect();
+        let shown = lines.iter().find(|l| l.contains("widht: 3")).unwrap();
+        let under = lines.iter().find(|l| l.contains('^')).unwrap();
+        // Each CJK character takes two columns: the caret starts where `widht` is shown.
+        let col = |l: &str, upto: usize| -> usize {
+            l[..upto]
+                .chars()
+                .map(|c| if u32::from(c) >= 0x3000 { 2 } else { 1 })
+                .sum()
+        };
+        assert_eq!(
+            col(under, under.find('^').unwrap()),
+            col(shown, shown.find("widht").unwrap()),
+            "{out}"
+        );
+        assert!(under.contains("^^^^^ did you mean `width`?"), "{out}");
+        assert!(out.contains("s.yaml:4:17"), "{out}");
+        // Emoji are wide too, and a column past the end of the line still renders.
+        let d = Diagnostic::new(Path::new("s.yaml"), Pos { line: 1, col: 3 }, "x")
+            .with_source("🦊🦊x\n");
+        assert!(d.to_string().contains("| 🦊🦊x\n  |     ^"), "{d}");
+        let d =
+            Diagnostic::new(Path::new("s.yaml"), Pos { line: 1, col: 9 }, "x").with_source("ab\n");
+        assert!(d.to_string().contains('^'), "{d}");
+    }
+
+    #[test]
+    fn without_a_source_line_the_location_and_help_remain() {
+        let d = Diagnostic::new(
+            Path::new("w.json"),
+            Pos { line: 3, col: 7 },
+            "not a workflow",
+        )
+        .with_help(Some("use Workflow > Export (API)".into()));
+        let out = d.to_string();
+        assert!(out.starts_with("error: not a workflow\n"), "{out}");
+        assert!(out.contains("w.json:3:7"), "{out}");
+        assert!(out.contains("help: use Workflow > Export (API)"), "{out}");
     }
 }
