@@ -155,6 +155,78 @@ pub fn saved(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u64, u64)>) -> 
         .collect()
 }
 
+/// What a node that saves a video or an animation writes, as far as the graph says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoOut {
+    /// `mp4`, `webm`, `gif`, `webp` or `png` (APNG), when known.
+    pub container: Option<&'static str>,
+    /// `h264`, `hevc`, `vp9` or `av1`, when known.
+    pub codec: Option<&'static str>,
+    /// Frame size, and the frame count as `batch`.
+    pub shape: Option<Shape>,
+    /// Frames per second.
+    pub fps: Option<f64>,
+}
+
+/// The nodes that save videos or animations, in node-id order, with what each writes:
+/// SaveVideo of CreateVideo (H.264 in MP4, comfy_api's VideoFromComponents),
+/// SaveWEBM, SaveAnimatedWEBP, SaveAnimatedPNG and VideoHelperSuite's VHS_VideoCombine.
+pub fn videos(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u64, u64)>) -> Vec<(String, VideoOut)> {
+    let mut ids: Vec<&String> = graph.keys().collect();
+    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
+    let frames = |node: &Value| link(node, "images").and_then(|l| follow(graph, l, input_size, 0));
+    ids.into_iter()
+        .filter_map(|id| {
+            let node = &graph[id];
+            let out = match class_type(node) {
+                "SaveVideo" => {
+                    let source = link(node, "video").and_then(|l| graph.get(l));
+                    match source.filter(|n| class_type(n) == "CreateVideo") {
+                        // VideoFromComponents writes H.264 in MP4 and refuses any other choice.
+                        Some(create) => VideoOut {
+                            container: Some("mp4"),
+                            codec: Some("h264"),
+                            shape: frames(create),
+                            fps: number(create, "fps"),
+                        },
+                        None => VideoOut { container: None, codec: None, shape: None, fps: None },
+                    }
+                }
+                "SaveWEBM" => VideoOut {
+                    container: Some("webm"),
+                    codec: match text(node, "codec") {
+                        Some("vp9") => Some("vp9"),
+                        Some("av1") => Some("av1"),
+                        _ => None,
+                    },
+                    shape: frames(node),
+                    fps: number(node, "fps"),
+                },
+                "SaveAnimatedWEBP" | "SaveAnimatedPNG" => VideoOut {
+                    container: Some(if class_type(node) == "SaveAnimatedWEBP" { "webp" } else { "png" }),
+                    codec: None,
+                    shape: frames(node),
+                    fps: number(node, "fps"),
+                },
+                "VHS_VideoCombine" => {
+                    let (container, codec) = match text(node, "format") {
+                        Some("video/h264-mp4") => (Some("mp4"), Some("h264")),
+                        Some("video/h265-mp4") => (Some("mp4"), Some("hevc")),
+                        Some("video/webm") => (Some("webm"), Some("vp9")),
+                        Some("video/av1-webm") => (Some("webm"), Some("av1")),
+                        Some("image/gif") => (Some("gif"), None),
+                        Some("image/webp") => (Some("webp"), None),
+                        _ => (None, None),
+                    };
+                    VideoOut { container, codec, shape: frames(node), fps: number(node, "frame_rate") }
+                }
+                _ => return None,
+            };
+            Some((id.clone(), out))
+        })
+        .collect()
+}
+
 /// A node that saves images the worker returns (PreviewImage's are temp files
 /// worker-comfyui skips).
 pub fn is_saver(class: &str) -> bool {
@@ -253,5 +325,24 @@ mod tests {
         }));
         let saved = saved(&g, &|n| (n == "example.png").then_some((192, 128)));
         assert_eq!(saved, vec![("9".to_string(), Some(Shape { width: 624, height: 416, batch: 1 }))]);
+    }
+
+    #[test]
+    fn video_savers_say_container_codec_size_frames_and_fps() {
+        let g = graph(json!({
+            "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 48, "batch_size": 12, "color": 0}},
+            "2": {"class_type": "ImageAddNoise", "inputs": {"image": ["1", 0], "seed": 7, "strength": 0.6}},
+            "3": {"class_type": "CreateVideo", "inputs": {"images": ["2", 0], "fps": 8.0}},
+            "4": {"class_type": "SaveVideo", "inputs": {"video": ["3", 0], "format": "auto", "codec": "auto"}},
+            "5": {"class_type": "SaveWEBM", "inputs": {"images": ["1", 0], "codec": "av1", "fps": 6.0}},
+            "6": {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["1", 0], "fps": 6.0}},
+            "7": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}}
+        }));
+        let v = videos(&g, &|_| None);
+        let twelve = Some(Shape { width: 64, height: 48, batch: 12 });
+        assert_eq!(v.len(), 3, "{v:?}");
+        assert_eq!(v[0].1, VideoOut { container: Some("mp4"), codec: Some("h264"), shape: twelve, fps: Some(8.0) });
+        assert_eq!((v[1].1.container, v[1].1.codec, v[1].1.shape), (Some("webm"), Some("av1"), twelve));
+        assert_eq!((v[2].1.container, v[2].1.fps), (Some("webp"), Some(6.0)));
     }
 }

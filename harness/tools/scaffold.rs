@@ -181,16 +181,27 @@ fn render(
         "# Scaffolded by `endpoint-harness new` from {}. Edit freely.",
         source.display()
     );
-    let _ = writeln!(
-        y,
-        "description: {}",
-        quote(&format!("{name}: renders {} image(s)", s.images()))
-    );
+    let videos = crate::comfyui::shape::videos(graph, &size_of);
+    let what = match (s.savers, videos.len()) {
+        (_, 0) => format!("renders {} image(s)", s.images()),
+        (0, v) => format!("saves {v} video(s)"),
+        (_, v) => format!("renders {} image(s) and saves {v} video(s)", s.images()),
+    };
+    let _ = writeln!(y, "description: {}", quote(&format!("{name}: {what}")));
     let _ = writeln!(y, "tags: []\nworkflow: {wf_rel}");
-    let _ = writeln!(
-        y,
-        "mock: any-model   # the embedded mock: renders what the graph asks, whatever its checkpoints"
-    );
+    if videos.is_empty() {
+        let _ = writeln!(
+            y,
+            "mock: any-model   # the embedded mock: renders what the graph asks, whatever its checkpoints"
+        );
+    } else {
+        // The mock renders stills from the graph and replays recorded videos
+        // only: a scaffold it cannot answer is left to the endpoints that can.
+        let _ = writeln!(
+            y,
+            "targets: [live, local, comfyui]   # the embedded mock does not render videos from a graph: a mock run ignores this"
+        );
+    }
     let renamed: Vec<(&String, &InputImage)> = inputs.iter().flat_map(|i| i.nodes.iter().map(move |n| (n, i))).collect();
     if !s.seeds.is_empty() || !s.prompts.is_empty() || !renamed.is_empty() {
         let _ = writeln!(y, "set:");
@@ -226,7 +237,14 @@ fn render(
             let _ = writeln!(y, "  - name: {}\n    path: {}{note}", quote(&i.upload), quote(&i.path));
         }
     }
-    let _ = writeln!(y, "timeout: 10m\nexpect:\n  status: COMPLETED\n  images:");
+    let _ = writeln!(y, "timeout: 10m\nexpect:\n  status: COMPLETED");
+    if !videos.is_empty() {
+        video_expect(&mut y, &videos);
+    }
+    if s.savers == 0 && !videos.is_empty() {
+        return tail(y);
+    }
+    let _ = writeln!(y, "  images:");
     let batches: Vec<String> = s.saved.iter().map(|b| b.unwrap_or(s.batch.max(1)).to_string()).collect();
     let _ = writeln!(
         y,
@@ -246,12 +264,43 @@ fn render(
         None => {}
     }
     let _ = writeln!(y, "    not_blank: true");
+    tail(y)
+}
+
+/// The snapshot and budget blocks every scaffold ends with.
+fn tail(mut y: String) -> String {
     let _ = writeln!(y, "snapshot:\n  compare: off   # `perceptual` after recording references with HARNESS_SNAPSHOTS=update");
     let _ = writeln!(
         y,
         "budget:\n  total: 5m      # adjust to your endpoint; queue: and execution: too"
     );
     y
+}
+
+/// `expect.videos`: the count, and each fact every video saver agrees on
+/// (container, codec, frame size, frames, fps); blank and frozen frames fail by default.
+fn video_expect(y: &mut String, videos: &[(String, crate::comfyui::shape::VideoOut)]) {
+    fn same<T: PartialEq + Copy>(all: impl Iterator<Item = Option<T>>) -> Option<T> {
+        let v: Vec<Option<T>> = all.collect();
+        v.first().copied().flatten().filter(|f| v.iter().all(|x| *x == Some(*f)))
+    }
+    let _ = writeln!(y, "  videos:\n    count: {}   # {} saving node(s)", videos.len(), videos.len());
+    if let Some(c) = same(videos.iter().map(|(_, v)| v.container)) {
+        let _ = writeln!(y, "    container: {c}");
+    }
+    if let Some(c) = same(videos.iter().map(|(_, v)| v.codec)) {
+        let _ = writeln!(y, "    codec: {c}");
+    }
+    if let Some(sh) = same(videos.iter().map(|(_, v)| v.shape)) {
+        let _ = writeln!(
+            y,
+            "    width: {}   # the frames each saving node receives\n    height: {}\n    frames: {}",
+            sh.width, sh.height, sh.batch
+        );
+    }
+    if let Some(fps) = same(videos.iter().map(|(_, v)| v.fps)) {
+        let _ = writeln!(y, "    fps: {fps}");
+    }
 }
 
 #[cfg(test)]
@@ -337,5 +386,20 @@ mod tests {
         assert!(yaml.contains("width: 320"), "{yaml}");
         assert!(yaml.contains("height: 192"), "{yaml}");
         assert!(!yaml.contains("placeholder"), "{yaml}");
+    }
+
+    #[test]
+    fn a_video_workflow_expects_its_video_and_leaves_the_mock_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("scenarios");
+        let wf = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/video/workflows/h264_mp4.json");
+        let files = new_scenario(&root, "clip", &wf, false).unwrap();
+        let yaml = std::fs::read_to_string(&files[0]).unwrap();
+        for want in ["saves 1 video(s)", "targets: [live, local, comfyui]", "videos:\n    count: 1", "container: mp4", "codec: h264", "width: 64", "height: 48", "frames: 12", "fps: 8"] {
+            assert!(yaml.contains(want), "{want}: {yaml}");
+        }
+        assert!(!yaml.contains("images:") && !yaml.contains("mock:"), "{yaml}");
+        let s = crate::scenario::parse::load(&files[0], &root).unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(s.targets.len(), 3);
     }
 }
