@@ -35,6 +35,8 @@ impl Default for Options {
 #[derive(Clone, Debug)]
 pub struct Trend {
     pub scenario: String,
+    /// The target its runs went to: a mock run's figures are never a live run's baseline.
+    pub target: String,
     pub runs: usize,
     pub latest: HistoryLine,
     /// Total wall time of the recent runs, oldest first (for sparklines).
@@ -53,15 +55,16 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-/// Groups lines per scenario, in run order (by time, then run id), and compares
-/// each scenario's latest line with the median of its `baseline_runs` before it.
+/// Groups lines per scenario and target, in run order (by time, then run id),
+/// and compares each group's latest line with the median of its
+/// `baseline_runs` before it: runs against another target are another series.
 pub fn analyse(lines: &[HistoryLine], opts: &Options) -> Vec<Trend> {
-    let mut by: BTreeMap<&str, Vec<&HistoryLine>> = BTreeMap::new();
+    let mut by: BTreeMap<(&str, &str), Vec<&HistoryLine>> = BTreeMap::new();
     for l in lines {
-        by.entry(&l.scenario).or_default().push(l);
+        by.entry((&l.scenario, &l.target)).or_default().push(l);
     }
     by.into_iter()
-        .map(|(name, mut ls)| {
+        .map(|((name, target), mut ls)| {
             ls.sort_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)));
             let latest = (*ls.last().expect("non-empty group")).clone();
             let before: Vec<&HistoryLine> = ls[..ls.len() - 1]
@@ -87,6 +90,7 @@ pub fn analyse(lines: &[HistoryLine], opts: &Options) -> Vec<Trend> {
                 .collect();
             Trend {
                 scenario: name.to_string(),
+                target: target.to_string(),
                 runs: ls.len(),
                 latest,
                 totals,
@@ -187,9 +191,18 @@ fn hardware_notes(before: &HistoryLine, latest: &HistoryLine) -> Vec<String> {
 /// A plain-text table of trends.
 pub fn render(trends: &[Trend]) -> String {
     let mut out = String::new();
+    // A history of runs against several targets: each row says which.
+    let several = trends.iter().any(|t| t.target != trends[0].target);
+    let label = |t: &Trend| {
+        if several {
+            format!("{} @ {}", t.scenario, t.target)
+        } else {
+            t.scenario.clone()
+        }
+    };
     let width = trends
         .iter()
-        .map(|t| t.scenario.len())
+        .map(|t| label(t).chars().count())
         .max()
         .unwrap_or(8)
         .max(8);
@@ -216,7 +229,7 @@ pub fn render(trends: &[Trend]) -> String {
         let _ = writeln!(
             out,
             "{:width$}  {:>4}  {:<11}  {:>9}  {:<20}  {flags}",
-            t.scenario,
+            label(t),
             t.runs,
             t.latest.verdict.as_str(),
             total,
@@ -330,5 +343,22 @@ mod tests {
         );
         assert_eq!(sparkline(&[1, 5, 9]), "▁▄█");
         assert!(render(&t).ends_with("3 of 4 scenario(s) flagged\n"));
+    }
+
+    #[test]
+    fn runs_against_another_target_are_another_series() {
+        // Five quick mock runs, then a live run ten times slower: not a latency regression
+        // of the live endpoint, which has no baseline yet.
+        let mut lines: Vec<HistoryLine> = (1..=5).map(|r| line(r, "s", Verdict::Passed, 500, None)).collect();
+        let mut live = line(6, "s", Verdict::Passed, 5000, None);
+        live.target = "live abc123".into();
+        lines.push(live);
+        let trends = analyse(&lines, &Options::default());
+        assert_eq!(trends.len(), 2, "{trends:?}");
+        assert!(trends.iter().all(|t| t.flags.is_empty()), "{trends:?}");
+        let live = trends.iter().find(|t| t.target == "live abc123").unwrap();
+        assert_eq!(live.runs, 1);
+        let table = render(&trends);
+        assert!(table.contains("s @ live abc123") && table.contains("s @ mock"), "{table}");
     }
 }
