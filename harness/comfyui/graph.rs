@@ -37,6 +37,19 @@ impl WorkflowProblem {
 pub(crate) const EXPORT_HELP: &str =
     "in ComfyUI enable dev mode options if needed and use Workflow > Export (API), then point `workflow:` at that file";
 
+/// How node ids sort: numeric ids by number (`2` before `10`), as ComfyUI
+/// numbers nodes, then any others by name.
+pub(crate) fn id_key(id: &str) -> (u64, String) {
+    (id.parse::<u64>().unwrap_or(u64::MAX), id.to_string())
+}
+
+/// The graph's node ids in [`id_key`] order.
+pub(crate) fn sorted_ids(graph: &Graph) -> Vec<&String> {
+    let mut ids: Vec<&String> = graph.keys().collect();
+    ids.sort_by_key(|id| id_key(id));
+    ids
+}
+
 /// The node's `_meta.title`, when it has one.
 pub fn title(node: &Value) -> Option<&str> {
     node.get("_meta")?.get("title")?.as_str()

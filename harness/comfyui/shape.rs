@@ -140,8 +140,7 @@ fn follow(graph: &Graph, id: &str, input_size: &dyn Fn(&str) -> Option<(u64, u64
 
 /// What each saving node receives, in node-id order (None where unknown).
 pub fn saved(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u64, u64)>) -> Vec<(String, Option<Shape>)> {
-    let mut ids: Vec<&String> = graph.keys().collect();
-    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
+    let ids = super::graph::sorted_ids(graph);
     ids.into_iter()
         .filter(|id| is_saver(class_type(&graph[*id])))
         .map(|id| {
@@ -172,8 +171,7 @@ pub struct VideoOut {
 /// SaveVideo of CreateVideo (H.264 in MP4, comfy_api's VideoFromComponents),
 /// SaveWEBM, SaveAnimatedWEBP, SaveAnimatedPNG and VideoHelperSuite's VHS_VideoCombine.
 pub fn videos(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u64, u64)>) -> Vec<(String, VideoOut)> {
-    let mut ids: Vec<&String> = graph.keys().collect();
-    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
+    let ids = super::graph::sorted_ids(graph);
     let frames = |node: &Value| link(node, "images").and_then(|l| follow(graph, l, input_size, 0));
     ids.into_iter()
         .filter_map(|id| {

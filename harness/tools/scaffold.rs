@@ -100,8 +100,7 @@ fn input_images(
     graph: &crate::scenario::workflow::Graph,
     scen_dir: &Path,
 ) -> Result<(Vec<InputImage>, Vec<PathBuf>), FileError> {
-    let mut ids: Vec<&String> = graph.keys().collect();
-    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
+    let ids = crate::comfyui::graph::sorted_ids(graph);
     let mut names: Vec<(String, Vec<String>)> = Vec::new();
     for id in ids {
         let node = &graph[id];

@@ -128,7 +128,7 @@ pub fn validate(
         });
     }
     // ComfyUI walks a set of outputs; numeric ids in order is as good an order as any.
-    outputs.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.clone()));
+    outputs.sort_by_key(|id| crate::comfyui::graph::id_key(id));
     let cx = Cx {
         graph,
         inv,

@@ -99,6 +99,6 @@ pub(crate) fn output_nodes(graph: &Map<String, Value>, b: &Behaviour) -> Vec<Str
         })
         .map(|(id, _)| id.clone())
         .collect();
-    out.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.clone()));
+    out.sort_by_key(|id| crate::comfyui::graph::id_key(id));
     out
 }

@@ -37,12 +37,7 @@ fn literal_u64(v: Option<&Value>) -> Option<u64> {
     })
 }
 
-fn sorted_ids(graph: &Graph) -> Vec<&String> {
-    let mut ids: Vec<&String> = graph.keys().collect();
-    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
-    ids
-}
-
+use crate::comfyui::graph::sorted_ids;
 use crate::comfyui::shape::is_saver;
 
 /// Reads size, batch, seed and outputs; `input_size` gives the size of an uploaded image by name.

@@ -44,8 +44,7 @@ pub fn summary(graph: &Graph) -> Summary {
 /// [`summary`], knowing the size of the images the workflow loads (by `LoadImage` name),
 /// so an img2img graph's output size is known too.
 pub fn summary_with_inputs(graph: &Graph, input_size: &dyn Fn(&str) -> Option<(u64, u64)>) -> Summary {
-    let mut ids: Vec<&String> = graph.keys().collect();
-    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), (*id).clone()));
+    let ids = crate::comfyui::graph::sorted_ids(graph);
     let mut s = Summary {
         batch: 1,
         ..Summary::default()
