@@ -17,7 +17,7 @@ use endpoint_harness::targets::{Comfyui, JobRequest, Target};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use crate::common::mockenv::{rt, stats, KEY};
+use crate::common::mockenv::{get_json, rt, stats, KEY};
 use crate::common::run_suite;
 
 const INVENTORY: &str = "mocks/inventories/comfyui-0.3.64.json";
@@ -156,15 +156,7 @@ fn progress_messages_and_history_have_the_recorded_shape() {
                 assert_eq!(keys(&mine["data"]), keys(&theirs["data"]), "{kind}");
             }
         }
-        let history: Value = reqwest::Client::new()
-            .get(format!("{url}/history/{id}"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let history = get_json(&format!("{url}/history/{id}")).await;
         let entry = &history[&id];
         let rec_id = rec["prompt"]["body"]["prompt_id"].as_str().unwrap();
         let theirs = &rec["history"][rec_id];
@@ -295,15 +287,7 @@ fn request(graph: Value, deadline: Duration) -> JobRequest {
 }
 
 async fn queue(url: &str) -> Value {
-    reqwest::Client::new()
-        .get(format!("{url}/queue"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(&format!("{url}/queue")).await
 }
 
 #[test]
@@ -563,15 +547,7 @@ fn a_video_is_reported_as_savevideo_reports_it() {
         let id = answer["prompt_id"].as_str().unwrap().to_string();
         let mut entry = Value::Null;
         for _ in 0..100 {
-            let h: Value = reqwest::Client::new()
-                .get(format!("{url}/history/{id}"))
-                .bearer_auth(KEY)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let h = get_json(&format!("{url}/history/{id}")).await;
             if let Some(e) = h.get(&id) {
                 entry = e.clone();
                 break;

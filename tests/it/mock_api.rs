@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::mockenv::{body, mock_with, rt, stats, KEY};
+use crate::common::mockenv::{body, get_json, mock_with, rt, stats, KEY};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -451,16 +451,7 @@ fn worker_logs_stream_as_sse_with_tail_since_source_and_last_event_id() {
             }
         };
         // The workers list names the worker, its GPU and release.
-        let list: Value = api
-            .http
-            .get(format!("{manage}/workers"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = get_json(&format!("{manage}/workers")).await;
         let w = &list["workers"][0];
         assert_eq!(
             (
@@ -522,18 +513,7 @@ fn the_releases_route_rolls_out_over_simulated_time() {
     );
     let url = format!("{}/v2/serverless/ep/releases", server.url());
     rt().block_on(async {
-        let get = || async {
-            let v: Value = reqwest::Client::new()
-                .get(&url)
-                .bearer_auth(KEY)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v
-        };
+        let get = || get_json(&url);
         let first = get().await;
         assert_eq!(first["releases"][0]["version"], "4", "{first:#}");
         assert_eq!(first["rollout"]["inProgress"], true, "{first:#}");

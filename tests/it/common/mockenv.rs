@@ -37,8 +37,13 @@ pub fn rt() -> tokio::runtime::Runtime {
 
 /// `/_mock/stats` of a mock.
 pub async fn stats(server: &MockServer) -> serde_json::Value {
+    get_json(&format!("{}/_mock/stats", server.url())).await
+}
+
+/// An authorised GET of a mock route (RunPod, management or ComfyUI face), as JSON.
+pub async fn get_json(url: &str) -> serde_json::Value {
     reqwest::Client::new()
-        .get(format!("{}/_mock/stats", server.url()))
+        .get(url)
         .bearer_auth(KEY)
         .send()
         .await
