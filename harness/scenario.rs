@@ -8,6 +8,7 @@ pub(crate) mod diag;
 pub mod parse;
 pub(crate) mod positions;
 pub(crate) mod raw;
+mod yaml;
 internal!(workflow);
 
 use std::path::PathBuf;

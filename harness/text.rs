@@ -1,11 +1,13 @@
 //! Text helpers that every other module may use (a leaf: it imports nothing of
 //! the crate): "did you mean" suggestions, and cutting text at character
-//! (never byte) boundaries.
+//! (never byte) boundaries; and YAML in and out ([`yaml`]).
 //!
 //! Scenario files, prompts, titles, endpoint messages and file names hold text
 //! in every script: CJK, emoji, combining marks, right-to-left. Anything that
 //! shortens or aligns such text goes through here, so nothing slices a string
 //! in the middle of a character.
+
+pub(crate) mod yaml;
 
 /// The closest candidate to `word`, when it is close enough to be a typo.
 pub(crate) fn did_you_mean<'a>(

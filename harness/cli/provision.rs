@@ -107,7 +107,7 @@ fn cleanup(
     let prefix = prefix.unwrap_or_else(|| {
         std::fs::read_to_string(file)
             .ok()
-            .and_then(|t| serde_yaml_ng::from_str::<crate::tools::provision::SpecFile>(&t).ok())
+            .and_then(|t| crate::text::yaml::from_str::<crate::tools::provision::SpecFile>(&t).ok())
             .and_then(|s| s.name_prefix)
             .unwrap_or_else(|| "eh".into())
     });

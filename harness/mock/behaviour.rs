@@ -314,7 +314,7 @@ fn default_execution() -> String {
 
 impl Default for Behaviour {
     fn default() -> Self {
-        let mut b: Behaviour = serde_yaml_ng::from_str("{}").expect("empty behaviour parses");
+        let mut b: Behaviour = crate::text::yaml::from_str("{}").expect("empty behaviour parses");
         b.finish().expect("defaults are valid");
         b
     }
@@ -324,7 +324,7 @@ impl Behaviour {
     /// Parses a behaviour from YAML text; errors name the line.
     pub fn parse(text: &str) -> Result<Self, BehaviourError> {
         let mut b: Behaviour =
-            serde_yaml_ng::from_str(text).map_err(|e| BehaviourError::Yaml(e.to_string()))?;
+            crate::text::yaml::from_str(text).map_err(|e| BehaviourError::Yaml(e.to_string()))?;
         b.finish()?;
         Ok(b)
     }

@@ -139,7 +139,7 @@ impl Costs {
                 ))
             }
         };
-        let table: PriceTable = serde_yaml_ng::from_str(&text)
+        let table: PriceTable = crate::text::yaml::from_str(&text)
             .map_err(|e| SetupError::invalid(&shown, e.to_string()))?;
         let gpu = gpu_override.or(table.gpu.clone()).ok_or_else(|| {
             SetupError::invalid(

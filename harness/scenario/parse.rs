@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_yaml_ng::Value;
+use serde_json::Value;
 
 use super::diag::{Diagnostic, Diagnostics};
 use super::positions::{Pos, PositionIndex};
@@ -77,7 +77,7 @@ pub fn load_str_with(
         file,
         text,
         opts,
-        idx: PositionIndex::build(text),
+        idx: PositionIndex::default(),
         diags: Vec::new(),
     };
     let raw = cx.parse();
@@ -136,38 +136,25 @@ impl Cx<'_> {
         self.typed(value)
     }
 
-    /// The text as one YAML mapping, or a diagnostic.
+    /// The text as one YAML mapping, or a diagnostic. The one parse also
+    /// fills the position index every later diagnostic reads.
     fn yaml(&mut self) -> Option<Value> {
-        let value: Value = match serde_yaml_ng::from_str(self.text) {
-            Ok(v) => v,
+        let doc = match super::yaml::parse(self.text) {
+            Ok(doc) => doc,
             Err(e) => {
-                // Some errors (e.g. a second document) carry no location: point at the start.
-                let msg = e.to_string();
-                // serde_yaml_ng places a repeated key at its mapping's start: the
-                // position index knows where it repeats.
-                let repeated = msg.contains("duplicate entry with key");
-                let pos = repeated
-                    .then(|| self.idx.repeated_key())
-                    .flatten()
-                    .or_else(|| {
-                        e.location().map(|l| Pos {
-                            line: l.line().max(1),
-                            col: l.column().max(1),
-                        })
-                    })
-                    .unwrap_or(Pos { line: 1, col: 1 });
-                let mut msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                if msg.contains("more than one document") {
+                let mut msg = e.message;
+                if msg.contains("more than one YAML document") {
                     msg = "a scenario file holds one YAML document, but this one has several (a `---` separator?)".into();
                 }
-                let help = yaml_help(&msg, self.text, pos);
-                self.at(pos, format!("invalid YAML: {msg}"), help);
+                let help = yaml_help(&msg, self.text, e.pos);
+                self.at(e.pos, format!("invalid YAML: {msg}"), help);
                 return None;
             }
         };
+        self.idx = doc.index;
         let start = Pos { line: 1, col: 1 };
-        match &value {
-            Value::Mapping(_) => Some(value),
+        match doc.value {
+            value @ Value::Object(_) => Some(value),
             Value::Null => {
                 let help = Some("a scenario needs at least `workflow:`".into());
                 self.at(start, "the scenario file is empty", help);
@@ -446,15 +433,8 @@ impl Cx<'_> {
                     }
                 }
             }
-            Some(v @ Value::Mapping(_)) => {
-                let json = match workflow::yaml_to_json(v) {
-                    Ok(j) => j,
-                    Err(e) => {
-                        self.val_err("workflow", format!("inline workflow: {e}"), None);
-                        return None;
-                    }
-                };
-                match workflow::normalise(json, self.opts.inventory) {
+            Some(v @ Value::Object(_)) => {
+                match workflow::normalise(v.clone(), self.opts.inventory) {
                     Ok(g) => Some((g, "inline".into())),
                     Err(p) => {
                         self.key_err("workflow", p.message, p.help);
@@ -496,23 +476,12 @@ impl Cx<'_> {
     fn overrides(
         &mut self,
         graph: &mut workflow::Graph,
-        set: &serde_yaml_ng::Mapping,
+        set: &serde_json::Map<String, Value>,
     ) -> Vec<((String, String), String)> {
         let mut set_by = Vec::new();
-        for (k, v) in set {
-            let Some(key) = k.as_str() else {
-                self.key_err("set", "override keys must be strings like \"3.seed\"", None);
-                continue;
-            };
+        for (key, value) in set {
             let path = format!("set.{key}");
-            let value = match workflow::yaml_to_json(v) {
-                Ok(j) => j,
-                Err(e) => {
-                    self.val_err(&path, e.message, e.help);
-                    continue;
-                }
-            };
-            match workflow::apply_override(graph, key, value) {
+            match workflow::apply_override(graph, key, value.clone()) {
                 Ok(target) => set_by.push((target, path)),
                 Err(p) => self.key_err(&path, p.message, p.help),
             }
@@ -569,11 +538,11 @@ fn remove_path(root: &mut Value, parent: &str, key: &str) -> bool {
     if !parent.is_empty() {
         for seg in parent.split('.') {
             cur = match cur {
-                Value::Mapping(m) => match m.get_mut(seg) {
+                Value::Object(m) => match m.get_mut(seg) {
                     Some(v) => v,
                     None => return false,
                 },
-                Value::Sequence(s) => match seg.parse::<usize>().ok().and_then(|i| s.get_mut(i)) {
+                Value::Array(s) => match seg.parse::<usize>().ok().and_then(|i| s.get_mut(i)) {
                     Some(v) => v,
                     None => return false,
                 },
@@ -582,7 +551,7 @@ fn remove_path(root: &mut Value, parent: &str, key: &str) -> bool {
         }
     }
     match cur {
-        Value::Mapping(m) => m.remove(key).is_some(),
+        Value::Object(m) => m.remove(key).is_some(),
         _ => false,
     }
 }

@@ -4,7 +4,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_yaml_ng::Value;
+use serde_json::Value;
 
 /// A scenario file (format v1). See README.md, "Scenario format".
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -22,7 +22,7 @@ pub(crate) struct RawScenario {
     pub workflow: Option<Value>,
     /// Overrides `"NODE.INPUT": value`; NODE is a node id or its `_meta.title`.
     #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
-    pub set: Option<serde_yaml_ng::Mapping>,
+    pub set: Option<serde_json::Map<String, Value>>,
     pub images: Option<Vec<RawImage>>,
     /// `async` (/run then poll) or `sync` (/runsync, then poll if not final).
     #[schemars(extend("enum" = ["async", "sync"]))]

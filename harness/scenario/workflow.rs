@@ -12,5 +12,5 @@ mod summary;
 
 pub use crate::comfyui::graph::{class_type, Graph, WorkflowProblem};
 pub use overrides::apply_override;
-pub use parse::{from_json_text, normalise, yaml_to_json};
+pub use parse::{from_json_text, normalise};
 pub use summary::{summary, summary_with_inputs};

@@ -81,7 +81,7 @@ pub(crate) fn manager(var: &dyn Fn(&str) -> Option<String>) -> Result<Manager, S
 /// The per-second price of one GPU of `pool` from the price table, if it has one.
 pub(crate) fn price_of(costs_file: &std::path::Path, pool: &str) -> Option<(f64, String)> {
     let text = std::fs::read_to_string(costs_file).ok()?;
-    let table: crate::results::cost::PriceTable = serde_yaml_ng::from_str(&text).ok()?;
+    let table: crate::results::cost::PriceTable = crate::text::yaml::from_str(&text).ok()?;
     let p = *table.per_second.get(pool)?;
     Some((p, table.currency))
 }

@@ -88,7 +88,7 @@ pub fn write(
             nodes: nodes.to_vec(),
         },
     };
-    let yaml = serde_yaml_ng::to_string(&cassette).expect("a cassette serialises");
+    let yaml = crate::text::yaml::to_string(&cassette).expect("a cassette serialises");
     if let Some(parent) = file.parent() {
         crate::paths::create_dir(parent)?;
     }

@@ -590,12 +590,12 @@ fn the_recorded_diffusion_lane_replays_nodes_progress_and_pixels() {
     assert_eq!(out.code, 0, "{}", out.all());
     let r = report(reports.path());
     let basic = runs(&r, "sd15/txt2img-basic");
-    let recorded: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+    let recorded: serde_json::Value = serde_saphyr::from_str(
         &std::fs::read_to_string("mocks/recorded/sd15/txt2img-basic.yaml").unwrap(),
     )
     .unwrap();
     let want: Vec<String> = recorded["replay"]["nodes"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .map(|n| n["node"].as_str().unwrap().to_string())

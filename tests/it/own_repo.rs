@@ -69,7 +69,7 @@ fn init_then_run_is_green_in_an_empty_folder() {
     }
     // The CI workflow is YAML GitHub can read: three jobs, the live one sharded
     // and capped, installing what --install said.
-    let wf: serde_json::Value = serde_yaml_ng::from_str(
+    let wf: serde_json::Value = serde_saphyr::from_str(
         &std::fs::read_to_string(dir.join(".github/workflows/endpoint-harness.yml")).unwrap(),
     )
     .unwrap();

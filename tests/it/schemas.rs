@@ -13,7 +13,7 @@ fn validator(schema: serde_json::Value) -> (boon::Schemas, boon::SchemaIndex) {
 }
 
 fn yaml_as_json(path: &Path) -> serde_json::Value {
-    serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Validation of what a scenario expects and tolerates: `expect`, `snapshot`
 //! and `budget`, each problem reported at its key with "did you mean".
 
-use serde_yaml_ng::Value;
+use serde_json::Value;
 
 use super::Cx;
 use crate::scenario::raw::{RawBand, RawBudget, RawCount, RawExpect, RawImageExpect, RawSnapshot};
@@ -193,7 +193,15 @@ impl Cx<'_> {
                 }
             };
         }
-        match serde_yaml_ng::from_value::<RawCount>(v.clone()) {
+        // serde_json would also read a struct from a list (`[1, 2]`): only a mapping is `{min, max}`.
+        let parsed = match v {
+            Value::Object(_) => serde_json::from_value::<RawCount>(v.clone()),
+            other => Err(serde::de::Error::invalid_type(
+                unexpected(other),
+                &"a mapping",
+            )),
+        };
+        match parsed {
             Ok(RawCount { min, max }) => {
                 let r = CountRange {
                     min: min.unwrap_or(0),
@@ -350,5 +358,22 @@ impl Cx<'_> {
             cold_starts: raw.cold_starts,
             throughput,
         }
+    }
+}
+
+/// What serde calls a JSON value in a type error ("sequence", "string \"x\"").
+fn unexpected(v: &Value) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected;
+    match v {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Unexpected::Signed(i),
+            (None, Some(f)) => Unexpected::Float(f),
+            _ => Unexpected::Other("number"),
+        },
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
     }
 }

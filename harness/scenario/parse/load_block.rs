@@ -1,7 +1,7 @@
 //! Validation of `load:` and of the budgets only a load run has (`p99`,
 //! `error_rate`, `cold_starts`, `throughput`), each problem at its key.
 
-use serde_yaml_ng::Value;
+use serde_json::Value;
 
 use super::Cx;
 use crate::scenario::raw::RawLoad;

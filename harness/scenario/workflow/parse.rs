@@ -3,7 +3,7 @@
 //! a `/prompt` body). A UI-format save (`nodes` + `links`) is converted with
 //! the node inventory when there is one, and refused with the fix otherwise.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::comfyui::graph::{kind_of, Graph, WorkflowProblem, EXPORT_HELP};
 use crate::comfyui::inventory::Inventory;
@@ -91,48 +91,6 @@ fn validate_nodes(graph: &Graph) -> Result<(), WorkflowProblem> {
 
 /// The fix for a UI-format save without an inventory.
 const UI_HELP: &str = "in ComfyUI use Workflow > Export (API) and point `workflow:` at that file; or give the harness the node inventory (HARNESS_INVENTORY=inventory.json, from `endpoint-harness inventory --comfyui URL`) and it converts the save itself";
-
-/// Converts YAML (inline workflows, override values) to JSON; mapping keys become strings.
-pub fn yaml_to_json(v: &serde_yaml_ng::Value) -> Result<Value, WorkflowProblem> {
-    use serde_yaml_ng::Value as Y;
-    Ok(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(*b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f)
-                    .map(Value::Number)
-                    .ok_or_else(|| WorkflowProblem::new(format!("number {f} has no JSON form")))?
-            }
-        }
-        Y::String(s) => Value::String(s.clone()),
-        Y::Sequence(seq) => Value::Array(seq.iter().map(yaml_to_json).collect::<Result<_, _>>()?),
-        Y::Mapping(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s.clone(),
-                    Y::Number(n) => n.to_string(),
-                    Y::Bool(b) => b.to_string(),
-                    other => {
-                        return Err(WorkflowProblem::new(format!(
-                            "mapping key {other:?} cannot be a JSON key"
-                        )))
-                    }
-                };
-                out.insert(key, yaml_to_json(v)?);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => yaml_to_json(&t.value)?,
-    })
-}
-
 
 #[cfg(test)]
 mod tests {

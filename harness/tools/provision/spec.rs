@@ -131,14 +131,14 @@ fn err(file: &Path, reason: impl Into<String>) -> SpecError {
 /// Reads and checks `path`; `image` overrides the file's `image:`.
 pub fn load(path: &Path, image: Option<String>) -> Result<Spec, SpecError> {
     let text = std::fs::read_to_string(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
-    let file: SpecFile = serde_yaml_ng::from_str(&text).map_err(|e| {
+    let file: SpecFile = crate::text::yaml::from_str(&text).map_err(|e| {
         let at = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .at
+            .map(|(line, col)| format!(":{line}:{col}"))
             .unwrap_or_default();
         SpecError {
             file: format!("{}{at}", path.display()),
-            reason: e.to_string(),
+            reason: e.message,
         }
     })?;
     let hub = match &file.hub {
