@@ -291,7 +291,7 @@ mod render_tests {
     #[test]
     fn html() {
         let html = html::render(&fixed(), &[]);
-        assert!(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
+        assert!(html.contains("&lt;script&gt;alert('pwned')&lt;/script&gt;"));
         assert_eq!(
             html.matches("<script").count(),
             1,

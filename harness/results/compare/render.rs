@@ -5,9 +5,10 @@
 
 use std::fmt::Write;
 
+use maud::{html, Markup};
+
 use super::model::{Change, Comparison, ScenarioDiff};
 use crate::results::report::theme;
-use crate::text::esc_html as esc;
 
 fn verdicts(s: &ScenarioDiff) -> String {
     let v = |v: Option<crate::model::Verdict>| v.map_or("–", |v| v.as_str());
@@ -102,103 +103,90 @@ pub fn markdown(c: &Comparison) -> String {
     out
 }
 
-fn scenario_html(s: &ScenarioDiff) -> String {
-    let class = theme::class_of(&s.change);
-    let mut out = format!(
-        "<details class=\"scenario\" data-item data-verdict=\"{class}\" data-name=\"{}\" data-tags=\"{}\"{}><summary><span class=\"badge {class}\">{}</span><span class=\"name\">{}</span>",
-        esc(&s.name),
-        esc(&s.tags.join(" ")),
-        if s.change == Change::Regressed { " open" } else { "" },
-        esc(s.change.as_str()),
-        esc(&s.name)
+fn image_html(i: &super::model::ImageDiff) -> Markup {
+    let caption = format!(
+        "job {} image {}{}",
+        i.run,
+        i.index,
+        i.metrics
+            .as_ref()
+            .map(|m| format!(": distance {} bits, similarity {:.3}", m.distance, m.similarity))
+            .unwrap_or_default()
     );
-    for t in &s.tags {
-        let _ = write!(out, "<span class=\"tag\">{}</span>", esc(t));
-    }
-    let _ = write!(out, "<span class=\"right\">{} {}</span></summary><div class=\"body\">", esc(&verdicts(s)), esc(&deltas(s)));
-    for (title, lines) in [("regressions", &s.regressions), ("improvements", &s.improvements), ("new warnings", &s.new_warnings), ("notes", &s.notes)] {
-        if !lines.is_empty() {
-            let _ = write!(out, "<h3>{title}</h3><pre>{}</pre>", esc(&lines.join("\n")));
-        }
-    }
-    if !s.deltas.is_empty() {
-        out.push_str("<h3>times and cost</h3><table><tr><th></th><th>baseline</th><th>candidate</th><th></th></tr>");
-        for d in &s.deltas {
-            let show = |v: f64| {
-                if d.what == "cost" {
-                    format!("{v:.5}")
-                } else {
-                    crate::text::fmt_ms(v as u64)
-                }
-            };
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
-                esc(&d.what),
-                show(d.baseline),
-                show(d.candidate),
-                theme::class_of(&d.change),
-                d.change.as_str()
-            );
-        }
-        out.push_str("</table>");
-    }
-    if !s.images.is_empty() {
-        out.push_str("<h3>images (baseline | candidate)</h3>");
-    }
-    for i in &s.images {
-        let caption = format!(
-            "job {} image {}{}",
-            i.run,
-            i.index,
-            i.metrics
-                .as_ref()
-                .map(|m| format!(": distance {} bits, similarity {:.3}", m.distance, m.similarity))
-                .unwrap_or_default()
-        );
-        match &i.evidence {
-            Some(e) => out.push_str(&theme::image_viewer(
-                ["baseline", "candidate"],
-                [&e.baseline, &e.candidate],
-                Some(&e.diff),
-                &caption,
-            )),
-            None => {
-                let _ = write!(out, "<div class=\"{}\">{}</div><div class=\"side-by-side\">", if i.regressed { "regressed" } else { "muted" }, esc(&caption));
-                for t in [&i.baseline_thumbnail, &i.candidate_thumbnail] {
-                    match t {
-                        Some(t) => {
-                            let _ = write!(out, "<div><img src=\"{}\" alt=\"\"></div>", esc(t));
-                        }
-                        None => out.push_str("<div class=\"muted\">no image</div>"),
+    match &i.evidence {
+        Some(e) => theme::image_viewer(
+            ["baseline", "candidate"],
+            [&e.baseline, &e.candidate],
+            Some(&e.diff),
+            &caption,
+        ),
+        None => html! {
+            div class=(if i.regressed { "regressed" } else { "muted" }) { (caption) }
+            div.side-by-side {
+                @for t in [&i.baseline_thumbnail, &i.candidate_thumbnail] {
+                    @match t {
+                        Some(t) => { div { img src=(t) alt=""; } }
+                        None => { div.muted { "no image" } }
                     }
                 }
-                out.push_str("</div>");
+            }
+        },
+    }
+}
+
+fn scenario_html(s: &ScenarioDiff) -> Markup {
+    let class = theme::class_of(&s.change);
+    let head = theme::CardHead {
+        class: &class,
+        badge: s.change.as_str(),
+        name: &s.name,
+        tags: &s.tags,
+        review: None,
+        open: s.change == Change::Regressed,
+        right: html! { (verdicts(s)) " " (deltas(s)) },
+    };
+    let show = |what: &str, v: f64| {
+        if what == "cost" {
+            format!("{v:.5}")
+        } else {
+            crate::text::fmt_ms(v as u64)
+        }
+    };
+    let lists = [
+        ("regressions", &s.regressions),
+        ("improvements", &s.improvements),
+        ("new warnings", &s.new_warnings),
+        ("notes", &s.notes),
+    ];
+    let body = html! {
+        @for (title, lines) in lists {
+            @if !lines.is_empty() { h3 { (title) } pre { (lines.join("\n")) } }
+        }
+        @if !s.deltas.is_empty() {
+            h3 { "times and cost" }
+            table {
+                tr { th {} th { "baseline" } th { "candidate" } th {} }
+                @for d in &s.deltas {
+                    tr {
+                        td { (d.what) }
+                        td { (show(&d.what, d.baseline)) }
+                        td { (show(&d.what, d.candidate)) }
+                        td class=(theme::class_of(&d.change)) { (d.change.as_str()) }
+                    }
+                }
             }
         }
-    }
-    out.push_str("</div></details>");
-    out
+        @if !s.images.is_empty() { h3 { "images (baseline | candidate)" } }
+        @for i in &s.images { (image_html(i)) }
+    };
+    theme::card(head, body)
 }
 
 /// `compare.html`.
 pub fn html(c: &Comparison) -> String {
     let n = &c.counts;
-    let mut header = format!(
-        "<h1>endpoint-harness compare: <span class=\"{}\">{}</span></h1><div class=\"meta\">baseline <b>{}</b> · run {} · {} · {}<br>candidate <b>{}</b> · run {} · {} · {}</div><div class=\"pills\">",
-        theme::class_of(&c.verdict),
-        esc(c.verdict.as_str()),
-        esc(&c.baseline.dir),
-        esc(&c.baseline.run_id),
-        esc(&c.baseline.target),
-        esc(&c.baseline.started_at),
-        esc(&c.candidate.dir),
-        esc(&c.candidate.run_id),
-        esc(&c.candidate.target),
-        esc(&c.candidate.started_at)
-    );
     let total = c.scenarios.len();
-    for (key, label, count) in [
+    let pills = [
         ("all", "all", total),
         ("problems", "changed", total - n.same),
         ("regressed", "regressed", n.regressed),
@@ -207,17 +195,22 @@ pub fn html(c: &Comparison) -> String {
         ("new", "new", n.new),
         ("not_compared", "not compared", n.not_compared),
         ("same", "same", n.same),
-    ] {
-        let _ = write!(
-            header,
-            "<button type=\"button\" class=\"pill {key}\" data-verdict=\"{key}\">{label}<span class=\"n\">{count}</span></button>"
-        );
-    }
-    header.push_str("</div>");
-    let mut main = String::from("<div class=\"toolbar\"><input type=\"search\" id=\"q\" placeholder=\"search scenarios\"><span class=\"muted\"><span id=\"shown\"></span> shown</span></div>");
-    for s in &c.scenarios {
-        main.push_str(&scenario_html(s));
-    }
-    main.push_str("<p class=\"empty\" id=\"none\" hidden>No scenario matches.</p>");
-    theme::page("endpoint-harness compare", &header, &main)
+    ];
+    let side = |label: &str, r: &super::model::Side| {
+        html! { (label) " " b { (r.dir) } " · run " (r.run_id) " · " (r.target) " · " (r.started_at) }
+    };
+    let header = html! {
+        h1 {
+            "endpoint-harness compare: "
+            span class=(theme::class_of(&c.verdict)) { (c.verdict.as_str()) }
+        }
+        div.meta { (side("baseline", &c.baseline)) br; (side("candidate", &c.candidate)) }
+        (theme::pills(&pills))
+    };
+    let main = html! {
+        (theme::toolbar("search scenarios", None, false))
+        @for s in &c.scenarios { (scenario_html(s)) }
+        (theme::none_shown("No scenario matches."))
+    };
+    theme::page("endpoint-harness compare", header, main)
 }

@@ -3,7 +3,8 @@
 //! verdict filters and the run-level trend; a toolbar filters by tag and
 //! searches by name; each scenario is a card (see [`scenario`]) with its
 //! problems, snapshot viewer, job timelines, returned media and trend.
-//! Everything that came from the endpoint or a scenario file is HTML-escaped.
+//! Everything that came from the endpoint or a scenario file is HTML-escaped
+//! (maud escapes every value spliced into `html!`).
 
 mod charts;
 mod logs;
@@ -12,59 +13,16 @@ mod scenario;
 mod timeline;
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
+
+use maud::{html, Markup};
 
 use super::theme;
 use crate::model::{RunReport, ScenarioReport, Verdict};
 
-pub(crate) use crate::text::esc_html as esc;
-
-fn header(r: &RunReport, history: &[crate::results::history::HistoryLine]) -> String {
+fn header(r: &RunReport, history: &[crate::results::history::HistoryLine]) -> Markup {
     let c = &r.counts;
-    let mut out = format!(
-        "<h1>endpoint-harness report</h1><div class=\"meta\">target <b>{}</b> · run {} · started {} · commit {}",
-        esc(&r.target),
-        esc(&r.run_id),
-        esc(&r.started_at),
-        esc(r.git_commit.as_deref().unwrap_or("unknown"))
-    );
-    if let Some(cost) = &r.cost {
-        let _ = write!(
-            out,
-            " · estimated cost <b>{} {:.4}</b> ({} at {} per second of execution)",
-            esc(&cost.currency),
-            cost.total,
-            esc(&cost.gpu),
-            cost.per_second
-        );
-    }
-    if let Some(p) = &r.provision {
-        let _ = write!(
-            out,
-            "<br>provisioned endpoint <b>{}</b> ({}) from <code>{}</code> on {}: lived {:.0}s{}{} · teardown: <b class=\"{}\">{}</b>",
-            esc(&p.name),
-            esc(p.endpoint_id.as_deref().unwrap_or("no id")),
-            esc(&p.image),
-            esc(&p.gpu_pools.join(",")),
-            p.lifetime_s,
-            p.ready_after_s.map(|s| format!(", ready after {s:.0}s")).unwrap_or_default(),
-            match (p.estimated_cost, &p.currency) {
-                (Some(c), Some(cur)) => format!(", at most {} {c:.4}", esc(cur)),
-                _ => String::new(),
-            },
-            if p.deleted { "passed" } else { "failed" },
-            esc(&p.teardown)
-        );
-    }
-    if let Some(line) = super::releases::releases_line(r) {
-        let _ = write!(out, "<br><b class=\"over_budget\">{}</b>", esc(&line));
-    }
-    if r.target_kind == crate::model::TargetKind::Mock {
-        out.push_str("<br>against the embedded mock, queue and execution are simulated time; total is real time");
-    }
-    out.push_str("</div><div class=\"pills\">");
     let problems = c.failed + c.error + c.timed_out + c.over_budget;
-    for (key, label, n) in [
+    let pills = [
         ("all", "all", c.total),
         ("problems", "not passed", problems),
         ("failed", "failed", c.failed),
@@ -74,27 +32,36 @@ fn header(r: &RunReport, history: &[crate::results::history::HistoryLine]) -> St
         ("passed", "passed", c.passed),
         ("review", "to review", c.review),
         ("ignored", "ignored", c.ignored),
-    ] {
-        let _ = write!(
-            out,
-            "<button type=\"button\" class=\"pill {key}\" data-verdict=\"{key}\">{label}<span class=\"n\">{n}</span></button>"
-        );
+    ];
+    html! {
+        h1 { "endpoint-harness report" }
+        div.meta {
+            "target " b { (r.target) } " · run " (r.run_id) " · started " (r.started_at)
+            " · commit " (r.git_commit.as_deref().unwrap_or("unknown"))
+            @if let Some(cost) = &r.cost {
+                " · estimated cost " b { (cost.currency) " " (format!("{:.4}", cost.total)) }
+                " (" (cost.gpu) " at " (cost.per_second) " per second of execution)"
+            }
+            @if let Some(p) = &r.provision {
+                br;
+                "provisioned endpoint " b { (p.name) } " (" (p.endpoint_id.as_deref().unwrap_or("no id")) ") from "
+                code { (p.image) } " on " (p.gpu_pools.join(",")) ": lived " (format!("{:.0}s", p.lifetime_s))
+                @if let Some(s) = p.ready_after_s { (format!(", ready after {s:.0}s")) }
+                @if let (Some(cost), Some(cur)) = (p.estimated_cost, &p.currency) {
+                    ", at most " (cur) " " (format!("{cost:.4}"))
+                }
+                " · teardown: " b class=(if p.deleted { "passed" } else { "failed" }) { (p.teardown) }
+            }
+            @if let Some(line) = super::releases::releases_line(r) {
+                br; b.over_budget { (line) }
+            }
+            @if r.target_kind == crate::model::TargetKind::Mock {
+                br; "against the embedded mock, queue and execution are simulated time; total is real time"
+            }
+        }
+        (theme::pills(&pills))
+        (charts::runs(history))
     }
-    out.push_str("</div>");
-    out.push_str(&charts::runs(history));
-    out
-}
-
-fn toolbar(scenarios: &[&ScenarioReport]) -> String {
-    let tags: BTreeSet<&str> = scenarios.iter().flat_map(|s| s.tags.iter().map(String::as_str)).collect();
-    let mut out = String::from(
-        "<div class=\"toolbar\"><input type=\"search\" id=\"q\" placeholder=\"search scenarios by name\" aria-label=\"search\"><select id=\"tag\" aria-label=\"tag\"><option value=\"\">all tags</option>",
-    );
-    for t in tags {
-        let _ = write!(out, "<option value=\"{0}\">{0}</option>", esc(t));
-    }
-    out.push_str("</select><button type=\"button\" id=\"expand\">expand all</button><button type=\"button\" id=\"collapse\">collapse all</button><span class=\"muted\"><span id=\"shown\"></span> shown</span></div>");
-    out
 }
 
 /// The page for `r`, with trends from `history` (appended before this call).
@@ -109,21 +76,31 @@ pub(super) fn render(r: &RunReport, history: &[crate::results::history::HistoryL
     let rank = |v: Verdict| Verdict::ALL.iter().position(|x| *x == v).unwrap_or(0);
     let mut scenarios: Vec<&ScenarioReport> = r.scenarios.iter().collect();
     scenarios.sort_by(|a, b| rank(a.verdict).cmp(&rank(b.verdict)).then_with(|| a.name.cmp(&b.name)));
-    let mut main = toolbar(&scenarios);
-    for s in &scenarios {
-        main.push_str(&scenario::card(s, trends.iter().find(|t| t.scenario == s.name)));
-    }
-    main.push_str("<p class=\"empty\" id=\"none\" hidden>No scenario matches the filters.</p>");
-    theme::page("endpoint-harness report", &header(r, history), &main)
+    let tags: Vec<&str> = scenarios
+        .iter()
+        .flat_map(|s| s.tags.iter().map(String::as_str))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let main = html! {
+        (theme::toolbar("search scenarios by name", Some(&tags), true))
+        @for s in &scenarios {
+            (scenario::card(s, trends.iter().find(|t| t.scenario == s.name)))
+        }
+        (theme::none_shown("No scenario matches the filters."))
+    };
+    theme::page("endpoint-harness report", header(r, history), main)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn escapes_markup() {
+        let name = "<script>alert('x')</script>&\"";
+        let out = maud::html! { span title=(name) { (name) } }.into_string();
         assert_eq!(
-            super::esc("<script>alert('x')</script>&"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
+            out,
+            "<span title=\"&lt;script&gt;alert('x')&lt;/script&gt;&amp;&quot;\">&lt;script&gt;alert('x')&lt;/script&gt;&amp;&quot;</span>"
         );
     }
 }

@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::text::esc_html as esc;
+use maud::{html, Markup};
+
 use crate::model::{HealthPoint, LoadPoint, LoadReport, LoadSpread};
 use crate::text::fmt_ms;
 
@@ -55,18 +56,15 @@ pub(super) fn markdown(name: &str, r: &LoadReport) -> String {
 }
 
 /// The HTML figures and charts of one load run.
-pub(super) fn html(r: &LoadReport) -> String {
-    let mut out = String::from("<details open><summary>load run</summary><table class=\"nodes\">");
-    for (k, v) in rows(r) {
-        let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(&v));
+pub(super) fn html(r: &LoadReport) -> Markup {
+    html! {
+        details open {
+            summary { "load run" }
+            table.nodes { @for (k, v) in rows(r) { tr { td { (k) } td { (v) } } } }
+            (latency_chart(&r.jobs))
+            @if !r.health.is_empty() { (workers_chart(&r.health)) }
+        }
     }
-    out.push_str("</table>");
-    out.push_str(&latency_chart(&r.jobs));
-    if !r.health.is_empty() {
-        out.push_str(&workers_chart(&r.health));
-    }
-    out.push_str("</details>");
-    out
 }
 
 const W: f64 = 320.0;
@@ -80,30 +78,44 @@ fn scale(v: f64, max: f64, span: f64) -> f64 {
     }
 }
 
-/// Each job's total time (dots; red when it failed) and queue time (grey) at the moment its result was seen.
-fn latency_chart(jobs: &[LoadPoint]) -> String {
-    let tmax = jobs.iter().map(|j| j.at_ms).max().unwrap_or(0) as f64;
-    let ymax = jobs.iter().map(|j| j.total_ms.max(j.queue_ms.unwrap_or(0))).max().unwrap_or(0) as f64;
-    let mut out = format!("<div class=\"muted\">latency over the run (total ●, queue ○; max {})</div><svg class=\"chart\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\"><rect width=\"{W}\" height=\"{H}\" fill=\"#f6f8fa\"/>", fmt_ms(ymax as u64));
-    for j in jobs {
-        let x = scale(j.at_ms as f64, tmax, W - 4.0) + 2.0;
-        let y = H - 2.0 - scale(j.total_ms as f64, ymax, H - 4.0);
-        let colour = if j.ok { "#0969da" } else { "#cf222e" };
-        let _ = write!(out, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2\" fill=\"{colour}\"/>");
-        if let Some(q) = j.queue_ms {
-            let yq = H - 2.0 - scale(q as f64, ymax, H - 4.0);
-            let _ = write!(out, "<circle cx=\"{x:.1}\" cy=\"{yq:.1}\" r=\"2\" fill=\"none\" stroke=\"#6e7781\"/>");
+fn f1(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// The chart's frame; SVG elements are closed explicitly (`{}`): in HTML's
+/// foreign content an unclosed one would hold its siblings.
+fn chart(caption: Markup, marks: Markup) -> Markup {
+    html! {
+        div.muted { (caption) }
+        svg.chart width=(W) height=(H) viewBox={ "0 0 " (W) " " (H) } {
+            rect width=(W) height=(H) fill="#f6f8fa" {}
+            (marks)
         }
     }
-    out.push_str("</svg>");
-    out
+}
+
+/// Each job's total time (dots; red when it failed) and queue time (grey) at the moment its result was seen.
+fn latency_chart(jobs: &[LoadPoint]) -> Markup {
+    let tmax = jobs.iter().map(|j| j.at_ms).max().unwrap_or(0) as f64;
+    let ymax = jobs.iter().map(|j| j.total_ms.max(j.queue_ms.unwrap_or(0))).max().unwrap_or(0) as f64;
+    let marks = html! {
+        @for j in jobs {
+            @let x = scale(j.at_ms as f64, tmax, W - 4.0) + 2.0;
+            @let y = H - 2.0 - scale(j.total_ms as f64, ymax, H - 4.0);
+            circle cx=(f1(x)) cy=(f1(y)) r="2" fill=(if j.ok { "#0969da" } else { "#cf222e" }) {}
+            @if let Some(q) = j.queue_ms {
+                circle cx=(f1(x)) cy=(f1(H - 2.0 - scale(q as f64, ymax, H - 4.0))) r="2" fill="none" stroke="#6e7781" {}
+            }
+        }
+    };
+    chart(html! { "latency over the run (total ●, queue ○; max " (fmt_ms(ymax as u64)) ")" }, marks)
 }
 
 /// A line of the workers chart: its name, colour and reading.
 type Series = (&'static str, &'static str, fn(&HealthPoint) -> i64);
 
 /// Running, initializing and idle workers and queued jobs, sampled from `/health`.
-fn workers_chart(h: &[HealthPoint]) -> String {
+fn workers_chart(h: &[HealthPoint]) -> Markup {
     let tmax = h.iter().map(|p| p.at_ms).max().unwrap_or(0) as f64;
     let ymax = h
         .iter()
@@ -116,26 +128,28 @@ fn workers_chart(h: &[HealthPoint]) -> String {
         ("idle", "#6e7781", |p| p.idle),
         ("queued", "#cf222e", |p| p.in_queue),
     ];
-    let legend: Vec<String> = series
-        .iter()
-        .map(|(n, c, _)| format!("<span style=\"color:{c}\">{n}</span>"))
-        .collect();
-    let mut out = format!(
-        "<div class=\"muted\">workers and queue over the run ({}; max {})</div><svg class=\"chart\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\"><rect width=\"{W}\" height=\"{H}\" fill=\"#f6f8fa\"/>",
-        legend.join(", "),
-        ymax as i64
-    );
-    for (_, colour, get) in series {
-        let points: Vec<String> = h
-            .iter()
+    let points = |get: fn(&HealthPoint) -> i64| -> String {
+        h.iter()
             .map(|p| {
                 let x = scale(p.at_ms as f64, tmax, W - 4.0) + 2.0;
                 let y = H - 2.0 - scale(get(p) as f64, ymax, H - 4.0);
                 format!("{x:.1},{y:.1}")
             })
-            .collect();
-        let _ = write!(out, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\" points=\"{}\"/>", points.join(" "));
-    }
-    out.push_str("</svg>");
-    out
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let caption = html! {
+        "workers and queue over the run ("
+        @for (i, (name, colour, _)) in series.iter().enumerate() {
+            @if i > 0 { ", " }
+            span style={ "color:" (colour) } { (name) }
+        }
+        "; max " (ymax as i64) ")"
+    };
+    let marks = html! {
+        @for (_, colour, get) in series {
+            polyline fill="none" stroke=(colour) stroke-width="1.5" points=(points(get)) {}
+        }
+    };
+    chart(caption, marks)
 }

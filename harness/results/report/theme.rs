@@ -1,7 +1,11 @@
 //! The look and behaviour shared by `index.html` and `compare.html` (a leaf):
 //! the stylesheet, the script (filters, search, the snapshot viewer) and the
 //! page shell. Everything is inline: each page stays one file that opens from
-//! a CI artifact without a server or a network.
+//! a CI artifact without a server or a network. The markup is written with
+//! maud's `html!`, which escapes every value it is given (text from endpoints
+//! and scenario files included) unless it is wrapped in `PreEscaped`.
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// The stylesheet.
 pub(crate) const STYLE: &str = r#"
@@ -123,12 +127,100 @@ pub(crate) const SCRIPT: &str = r#"
 })();
 "#;
 
-/// A whole page: `title`, the header's HTML, the main part's HTML.
-pub(crate) fn page(title: &str, header: &str, main: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body><header>{header}</header><main>{main}</main><script>{SCRIPT}</script></body></html>\n",
-        crate::text::esc_html(title)
-    )
+/// A whole page: the shared layout of `index.html` and `compare.html` (the
+/// header with its title, meta line and verdict pills; the main part with the
+/// toolbar and the cards; the stylesheet and script inline).
+pub(crate) fn page(title: &str, header: Markup, main: Markup) -> String {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header { (header) }
+                main { (main) }
+                script { (PreEscaped(SCRIPT)) }
+            }
+        }
+    };
+    page.into_string() + "\n"
+}
+
+/// The verdict filter buttons: `(key, label, count)`; the script filters the
+/// cards whose `data-verdict` is the key (`all` and `problems` are its own).
+pub(crate) fn pills(items: &[(&str, &str, usize)]) -> Markup {
+    html! {
+        div.pills {
+            @for (key, label, n) in items {
+                button type="button" class={ "pill " (key) } data-verdict=(key) {
+                    (label) span.n { (n) }
+                }
+            }
+        }
+    }
+}
+
+/// The sticky toolbar: the name search, the tag filter when there are tags,
+/// expand/collapse when asked, and how many cards are shown.
+pub(crate) fn toolbar(placeholder: &str, tags: Option<&[&str]>, expand: bool) -> Markup {
+    html! {
+        div.toolbar {
+            input type="search" #q placeholder=(placeholder) aria-label="search";
+            @if let Some(tags) = tags {
+                select #tag aria-label="tag" {
+                    option value="" { "all tags" }
+                    @for t in tags { option value=(t) { (t) } }
+                }
+            }
+            @if expand {
+                button type="button" #expand { "expand all" }
+                button type="button" #collapse { "collapse all" }
+            }
+            span.muted { span #shown {} " shown" }
+        }
+    }
+}
+
+/// What a card's summary line says and the filters read.
+pub(crate) struct CardHead<'a> {
+    /// The verdict or change class (`failed`, `regressed`): colour and filter key.
+    pub(crate) class: &'a str,
+    /// The badge's word.
+    pub(crate) badge: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) tags: &'a [String],
+    /// Whether the "to review" pill shows it; `None` on pages without that pill.
+    pub(crate) review: Option<bool>,
+    /// Open on load (the cards that need a look).
+    pub(crate) open: bool,
+    /// The right-hand side of the summary line.
+    pub(crate) right: Markup,
+}
+
+/// A collapsible card: the summary line, then `body`.
+pub(crate) fn card(head: CardHead<'_>, body: Markup) -> Markup {
+    html! {
+        details.scenario data-item data-verdict=(head.class)
+            data-review=[head.review.map(u8::from)] data-name=(head.name)
+            data-tags=(head.tags.join(" ")) open[head.open] {
+            summary {
+                span class={ "badge " (head.class) } { (head.badge) }
+                span.name { (head.name) }
+                @for t in head.tags { span.tag { (t) } }
+                span.right { (head.right) }
+            }
+            div.body { (body) }
+        }
+    }
+}
+
+/// The placeholder shown when the filters hide every card.
+pub(crate) fn none_shown(text: &str) -> Markup {
+    html! { p.empty #none hidden { (text) } }
 }
 
 /// The CSS class and data value of a verdict or change (`over_budget`).
@@ -141,20 +233,33 @@ pub(crate) fn class_of<T: serde::Serialize>(v: &T) -> String {
 
 /// Two images of the same thing, at full size: side by side, a slider over
 /// the two, or the diff. `labels` name them (`expected`/`actual`, `baseline`/`candidate`).
-pub(crate) fn image_viewer(labels: [&str; 2], srcs: [&str; 2], diff: Option<&str>, caption: &str) -> String {
-    let esc = crate::text::esc_html;
-    let [l0, l1] = labels.map(esc);
-    let [s0, s1] = srcs.map(esc);
-    let diff_button = if diff.is_some() {
-        "<button type=\"button\" data-mode=\"diff\">diff</button>"
-    } else {
-        ""
-    };
-    let diff_view = diff
-        .map(|d| format!("<div class=\"view diff\"><img src=\"{}\" alt=\"diff\"></div>", esc(d)))
-        .unwrap_or_default();
-    format!(
-        "<div class=\"snap\" data-mode=\"side\"><div class=\"modes\"><b>{}</b> <button type=\"button\" data-mode=\"side\">side by side</button><button type=\"button\" data-mode=\"slider\">slider</button>{diff_button}</div><div class=\"view side\"><figure><img src=\"{s0}\" alt=\"{l0}\"><figcaption>{l0}</figcaption></figure><figure><img src=\"{s1}\" alt=\"{l1}\"><figcaption>{l1}</figcaption></figure></div><div class=\"view slider\"><div class=\"stack\"><img src=\"{s1}\" alt=\"{l1}\"><img class=\"over\" src=\"{s0}\" alt=\"{l0}\"><span class=\"line\"></span><input type=\"range\" min=\"0\" max=\"100\" value=\"50\" aria-label=\"{l0} | {l1}\"></div><p class=\"muted\" style=\"margin-top:28px\">left of the line: {l0} · right: {l1}</p></div>{diff_view}</div>",
-        esc(caption),
-    )
+pub(crate) fn image_viewer(labels: [&str; 2], srcs: [&str; 2], diff: Option<&str>, caption: &str) -> Markup {
+    let [l0, l1] = labels;
+    let [s0, s1] = srcs;
+    html! {
+        div.snap data-mode="side" {
+            div.modes {
+                b { (caption) } " "
+                button type="button" data-mode="side" { "side by side" }
+                button type="button" data-mode="slider" { "slider" }
+                @if diff.is_some() { button type="button" data-mode="diff" { "diff" } }
+            }
+            div.view.side {
+                figure { img src=(s0) alt=(l0); figcaption { (l0) } }
+                figure { img src=(s1) alt=(l1); figcaption { (l1) } }
+            }
+            div.view.slider {
+                div.stack {
+                    img src=(s1) alt=(l1);
+                    img.over src=(s0) alt=(l0);
+                    span.line {}
+                    input type="range" min="0" max="100" value="50" aria-label={ (l0) " | " (l1) };
+                }
+                p.muted style="margin-top:28px" { "left of the line: " (l0) " · right: " (l1) }
+            }
+            @if let Some(d) = diff {
+                div.view.diff { img src=(d) alt="diff"; }
+            }
+        }
+    }
 }

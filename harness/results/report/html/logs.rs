@@ -3,22 +3,20 @@
 //! each at its time since submission, with the job's own states (submitted,
 //! IN_PROGRESS, FAILED, ...) marked between them where they happened.
 
-use std::fmt::Write;
+use maud::{html, Markup};
 
 use crate::model::RunRecord;
-use crate::text::esc_html as esc;
 
 /// ` · NVIDIA A40 · release 7` for the job line, or nothing.
-pub(super) fn who(run: &RunRecord) -> String {
-    let Some(w) = &run.worker else { return String::new() };
-    let mut out = String::new();
-    if let Some(g) = &w.gpu_type {
-        let _ = write!(out, " · {}", esc(g));
+pub(super) fn who(run: &RunRecord) -> Markup {
+    let Some(w) = &run.worker else { return html! {} };
+    html! {
+        @if let Some(g) = &w.gpu_type { " · " (g) }
+        @if let Some(v) = &w.version {
+            " · release " (v)
+            @if w.stale == Some(true) { " (stale)" }
+        }
     }
-    if let Some(v) = &w.version {
-        let _ = write!(out, " · release {}{}", esc(v), if w.stale == Some(true) { " (stale)" } else { "" });
-    }
-    out
 }
 
 /// Milliseconds between the job's submission and `ts`, when both parse.
@@ -32,44 +30,39 @@ fn offset(run: &RunRecord, ts: &str) -> Option<i64> {
 }
 
 /// The collapsible log of the job's worker, if it was fetched.
-pub(super) fn block(run: &RunRecord) -> String {
-    let Some(logs) = &run.worker_logs else { return String::new() };
-    let mut out = format!(
-        "<details class=\"logs\"><summary>worker {} log ({} line{}{})</summary>",
-        esc(&logs.worker_id),
-        logs.lines.len(),
-        if logs.lines.len() == 1 { "" } else { "s" },
-        if logs.truncated { ", older ones left out" } else { "" }
-    );
-    if let Some(n) = &logs.note {
-        let _ = write!(out, "<div class=\"muted\">{}</div>", esc(n));
-    }
-    out.push_str("<pre class=\"log\">");
+pub(super) fn block(run: &RunRecord) -> Markup {
+    let Some(logs) = &run.worker_logs else { return html! {} };
+    // The job's states, as marks between the lines that came after them.
+    let mark = |at_ms: u64, state: &str| {
+        html! { span.mark { (format!("{:>9}", fmt_offset(at_ms as i64))) " ── job " (state) " ──" } "\n" }
+    };
     let mut marks = run.timeline.iter().peekable();
+    let mut lines = Vec::with_capacity(logs.lines.len());
     for l in &logs.lines {
         let at = offset(run, &l.ts);
-        // The job's states that happened before this line, as marks.
-        while let Some(m) = marks.peek() {
-            if at.is_some_and(|a| (m.at_ms as i64) <= a) {
-                let _ = writeln!(out, "<span class=\"mark\">{:>9} ── job {} ──</span>", fmt_offset(m.at_ms as i64), esc(&m.state));
-                marks.next();
-            } else {
-                break;
-            }
+        let mut before = Vec::new();
+        while let Some(m) = marks.next_if(|m| at.is_some_and(|a| (m.at_ms as i64) <= a)) {
+            before.push(mark(m.at_ms, &m.state));
         }
-        let _ = writeln!(
-            out,
-            "{:>9} <span class=\"src\">{}</span> {}",
-            at.map(fmt_offset).unwrap_or_else(|| esc(&l.ts)),
-            esc(&l.source),
-            esc(&l.line)
-        );
+        let when = at.map(fmt_offset).unwrap_or_else(|| l.ts.clone());
+        lines.push(html! {
+            @for m in &before { (m) }
+            (format!("{when:>9}")) " " span.src { (l.source) } " " (l.line) "\n"
+        });
     }
-    for m in marks {
-        let _ = writeln!(out, "<span class=\"mark\">{:>9} ── job {} ──</span>", fmt_offset(m.at_ms as i64), esc(&m.state));
+    let after: Vec<Markup> = marks.map(|m| mark(m.at_ms, &m.state)).collect();
+    html! {
+        details.logs {
+            summary {
+                "worker " (logs.worker_id) " log (" (logs.lines.len()) " line"
+                @if logs.lines.len() != 1 { "s" }
+                @if logs.truncated { ", older ones left out" }
+                ")"
+            }
+            @if let Some(n) = &logs.note { div.muted { (n) } }
+            pre.log { @for l in &lines { (l) } @for m in &after { (m) } }
+        }
     }
-    out.push_str("</pre></details>");
-    out
 }
 
 fn fmt_offset(ms: i64) -> String {

@@ -4,128 +4,101 @@
 //! failed checks, budget misses, each job's timeline and nodes, the returned
 //! media, snapshot mismatches, load figures and the recent trend.
 
-use std::fmt::Write;
+use maud::{html, Markup};
 
 use super::{charts, logs, media, timeline};
 use crate::model::{ScenarioReport, Verdict};
 use crate::results::report::theme;
-use crate::text::{esc_html as esc, fmt_ms};
 use crate::results::trend::Trend;
+use crate::text::fmt_ms;
 
-fn section(out: &mut String, title: &str, body: &str) {
-    if !body.is_empty() {
-        let _ = write!(out, "<h3>{title}</h3>{body}");
+/// A titled section of the card, left out when it would be empty.
+fn section(title: &str, body: Markup) -> Markup {
+    html! {
+        @if !body.0.is_empty() {
+            h3 { (title) } (body)
+        }
     }
 }
 
-fn summary(s: &ScenarioReport, trend: Option<&Trend>) -> String {
-    let class = theme::class_of(&s.verdict);
-    let mut out = format!(
-        "<summary><span class=\"badge {class}\">{}</span><span class=\"name\">{}</span>",
-        esc(s.verdict.as_str()),
-        esc(&s.name)
-    );
-    for t in &s.tags {
-        let _ = write!(out, "<span class=\"tag\">{}</span>", esc(t));
-    }
+fn right(s: &ScenarioReport, trend: Option<&Trend>) -> Markup {
     let total = s.runs.iter().map(|r| r.total_ms).max();
     let flagged = trend.map_or(0, |t| t.flags.len());
-    let _ = write!(
-        out,
-        "<span class=\"right\">{}{}{}</span></summary>",
-        if flagged > 0 { "<span class=\"over_budget\">trend flagged</span> · " } else { "" },
-        if s.runs.len() > 1 { format!("{} jobs · ", s.runs.len()) } else { String::new() },
-        total.map(fmt_ms).unwrap_or_else(|| fmt_ms(s.duration_ms))
-    );
-    out
+    html! {
+        @if flagged > 0 { span.over_budget { "trend flagged" } " · " }
+        @if s.runs.len() > 1 { (s.runs.len()) " jobs · " }
+        (total.map(fmt_ms).unwrap_or_else(|| fmt_ms(s.duration_ms)))
+    }
 }
 
-fn problems(s: &ScenarioReport) -> String {
-    let mut out = String::new();
-    if s.verdict != Verdict::Passed {
-        if let Some(msg) = &s.message {
-            let _ = write!(out, "<pre>{}</pre>", esc(msg));
+fn problems(s: &ScenarioReport) -> Markup {
+    html! {
+        @if s.verdict != Verdict::Passed {
+            @if let Some(msg) = &s.message { pre { (msg) } }
+        }
+        @if let Some(b) = &s.budget {
+            @for m in &b.misses { div.over_budget { (m.to_string()) } }
         }
     }
-    if let Some(b) = &s.budget {
-        for m in &b.misses {
-            let _ = write!(out, "<div class=\"over_budget\">{}</div>", esc(&m.to_string()));
-        }
-    }
-    out
 }
 
-fn jobs(s: &ScenarioReport) -> String {
+fn jobs(s: &ScenarioReport) -> Markup {
     let scale = s.runs.iter().map(timeline::span).max().unwrap_or(0);
-    let mut out = String::new();
-    for (i, run) in s.runs.iter().enumerate() {
-        let t = |v: Option<u64>| v.map(fmt_ms).unwrap_or_else(|| "–".into());
-        let _ = write!(
-            out,
-            "<div class=\"job\"><span class=\"muted\">job {i} · {} · {}{}{}</span> queue {} · execution {} · total {}{}",
-            esc(run.job_id.as_deref().unwrap_or("not submitted")),
-            esc(run.state.as_deref().unwrap_or("–")),
-            run.worker_id.as_deref().map(|w| format!(" · worker {}", esc(w))).unwrap_or_default(),
-            logs::who(run),
-            t(run.delay_ms),
-            t(run.execution_ms),
-            fmt_ms(run.total_ms),
-            run.cost.map(|c| format!(" · cost {c:.5}")).unwrap_or_default()
-        );
-        if run.job_id.is_some() {
-            out.push_str(&timeline::job(run, scale));
+    let t = |v: Option<u64>| v.map(fmt_ms).unwrap_or_else(|| "–".into());
+    html! {
+        @for (i, run) in s.runs.iter().enumerate() {
+            div.job {
+                span.muted {
+                    "job " (i) " · " (run.job_id.as_deref().unwrap_or("not submitted"))
+                    " · " (run.state.as_deref().unwrap_or("–"))
+                    @if let Some(w) = &run.worker_id { " · worker " (w) }
+                    (logs::who(run))
+                }
+                " queue " (t(run.delay_ms)) " · execution " (t(run.execution_ms))
+                " · total " (fmt_ms(run.total_ms))
+                @if let Some(c) = run.cost { (format!(" · cost {c:.5}")) }
+                @if run.job_id.is_some() { (timeline::job(run, scale)) }
+                @if !run.nodes.is_empty() { (timeline::nodes(&run.nodes)) }
+                @for w in &run.warnings { div.over_budget { "warning: " (w) } }
+                (logs::block(run))
+            }
         }
-        if !run.nodes.is_empty() {
-            out.push_str(&timeline::nodes(&run.nodes));
-        }
-        for w in &run.warnings {
-            let _ = write!(out, "<div class=\"over_budget\">warning: {}</div>", esc(w));
-        }
-        out.push_str(&logs::block(run));
-        out.push_str("</div>");
+        @if s.runs.iter().any(|r| r.job_id.is_some()) { (timeline::legend()) }
     }
-    if s.runs.iter().any(|r| r.job_id.is_some()) {
-        out.push_str(timeline::LEGEND);
+}
+
+fn trend_body(t: &Trend) -> Markup {
+    html! {
+        (charts::sparkline(&t.totals, 240, 40, "total time"))
+        @for f in &t.flags { div.over_budget { (f) } }
+        @for n in &t.notes { div.muted { (n) } }
     }
-    out
 }
 
 /// The card of scenario `s`.
-pub(crate) fn card(s: &ScenarioReport, trend: Option<&Trend>) -> String {
+pub(crate) fn card(s: &ScenarioReport, trend: Option<&Trend>) -> Markup {
     let class = theme::class_of(&s.verdict);
-    let open = !matches!(s.verdict, Verdict::Passed | Verdict::Ignored) || s.in_review();
-    let mut out = format!(
-        "<details class=\"scenario\" data-item data-verdict=\"{class}\" data-review=\"{}\" data-name=\"{}\" data-tags=\"{}\"{}>",
-        u8::from(s.in_review()),
-        esc(&s.name),
-        esc(&s.tags.join(" ")),
-        if open { " open" } else { "" }
-    );
-    out.push_str(&summary(s, trend));
-    out.push_str("<div class=\"body\">");
-    if let Some(d) = &s.description {
-        let _ = write!(out, "<div class=\"muted\">{}</div>", esc(d));
-    }
-    section(&mut out, "problems", &problems(s));
-    let snaps: String = s.snapshots.iter().map(media::snapshot).collect();
-    section(&mut out, "snapshots", &snaps);
-    section(&mut out, "jobs", &jobs(s));
-    let mut returned: String = s.runs.iter().map(media::images).collect();
-    returned.extend(s.runs.iter().flat_map(|r| &r.videos).map(media::video));
-    section(&mut out, "returned", &returned);
-    if let Some(l) = &s.load {
-        section(&mut out, "load", &crate::results::report::load::html(l));
-    }
-    if let Some(t) = trend {
-        let mut body = charts::sparkline(&t.totals, 240, 40, "total time");
-        for f in &t.flags {
-            let _ = write!(body, "<div class=\"over_budget\">{}</div>", esc(f));
-        }
-        for n in &t.notes {
-            let _ = write!(body, "<div class=\"muted\">{}</div>", esc(n));
-        }
-        section(&mut out, "trend", &body);
-    }
-    out.push_str("</div></details>");
-    out
+    let head = theme::CardHead {
+        class: &class,
+        badge: s.verdict.as_str(),
+        name: &s.name,
+        tags: &s.tags,
+        review: Some(s.in_review()),
+        open: !matches!(s.verdict, Verdict::Passed | Verdict::Ignored) || s.in_review(),
+        right: right(s, trend),
+    };
+    let returned = html! {
+        @for run in &s.runs { (media::images(run)) }
+        @for v in s.runs.iter().flat_map(|r| &r.videos) { (media::video(v)) }
+    };
+    let body = html! {
+        @if let Some(d) = &s.description { div.muted { (d) } }
+        (section("problems", problems(s)))
+        (section("snapshots", html! { @for snap in &s.snapshots { (media::snapshot(snap)) } }))
+        (section("jobs", jobs(s)))
+        (section("returned", returned))
+        @if let Some(l) = &s.load { (section("load", crate::results::report::load::html(l))) }
+        @if let Some(t) = trend { (section("trend", trend_body(t))) }
+    };
+    theme::card(head, body)
 }
