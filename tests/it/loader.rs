@@ -60,3 +60,33 @@ fn shipped_scenarios_all_load() {
         }
     }
 }
+
+#[test]
+fn anchors_aliases_and_merge_keys_resolve_in_a_scenario() {
+    // One inline workflow node reused through an alias, a shared expectation
+    // merged in, and a YAML 1.1 word that stays text (`off` is not false).
+    let text = r#"
+description: &d shared words
+workflow:
+  "1": &sampler
+    class_type: KSampler
+    inputs: {seed: 1, steps: 2}
+  "2":
+    class_type: SaveImage
+    inputs: {images: ["1", 0], filename_prefix: *d}
+set:
+  "1.steps": 4
+expect:
+  images:
+    <<: &size {width: 64, height: 32}
+    count: 1
+snapshot:
+  compare: off
+"#;
+    let root = Path::new("scenarios");
+    let s = parse::load_str(text, &root.join("anchors.yaml"), root).unwrap();
+    assert_eq!(s.workflow["2"]["inputs"]["filename_prefix"], "shared words");
+    assert_eq!(s.workflow["1"]["inputs"]["steps"], 4);
+    assert_eq!(s.expect.images.width, Some(64));
+    assert_eq!(s.expect.images.height, Some(32));
+}
