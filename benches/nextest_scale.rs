@@ -8,7 +8,9 @@
 //! (default 2, the cores of the project machine) how many trial processes run
 //! at once, as nextest's `--test-threads` would; `BENCH_SIZE` (default 1024,
 //! as in `--bench harness`) the side of the returned PNG; `BENCH_REPEAT`
-//! (default 3) how many interleaved passes the medians are taken over.
+//! (default 3) how many interleaved passes the medians are taken over;
+//! `BENCH_BIN` another build of the binary to measure (default: this bench's
+//! release build; `target/debug/endpoint-harness` is the one nextest runs).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -20,8 +22,11 @@ use common::MockProcess;
 
 const KEY: &str = "bench-key-0123456789";
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_endpoint-harness")
+/// The binary measured: this bench's own (release) build, or `BENCH_BIN`, e.g.
+/// `target/debug/endpoint-harness`, the dev-profile build `cargo test` and
+/// `cargo nextest run` use.
+fn bin() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_endpoint-harness").into())
 }
 
 /// A command of the binary with none of the caller's harness settings.
