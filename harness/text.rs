@@ -1,6 +1,6 @@
 //! Text helpers that every other module may use (a leaf: it imports nothing of
 //! the crate): "did you mean" suggestions, and cutting text at character
-//! (never byte) boundaries; and YAML in and out ([`yaml`]).
+//! (never byte) boundaries; and YAML in and out (`text::yaml`).
 //!
 //! Scenario files, prompts, titles, endpoint messages and file names hold text
 //! in every script: CJK, emoji, combining marks, right-to-left. Anything that
