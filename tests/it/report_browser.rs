@@ -25,6 +25,11 @@ fn runs(tmp: &Path) -> (PathBuf, PathBuf) {
     let (a, b) = (tmp.join("a"), tmp.join("b"));
     copy_dir(Path::new("scenarios"), &a);
     copy_dir(Path::new("scenarios"), &b);
+    // A copy of the references: the changed seed fails its snapshot, and the
+    // candidate it writes beside the reference must not land in the repository
+    // (where `snapshots pending` in another test would find it).
+    let snaps = tmp.join("snapshots");
+    copy_dir(Path::new("snapshots"), &snaps);
     let f = b.join("sdxl/txt2img-basic.yaml");
     let text = std::fs::read_to_string(&f)
         .unwrap()
@@ -37,6 +42,7 @@ fn runs(tmp: &Path) -> (PathBuf, PathBuf) {
                 &[],
                 &[
                     ("HARNESS_SCENARIOS", &scen.display().to_string()),
+                    ("HARNESS_SNAPSHOT_DIR", &snaps.display().to_string()),
                     ("HARNESS_REPORTS", &reports.display().to_string()),
                     ("HARNESS_PROGRESS", "off"),
                 ],
