@@ -119,6 +119,25 @@ pub struct CostSummary {
     pub total: f64,
 }
 
+impl CostSummary {
+    /// The sum of `costs`, 0 when there are none. `Iterator::sum` of no
+    /// floats is -0.0, which the reports printed as "-0.0000" for a run whose
+    /// target reports no execution time (a local worker).
+    pub(crate) fn total_of(costs: impl Iterator<Item = f64>) -> f64 {
+        costs.fold(0.0, |a, b| a + b)
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    #[test]
+    fn no_costs_sum_to_zero_not_minus_zero() {
+        let total = super::CostSummary::total_of(std::iter::empty());
+        assert_eq!(format!("{total:.4}"), "0.0000");
+        assert_eq!(super::CostSummary::total_of([0.5, 0.25].into_iter()), 0.75);
+    }
+}
+
 /// What identifies a scenario in reports, whatever became of it.
 #[derive(Clone, Debug, Default)]
 pub struct ScenarioHead {

@@ -198,7 +198,7 @@ pub fn build(reports: &Path, run: Option<&str>) -> Result<RunReport, MergeError>
 
 fn summarise(cost: Option<CostSummary>, report: &RunReport) -> Option<CostSummary> {
     cost.map(|mut c| {
-        c.total = report.scenarios.iter().filter_map(|s| s.cost).sum();
+        c.total = crate::model::CostSummary::total_of(report.scenarios.iter().filter_map(|s| s.cost));
         c
     })
 }

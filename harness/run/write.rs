@@ -55,6 +55,6 @@ fn cost_summary(ctx: &Ctx, scenarios: &[ScenarioReport]) -> Option<CostSummary> 
         currency: c.currency.clone(),
         gpu: c.gpu.clone(),
         per_second: c.per_second,
-        total: scenarios.iter().filter_map(|s| s.cost).sum(),
+        total: CostSummary::total_of(scenarios.iter().filter_map(|s| s.cost)),
     })
 }
