@@ -171,7 +171,7 @@ impl Cx<'_> {
     /// parse retried, so all typos show at once; a type error stops it.
     fn typed(&mut self, mut value: Value) -> Option<RawScenario> {
         for _ in 0..64 {
-            let err = match serde_path_to_error::deserialize::<_, RawScenario>(value.clone()) {
+            let err = match serde_path_to_error::deserialize::<_, RawScenario>(&value) {
                 Ok(raw) => return (self.diags.is_empty()).then_some(raw),
                 Err(err) => err,
             };

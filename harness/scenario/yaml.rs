@@ -76,16 +76,10 @@ fn to_json(
     let at = pos(node.referenced);
     index.insert_value(path.clone(), at);
     Ok(match node.value {
-        Tree::Scalar(Scalar::Float(f)) => match serde_json::Number::from_f64(f) {
-            Some(n) => Value::Number(n),
-            None => {
-                return Err(SyntaxError {
-                    pos: at,
-                    message: format!("the number {f} has no JSON form"),
-                })
-            }
-        },
-        Tree::Scalar(s) => s.into_json(),
+        Tree::Scalar(s) => s.into_json().ok_or_else(|| SyntaxError {
+            pos: at,
+            message: "a number with no JSON form (infinity or NaN)".into(),
+        })?,
         Tree::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
@@ -123,15 +117,16 @@ enum Scalar {
 }
 
 impl Scalar {
-    fn into_json(self) -> Value {
-        match self {
+    /// The scalar as JSON; `None` for a non-finite float, which JSON cannot hold.
+    fn into_json(self) -> Option<Value> {
+        Some(match self {
             Scalar::Null => Value::Null,
             Scalar::Bool(b) => Value::Bool(b),
             Scalar::Int(i) => Value::from(i),
             Scalar::Uint(u) => Value::from(u),
-            Scalar::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Scalar::Float(f) => Value::Number(serde_json::Number::from_f64(f)?),
             Scalar::Str(s) => Value::String(s),
-        }
+        })
     }
 
     /// The scalar as a mapping key: JSON keys are strings (`6:` in an inline workflow is "6").
