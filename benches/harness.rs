@@ -470,6 +470,7 @@ fn phase_split(
         variant: None,
         reports: snap_dir.join("reports"),
         strict: false,
+        class: None,
     };
     let thumb = endpoint_harness::media::sample::sample(reference).thumb;
     endpoint_harness::snapshot::verify(
@@ -770,12 +771,24 @@ fn main() {
     let snaps = tmp.path().join("snaps");
     let thumb = endpoint_harness::media::sample::sample(&reference).thumb;
     let spec = endpoint_harness::scenario::SnapshotSpec::tolerant();
+    // The class the mock's workers say they are (its default GPU and stack),
+    // so every job is judged within its class, as on a settled endpoint.
+    let mut fp = endpoint_harness::model::Fingerprint::default();
+    fp.set(endpoint_harness::model::ClassField::Gpu, "NVIDIA A40");
+    fp.set(endpoint_harness::model::ClassField::Comfyui, "0.3.64");
+    fp.set(endpoint_harness::model::ClassField::Torch, "2.11.0+cu130");
+    let class = fp.class(&spec.class);
+    let provenance = endpoint_harness::snapshot::Provenance {
+        fingerprint: fp,
+        ..Default::default()
+    };
     let inputs = endpoint_harness::snapshot::store::MetaInputs {
         spec: &spec,
         scenario: "s/00000",
         i: 0,
-        provenance: &Default::default(),
+        provenance: &provenance,
         variant: None,
+        class: &class,
     };
     let meta = endpoint_harness::snapshot::store::metadata(&reference, &thumb, &inputs, None);
     write_scenarios(&scen, &snaps, n, 1024, Some((&png, &meta)));

@@ -7,6 +7,7 @@ mod client;
 pub mod graph;
 pub mod inventory;
 pub mod shape;
+pub mod stack;
 pub mod ui;
 
 pub use client::{ComfyClient, ComfyWs, Queued};

@@ -7,6 +7,7 @@
 //! serialised (`schemas/report.schema.json`).
 
 mod check;
+mod fingerprint;
 mod job;
 mod load;
 mod media;
@@ -19,6 +20,7 @@ mod verdict;
 mod worker;
 
 pub use check::{CheckFailure, ImageFormat, ImageInfo};
+pub use fingerprint::{ClassField, ClassKey, Fingerprint, UNKNOWN as UNKNOWN_FIELD};
 pub use job::{ImageRecord, OutputShape, ProgressSeen, RunRecord, Seen, PROGRESS_KEPT};
 pub use load::{ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};
 pub use media::{VideoInfo, VideoRecord};

@@ -379,6 +379,9 @@ pub struct SnapshotSpec {
     pub min_similarity: Option<f64>,
     /// Which frames of a video are compared (0-based); empty: first, middle, last.
     pub frames: Vec<u64>,
+    /// The fingerprint fields that make a reference class (default GPU model,
+    /// ComfyUI version, PyTorch version); empty: one class for every job.
+    pub class: Vec<crate::model::ClassField>,
 }
 
 impl SnapshotSpec {
@@ -399,6 +402,7 @@ impl SnapshotSpec {
             max_distance: None,
             min_similarity: None,
             frames: Vec::new(),
+            class: crate::model::ClassField::DEFAULT.to_vec(),
         }
     }
 }

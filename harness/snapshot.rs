@@ -17,6 +17,7 @@ pub mod config;
 // Only the corpus test and the benchmark read it.
 #[cfg(any(test, feature = "internals"))]
 pub mod corpus;
+pub mod drift_model;
 pub mod metrics;
 pub mod provenance;
 pub mod review;
@@ -30,3 +31,5 @@ pub use verify::verify;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod class_tests;

@@ -46,6 +46,9 @@ pub enum ImageKind {
     Black,
     /// The render plus small random noise per job (GPU nondeterminism).
     Drift,
+    /// The render as another GPU or stack makes it: fine detail moved by the
+    /// drift model, the composition kept (about 30 dB from `render`).
+    GpuDrift,
 }
 
 /// Terminal status a behaviour ends in.
@@ -183,6 +186,19 @@ pub struct WorkerSide {
     /// The release the workers run (the workers list's `version`, default 1).
     #[serde(default)]
     pub version: Option<String>,
+    /// The ComfyUI version the workers print at start-up (default `0.3.64`).
+    #[serde(default)]
+    pub comfyui: Option<String>,
+    /// The PyTorch version the workers print at start-up (default `2.11.0+cu130`).
+    #[serde(default)]
+    pub torch: Option<String>,
+    /// The attention line the workers print (default `pytorch`: "Using pytorch attention").
+    #[serde(default)]
+    pub attention: Option<String>,
+    /// The workers' logs have lost ComfyUI's start-up lines (a worker whose
+    /// history was cut): the stack is unknown.
+    #[serde(default)]
+    pub no_startup_lines: bool,
     /// Extra container lines each job prints, between its start and end
     /// (`{job}` is the job id, `{api_key}` the mock's key: a secret the
     /// harness must redact).

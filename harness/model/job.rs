@@ -73,6 +73,10 @@ pub struct RunRecord {
     /// The worker that ran it, as the endpoint's workers list describes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<super::worker::WorkerFacts>,
+    /// The hardware and software that ran the job (`unknown` where not said):
+    /// the class its references are kept under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<super::fingerprint::Fingerprint>,
     /// The worker's log around the job, fetched when the trial is red or slow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_logs: Option<super::worker::WorkerLogs>,

@@ -28,6 +28,13 @@ pub struct Metrics {
     /// Mean absolute difference of the worst 16x16 block, in levels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_diff: Option<f64>,
+    /// PSNR of the two images averaged down to 8x8 cells, in dB: the layout and
+    /// colours, which GPU drift leaves alone (the cross-class judgment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coarse_psnr: Option<f64>,
+    /// Correlation of the 8x8 cells' luma (1 = the same light and dark places).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coarse_corr: Option<f64>,
 }
 
 /// What happened to one image's reference.
@@ -40,6 +47,13 @@ pub struct SnapshotRecord {
     /// `matched`, `review` (between the pass and fail bands), `mismatched`,
     /// `missing`, `written`, `updated`.
     pub outcome: String,
+    /// The reference class of the job (`gpu=NVIDIA H100; comfyui=0.3.64; torch=2.11.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// The class of the reference judged against, when it is another class
+    /// (no reference of the job's own class yet): the cross-class judgment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub across: Option<String>,
     /// The accepted variant the image was judged against (`variants/<name>/`);
     /// none: the default references.
     #[serde(default, skip_serializing_if = "Option::is_none")]

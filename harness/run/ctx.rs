@@ -46,6 +46,8 @@ pub(crate) struct Ctx {
     /// client (TLS roots included) costs milliseconds, too much for every scenario.
     targets: Mutex<HashMap<String, Arc<dyn Target>>>,
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    /// Worker fingerprints read so far (each worker once per run).
+    pub(crate) fingerprints: Arc<crate::run::trial::fingerprint::Fingerprints>,
     pub(crate) reports: Mutex<Vec<ScenarioReport>>,
     pub(crate) snapshots: Arc<crate::snapshot::Config>,
     pub(crate) progress: Arc<crate::run::progress::Progress>,
@@ -95,6 +97,7 @@ impl Ctx {
                 super::info::run_info(&p.target.to_string(), p.target.kind, &p.settings.reports)
             }),
             in_flight: Arc::new(tokio::sync::Semaphore::new(p.settings.max_in_flight)),
+            fingerprints: Arc::default(),
             target: p.target,
             settings: p.settings,
             handle: p.handle,
@@ -182,6 +185,7 @@ impl Ctx {
                 let facts = crate::targets::TargetFacts {
                     gpu: Some("none (embedded mock)".into()),
                     software: Some(format!("endpoint-harness mock, behaviour {key}")),
+                    ..Default::default()
                 };
                 let server = self.mock_server()?;
                 let api = crate::runpod::evidence::EndpointApi::new(
@@ -271,6 +275,7 @@ impl Ctx {
         let env = TrialEnv {
             target,
             in_flight: self.in_flight.clone(),
+            fingerprints: self.fingerprints.clone(),
             reports_dir: self.settings.reports.clone(),
             snapshots: self.snapshots.clone(),
             watch: crate::runpod::job::Watch {

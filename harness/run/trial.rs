@@ -5,6 +5,7 @@
 //! [`ScenarioReport`]: crate::model::ScenarioReport
 
 pub mod env;
+pub mod fingerprint;
 mod evidence;
 mod inspect;
 pub mod once;

@@ -203,10 +203,68 @@ impl EndpointApi {
             since: since_s.clone(),
             ..WorkerLogs::default()
         };
+        let until = until + Duration::from_secs(10);
+        let mut lines = Vec::new();
+        let mut truncated = false;
+        let note = self
+            .stream(worker, &since_s, bounds, |line| {
+                if humantime::parse_rfc3339_weak(&line.ts).is_ok_and(|t| t > until) {
+                    return false;
+                }
+                lines.push(line);
+                if lines.len() > LOG_LINES_KEPT {
+                    lines.remove(0);
+                    truncated = true;
+                }
+                true
+            })
+            .await;
+        out.lines = lines;
+        out.truncated = truncated || note.as_ref().is_some_and(|n| n.bytes_capped);
+        out.note = note.and_then(|n| n.text);
+        if out.lines.is_empty() && out.note.is_none() {
+            out.note = Some("the worker printed nothing in the job's window".into());
+        }
+        out
+    }
+
+    /// The software stack `worker` runs, read from the lines ComfyUI printed
+    /// when the worker started and first loaded a model (from the start of its
+    /// log, until every field is known or the bounds are reached). The log may
+    /// have lost its start (more than `tail` lines since, a guess at how
+    /// RunPod's history is cut): the fields are then `unknown`, with a note.
+    pub async fn stack(&self, worker: &str, bounds: LogBounds) -> crate::model::Fingerprint {
+        let mut fp = crate::model::Fingerprint::default();
+        let mut any = false;
+        let note = self
+            .stream(worker, "1970-01-01T00:00:00.000Z", bounds, |line| {
+                any |= crate::comfyui::stack::read_line(&mut fp, &line.line);
+                !crate::comfyui::stack::complete(&fp)
+            })
+            .await;
+        if let Some(text) = note.and_then(|n| n.text) {
+            fp.notes.push(format!("the worker's stack is not known: {text}"));
+        } else if !any {
+            fp.notes.push(format!(
+                "worker {worker}'s log holds none of ComfyUI's start-up lines (pytorch version, Device, ComfyUI version): the stack is unknown"
+            ));
+        }
+        fp
+    }
+
+    /// Reads `worker`'s log stream from `since`, line by line, until `each`
+    /// says stop or `bounds` are reached; what went wrong is the note.
+    async fn stream(
+        &self,
+        worker: &str,
+        since: &str,
+        bounds: LogBounds,
+        mut each: impl FnMut(LogLine) -> bool,
+    ) -> Option<StreamNote> {
         let url = format!(
             "{}?since={}&tail={}",
             self.url(&format!("/workers/{}/logs", crate::http::send::segment(worker))),
-            percent_encoding::utf8_percent_encode(&since_s, percent_encoding::NON_ALPHANUMERIC),
+            percent_encoding::utf8_percent_encode(since, percent_encoding::NON_ALPHANUMERIC),
             bounds.tail
         );
         let started = Instant::now();
@@ -217,64 +275,58 @@ impl EndpointApi {
         .await
         {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                out.note = Some(format!("worker logs not read: {}", transport("the log stream", e)));
-                return out;
-            }
-            Err(_) => {
-                out.note = Some("worker logs not read: no answer within the time allowed".into());
-                return out;
-            }
+            Ok(Err(e)) => return Some(StreamNote::text(format!("worker logs not read: {}", transport("the log stream", e)))),
+            Err(_) => return Some(StreamNote::text("worker logs not read: no answer within the time allowed".into())),
         };
         if let Err(e) = check("the worker's log stream", resp.status()) {
-            out.note = Some(format!("worker logs not read: {e}"));
-            return out;
+            return Some(StreamNote::text(format!("worker logs not read: {e}")));
         }
-        let until = until + Duration::from_secs(10);
         let mut reader = SseReader::default();
         let mut resp = resp;
         let mut read = 0usize;
+        let mut seen = 0usize;
         loop {
             let left = bounds.time.saturating_sub(started.elapsed());
             if left.is_zero() {
-                break;
+                return None;
             }
             match tokio::time::timeout(bounds.idle.min(left), resp.chunk()).await {
                 // Quiet: the history is over; what follows would be live lines.
-                Err(_) => break,
-                Ok(Ok(None)) => break,
+                Err(_) | Ok(Ok(None)) => return None,
                 Ok(Err(e)) => {
-                    out.note = Some(format!("the log stream was cut after {} lines: {}", out.lines.len(), transport("the log stream", e)));
-                    break;
+                    return Some(StreamNote::text(format!(
+                        "the log stream was cut after {seen} lines: {}",
+                        transport("the log stream", e)
+                    )))
                 }
                 Ok(Ok(Some(chunk))) => {
                     read += chunk.len();
-                    let mut past = false;
                     for line in reader.feed(&chunk) {
-                        if humantime::parse_rfc3339_weak(&line.ts).is_ok_and(|t| t > until) {
-                            past = true;
-                            break;
+                        seen += 1;
+                        if !each(line) {
+                            return None;
                         }
-                        out.lines.push(line);
-                        if out.lines.len() > LOG_LINES_KEPT {
-                            out.lines.remove(0);
-                            out.truncated = true;
-                        }
-                    }
-                    if past {
-                        break;
                     }
                     if read >= bounds.bytes {
-                        out.truncated = true;
-                        break;
+                        return Some(StreamNote { text: None, bytes_capped: true });
                     }
                 }
             }
         }
-        if out.lines.is_empty() && out.note.is_none() {
-            out.note = Some("the worker printed nothing in the job's window".into());
-        }
-        out
+    }
+}
+
+/// What ended a log stream early.
+struct StreamNote {
+    /// Said to people (a refusal, a cut stream).
+    text: Option<String>,
+    /// The byte bound was reached: older or later lines were left out.
+    bytes_capped: bool,
+}
+
+impl StreamNote {
+    fn text(text: String) -> Self {
+        StreamNote { text: Some(text), bytes_capped: false }
     }
 }
 

@@ -166,7 +166,18 @@ pub(crate) struct RawSnapshot {
     pub min_similarity: Option<f64>,
     /// Video frames compared (0-based); default first, middle and last.
     pub frames: Option<Vec<u64>>,
+    /// The fingerprint fields that make a reference class: references are kept
+    /// and verified per class (default `[gpu, comfyui, torch]`; `[]`: one class).
+    pub class: Option<Vec<RawClassField>>,
 }
+
+/// A fingerprint field a class can be made of.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub(crate) struct RawClassField(
+    #[schemars(extend("enum" = ["gpu", "release", "comfyui", "torch", "cuda", "attention", "unet_dtype", "vae_dtype", "vram"]))]
+    pub String,
+);
 
 /// One band of the tolerant comparison; a figure left out keeps its default.
 #[derive(Debug, Default, Deserialize, JsonSchema)]

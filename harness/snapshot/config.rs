@@ -26,6 +26,9 @@ pub struct Config {
     pub reports: PathBuf,
     /// `HARNESS_STRICT=1`: an image in the review band fails its scenario.
     pub strict: bool,
+    /// `HARNESS_SNAPSHOT_CLASS`: the fingerprint fields that make a reference
+    /// class, for every scenario (else each scenario's `snapshot.class`).
+    pub class: Option<Vec<crate::model::ClassField>>,
 }
 
 impl Config {
@@ -65,6 +68,19 @@ impl Config {
                 ));
             }
         }
+        let class = match env.get("HARNESS_SNAPSHOT_CLASS") {
+            None => None,
+            Some(v) => Some(parse_class(&v).ok_or_else(|| {
+                crate::settings::SetupError::bad_value(
+                    "HARNESS_SNAPSHOT_CLASS",
+                    &format!(
+                        "a comma list of {} (or `any`: one class for every job)",
+                        crate::model::ClassField::ALL.map(|f| f.name()).join(", ")
+                    ),
+                    &v,
+                )
+            })?),
+        };
         let root = env.path("HARNESS_SNAPSHOT_DIR", "snapshots");
         let mode = if ci { Mode::Verify } else { requested };
         let strict = env.flag("HARNESS_STRICT");
@@ -76,10 +92,20 @@ impl Config {
                 variant,
                 reports: reports.to_path_buf(),
                 strict,
+                class,
             },
             note,
         ))
     }
+}
+
+/// A class list as `HARNESS_SNAPSHOT_CLASS` writes it (`gpu,torch`; `any`: no field).
+pub fn parse_class(v: &str) -> Option<Vec<crate::model::ClassField>> {
+    let v = v.trim();
+    if v == "any" {
+        return Some(Vec::new());
+    }
+    v.split(',').map(crate::model::ClassField::parse).collect()
 }
 
 /// A returned image as the comparison needs it.

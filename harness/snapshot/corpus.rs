@@ -232,3 +232,144 @@ pub fn report(judged: &[Judged], spec: &SnapshotSpec) -> String {
     }
     out
 }
+
+/// The regressions that change the composition (another seed, checkpoint,
+/// prompt word, negative prompt, a missing LoRA, a size change, black or NaN,
+/// noise, a broken sampler): what the cross-class tier must fail. The others
+/// (steps, cfg, sampler, scheduler, denoise, LoRA strength, one step) only a
+/// reference of the job's own class can see.
+pub fn changes_composition(pair: &Pair) -> bool {
+    const KINDS: [&str; 9] = ["-seed-", "-ckpt-", "-prompt-word", "-negative", "-no-lora", "-width-", "-nan-black", "-noise", "-noisy-latent"];
+    pair.class == "regression" && KINDS.iter().any(|k| format!("{}-", pair.id).contains(k))
+}
+
+/// The strengths of the drift model the cross-class tier is judged on: from
+/// about 38 dB down to about 25 dB on the corpus's images.
+pub const DRIFT_STRENGTHS: [f64; 4] = [0.3, 0.6, 1.0, 1.4];
+
+/// One pair of the cross-class tier: the reference of one class, the image
+/// another class made (modelled drift, or a regression as the other class makes it).
+#[derive(Clone, Debug)]
+pub struct Across {
+    /// `A-base ~ drift 1.0 #1`, `A-seed-plus1 ~ drift 1.0`.
+    pub id: String,
+    /// `drift` (must not fail), `composition` (must fail) or `unseen` (a
+    /// regression only a same-class reference can see; shown, not counted).
+    pub kind: &'static str,
+    /// The figures (none: another size).
+    pub metrics: Option<Metrics>,
+    /// 0 pass, 1 review, 2 fail (a failed default check fails).
+    pub outcome: u8,
+}
+
+/// Judges the cross-class tier: every corpus base drifted by the model at
+/// each strength (two seeds), and every regression as another class would
+/// make it (drifted at strength 1.0), each against the base as the accepted
+/// reference of the first class.
+pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Result<Vec<Across>, CorpusError> {
+    use super::drift_model::gpu_drift;
+    use super::metrics::judge_across;
+    let mut out = Vec::new();
+    let mut bases: Vec<&str> = corpus.pairs.iter().map(|p| p.reference.as_str()).collect();
+    bases.sort();
+    bases.dedup();
+    let checked = |img: &DynamicImage| -> bool {
+        let mut bytes = Vec::new();
+        let _ = img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png);
+        let returned = crate::media::Returned {
+            filename: "x.png".into(),
+            transport: crate::media::Transport::Base64,
+            declared_mime: None,
+            bytes: Ok(bytes),
+        };
+        let info = crate::media::inspect_keeping(0, &returned, false).info;
+        crate::checks::images(&default_expect(), &[info]).is_empty()
+    };
+    for base in &bases {
+        let (reference, _) = image(dir, base)?;
+        for (k, strength) in DRIFT_STRENGTHS.iter().enumerate() {
+            for seed in 1..=2u64 {
+                let drifted = DynamicImage::ImageRgb8(gpu_drift(&reference.to_rgb8(), *strength, seed * 100 + k as u64));
+                let m = measure(&reference, &drifted);
+                let outcome = if checked(&drifted) { judge_across(spec, &m).rank() } else { 2 };
+                let name = base.trim_end_matches(".png");
+                out.push(Across { id: format!("{name} ~ drift {strength} #{seed}"), kind: "drift", metrics: Some(m), outcome });
+            }
+        }
+    }
+    for pair in corpus.pairs.iter().filter(|p| p.class == "regression") {
+        let (reference, _) = image(dir, &pair.reference)?;
+        let (candidate, _) = image(dir, &pair.candidate)?;
+        let kind = if changes_composition(pair) { "composition" } else { "unseen" };
+        let drifted = DynamicImage::ImageRgb8(gpu_drift(&candidate.to_rgb8(), 1.0, 7));
+        let (metrics, outcome) = if reference.width() != drifted.width() || reference.height() != drifted.height() {
+            (None, 2)
+        } else {
+            let m = measure(&reference, &drifted);
+            let o = if checked(&candidate) { judge_across(spec, &m).rank() } else { 2 };
+            (Some(m), o)
+        };
+        out.push(Across { id: format!("{} ~ drift 1.0", pair.id), kind, metrics, outcome });
+    }
+    Ok(out)
+}
+
+fn default_expect() -> ImageExpect {
+    ImageExpect {
+        color: None,
+        alpha: None,
+        max_bytes: None,
+        count: crate::scenario::CountRange { min: 0, max: None },
+        format: None,
+        width: None,
+        height: None,
+        not_blank: true,
+        not_noise: true,
+    }
+}
+
+/// The cross-class tier as a Markdown report: per kind, pairs per outcome;
+/// the margins; every pair.
+pub fn across_report(judged: &[Across]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Cross-class fail lines: 8x8 cells psnr < {} dB or luma correlation < {}; pass only within the strict pass band.\n",
+        super::metrics::ACROSS_COARSE_PSNR,
+        super::metrics::ACROSS_COARSE_CORR
+    );
+    let _ = writeln!(out, "| kind | pairs | pass | review | fail |\n|---|---|---|---|---|");
+    for kind in ["drift", "composition", "unseen"] {
+        let mut row = [0usize; 3];
+        for j in judged.iter().filter(|j| j.kind == kind) {
+            row[j.outcome as usize] += 1;
+        }
+        let _ = writeln!(out, "| {kind} | {} | {} | {} | {} |", row.iter().sum::<usize>(), row[0], row[1], row[2]);
+    }
+    let range = |kind: &str, f: fn(&Metrics) -> Option<f64>| {
+        let v: Vec<f64> = judged.iter().filter(|j| j.kind == kind).filter_map(|j| j.metrics.as_ref()).filter_map(f).collect();
+        (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    };
+    let (dlo, dhi) = range("drift", |m| m.psnr);
+    let (clo, _) = range("drift", |m| m.coarse_psnr);
+    let (_, chi) = range("composition", |m| m.coarse_psnr);
+    let _ = writeln!(
+        out,
+        "\nMargins: modelled drift spans psnr {dlo:.1}-{dhi:.1} dB with 8x8 cells at {clo:.1} dB or more; the closest composition change has cells at {chi:.1} dB.\n"
+    );
+    let _ = writeln!(out, "| pair | kind | psnr dB | ssim | 8x8 psnr dB | 8x8 corr | outcome |\n|---|---|---|---|---|---|---|");
+    let words = ["pass", "review", "fail"];
+    for j in judged {
+        let (p, s, c, r) = match &j.metrics {
+            Some(m) => (
+                format!("{:.1}", m.psnr.unwrap_or(0.0)),
+                format!("{:.4}", m.ssim.unwrap_or(0.0)),
+                format!("{:.1}", m.coarse_psnr.unwrap_or(0.0)),
+                m.coarse_corr.map_or("-".into(), |c| format!("{c:.3}")),
+            ),
+            None => ("size".into(), "-".into(), "-".into(), "-".into()),
+        };
+        let _ = writeln!(out, "| {} | {} | {p} | {s} | {c} | {r} | {} |", j.id, j.kind, words[j.outcome as usize]);
+    }
+    out
+}

@@ -15,6 +15,8 @@ pub struct Provenance {
     pub worker_image: Option<String>,
     /// The repository commit of the run.
     pub commit: Option<String>,
+    /// The job's fingerprint: the class the reference is kept under.
+    pub fingerprint: crate::model::Fingerprint,
 }
 
 impl Provenance {
@@ -33,8 +35,47 @@ impl Provenance {
         line("worker_image", self.worker_image.as_deref());
         line("harness", Some(concat!("endpoint-harness ", env!("CARGO_PKG_VERSION"))));
         line("commit", self.commit.as_deref());
+        for f in crate::model::ClassField::ALL {
+            line(&format!("fingerprint.{}", f.name()), Some(self.fingerprint.get(f)));
+        }
         out
     }
+}
+
+/// The fingerprint a `.snap` record was written with: its `fingerprint.*`
+/// lines, or for a record written before fingerprints, what its `gpu` and
+/// `worker_image` lines said (`ComfyUI 0.3.64, torch 2.11.0+cu130`); `unknown`
+/// where neither says.
+pub fn fingerprint_of(snap: &str) -> crate::model::Fingerprint {
+    use crate::model::{ClassField, Fingerprint};
+    let mut fp = Fingerprint::default();
+    let field = |k: &str| {
+        snap.lines().find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(": ")).map(str::trim))
+    };
+    let mut any = false;
+    for f in ClassField::ALL {
+        if let Some(v) = field(&format!("fingerprint.{}", f.name())) {
+            fp.set(f, v);
+            any = true;
+        }
+    }
+    if any {
+        return fp;
+    }
+    if let Some(g) = field("gpu").filter(|g| !g.starts_with("none")) {
+        fp.set(ClassField::Gpu, g);
+    }
+    if let Some(w) = field("worker_image") {
+        for part in w.split(", ") {
+            if let Some(v) = part.strip_prefix("ComfyUI ") {
+                fp.set(ClassField::Comfyui, v);
+            }
+            if let Some(v) = part.strip_prefix("torch ") {
+                fp.set(ClassField::Torch, v);
+            }
+        }
+    }
+    fp
 }
 
 /// Now, RFC 3339 to the second: when a reference is accepted.

@@ -69,7 +69,7 @@ pub fn orphans(root: &Path, wanted: &[String]) -> Vec<PathBuf> {
             .collect();
         // `<scenario>/variants/<variant>/` belongs to `<scenario>`, and so do a
         // video's frames, `<scenario>/video-<n>/` (with its own variants).
-        let mut parts = match parts.iter().rposition(|s| s == "variants") {
+        let mut parts = match parts.iter().rposition(|s| s == "variants" || s == "classes") {
             Some(k) if k + 2 == parts.len() => parts[..k].to_vec(),
             _ => parts,
         };

@@ -9,55 +9,113 @@ use image::{DynamicImage, GenericImageView, RgbImage};
 use super::config::{Candidate, Config};
 use super::provenance::Provenance;
 use super::metrics::{diff_image, hash_thumb, pixel_hash};
+use crate::model::{ClassField, ClassKey, Fingerprint};
 use crate::scenario::SnapshotSpec;
 
-/// Where a scenario's references live (`<root>/<scenario>/`, or the variant's folder).
+/// One accepted set of references of a scenario: a folder and the class it
+/// was made on.
+#[derive(Clone, Debug)]
+pub(super) struct RefSet {
+    pub(super) class: ClassKey,
+    pub(super) dir: PathBuf,
+}
+
+/// Where a scenario's references live: `<root>/<scenario>/` holds the first
+/// class accepted (or references written before classes), each other class
+/// `classes/<slug>/`, and a variant named by hand `variants/<name>/`.
 impl Config {
     pub(super) fn default_dir(&self, scenario: &str) -> PathBuf {
         self.root.join(crate::paths::scenario_path(scenario))
     }
 
-    /// Where references are written: the variant folder when a variant is set.
-    pub(super) fn write_dir(&self, scenario: &str) -> PathBuf {
+    /// The fingerprint fields that make a class: `HARNESS_SNAPSHOT_CLASS`, else the scenario's.
+    pub(super) fn fields(&self, spec: &SnapshotSpec) -> Vec<ClassField> {
+        self.class.clone().unwrap_or_else(|| spec.class.clone())
+    }
+
+    /// The class a job falls in: the variant named by hand, else its fingerprint's.
+    pub(super) fn job_class(&self, spec: &SnapshotSpec, fp: &Fingerprint) -> ClassKey {
         match &self.variant {
-            Some(v) => self.default_dir(scenario).join("variants").join(v),
-            None => self.default_dir(scenario),
+            Some(v) => ClassKey::variant(v),
+            None => fp.class(&self.fields(spec)),
         }
     }
 
-    /// The folder whose reference count a run must match: the variant's folder
-    /// if it has any, else the default.
-    pub(super) fn read_dir(&self, scenario: &str) -> PathBuf {
-        let w = self.write_dir(scenario);
-        if self.variant.is_some() && reference_count(&w) > 0 {
-            w
-        } else {
-            self.default_dir(scenario)
-        }
-    }
-
-    /// Every accepted set of references of a scenario, the configured variant's
-    /// first, then the default set, then the other variants by name. An image
-    /// is judged against the closest of them.
-    pub(super) fn reference_sets(&self, scenario: &str) -> Vec<(Option<String>, PathBuf)> {
+    /// Every accepted set of references of a scenario, with its class: the
+    /// default folder's first (when it holds any), then `classes/*`, then `variants/*`.
+    pub(super) fn sets(&self, scenario: &str, fields: &[ClassField]) -> Vec<RefSet> {
         let base = self.default_dir(scenario);
-        let mut others: Vec<String> = std::fs::read_dir(base.join("variants"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|v| Some(v) != self.variant.as_ref())
-            .collect();
-        others.sort();
         let mut sets = Vec::new();
-        if let Some(v) = &self.variant {
-            sets.push((Some(v.clone()), base.join("variants").join(v)));
+        if let Some(class) = class_of(&base, fields) {
+            sets.push(RefSet { class, dir: base.clone() });
         }
-        sets.push((None, base.clone()));
-        sets.extend(others.into_iter().map(|v| (Some(v.clone()), base.join("variants").join(v))));
+        for dir in subdirs(&base.join("classes")) {
+            if let Some(class) = class_of(&dir, fields) {
+                sets.push(RefSet { class, dir });
+            }
+        }
+        for dir in subdirs(&base.join("variants")) {
+            if reference_count(&dir) > 0 || any_snap(&dir).is_some() {
+                let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                sets.push(RefSet { class: ClassKey::variant(&name), dir });
+            }
+        }
         sets
     }
+
+    /// Where references of `class` are written: its set's folder; the default
+    /// folder while it holds none; else `classes/<slug>/` (`variants/<name>/`
+    /// for a variant). Another class's references are never written over.
+    pub(super) fn class_dir(&self, scenario: &str, class: &ClassKey, sets: &[RefSet]) -> PathBuf {
+        if let Some(s) = sets.iter().find(|s| &s.class == class) {
+            return s.dir.clone();
+        }
+        let base = self.default_dir(scenario);
+        if let Some(v) = &self.variant {
+            return base.join("variants").join(v);
+        }
+        if !sets.iter().any(|s| s.dir == base) && any_snap(&base).is_none() {
+            return base;
+        }
+        base.join("classes").join(class.slug())
+    }
+}
+
+/// Sub-folders of `dir`, by name.
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The first `<n>.snap` (accepted, not a candidate) in a folder.
+fn any_snap(dir: &Path) -> Option<PathBuf> {
+    let mut snaps: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "snap") && p.is_file())
+        .collect();
+    snaps.sort();
+    snaps.into_iter().next()
+}
+
+/// The class of the references in `dir` (none there: `None`): the fingerprint
+/// its records were written with, by `fields`; a record from before
+/// fingerprints takes its provenance's class, or `unknown`.
+fn class_of(dir: &Path, fields: &[ClassField]) -> Option<ClassKey> {
+    if reference_count(dir) == 0 {
+        return None;
+    }
+    let text = any_snap(dir).and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    Some(super::provenance::fingerprint_of(&text).class(fields))
 }
 
 /// Number of `<n>.png` references in a folder.
@@ -100,6 +158,8 @@ pub struct MetaInputs<'a> {
     pub i: usize,
     pub provenance: &'a Provenance,
     pub variant: Option<&'a str>,
+    /// The class the reference is kept under.
+    pub class: &'a ClassKey,
 }
 
 /// A returned image whose full decode failed, so no reference can be written from it.
@@ -166,6 +226,7 @@ pub fn metadata(img: &DynamicImage, thumb: &RgbImage, meta: &MetaInputs, accepte
     if let Some(v) = meta.variant {
         out.push_str(&format!("variant: {v}\n"));
     }
+    out.push_str(&format!("class: {}\n", meta.class));
     out.push_str(&meta.provenance.lines());
     if let Some(at) = accepted {
         out.push_str(&format!("accepted: {at}\n"));

@@ -12,7 +12,7 @@ use crate::mock::runpod::render;
 use crate::scenario::{CompareMode, SnapshotSpec};
 use crate::snapshot::{self, Config, Mode};
 
-fn rendered(seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
+pub(super) fn rendered(seed: u64, kind: ImageKind, nonce: u64) -> DynamicImage {
     rendered_at(256, 192, seed, kind, nonce)
 }
 
@@ -28,11 +28,11 @@ fn rendered_at(width: u32, height: u32, seed: u64, kind: ImageKind, nonce: u64) 
     image::load_from_memory(&bytes).unwrap()
 }
 
-fn spec(compare: CompareMode) -> SnapshotSpec {
+pub(super) fn spec(compare: CompareMode) -> SnapshotSpec {
     SnapshotSpec { compare, ..SnapshotSpec::tolerant() }
 }
 
-fn config(dir: &Path, mode: Mode, ci: bool) -> Config {
+pub(super) fn config(dir: &Path, mode: Mode, ci: bool) -> Config {
     Config {
         root: dir.join("snapshots"),
         mode,
@@ -40,15 +40,17 @@ fn config(dir: &Path, mode: Mode, ci: bool) -> Config {
         variant: None,
         reports: dir.join("reports"),
         strict: false,
+        class: None,
     }
 }
 
-fn provenance() -> snapshot::Provenance {
+pub(super) fn provenance() -> snapshot::Provenance {
     snapshot::Provenance {
         endpoint: Some("live endpoint https://api.runpod.ai/v2/abc".into()),
         gpu: Some("NVIDIA A100 80GB PCIe".into()),
         worker_image: Some("runpod/worker-comfyui:5.8.5-sdxl".into()),
         commit: Some("0123456789ab".into()),
+        fingerprint: Default::default(),
     }
 }
 
@@ -56,7 +58,7 @@ fn check(cfg: &Config, compare: CompareMode, img: &DynamicImage) -> snapshot::ve
     check_spec(cfg, &spec(compare), img)
 }
 
-fn check_spec(cfg: &Config, spec: &SnapshotSpec, img: &DynamicImage) -> snapshot::verify::Outcome {
+pub(super) fn check_spec(cfg: &Config, spec: &SnapshotSpec, img: &DynamicImage) -> snapshot::verify::Outcome {
     let thumb = crate::media::sample::sample(img).thumb;
     snapshot::verify(
         cfg,
@@ -321,25 +323,21 @@ fn orphans_and_variants() {
     }
     assert!(meta.lines().any(|l| l.starts_with("accepted: 20")), "{meta}");
     assert!(meta.lines().any(|l| l.starts_with("harness: endpoint-harness ")), "{meta}");
-    // Every accepted variant is a reference: the verdict says which one matched.
+    // A variant is a class named by hand: its own references, strictly.
     v.mode = Mode::Verify;
     let out = check(&v, CompareMode::Perceptual, &other);
     assert!(out.failures.is_empty(), "{:?}", out.failures);
     assert_eq!(out.records[0].variant.as_deref(), Some("a100-fp16"));
+    assert_eq!(out.records[0].across, None, "judged within its own class");
     let plain = config(tmp.path(), Mode::Verify, true);
-    let out = check(&plain, CompareMode::Perceptual, &other);
-    assert!(out.failures.is_empty(), "without a variant set, all are tried: {:?}", out.failures);
-    assert_eq!(out.records[0].variant.as_deref(), Some("a100-fp16"));
     let out = check(&plain, CompareMode::Perceptual, &img);
-    assert_eq!(out.records[0].variant, None, "the default set matched");
+    assert!(out.failures.is_empty(), "the default set is the job's class: {:?}", out.failures);
+    let out = check(&plain, CompareMode::Perceptual, &other);
+    assert_eq!(out.records[0].outcome, "mismatched", "another variant's reference does not make a match");
     v.variant = Some("h100".into());
-    assert!(
-        check(&v, CompareMode::Perceptual, &img).failures.is_empty(),
-        "no h100 references: the others are used"
-    );
-    // A third picture matches none: it is judged against the closest.
-    let third = check(&plain, CompareMode::Perceptual, &rendered(5, ImageKind::Render, 0));
-    assert_eq!(third.records[0].outcome, "mismatched");
+    let out = check(&v, CompareMode::Perceptual, &img);
+    assert!(out.failures.is_empty(), "no h100 references: the nearest class, judged across: {:?}", out.failures);
+    assert!(out.records[0].across.is_some(), "{:?}", out.records[0]);
     std::fs::create_dir_all(root.join("ghost")).unwrap();
     std::fs::write(root.join("ghost/0.png"), b"x").unwrap();
     let orphans = snapshot::orphans(&root, &["sdxl/fox".to_string()]);
@@ -508,3 +506,4 @@ fn bytes_that_do_not_decode_in_full_fail_the_slot_not_the_run() {
     assert_eq!(out.failures[0].check, "snapshot 0");
     assert_eq!(out.failures[0].expected, "a returned image that decodes in full");
 }
+

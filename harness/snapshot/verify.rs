@@ -1,18 +1,22 @@
-//! Comparing a scenario's returned images with its references, in order: the
-//! accepted references of each slot (the default ones and every variant's),
-//! a digest shortcut for identical pixels, the full comparison judged in three
-//! bands (pass, review, fail) against the closest reference, the evidence files
-//! for review and mismatches, and what `update` mode writes instead.
+//! Comparing a scenario's returned images with its references, in order. The
+//! references are kept per class (the fingerprint fields `snapshot.class`
+//! names): an image is judged against its own class's reference in three
+//! strict bands (pass, review, fail); with no reference of its class yet,
+//! against the nearest other class's, where only what GPU drift cannot change
+//! fails (the layout and colours of the coarse cells, the size, the count),
+//! strict matches pass saying so, and the rest is for review. A digest
+//! shortcut skips decoding for identical pixels; evidence files are written for
+//! review and mismatches; `update` writes the job's own class, never another.
 
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, GenericImageView};
 
 use super::config::{Candidate, Config, Mode};
-use super::metrics::{diff_image, identical, judge, measure_with, pixel_hash, Judgement};
+use super::metrics::{diff_image, identical, judge, judge_across, measure_with, pixel_hash, Judgement};
 use super::provenance::Provenance;
-use super::store::{read_meta, reference_count, remove_candidate, save_evidence, write_reference};
-use crate::model::{CheckFailure, Metrics, SnapshotRecord};
+use super::store::{read_meta, reference_count, remove_candidate, save_evidence, write_reference, RefSet};
+use crate::model::{CheckFailure, ClassKey, Metrics, SnapshotRecord};
 use crate::scenario::{CompareMode, ReviewPolicy, SnapshotSpec};
 
 /// The snapshot verdict of a scenario run.
@@ -22,9 +26,14 @@ pub struct Outcome {
     pub records: Vec<SnapshotRecord>,
     /// Images in the review band that do not fail the scenario: one line each.
     pub reviews: Vec<String>,
+    /// What a person should know that is neither a failure nor a review (a
+    /// pass judged against another class's reference).
+    pub notes: Vec<String>,
 }
 
-/// Compares the returned images of a scenario (in order) with its references.
+/// Compares the returned images of a scenario (in order) with the references
+/// of the job's class; with none of that class yet, with the nearest other
+/// class's, judged on what GPU drift does not change.
 pub fn verify(
     cfg: &Config,
     scenario: &str,
@@ -36,24 +45,30 @@ pub fn verify(
     if spec.compare == CompareMode::Off {
         return out;
     }
-    let sets = cfg.reference_sets(scenario);
-    let primary = cfg.read_dir(scenario);
-    let have = reference_count(&primary);
-    if have > 0 && have != images.len() && cfg.mode == Mode::Verify {
-        out.failures.push(CheckFailure::new(
-            "snapshot count",
-            format!("{have} image(s), as in {}", crate::paths::display_path(&primary).display()),
-            format!("{} image(s)", images.len()),
-        ));
+    let fields = cfg.fields(spec);
+    let class = cfg.job_class(spec, &provenance.fingerprint);
+    let sets = cfg.sets(scenario, &fields);
+    let own = sets.iter().find(|s| s.class == class).cloned();
+    let write_dir = cfg.class_dir(scenario, &class, &sets);
+    // The count is a fact of the graph, not of the hardware: any class's count holds.
+    if let Some(set) = own.as_ref().or(sets.first()) {
+        let have = reference_count(&set.dir);
+        if have > 0 && have != images.len() && cfg.mode == Mode::Verify {
+            out.failures.push(CheckFailure::new(
+                "snapshot count",
+                format!("{have} image(s), as in {}", crate::paths::display_path(&set.dir).display()),
+                format!("{} image(s)", images.len()),
+            ));
+        }
     }
     for (i, img) in images.iter().enumerate() {
         let Some(cand) = img else { continue };
-        let slot = Slot { cfg, scenario, spec, i, provenance };
-        let rec = slot.judge(&sets, *cand, &mut out);
+        let slot = Slot { cfg, scenario, spec, i, provenance, class: &class, write_dir: &write_dir };
+        let rec = slot.judge(own.as_ref(), &sets, *cand, &mut out);
         out.records.push(rec);
     }
     if cfg.mode == Mode::Update {
-        drop_beyond(&cfg.write_dir(scenario), images.len());
+        drop_beyond(&write_dir, images.len());
     }
     out
 }
@@ -76,9 +91,9 @@ fn drop_beyond(dir: &Path, count: usize) {
     }
 }
 
-/// One accepted reference of a slot: which variant (None: the default set) and its PNG.
+/// One accepted reference of a slot: its class and its PNG.
 struct Reference {
-    variant: Option<String>,
+    class: ClassKey,
     png: PathBuf,
 }
 
@@ -99,6 +114,10 @@ struct Slot<'a> {
     spec: &'a SnapshotSpec,
     i: usize,
     provenance: &'a Provenance,
+    /// The job's class.
+    class: &'a ClassKey,
+    /// Where this class's references (and candidates) are written.
+    write_dir: &'a Path,
 }
 
 /// The closest reference found for an image, and how it compares.
@@ -115,7 +134,9 @@ impl Slot<'_> {
             index: self.i,
             reference: shown,
             outcome: String::new(),
-            variant: None,
+            class: Some(self.class.text()),
+            across: None,
+            variant: self.cfg.variant.clone(),
             reasons: Vec::new(),
             metrics: None,
             expected: None,
@@ -125,20 +146,31 @@ impl Slot<'_> {
         }
     }
 
-    /// Compares the image with every accepted reference of the slot and records the outcome.
-    fn judge(&self, sets: &[(Option<String>, PathBuf)], cand: Candidate, out: &mut Outcome) -> SnapshotRecord {
-        let refs: Vec<Reference> = sets
-            .iter()
-            .map(|(variant, dir)| Reference { variant: variant.clone(), png: dir.join(format!("{}.png", self.i)) })
-            .filter(|r| r.png.is_file())
-            .collect();
-        let written_to = self.cfg.write_dir(self.scenario).join(format!("{}.png", self.i));
-        if refs.is_empty() {
+    fn reference_in(&self, set: &RefSet) -> Option<Reference> {
+        let png = set.dir.join(format!("{}.png", self.i));
+        png.is_file().then(|| Reference { class: set.class.clone(), png })
+    }
+
+    /// Judges the image: against its own class's reference with the strict
+    /// bands; with none, against the nearest other class's (the cross-class
+    /// judgment); with no reference at all, it is missing.
+    fn judge(&self, own: Option<&RefSet>, sets: &[RefSet], cand: Candidate, out: &mut Outcome) -> SnapshotRecord {
+        if let Some(reference) = own.and_then(|s| self.reference_in(s)) {
+            return self.within(reference, cand, out);
+        }
+        let others: Vec<Reference> = sets.iter().filter_map(|s| self.reference_in(s)).collect();
+        let written_to = self.write_dir.join(format!("{}.png", self.i));
+        if others.is_empty() {
             let mut rec = self.record(crate::paths::display_path(&written_to).display().to_string());
             rec.outcome = self.missing(&rec.reference, cand, out);
             return rec;
         }
-        let closest = match self.closest(refs, cand) {
+        self.across(others, cand, out)
+    }
+
+    /// Against the reference of the job's own class, with the scenario's bands.
+    fn within(&self, reference: Reference, cand: Candidate, out: &mut Outcome) -> SnapshotRecord {
+        let closest = match self.closest(vec![reference], cand, false) {
             Ok(c) => c,
             Err((shown, failure)) => {
                 let mut rec = self.record(shown);
@@ -148,13 +180,13 @@ impl Slot<'_> {
             }
         };
         let mut rec = self.record(closest.reference.shown());
-        rec.variant = closest.reference.variant.clone();
         rec.metrics = Some(closest.metrics.clone());
+        let class = format!(" (class {})", self.class);
         rec.outcome = match (&closest.judgement, self.cfg.mode) {
             (Judgement::Pass, _) => {
                 // A candidate left by an earlier run is stale once the image matches again.
                 if !self.cfg.ci {
-                    remove_candidate(&self.cfg.write_dir(self.scenario), self.i);
+                    remove_candidate(self.write_dir, self.i);
                 }
                 "matched".into()
             }
@@ -165,23 +197,8 @@ impl Slot<'_> {
             (Judgement::Review(why), Mode::Verify) => {
                 rec.reasons = why.clone();
                 let files = self.evidence(&closest, cand, &mut rec, out);
-                let line = format!(
-                    "snapshot {} in review against {}{}: {}{files}",
-                    self.i,
-                    rec.reference,
-                    variant_words(&rec.variant),
-                    why.join("; ")
-                );
-                if self.spec.review == ReviewPolicy::Fail || self.cfg.strict {
-                    let by = if self.spec.review == ReviewPolicy::Fail { "snapshot.review: fail" } else { "HARNESS_STRICT" };
-                    out.failures.push(CheckFailure::new(
-                        format!("snapshot {} ({by})", self.i),
-                        format!("a match with {} ({})", rec.reference, tolerance(self.spec)),
-                        format!("an image in the review band: {}{files}", why.join("; ")),
-                    ));
-                } else {
-                    out.reviews.push(line);
-                }
+                let line = format!("snapshot {} in review against {}{class}: {}{files}", self.i, rec.reference, why.join("; "));
+                self.review(line, &rec.reference, why, &files, out);
                 "review".into()
             }
             (Judgement::Fail(why), Mode::Verify) => {
@@ -189,7 +206,7 @@ impl Slot<'_> {
                 let files = self.evidence(&closest, cand, &mut rec, out);
                 out.failures.push(CheckFailure::new(
                     format!("snapshot {} ({})", self.i, tolerance(self.spec)),
-                    format!("a match with {}{}", rec.reference, variant_words(&rec.variant)),
+                    format!("a match with {}{class}", rec.reference),
                     format!("{}{files}", why.join("; ")),
                 ));
                 "mismatched".into()
@@ -198,10 +215,88 @@ impl Slot<'_> {
         rec
     }
 
+    /// No reference of the job's class yet: judged against the nearest other
+    /// class's. Identical or strictly close pixels pass, saying so; another
+    /// composition fails; anything else is for review, never red for drift alone.
+    fn across(&self, others: Vec<Reference>, cand: Candidate, out: &mut Outcome) -> SnapshotRecord {
+        let closest = match self.closest(others, cand, true) {
+            Ok(c) => c,
+            Err((shown, failure)) => {
+                let mut rec = self.record(shown);
+                rec.outcome = "mismatched".into();
+                out.failures.push(failure);
+                return rec;
+            }
+        };
+        let mut rec = self.record(closest.reference.shown());
+        rec.metrics = Some(closest.metrics.clone());
+        rec.across = Some(closest.reference.class.text());
+        let head = format!(
+            "no reference for class {}; nearest class {} ({})",
+            self.class,
+            closest.reference.class,
+            self.class.differences(&closest.reference.class).join(", ")
+        );
+        rec.outcome = match (&closest.judgement, self.cfg.mode) {
+            (_, Mode::Update) => {
+                self.write(cand, "", out);
+                "written".into()
+            }
+            (Judgement::Pass, Mode::Verify) => {
+                rec.reasons = vec![format!("{head}: within the strict pass band of its reference")];
+                let accept = if self.cfg.ci {
+                    "record this class with HARNESS_SNAPSHOTS=update to verify it strictly"
+                } else {
+                    self.write(cand, ".new", out);
+                    "a candidate for this class was written as .new: accept it to verify the class strictly"
+                };
+                out.notes.push(format!("snapshot {}: {head}: passed within the strict band of {} ({accept})", self.i, rec.reference));
+                "matched".into()
+            }
+            (Judgement::Review(why), Mode::Verify) => {
+                rec.reasons = std::iter::once(head.clone()).chain(why.iter().cloned()).collect();
+                let files = self.evidence(&closest, cand, &mut rec, out);
+                let line = format!(
+                    "snapshot {}: {head}: {}{files}; accept it as this class's reference (`endpoint-harness review`) if it is the same picture",
+                    self.i,
+                    why.join("; ")
+                );
+                self.review(line, &rec.reference, why, &files, out);
+                "review".into()
+            }
+            (Judgement::Fail(why), Mode::Verify) => {
+                rec.reasons = std::iter::once(head.clone()).chain(why.iter().cloned()).collect();
+                let files = self.evidence(&closest, cand, &mut rec, out);
+                out.failures.push(CheckFailure::new(
+                    format!("snapshot {} (across classes)", self.i),
+                    format!("the composition of {} (class {})", rec.reference, closest.reference.class),
+                    format!("{head}: {}{files}", why.join("; ")),
+                ));
+                "mismatched".into()
+            }
+        };
+        rec
+    }
+
+    /// A review line, or a failure where the scenario or the run asks for one.
+    fn review(&self, line: String, reference: &str, why: &[String], files: &str, out: &mut Outcome) {
+        if self.spec.review == ReviewPolicy::Fail || self.cfg.strict {
+            let by = if self.spec.review == ReviewPolicy::Fail { "snapshot.review: fail" } else { "HARNESS_STRICT" };
+            out.failures.push(CheckFailure::new(
+                format!("snapshot {} ({by})", self.i),
+                format!("a match with {reference} ({})", tolerance(self.spec)),
+                format!("an image in the review band: {}{files}", why.join("; ")),
+            ));
+        } else {
+            out.reviews.push(line);
+        }
+    }
+
     /// The reference closest to the image: an identical digest ends the search;
-    /// otherwise each reference is decoded and judged, the best judgement (then
-    /// the highest PSNR) wins. Fails when the image or a reference cannot be read.
-    fn closest(&self, refs: Vec<Reference>, cand: Candidate) -> Result<Closest, (String, CheckFailure)> {
+    /// otherwise each reference is decoded and judged (`across`: with the
+    /// cross-class judgment), the best judgement (then the highest PSNR) wins.
+    /// Fails when the image or a reference cannot be read.
+    fn closest(&self, refs: Vec<Reference>, cand: Candidate, across: bool) -> Result<Closest, (String, CheckFailure)> {
         let first = refs[0].shown();
         let img = cand
             .pixels
@@ -221,7 +316,7 @@ impl Slot<'_> {
                 .map_err(|e| e.to_string())
                 .and_then(|b| crate::media::decode(&b).map_err(|e| e.to_string()))
                 .map_err(|e| (reference.shown(), self.failure(&format!("a readable reference {}", reference.shown()), e)))?;
-            let (metrics, judgement) = self.compare(&decoded, img, cand);
+            let (metrics, judgement) = self.compare(&decoded, img, cand, across);
             let better = best.as_ref().is_none_or(|b| {
                 (judgement.rank(), -metrics.psnr.unwrap_or(0.0)) < (b.judgement.rank(), -b.metrics.psnr.unwrap_or(0.0))
             });
@@ -233,7 +328,7 @@ impl Slot<'_> {
     }
 
     /// The figures and judgement of the image against one decoded reference.
-    fn compare(&self, reference: &DynamicImage, img: &DynamicImage, cand: Candidate) -> (Metrics, Judgement) {
+    fn compare(&self, reference: &DynamicImage, img: &DynamicImage, cand: Candidate, across: bool) -> (Metrics, Judgement) {
         if reference.dimensions() != img.dimensions() {
             let (rw, rh) = reference.dimensions();
             let (w, h) = img.dimensions();
@@ -242,7 +337,7 @@ impl Slot<'_> {
         }
         let m = measure_with(reference, img, cand.thumb);
         let judgement = match self.spec.compare {
-            CompareMode::Exact => match m.differing_pixels.unwrap_or(0) {
+            CompareMode::Exact if !across => match m.differing_pixels.unwrap_or(0) {
                 0 => Judgement::Pass,
                 n => Judgement::Fail(vec![format!(
                     "{n} differing pixels (psnr {:.1} dB, largest difference {} levels)",
@@ -250,6 +345,7 @@ impl Slot<'_> {
                     m.max_diff.unwrap_or(0)
                 )]),
             },
+            _ if across => judge_across(self.spec, &m),
             _ => judge(self.spec, &m),
         };
         (m, judgement)
@@ -262,9 +358,15 @@ impl Slot<'_> {
     /// Writes the reference (or its `.new` candidate); a failure to decode the
     /// returned image in full becomes a failure of this slot.
     fn write(&self, cand: Candidate, suffix: &str, out: &mut Outcome) {
-        let dir = self.cfg.write_dir(self.scenario);
-        let meta = super::store::MetaInputs { spec: self.spec, scenario: self.scenario, i: self.i, provenance: self.provenance, variant: self.cfg.variant.as_deref() };
-        if let Err(e) = write_reference(&dir, cand, &meta, suffix) {
+        let meta = super::store::MetaInputs {
+            spec: self.spec,
+            scenario: self.scenario,
+            i: self.i,
+            provenance: self.provenance,
+            variant: self.cfg.variant.as_deref(),
+            class: self.class,
+        };
+        if let Err(e) = write_reference(self.write_dir, cand, &meta, suffix) {
             out.failures.push(self.failure("a returned image that decodes in full", e.to_string()));
         }
     }
@@ -323,10 +425,6 @@ impl Slot<'_> {
         }
         files
     }
-}
-
-fn variant_words(variant: &Option<String>) -> String {
-    variant.as_deref().map(|v| format!(" (variant {v})")).unwrap_or_default()
 }
 
 fn tolerance(spec: &SnapshotSpec) -> String {

@@ -65,4 +65,6 @@ pub struct TargetFacts {
     pub gpu: Option<String>,
     /// The worker image or server software and version.
     pub software: Option<String>,
+    /// The stack the target says it runs (`unknown` where it does not say).
+    pub fingerprint: crate::model::Fingerprint,
 }

@@ -114,6 +114,7 @@ fn facts_of(stats: &Value) -> super::api::TargetFacts {
     super::api::TargetFacts {
         gpu: text("/devices/0/name"),
         software,
+        fingerprint: crate::comfyui::stack::from_system_stats(stats),
     }
 }
 

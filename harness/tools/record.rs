@@ -26,7 +26,37 @@ struct Cassette<'a> {
     output: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
+    /// The stack that made the job, so a replay presents the same class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    worker: Option<CassetteWorker>,
     replay: crate::mock::behaviour::Replay,
+}
+
+/// The `worker:` block of a cassette: the recorded job's fingerprint, as the
+/// mock's workers list and start-up lines will say it.
+#[derive(serde::Serialize)]
+struct CassetteWorker {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comfyui: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    torch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attention: Option<String>,
+}
+
+impl CassetteWorker {
+    fn of(fp: &crate::model::Fingerprint) -> Option<Self> {
+        let known = |v: &str| (v != crate::model::UNKNOWN_FIELD).then(|| v.to_string());
+        let w = CassetteWorker {
+            gpu: known(&fp.gpu),
+            comfyui: known(&fp.comfyui),
+            torch: known(&fp.torch),
+            attention: known(&fp.attention),
+        };
+        (w.gpu.is_some() || w.comfyui.is_some() || w.torch.is_some()).then_some(w)
+    }
 }
 
 /// The behaviour name a scenario's recording is replayed with.
@@ -41,16 +71,25 @@ pub fn behaviour_name(scenario: &str) -> String {
     )
 }
 
+/// What one job left to record.
+pub struct Recording<'a> {
+    /// The job's last status answer.
+    pub status: &'a StatusAnswer,
+    /// The states seen, with when.
+    pub timeline: &'a [Seen],
+    /// Per-node timings, where the target reports them.
+    pub nodes: &'a [crate::model::NodeTiming],
+    /// The decoded output.
+    pub output: Option<&'a Output>,
+    /// The target and job, as shown to people.
+    pub source: &'a str,
+    /// The stack that ran the job.
+    pub fingerprint: Option<&'a crate::model::Fingerprint>,
+}
+
 /// Writes the cassette of one job; returns the behaviour file.
-pub fn write(
-    mocks: &Path,
-    scenario: &str,
-    status: &StatusAnswer,
-    timeline: &[Seen],
-    nodes: &[crate::model::NodeTiming],
-    output: Option<&Output>,
-    source: &str,
-) -> Result<PathBuf, FileError> {
+pub fn write(mocks: &Path, scenario: &str, job: &Recording) -> Result<PathBuf, FileError> {
+    let Recording { status, timeline, nodes, output, source, fingerprint } = *job;
     let name = behaviour_name(scenario);
     let file = mocks.join(format!("{name}.yaml"));
     let images = match output {
@@ -81,6 +120,7 @@ pub fn write(
                     .collect()
             })
             .unwrap_or_default(),
+        worker: fingerprint.and_then(CassetteWorker::of),
         replay: crate::mock::behaviour::Replay {
             images,
             timeline: timeline.to_vec(),

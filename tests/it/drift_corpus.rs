@@ -55,3 +55,53 @@ fn default_bands_separate_benign_drift_from_regressions() {
         "docs/src/features/drift-corpus.md is stale: paste the table this test prints"
     );
 }
+
+/// The cross-class tier (a class with no reference yet, judged against the
+/// nearest accepted class): no modelled GPU drift down to about 25 dB fails,
+/// and at least 95% of the composition changes fail even as another GPU
+/// makes them. Steps, cfg, sampler and the like are shown, not counted: only
+/// a reference of the job's own class can see them.
+#[test]
+fn the_cross_class_tier_fails_compositions_and_never_drift() {
+    let dir = Path::new("tests/fixtures/drift");
+    let c = corpus::load(dir).unwrap();
+    let spec = SnapshotSpec::tolerant();
+    let judged = corpus::judge_across_all(dir, &c, &spec).unwrap();
+    let report = corpus::across_report(&judged);
+    println!("{report}");
+    let drift: Vec<&corpus::Across> = judged.iter().filter(|j| j.kind == "drift").collect();
+    assert!(drift.len() >= 24, "{report}");
+    let low = drift
+        .iter()
+        .filter_map(|j| j.metrics.as_ref()?.psnr)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        low <= 26.0,
+        "the drift model reaches about 25 dB: {low}\n{report}"
+    );
+    let red: Vec<&str> = drift
+        .iter()
+        .filter(|j| j.outcome == 2)
+        .map(|j| j.id.as_str())
+        .collect();
+    assert!(red.is_empty(), "drift failed: {red:?}\n{report}");
+    let comp: Vec<&corpus::Across> = judged.iter().filter(|j| j.kind == "composition").collect();
+    assert!(comp.len() >= 30, "{report}");
+    let caught = comp.iter().filter(|j| j.outcome == 2).count() as f64 / comp.len() as f64;
+    assert!(
+        caught >= 0.95,
+        "composition changes failed: {:.3}\n{report}",
+        caught
+    );
+    let page = std::fs::read_to_string("docs/src/features/drift-corpus.md").unwrap();
+    let shown = page
+        .split("<!-- across:begin -->\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n<!-- across:end -->").next())
+        .expect("the across markers in docs/src/features/drift-corpus.md");
+    assert_eq!(
+        shown.trim(),
+        report.trim(),
+        "docs/src/features/drift-corpus.md is stale: paste the table this test prints"
+    );
+}

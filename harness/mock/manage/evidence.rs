@@ -161,6 +161,11 @@ pub(crate) async fn logs(
         lines.extend(job_lines(&m, &b, j, &worker));
     }
     lines.sort_by_key(|l| l.0);
+    if let Some(first) = lines.first().map(|l| l.0) {
+        let mut boot = startup_lines(&b, first);
+        boot.append(&mut lines);
+        lines = boot;
+    }
     let after = |t: &str| humantime::parse_rfc3339_weak(t).ok();
     if let Some(since) = q.since.as_deref().and_then(after) {
         lines.retain(|l| l.0 >= since);
@@ -224,6 +229,54 @@ fn async_stream(
             }))
         };
     futures_util::StreamExt::chain(history, tail)
+}
+
+/// What ComfyUI prints when a worker starts and first loads a model, in its
+/// own words (`comfy/model_management.py`, `main.py`, `comfy/model_base.py`,
+/// `comfy/sd.py`), each a millisecond apart, ending 100 ms before `first`.
+fn startup_lines(b: &Behaviour, first: SystemTime) -> Vec<(SystemTime, &'static str, String)> {
+    if b.worker.no_startup_lines {
+        return Vec::new();
+    }
+    let w = &b.worker;
+    let gpu = w.gpu.clone().unwrap_or_else(|| DEFAULT_GPU.into());
+    let attention = match w.attention.as_deref().unwrap_or("pytorch") {
+        a @ ("split" | "sub quadratic") => format!("Using {a} optimization for attention"),
+        a => format!("Using {a} attention"),
+    };
+    let said = [
+        "Checkpoint files will always be loaded safely.".to_string(),
+        "Total VRAM 46068 MB, total RAM 257567 MB".to_string(),
+        format!(
+            "pytorch version: {}",
+            w.torch.as_deref().unwrap_or("2.11.0+cu130")
+        ),
+        "Set vram state to: NORMAL_VRAM".to_string(),
+        format!("Device: cuda:0 {gpu} : cudaMallocAsync"),
+        attention,
+        "Python version: 3.12.3 (main, Nov  6 2025, 13:44:16) [GCC 13.2.0]".to_string(),
+        format!(
+            "ComfyUI version: {}",
+            w.comfyui.as_deref().unwrap_or("0.3.64")
+        ),
+        "Starting server".to_string(),
+        "model weight dtype torch.float16, manual cast: None".to_string(),
+        "model_type EPS".to_string(),
+        "VAE load device: cuda:0, offload device: cpu, dtype: torch.bfloat16".to_string(),
+    ];
+    let n = said.len() as u64;
+    let start = first
+        .checked_sub(Duration::from_millis(100 + n))
+        .unwrap_or(first);
+    // Whole milliseconds, as the job lines are: each timestamp is an event id.
+    let since = start
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let start = SystemTime::UNIX_EPOCH + Duration::from_millis(since.as_millis() as u64);
+    said.into_iter()
+        .enumerate()
+        .map(|(i, l)| (start + Duration::from_millis(i as u64), "container", l))
+        .collect()
 }
 
 /// A real instant of the mock's clock as wall-clock time.

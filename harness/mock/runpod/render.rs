@@ -187,6 +187,14 @@ pub fn render(plan: &Plan, kind: ImageKind, nonce: u64) -> Vec<(String, Vec<u8>)
                     plan.height,
                     plan.seed.wrapping_add(u64::from(b)),
                 ),
+                ImageKind::GpuDrift => {
+                    let img = pattern(
+                        plan.width,
+                        plan.height,
+                        plan.seed.wrapping_add(u64::from(b)),
+                    );
+                    crate::snapshot::drift_model::gpu_drift(&img, 0.8, plan.seed)
+                }
                 ImageKind::Drift => {
                     let mut img = pattern(
                         plan.width,

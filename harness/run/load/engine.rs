@@ -53,6 +53,7 @@ async fn run_on(s: &Scenario, env: &TrialEnv, sim: Option<Arc<SimClock>>) -> Sce
     let env = Arc::new(TrialEnv {
         target: env.target.clone(),
         in_flight: Arc::new(tokio::sync::Semaphore::new(load.concurrency as usize)),
+        fingerprints: env.fingerprints.clone(),
         reports_dir: env.reports_dir.clone(),
         snapshots: env.snapshots.clone(),
         watch: Watch {

@@ -27,17 +27,20 @@ pub struct TrialEnv {
     pub worker_logs: bool,
     /// The repository commit of the run (the provenance of references written).
     pub commit: Option<String>,
+    /// Worker fingerprints read so far in the run.
+    pub fingerprints: Arc<super::fingerprint::Fingerprints>,
 }
 
 impl TrialEnv {
     /// Where a reference written now comes from.
-    pub async fn provenance(&self) -> crate::snapshot::Provenance {
+    pub async fn provenance(&self, fingerprint: Option<&crate::model::Fingerprint>) -> crate::snapshot::Provenance {
         let facts = self.target.facts().await;
         crate::snapshot::Provenance {
             endpoint: Some(self.target.label().to_string()),
             gpu: facts.gpu,
             worker_image: facts.software,
             commit: self.commit.clone(),
+            fingerprint: fingerprint.cloned().unwrap_or_default(),
         }
     }
 }

@@ -120,6 +120,8 @@ pub(crate) struct Compared {
     pub(crate) records: Vec<SnapshotRecord>,
     /// Images in the review band that do not fail the scenario.
     pub(crate) reviews: Vec<String>,
+    /// Passes worth saying (judged against another class's reference).
+    pub(crate) notes: Vec<String>,
 }
 
 /// Compares stills, then each video's snapshot frames, with their references.
@@ -146,6 +148,7 @@ pub(crate) fn compare_snapshots(
     failures.extend(snap.failures);
     compared.records = snap.records;
     compared.reviews = snap.reviews;
+    compared.notes = snap.notes;
     for (j, frames) in found.videos.iter().enumerate() {
         let wanted = snapshot_frames(s, frames.last().map(|(i, _)| i + 1).unwrap_or(0));
         let picked: Vec<(snapshot::Pixels, RgbImage)> = frames
@@ -169,6 +172,7 @@ pub(crate) fn compare_snapshots(
         }));
         compared.records.extend(snap.records);
         compared.reviews.extend(snap.reviews.into_iter().map(|r| format!("video {j}: {r}")));
+        compared.notes.extend(snap.notes.into_iter().map(|r| format!("video {j}: {r}")));
     }
     compared
 }

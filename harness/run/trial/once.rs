@@ -29,6 +29,8 @@ pub(crate) struct OneRun {
     pub(crate) snapshots: Vec<SnapshotRecord>,
     /// Images in the snapshot comparison's review band (not failing the scenario).
     pub(crate) reviews: Vec<String>,
+    /// Snapshot passes worth saying (against another class's reference).
+    pub(crate) notes: Vec<String>,
 }
 
 impl OneRun {
@@ -41,6 +43,7 @@ impl OneRun {
             pixels: Vec::new(),
             snapshots: Vec::new(),
             reviews: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -93,6 +96,8 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
     };
     let mut one = finished(&job, env, reservation);
     one.record.submitted_at = Some(submitted_at);
+    // Known before references are judged: they are kept by the class it names.
+    one.record.fingerprint = Some(env.fingerprints.of(env.target.as_ref(), one.record.worker_id.as_deref()).await);
     one.failures.extend(checks::status(
         &s.expect,
         job.status.status.as_str(),
@@ -111,7 +116,7 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         None
     };
     if let (Some(dir), 0) = (&env.record, index) {
-        record(dir, s, env, &job, decoded.as_ref());
+        record(dir, s, env, &job, decoded.as_ref(), one.record.fingerprint.as_ref());
     }
     one
 }
@@ -155,6 +160,7 @@ fn finished(job: &Finished, env: &TrialEnv, reservation: Option<crate::results::
         pixels: Vec::new(),
         snapshots: Vec::new(),
         reviews: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -164,9 +170,18 @@ fn record(
     env: &TrialEnv,
     job: &Finished,
     decoded: Option<&output::Output>,
+    fingerprint: Option<&crate::model::Fingerprint>,
 ) {
     let source = format!("{} job {}", env.target.label(), job.status.id);
-    match crate::tools::record::write(dir, &s.name, &job.status, &job.timeline, &job.nodes, decoded, &source) {
+    let recording = crate::tools::record::Recording {
+        status: &job.status,
+        timeline: &job.timeline,
+        nodes: &job.nodes,
+        output: decoded,
+        source: &source,
+        fingerprint,
+    };
+    match crate::tools::record::write(dir, &s.name, &recording) {
         Ok(f) => eprintln!(
             "endpoint-harness: recorded {} (replay with `mock: {}`)",
             f.display(),
@@ -206,10 +221,11 @@ async fn check_output(
         .collect();
     let found = super::inspect::inspect_all(s, env, index, &out, &mut one.record, &mut one.failures);
     one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
-    let provenance = env.provenance().await;
+    let provenance = env.provenance(one.record.fingerprint.as_ref()).await;
     let compared = super::inspect::compare_snapshots(s, env, index, &found, &provenance, &mut one.failures);
     one.snapshots = compared.records;
     one.reviews = compared.reviews;
+    one.notes = compared.notes;
     // Kept only for calibration across repeats.
     if s.repeat > 1 && s.snapshot.compare != CompareMode::Off {
         one.pixels = found.stills.into_iter().flatten().filter_map(|(p, _)| p.into_image()).collect();

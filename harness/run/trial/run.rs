@@ -25,6 +25,8 @@ struct Runs {
     pixels: Vec<Vec<image::DynamicImage>>,
     snapshots: Vec<crate::model::SnapshotRecord>,
     reviews: Vec<String>,
+    /// Snapshot passes worth saying.
+    notes: Vec<String>,
     /// Checks that could not run and do not fail (locally, or allowed).
     unchecked: Vec<String>,
 }
@@ -39,6 +41,7 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
             all.pixels.push(std::mem::take(&mut one.pixels));
         }
         all.snapshots.append(&mut one.snapshots);
+        all.notes.extend(one.notes.drain(..).map(|r| if s.repeat > 1 { format!("run {}: {r}", i + 1) } else { r }));
         all.reviews.extend(one.reviews.drain(..).map(|r| if s.repeat > 1 { format!("run {}: {r}", i + 1) } else { r }));
         all.failures.extend(one.failures.into_iter().map(|mut f| {
             if s.repeat > 1 {
@@ -72,9 +75,11 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
             all.unchecked.push(format!("{what} (fails on CI and with HARNESS_STRICT=1)"));
         }
     }
+    // A failure outranks every stop: a run that failed its checks and was then
+    // refused by the cost cap, cut by a deadline or a dead endpoint is red.
     let verdict = match (&all.stop, all.failures.is_empty(), budget.misses.is_empty()) {
-        (Some(stop), _, _) => stop.verdict(),
-        (None, false, _) => Verdict::Failed,
+        (_, false, _) => Verdict::Failed,
+        (Some(stop), true, _) => stop.verdict(),
         (None, true, false) => Verdict::OverBudget,
         (None, true, true) => Verdict::Passed,
     };
@@ -127,7 +132,7 @@ fn message(
     for r in &all.reviews {
         let _ = writeln!(m, "  ? {r}");
     }
-    for u in &all.unchecked {
+    for u in all.unchecked.iter().chain(&all.notes) {
         let _ = writeln!(m, "  · {u}");
     }
     for w in &s.warnings {
@@ -141,7 +146,8 @@ fn message(
     super::evidence::describe(&all.runs, &mut m);
     let notes = !all.unchecked.is_empty()
         || !s.warnings.is_empty()
-        || !all.reviews.is_empty();
+        || !all.reviews.is_empty()
+        || !all.notes.is_empty();
     (verdict != Verdict::Passed || notes).then_some(m)
 }
 

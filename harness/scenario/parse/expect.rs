@@ -294,6 +294,22 @@ impl Cx<'_> {
                 None,
             );
         }
+        let class = match raw.class {
+            None => crate::model::ClassField::DEFAULT.to_vec(),
+            Some(names) => {
+                let mut out = Vec::new();
+                for n in names {
+                    match crate::model::ClassField::parse(&n.0) {
+                        Some(f) => out.push(f),
+                        None => {
+                            let all = crate::model::ClassField::ALL.map(|f| f.name());
+                            self.one_of("snapshot.class", &n.0, &all);
+                        }
+                    }
+                }
+                out
+            }
+        };
         SnapshotSpec {
             compare,
             tolerance,
@@ -301,6 +317,7 @@ impl Cx<'_> {
             max_distance,
             min_similarity,
             frames,
+            class,
         }
     }
 

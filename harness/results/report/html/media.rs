@@ -67,12 +67,28 @@ pub(crate) fn video(v: &VideoRecord) -> Markup {
 /// A snapshot outcome: the viewer at full size when the evidence files were
 /// written (a mismatch), else the thumbnails recorded.
 pub(crate) fn snapshot(snap: &SnapshotRecord) -> Markup {
+    // The figures the verdict is made of: the bands' PSNR, SSIM and worst
+    // block, and across classes the coarse cells.
     let metrics = snap
         .metrics
         .as_ref()
-        .map(|m| format!(": distance {} bits, similarity {:.3}", m.distance, m.similarity))
+        .map(|m| {
+            let mut parts = Vec::new();
+            parts.extend(m.psnr.map(|p| format!("psnr {p:.1} dB")));
+            parts.extend(m.ssim.map(|s| format!("ssim {s:.4}")));
+            parts.extend(m.block_diff.map(|b| format!("worst block {b:.2} levels")));
+            if snap.across.is_some() {
+                parts.extend(m.coarse_psnr.map(|p| format!("8x8 cells {p:.1} dB")));
+            }
+            if parts.is_empty() { String::new() } else { format!(": {}", parts.join(", ")) }
+        })
         .unwrap_or_default();
-    let caption = format!("snapshot {} {}{metrics}", snap.index, snap.outcome);
+    let class = match (&snap.class, &snap.across) {
+        (Some(c), Some(a)) => format!(" · class {c}, judged against class {a} (none of its own yet)"),
+        (Some(c), None) => format!(" · class {c}"),
+        _ => String::new(),
+    };
+    let caption = format!("snapshot {} {}{metrics}{class}", snap.index, snap.outcome);
     match (&snap.expected, &snap.actual) {
         (Some(e), Some(a)) => theme::image_viewer(["expected", "actual"], [e, a], snap.diff.as_deref(), &caption),
         _ if !snap.thumbnails.is_empty() => html! {

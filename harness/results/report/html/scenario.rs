@@ -54,6 +54,7 @@ fn jobs(s: &ScenarioReport) -> Markup {
                     @if let Some(w) = &run.worker_id { " · worker " (w) }
                     (logs::who(run))
                 }
+                @if let Some(fp) = &run.fingerprint { div.muted { "on " (fp.summary()) } }
                 " queue " (t(run.delay_ms)) " · execution " (t(run.execution_ms))
                 " · total " (fmt_ms(run.total_ms))
                 @if let Some(c) = run.cost { (format!(" · cost {c:.5}")) }
