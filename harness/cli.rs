@@ -15,6 +15,7 @@ pub(crate) mod docs;
 mod mock;
 mod provision;
 mod report;
+mod review;
 mod run;
 mod scaffold;
 mod snapshots;
@@ -44,6 +45,9 @@ enum Command {
     Check(check::CheckArgs),
     /// Review reference snapshots: pending candidates, orphans, tolerances.
     Snapshots(snapshots::SnapshotsArgs),
+    /// Review pending candidates in a browser (a page on 127.0.0.1): expected,
+    /// actual and diff, figures, fingerprints and class; accept or reject each.
+    Review(review::ReviewArgs),
     /// Per-scenario trends from history.jsonl; exit 1 when a regression is flagged.
     Trend(trend::TrendArgs),
     /// Make a folder ready: a starter scenario, a .gitignore and a CI workflow.
@@ -123,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => a.run(),
         Command::Check(a) => a.run(),
         Command::Snapshots(a) => a.run(),
+        Command::Review(a) => a.run(),
         Command::Trend(a) => a.run(),
         Command::Init(a) => a.run(),
         Command::New(a) => a.run(),

@@ -177,7 +177,16 @@ pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), FileErro
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    // A temporary file is created 0600; a report is a file like any other, so
+    // it is created 0666 and the umask decides (0644 under umask 022), as
+    // `std::fs::write` does: a web server or a shared CI folder can read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -186,6 +195,22 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Atomic writes honour the umask, as every other file does (a report
+    /// written 0600 could not be served or read by another user).
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_are_readable_as_the_umask_allows() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let (atomic, plain) = (tmp.path().join("report.json"), tmp.path().join("plain.json"));
+        atomic_write(&atomic, b"{}").unwrap();
+        std::fs::write(&plain, b"{}").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&atomic), mode(&plain), "the same mode as std::fs::write gives");
+        atomic_write(&atomic, b"{\"again\": 1}").unwrap();
+        assert_eq!(mode(&atomic), mode(&plain), "and again when it replaces a file");
+    }
 
     #[test]
     fn sanitize_neutralises_paths_and_keeps_scripts() {

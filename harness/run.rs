@@ -19,4 +19,4 @@ internal!(load, progress, trial);
 
 pub use crate::settings::{EXIT_INTERRUPTED, EXIT_SETUP};
 pub use discover::discover;
-pub use suite::{main, main_with};
+pub use suite::{main, main_with, main_with_argv};

@@ -7,5 +7,6 @@ pub mod hub;
 pub mod init;
 pub mod provision;
 pub mod record;
+pub mod review;
 pub mod scaffold;
 pub mod schema;

@@ -83,7 +83,7 @@ impl ProvisionArgs {
                 });
                 let argv =
                     std::iter::once("endpoint-harness provision".to_string()).chain(self.args);
-                crate::run::main_with(libtest_mimic::Arguments::from_iter(argv))
+                crate::run::main_with_argv(argv.collect())
             }
         }
     }

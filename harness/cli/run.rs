@@ -61,6 +61,6 @@ impl RunArgs {
             return ExitCode::from(crate::settings::EXIT_SETUP);
         }
         let argv = std::iter::once("endpoint-harness run".to_string()).chain(self.args);
-        crate::run::main_with(libtest_mimic::Arguments::from_iter(argv))
+        crate::run::main_with_argv(argv.collect())
     }
 }

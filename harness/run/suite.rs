@@ -19,15 +19,78 @@ use crate::targets::Kind;
 
 /// Entry point of the `scenarios` test target.
 pub fn main() -> ExitCode {
-    main_with(Arguments::from_args())
+    main_with_argv(std::env::args().collect())
+}
+
+/// Runs the suite with a libtest command line (the program name first).
+/// Like libtest, it takes several filters (`-- video/gif sdxl/img2img`): a
+/// trial runs when any of them selects it.
+pub fn main_with_argv(argv: Vec<String>) -> ExitCode {
+    let (argv, filters) = split_filters(argv);
+    let mut args = Arguments::from_iter(argv);
+    if filters.len() > 1 {
+        args.filter = None;
+        return run_with(args, filters);
+    }
+    run_with(args, Vec::new())
+}
+
+/// The command line without every filter after the first, and all the
+/// filters when there are several (libtest-mimic's parser takes one).
+fn split_filters(argv: Vec<String>) -> (Vec<String>, Vec<String>) {
+    // libtest's options that take a value in the next argument.
+    const VALUED: [&str; 7] = [
+        "--skip",
+        "--test-threads",
+        "--logfile",
+        "--color",
+        "--format",
+        "-Z",
+        "--shuffle-seed",
+    ];
+    let mut kept = Vec::with_capacity(argv.len());
+    let mut filters = Vec::new();
+    let mut value_next = false;
+    for (i, a) in argv.into_iter().enumerate() {
+        if i == 0 || value_next {
+            value_next = false;
+            kept.push(a);
+            continue;
+        }
+        if a.starts_with('-') {
+            value_next = VALUED.contains(&a.as_str());
+            kept.push(a);
+            continue;
+        }
+        if filters.is_empty() {
+            kept.push(a.clone());
+        }
+        filters.push(a);
+    }
+    (kept, filters)
 }
 
 /// Runs the suite with libtest arguments (`endpoint-harness run -- <args>` uses this too).
-pub fn main_with(mut args: Arguments) -> ExitCode {
+pub fn main_with(args: Arguments) -> ExitCode {
+    run_with(args, Vec::new())
+}
+
+/// Whether one of several filters selects the trial (as libtest does with each).
+fn any_filter_selects(args: &Arguments, filters: &[String], trial: &libtest_mimic::Trial) -> bool {
+    filters.iter().any(|f| {
+        let mut one = args.clone();
+        one.filter = Some(f.clone());
+        !one.is_filtered_out(trial)
+    })
+}
+
+fn run_with(mut args: Arguments, filters: Vec<String>) -> ExitCode {
     // Under nextest a process runs one trial: one runtime worker and the trial on
     // the main thread spare it two thread start-ups (measured in `benches/nextest_scale.rs`).
-    let one_trial =
-        crate::settings::Env::process().nextest() && args.exact && args.filter.is_some();
+    let one_trial = crate::settings::Env::process().nextest()
+        && args.exact
+        && args.filter.is_some()
+        && filters.is_empty();
     if one_trial {
         args.test_threads = Some(1);
         super::alloc::tune();
@@ -76,12 +139,15 @@ pub fn main_with(mut args: Arguments) -> ExitCode {
     let mut pending = Vec::new();
     let trials = loaded
         .into_iter()
-        .map(|l| {
+        .filter_map(|l| {
             let (trial, ignored) = make_trial(&ctx, l, nextest, args.nocapture);
+            if !filters.is_empty() && !any_filter_selects(&args, &filters, &trial) {
+                return None;
+            }
             if !args.is_filtered_out(&trial) {
                 pending.extend(ignored);
             }
-            trial
+            Some(trial)
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);

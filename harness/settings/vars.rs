@@ -94,6 +94,7 @@ pub const VARS: &[Var] = &[
     var("HARNESS_WAIT_ROLLOUT", Target, "unset", "a live endpoint: before the first job, wait until its rolling release has reached every worker, at most this long (the releases route's rollout summary)", "10m"),
     var("HARNESS_SCENARIOS", Run, "`scenarios`", "the scenario folder", "tests/scenarios"),
     var("HARNESS_REPORTS", Run, "`reports`", "the report folder", "target/reports"),
+    var("HARNESS_MOCK_FALLBACK", Run, "unset", "locally, `1` lets `HARNESS_TARGET=live` without `RUNPOD_API_KEY`/`RUNPOD_ENDPOINT_ID` run the embedded mock (said before the trials); without it, and always on CI, that is an error", "1"),
     var("HARNESS_MOCKS", Run, "`mocks`", "a folder of mock behaviours of your own, added to the built-in ones (a file named like a built-in one replaces it)", "tests/mocks"),
     var("HARNESS_PARTITION", Run, "unset", "`hash:K/N`: run only the K-th of N shards of the scenarios (by a stable hash of each name), as nextest's `--partition`; each shard writes its own reports for `report merge`", "hash:2/3"),
     var("HARNESS_MAX_IN_FLIGHT", Run, "`4`", "jobs in flight at once across the trial threads of one process", "8"),

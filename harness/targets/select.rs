@@ -95,7 +95,10 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<TargetConfig, Se
         // Both live variables set: the live endpoint; otherwise the mock, silently.
         None if env.key.is_some() && (env.id.is_some() || env.url.is_some()) => Ok(env.live()),
         None | Some("mock") => Ok(env.mock(vec![])),
-        Some("live") => Ok(env.live_or_mock()),
+        Some("live") => {
+            let flag = |k: &str| get(k).is_some_and(|v| !matches!(v.as_str(), "0" | "false" | "off" | "no"));
+            env.live_or_mock(flag("CI"), flag("HARNESS_MOCK_FALLBACK"))
+        }
         Some("local") => Ok(TargetConfig {
             kind: Kind::Local,
             url: Some(env.url.unwrap_or_else(|| "http://localhost:8000".into())),
@@ -184,10 +187,13 @@ impl Env {
         }
     }
 
-    /// `HARNESS_TARGET=live` without its variables runs the mock and says why.
-    fn live_or_mock(&self) -> TargetConfig {
+    /// `HARNESS_TARGET=live` without its variables is an error: a nightly whose
+    /// secrets were never set, or expired, must go red, not test the mock.
+    /// Locally, `HARNESS_MOCK_FALLBACK=1` runs the mock instead and says why;
+    /// on CI the fallback is never taken.
+    fn live_or_mock(&self, ci: bool, fallback: bool) -> Result<TargetConfig, SetupError> {
         if self.key.is_some() && self.live_url().is_some() {
-            return self.live();
+            return Ok(self.live());
         }
         let missing: Vec<&str> = [
             ("RUNPOD_API_KEY", self.key.is_none()),
@@ -200,10 +206,21 @@ impl Env {
         .filter(|(_, m)| *m)
         .map(|(n, _)| *n)
         .collect();
-        self.mock(vec![format!(
-            "HARNESS_TARGET=live but {} not set: running against the embedded mock instead",
-            missing.join(" and ")
-        )])
+        let missing = missing.join(" and ");
+        if fallback && !ci {
+            return Ok(self.mock(vec![format!(
+                "HARNESS_TARGET=live but {missing} not set: running against the embedded mock instead (HARNESS_MOCK_FALLBACK)"
+            )]));
+        }
+        let why = if ci {
+            "on CI this fails: the repository's secrets were never set, or have expired (the mock is never run in their place here)"
+        } else {
+            "set them, or HARNESS_MOCK_FALLBACK=1 to run the embedded mock instead"
+        };
+        Err(SetupError::invalid(
+            "HARNESS_TARGET=live",
+            format!("the live endpoint was asked for, but {missing} is not set: {why}"),
+        ))
     }
 }
 
@@ -234,9 +251,15 @@ mod tests {
             target(&[("RUNPOD_ENDPOINT_ID", "abc")]).unwrap().kind,
             Kind::Mock
         );
-        let t = target(&[("HARNESS_TARGET", "live"), ("RUNPOD_ENDPOINT_ID", "abc")]).unwrap();
+        // An explicit live target without its secrets fails: always on CI,
+        // locally unless the fallback is asked for.
+        let e = target(&[("HARNESS_TARGET", "live"), ("RUNPOD_ENDPOINT_ID", "abc")]).unwrap_err().to_string();
+        assert!(e.contains("RUNPOD_API_KEY is not set") && e.contains("HARNESS_MOCK_FALLBACK=1"), "{e}");
+        let e = target(&[("HARNESS_TARGET", "live"), ("CI", "true"), ("HARNESS_MOCK_FALLBACK", "1"), ("RUNPOD_API_KEY", "")]).unwrap_err().to_string();
+        assert!(e.contains("on CI this fails"), "{e}");
+        let t = target(&[("HARNESS_TARGET", "live"), ("RUNPOD_ENDPOINT_ID", "abc"), ("HARNESS_MOCK_FALLBACK", "1")]).unwrap();
         assert_eq!(t.kind, Kind::Mock);
-        assert_eq!(t.notes, vec!["HARNESS_TARGET=live but RUNPOD_API_KEY not set: running against the embedded mock instead".to_string()]);
+        assert_eq!(t.notes, vec!["HARNESS_TARGET=live but RUNPOD_API_KEY not set: running against the embedded mock instead (HARNESS_MOCK_FALLBACK)".to_string()]);
         let t = target(&[
             ("HARNESS_TARGET", "live"),
             ("RUNPOD_API_KEY", "k"),

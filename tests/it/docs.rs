@@ -48,6 +48,7 @@ fn the_reference_names_every_variable_and_command() {
         "run",
         "check",
         "snapshots",
+        "review",
         "provision cleanup",
         "report merge",
         "docs",

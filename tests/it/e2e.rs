@@ -114,6 +114,20 @@ fn libtest_selection_flags_work() {
         "{}",
         smoke.stdout
     );
+    // Several filters, as libtest takes them: a trial runs when any selects it.
+    let two = run_suite(&["batch-of-4", "sdxl/img2img"], &env);
+    assert!(two.stdout.contains("2 passed; 0 failed"), "{}", two.all());
+    let two = run_suite(
+        &[
+            "--exact",
+            "sdxl/img2img",
+            "sdxl/batch-of-4",
+            "--test-threads",
+            "1",
+        ],
+        &env,
+    );
+    assert!(two.stdout.contains("2 passed; 0 failed"), "{}", two.all());
     let exact = run_suite(&["--exact", "sdxl/img2img"], &env);
     assert!(
         exact.stdout.contains("1 passed; 0 failed"),
@@ -341,4 +355,73 @@ fn progress_lines_go_to_stderr_and_leave_terse_output_alone() {
     );
     assert!(!out.stdout.contains("waiting"), "{}", out.stdout);
     assert!(out.stdout.contains("running 1 test\n."), "{}", out.stdout);
+}
+
+/// The nightly `init` writes runs `run --target live`: with its secrets
+/// missing or empty it must go red, not test the mock; locally too, unless the
+/// fallback is asked for.
+#[test]
+fn an_explicit_live_target_without_its_secrets_fails_and_never_runs_the_mock() {
+    let (_tmp, scen, reports) = workspace();
+    for ci in ["true", ""] {
+        let env = [
+            ("HARNESS_SCENARIOS", scen.as_str()),
+            ("HARNESS_REPORTS", reports.as_str()),
+            ("HARNESS_TARGET", "live"),
+            ("RUNPOD_API_KEY", ""),
+            ("RUNPOD_ENDPOINT_ID", ""),
+            ("CI", ci),
+        ];
+        let out = run_suite(&[], &env);
+        assert_ne!(out.code, 0, "CI={ci}: {}", out.all());
+        assert!(
+            out.all().contains(
+                "RUNPOD_API_KEY and RUNPOD_ENDPOINT_ID (or RUNPOD_ENDPOINT_URL) is not set"
+            ),
+            "{}",
+            out.all()
+        );
+        assert!(
+            !out.all().contains("passed;") || out.all().contains("0 passed"),
+            "nothing ran: {}",
+            out.all()
+        );
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_endpoint-harness"))
+        .args([
+            "run",
+            "--target",
+            "live",
+            "--scenarios",
+            &scen,
+            "--reports",
+            &reports,
+        ])
+        .env_remove("RUNPOD_API_KEY")
+        .env_remove("RUNPOD_ENDPOINT_ID")
+        .env_remove("RUNPOD_ENDPOINT_URL")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Asked for by name, locally, the fallback runs the mock and says so.
+    let env = [
+        ("HARNESS_SCENARIOS", scen.as_str()),
+        ("HARNESS_REPORTS", reports.as_str()),
+        ("HARNESS_TARGET", "live"),
+        ("HARNESS_MOCK_FALLBACK", "1"),
+    ];
+    let out = run_suite(&[], &env);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.all()
+            .contains("running against the embedded mock instead (HARNESS_MOCK_FALLBACK)"),
+        "{}",
+        out.all()
+    );
 }

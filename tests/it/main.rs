@@ -15,6 +15,7 @@ mod docs;
 mod drift_corpus;
 mod e2e;
 mod evidence;
+mod fleet;
 mod fuzz;
 mod load;
 mod loader;

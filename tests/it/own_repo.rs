@@ -442,3 +442,47 @@ fn a_live_run_says_what_it_will_spend_and_skips_mock_demos() {
         "only the one scenario that applies submitted a job"
     );
 }
+
+/// Every scenario `init` and `new` write points its `$schema` at a file that
+/// exists: the first file a newcomer opens must not have a broken link.
+#[test]
+fn every_generated_scenario_links_a_schema_that_exists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = eh(tmp.path(), &["init"], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let wf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sdxl/workflows/sdxl_txt2img.json");
+    for name in ["top", "deep/er/one"] {
+        let out = eh(
+            tmp.path(),
+            &["new", name, "--workflow", wf.to_str().unwrap()],
+            &[],
+        );
+        assert_eq!(out.code, 0, "{}", out.all());
+    }
+    let mut checked = 0;
+    let mut stack = vec![tmp.path().join("scenarios")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let link = text
+                    .lines()
+                    .find_map(|l| l.split("$schema=").nth(1))
+                    .unwrap_or_else(|| panic!("{} has no $schema line", p.display()));
+                let target = p.parent().unwrap().join(link.trim());
+                assert!(
+                    target.is_file(),
+                    "{}: $schema={link} resolves to {}, which does not exist",
+                    p.display(),
+                    target.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3, "{checked}");
+}
