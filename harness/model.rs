@@ -33,3 +33,15 @@ pub use snapshot::{Calibration, Metrics, SnapshotRecord};
 pub use timing::{BudgetMiss, BudgetReport, NodeTiming, Spread, Timing};
 pub use verdict::{Counts, Verdict};
 pub use worker::{LogLine, WorkerFacts, WorkerLogs, LOG_LINES_KEPT};
+
+/// Reading figures back that a report wrote: a float that was not finite
+/// (NaN, infinite) is written by serde_json as `null`, and is read back as NaN
+/// instead of making the whole report unreadable.
+pub(crate) mod lenient {
+    use serde::{Deserialize, Deserializer};
+
+    /// A number, or `null` as NaN.
+    pub(crate) fn f64_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}

@@ -30,14 +30,16 @@ pub(super) fn probe(container: Container, bytes: &[u8]) -> Result<Facts, MediaEr
         .or_else(|| track.tkhd.as_ref().map(|t| (t.width >> 16, t.height >> 16)))
         .unwrap_or((0, 0));
     let frames: u64 = match &track.stts {
-        Some(stts) => stts.samples.iter().map(|s| u64::from(s.sample_count)).sum(),
+        Some(stts) => stts.samples.iter().fold(0u64, |n, s| n.saturating_add(u64::from(s.sample_count))),
         None => track.stsz.as_ref().map(|s| s.sample_sizes.len() as u64).unwrap_or(0),
     };
     let ticks: Option<u64> = track.duration.map(|d| d.0).or_else(|| {
         track
             .stts
             .as_ref()
-            .map(|s| s.samples.iter().map(|x| u64::from(x.sample_count) * u64::from(x.sample_delta)).sum())
+            // Checked: a hostile file's counts and deltas must not overflow (a
+            // product of two u32 fits a u64; the sum saturates).
+            .map(|s| s.samples.iter().fold(0u64, |d, x| d.saturating_add(u64::from(x.sample_count) * u64::from(x.sample_delta))))
     });
     let duration_ms = match (ticks, track.timescale.map(|t| t.0)) {
         (Some(d), Some(scale)) if scale > 0 => Some(d as f64 * 1000.0 / scale as f64),

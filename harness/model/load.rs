@@ -94,6 +94,8 @@ pub struct LoadReport {
     /// First submission to last result, ms.
     pub wall_ms: u64,
     /// Jobs that completed and passed, per minute of the run.
+    #[serde(deserialize_with = "super::lenient::f64_or_nan")]
+    #[schemars(with = "Option<f64>")]
     pub throughput_per_min: f64,
     /// `delayTime` spread (when the target reports it).
     pub queue: Option<LoadSpread>,

@@ -21,6 +21,8 @@ pub struct ProvisionReport {
     /// Seconds from create to the first ready worker (None: never ready, or not waited for).
     pub ready_after_s: Option<f64>,
     /// Seconds from create to verified deletion (or to the end of the run if not deleted).
+    #[serde(deserialize_with = "super::lenient::f64_or_nan")]
+    #[schemars(with = "Option<f64>")]
     pub lifetime_s: f64,
     /// The most workers seen allocated at once.
     pub peak_workers: u32,

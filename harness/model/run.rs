@@ -114,8 +114,12 @@ pub struct CostSummary {
     /// The GPU class whose price applied.
     pub gpu: String,
     /// Price per second of execution.
+    #[serde(deserialize_with = "super::lenient::f64_or_nan")]
+    #[schemars(with = "Option<f64>")]
     pub per_second: f64,
     /// Sum over the run's jobs.
+    #[serde(deserialize_with = "super::lenient::f64_or_nan")]
+    #[schemars(with = "Option<f64>")]
     pub total: f64,
 }
 

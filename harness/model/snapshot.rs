@@ -9,6 +9,8 @@ pub struct Metrics {
     /// Gradient-hash distance in bits (of 64), on the thumbnails.
     pub distance: u32,
     /// 1 - RMSE of luma on a 0..1 scale (1.0 = identical), on the thumbnails.
+    #[serde(deserialize_with = "super::lenient::f64_or_nan")]
+    #[schemars(with = "Option<f64>")]
     pub similarity: f64,
     /// Pixels whose channels differ at all (full resolution; computed when needed).
     #[serde(default)]
@@ -83,6 +85,8 @@ pub struct Calibration {
     /// Largest distance seen between runs.
     pub max_distance: u32,
     /// Lowest similarity seen between runs.
+    #[serde(deserialize_with = "super::lenient::f64_or_nan")]
+    #[schemars(with = "Option<f64>")]
     pub min_similarity: f64,
     /// Lowest PSNR seen between runs, in dB (100 = every run identical).
     #[serde(default, skip_serializing_if = "Option::is_none")]

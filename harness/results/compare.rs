@@ -223,7 +223,7 @@ fn median(runs: &[RunRecord], f: impl Fn(&RunRecord) -> Option<u64>) -> Option<f
     Some(if n % 2 == 1 {
         v[n / 2] as f64
     } else {
-        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+        (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
     })
 }
 

@@ -12,7 +12,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::model::{CostSummary, RunInfo, RunReport, ScenarioReport};
+use crate::model::{CostSummary, RunInfo, RunReport, ScenarioReport, Verdict};
 
 /// Why reports could not be built or merged.
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +132,10 @@ fn read_fragments(dir: &Path) -> Result<Fragments, MergeError> {
     // replaces its earlier line.
     let mut scenarios: BTreeMap<String, ScenarioReport> = BTreeMap::new();
     let mut keep = |s: ScenarioReport| {
-        scenarios.insert(crate::paths::unique(&s.name), s);
+        let key = crate::paths::unique(&s.name);
+        if scenarios.get(&key).is_none_or(|old| supersedes(&s, old)) {
+            scenarios.insert(key, s);
+        }
     };
     // One file per scenario, as earlier versions wrote them.
     for e in fs::read_dir(dir).map_err(io(dir))?.flatten() {
@@ -227,6 +230,14 @@ fn classify(p: &Path) -> Result<Input, MergeError> {
     )))
 }
 
+/// Whether a later report of a scenario (a retry, another input) replaces an
+/// earlier one. It does, except that a run stopped without a result (ignored:
+/// the cost cap, a missing capability) never hides an earlier red one: a
+/// failure outranks every stop.
+fn supersedes(later: &ScenarioReport, earlier: &ScenarioReport) -> bool {
+    later.verdict != Verdict::Ignored || earlier.verdict.is_success()
+}
+
 /// `report merge OUT IN...`: one report set, one history and one summary from shards.
 pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<RunReport, MergeError> {
     if inputs.is_empty() {
@@ -263,8 +274,17 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<RunReport, MergeError> {
         cost = cost.or(report.cost.take());
         for s in report.scenarios {
             copy_files(&root, out, &s)?;
-            if let Some(old) = scenarios.insert(s.name.clone(), s) {
-                eprintln!("endpoint-harness: warning: {} is in more than one input; the later one is kept", old.name);
+            match scenarios.get(&s.name) {
+                Some(old) if !supersedes(&s, old) => {
+                    eprintln!("endpoint-harness: warning: {} is in more than one input; the red one is kept (a later run that stopped without a result does not hide it)", old.name);
+                }
+                Some(old) => {
+                    eprintln!("endpoint-harness: warning: {} is in more than one input; the later one is kept", old.name);
+                    scenarios.insert(s.name.clone(), s);
+                }
+                None => {
+                    scenarios.insert(s.name.clone(), s);
+                }
             }
         }
     }
@@ -341,7 +361,7 @@ fn write_history(out: &Path, incoming: Vec<crate::results::history::HistoryLine>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ScenarioHead, TargetKind, Verdict};
+    use crate::model::{ScenarioHead, TargetKind};
 
     fn scenario(name: &str, verdict: Verdict) -> ScenarioReport {
         let head = ScenarioHead {
@@ -378,5 +398,43 @@ mod tests {
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got.iter().all(|(_, v)| *v == Verdict::Passed), "{got:?}");
         assert_eq!(read.info.run_id, "r");
+    }
+}
+
+#[cfg(test)]
+mod fail_closed {
+    use super::*;
+    use crate::model::{ScenarioHead, TargetKind};
+
+    fn scenario(name: &str, verdict: Verdict) -> ScenarioReport {
+        ScenarioReport::new(ScenarioHead { name: name.into(), ..ScenarioHead::default() }, verdict, None)
+    }
+
+    fn info(id: &str) -> RunInfo {
+        RunInfo { run_id: id.into(), started_at: "2026-12-07T00:00:00Z".into(), target: "mock".into(), target_kind: TargetKind::Mock, git_commit: None }
+    }
+
+    /// A retry stopped by the cost cap (ignored) after a failure: still failed,
+    /// in the fragments of one run and in `report merge` of two folders.
+    #[test]
+    fn a_failure_followed_by_a_stop_stays_failed_in_fragments_and_merges() {
+        let tmp = tempfile::tempdir().unwrap();
+        let i = info("r");
+        write_fragment(tmp.path(), &i, &[scenario("a", Verdict::Failed)], None).unwrap();
+        write_fragment(tmp.path(), &i, &[scenario("a", Verdict::Ignored)], None).unwrap();
+        let read = read_fragments(&fragments_dir(tmp.path(), "r")).unwrap();
+        assert_eq!(read.scenarios[0].verdict, Verdict::Failed);
+
+        let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+        for (dir, v) in [(&one, Verdict::Failed), (&two, Verdict::Ignored)] {
+            let r = RunReport::new(&info("x"), vec![scenario("a", v)]);
+            crate::results::report::write_all(dir, &r).unwrap();
+        }
+        let merged = merge(&tmp.path().join("merged"), &[one.clone(), two.clone()]).unwrap();
+        assert_eq!(merged.scenarios[0].verdict, Verdict::Failed);
+        assert_eq!(merged.counts.failed, 1);
+        // A later real result still replaces an earlier one (a passing retry).
+        let merged = merge(&tmp.path().join("m2"), &[two, one]).unwrap();
+        assert_eq!(merged.scenarios[0].verdict, Verdict::Failed);
     }
 }

@@ -425,3 +425,44 @@ fn an_explicit_live_target_without_its_secrets_fails_and_never_runs_the_mock() {
         out.all()
     );
 }
+
+/// `repeat: 3` whose first run fails its checks, then the cost cap refuses
+/// the second: the verdict stays failed (it once became ignored, exit 0,
+/// JUnit "skipped"), and the failure is printed under a failed verdict.
+#[test]
+fn a_failure_followed_by_the_cost_cap_stays_failed() {
+    let (tmp, scen, reports) = workspace();
+    let costs = tmp.path().join("costs.yaml");
+    std::fs::write(
+        &costs,
+        "currency: USD\ngpu: TEST\nper_second:\n  TEST: 0.001\n",
+    )
+    .unwrap();
+    std::fs::write(
+        Path::new(&scen).join("repeat.yaml"),
+        "workflow: sdxl/workflows/sdxl_txt2img.json\nrepeat: 3\nbudget: {execution: 3s}\nexpect:\n  images: {count: 1, width: 512}\n",
+    )
+    .unwrap();
+    let out = run_suite(
+        &["--exact", "repeat"],
+        &[
+            ("HARNESS_SCENARIOS", &scen),
+            ("HARNESS_REPORTS", &reports),
+            ("HARNESS_COSTS", &costs.to_string_lossy()),
+            ("HARNESS_MAX_COST", "0.005"),
+        ],
+    );
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("0 passed; 1 failed"), "{}", out.stdout);
+    assert!(out.stdout.contains("FAILED against"), "{}", out.stdout);
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&reports).join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["scenarios"][0]["verdict"], "failed");
+    let junit = std::fs::read_to_string(Path::new(&reports).join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<failure") && !junit.contains("<skipped"),
+        "{junit}"
+    );
+}

@@ -244,3 +244,140 @@ fn the_output_decoder_and_image_checks_never_panic() {
     }
     println!("FIGURE fuzz output: 2000 JSON mutations ({decoded_images} images inspected) and 2000 PNG mutations, 0 panics; {agreed} decodable mutations sampled identically while decoding and after");
 }
+
+/// Figures no endpoint should send, as a broken or hostile one does: every
+/// report writer (JSON, JUnit, Markdown, HTML, history, trend, compare,
+/// merge) takes runs built from them without a panic, for many mixes.
+#[test]
+fn every_report_writer_takes_extreme_figures() {
+    use endpoint_harness::model::*;
+    const U: [u64; 7] = [0, 1, 999, 1 << 53, u64::MAX / 2, u64::MAX - 1, u64::MAX];
+    const F: [f64; 7] = [
+        0.0,
+        -0.0,
+        1e308,
+        -1e308,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let mut rng = Rng(0x5eed_1234);
+    let u = |rng: &mut Rng| U[rng.below(U.len())];
+    let f = |rng: &mut Rng| F[rng.below(F.len())];
+    for round in 0..24 {
+        let mut scenarios = Vec::new();
+        for s in 0..3 {
+            let run = RunRecord {
+                job_id: Some(format!("job-{round}-{s}")),
+                worker_id: Some("w".repeat(rng.below(300))),
+                state: Some("COMPLETED".into()),
+                delay_ms: Some(u(&mut rng)),
+                execution_ms: Some(u(&mut rng)),
+                total_ms: u(&mut rng),
+                status_calls: u32::MAX,
+                cost: Some(f(&mut rng)),
+                timeline: vec![
+                    Seen {
+                        at_ms: u(&mut rng),
+                        state: "IN_PROGRESS".into(),
+                    },
+                    Seen {
+                        at_ms: u(&mut rng),
+                        state: "COMPLETED".into(),
+                    },
+                ],
+                nodes: vec![NodeTiming {
+                    node: "3".into(),
+                    class_type: "KSampler".into(),
+                    title: None,
+                    start_ms: u(&mut rng),
+                    ms: u(&mut rng),
+                    cached: false,
+                }],
+                ..RunRecord::default()
+            };
+            let verdict = [
+                Verdict::Passed,
+                Verdict::Failed,
+                Verdict::OverBudget,
+                Verdict::Error,
+            ][rng.below(4)];
+            let head = ScenarioHead {
+                name: format!("s/{s}"),
+                ..ScenarioHead::default()
+            };
+            let mut rep = ScenarioReport::new(head, verdict, Some("x".repeat(rng.below(10_000))));
+            rep.duration_ms = u(&mut rng);
+            rep.cost = Some(f(&mut rng));
+            let spread = |rng: &mut Rng| Spread {
+                p50_ms: U[rng.below(7)],
+                p95_ms: U[rng.below(7)],
+                max_ms: U[rng.below(7)],
+            };
+            rep.budget = Some(BudgetReport {
+                misses: Vec::new(),
+                not_applicable: Vec::new(),
+                queue: Some(spread(&mut rng)),
+                execution: Some(spread(&mut rng)),
+                total: Some(spread(&mut rng)),
+            });
+            rep.snapshots = vec![SnapshotRecord {
+                index: usize::MAX,
+                reference: "r.png".into(),
+                outcome: "review".into(),
+                class: None,
+                across: None,
+                variant: None,
+                reasons: vec![],
+                metrics: Some(Metrics {
+                    distance: u32::MAX,
+                    similarity: f(&mut rng),
+                    psnr: Some(f(&mut rng)),
+                    ssim: Some(f(&mut rng)),
+                    block_diff: Some(f(&mut rng)),
+                    coarse_psnr: Some(f(&mut rng)),
+                    ..Metrics::default()
+                }),
+                expected: None,
+                actual: None,
+                diff: None,
+                thumbnails: vec![],
+            }];
+            rep.runs = vec![run.clone(), run];
+            scenarios.push(rep);
+        }
+        let info = RunInfo {
+            run_id: format!("run-{round}"),
+            started_at: format!("2026-12-07T00:{:02}:00Z", round % 60),
+            target: "embedded mock".into(),
+            target_kind: TargetKind::Mock,
+            git_commit: None,
+        };
+        let report = RunReport::new(&info, scenarios);
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        let every = catch_unwind(AssertUnwindSafe(|| {
+            use endpoint_harness::results::{compare, history, report as writers, trend};
+            for dir in [&a, &b] {
+                history::append(dir, &report, &report.scenarios).unwrap();
+                history::append(dir, &report, &report.scenarios).unwrap();
+                writers::write_all(dir, &report).unwrap();
+            }
+            let (lines, _) = history::read(&a.join("history.jsonl")).unwrap();
+            let _ = trend::render(&trend::analyse(&lines, &trend::Options::default()));
+            let cmp = compare::compare(&a, &b, &Default::default(), Some(&tmp.path().join("out")))
+                .unwrap();
+            compare::write(&tmp.path().join("out"), &cmp).unwrap();
+            endpoint_harness::results::shards::merge(
+                &tmp.path().join("merged"),
+                &[a.clone(), b.clone()],
+            )
+            .unwrap();
+        }));
+        assert!(
+            every.is_ok(),
+            "a report writer panicked on round {round} (seed 0x5eed_1234)"
+        );
+        assert!(a.join("index.html").is_file() && a.join("report.json").is_file());
+    }
+}

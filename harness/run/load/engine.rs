@@ -400,13 +400,14 @@ fn conclude(s: &Scenario, target: &str, run: Run<'_>, health: Vec<crate::model::
             format!("{failed_jobs} of {} failed: {}", report.submitted, kinds(&report)),
         ));
     }
+    // A failure outranks every stop (the cost cap, Ctrl-C, a refused submission).
     let verdict = match (&stopped, failures.is_empty(), misses.is_empty()) {
-        (Some((_, v, _)), _, _) if *v != Verdict::Passed => *v,
         (_, false, _) => Verdict::Failed,
+        (Some((_, v, _)), true, _) if *v != Verdict::Passed => *v,
         (_, true, false) => Verdict::OverBudget,
         _ => Verdict::Passed,
     };
-    let verdict = if report.submitted == 0 && matches!(&stopped, Some((w, _, _)) if w.starts_with("spending cap")) {
+    let verdict = if failures.is_empty() && report.submitted == 0 && matches!(&stopped, Some((w, _, _)) if w.starts_with("spending cap")) {
         Verdict::Ignored
     } else {
         verdict

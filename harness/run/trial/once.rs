@@ -103,6 +103,10 @@ pub(crate) async fn run_once(s: &Scenario, env: &TrialEnv, index: u32) -> OneRun
         job.status.status.as_str(),
         job.status.error.as_deref(),
     ));
+    // A figure that cannot be true fails closed: its budget cannot be judged.
+    for a in &job.status.absurd {
+        one.failures.push(CheckFailure::new("endpoint figures", "RunPod's delayTime and executionTime in milliseconds", a.clone()));
+    }
     let completed = job.status.status == JobState::Completed;
     // Decoding takes the output: each image's base64 becomes its bytes in place.
     let output_value = job.status.output.take();

@@ -124,7 +124,16 @@ pub struct StatusAnswer {
     /// The worker that ran it.
     #[serde(rename = "workerId", skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
+    /// Figures the answer gave that cannot be true (`delayTime: 1e30`), said
+    /// as such; the figure itself is left out.
+    #[serde(skip)]
+    pub absurd: Vec<String>,
 }
+
+/// The largest time an answer may report, in ms: a week. RunPod's execution
+/// timeout is at most days, and results are kept 30 minutes; anything above is
+/// a broken endpoint, and a figure this size can never overflow a sum.
+pub const MAX_FIGURE_MS: u64 = 7 * 24 * 3600 * 1000;
 
 /// Why an answer could not be read as a status answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,6 +151,7 @@ impl StatusAnswer {
             output: None,
             error: None,
             worker_id: None,
+            absurd: Vec::new(),
         }
     }
 
@@ -172,12 +182,20 @@ impl StatusAnswer {
             Some(Value::String(s)) => JobState::parse(s),
             _ => return Err(Malformed(format!("no `status` for job {id}"))),
         };
-        let ms = |k: &str| {
-            obj.get(k).and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-            })
+        let mut absurd = Vec::new();
+        let mut ms = |k: &str| {
+            let v = obj.get(k).filter(|v| !v.is_null())?;
+            let n = v.as_u64().or_else(|| v.as_f64().filter(|f| f.is_finite() && *f >= 0.0 && *f <= MAX_FIGURE_MS as f64).map(|f| f as u64));
+            match n.filter(|n| *n <= MAX_FIGURE_MS) {
+                Some(n) => Some(n),
+                None => {
+                    let shown: String = v.to_string().chars().take(40).collect();
+                    absurd.push(format!("{k} {shown} is not a time in milliseconds of at most a week"));
+                    None
+                }
+            }
         };
+        let (delay_ms, execution_ms) = (ms("delayTime"), ms("executionTime"));
         let error = obj.get("error").filter(|e| !e.is_null()).map(|e| match e {
             Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -185,8 +203,9 @@ impl StatusAnswer {
         Ok(StatusAnswer {
             id,
             status,
-            delay_ms: ms("delayTime"),
-            execution_ms: ms("executionTime"),
+            delay_ms,
+            execution_ms,
+            absurd,
             output,
             error,
             worker_id: obj
@@ -306,6 +325,20 @@ pub struct PurgeAnswer {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Figures no job can have are said as absurd and left out: nothing
+    /// downstream adds or scales them (a report once panicked on the sum).
+    #[test]
+    fn absurd_figures_are_reported_and_left_out() {
+        let s = StatusAnswer::from_value(serde_json::from_str(r#"{"id": "j", "status": "COMPLETED", "delayTime": 1e30, "executionTime": 18446744073709551615}"#).unwrap()).unwrap();
+        assert_eq!((s.delay_ms, s.execution_ms), (None, None));
+        assert_eq!(s.absurd.len(), 2, "{:?}", s.absurd);
+        assert!(s.absurd[0].starts_with("delayTime 1e+30 is not a time"), "{:?}", s.absurd);
+        let s = StatusAnswer::from_value(json!({"id": "j", "status": "COMPLETED", "delayTime": -5, "executionTime": 1200.7})).unwrap();
+        assert_eq!((s.delay_ms, s.execution_ms, s.absurd.len()), (None, Some(1200), 1));
+        let s = StatusAnswer::from_value(json!({"id": "j", "status": "IN_QUEUE", "delayTime": null})).unwrap();
+        assert!(s.absurd.is_empty() && s.delay_ms.is_none());
+    }
 
     #[test]
     fn parses_status_leniently() {

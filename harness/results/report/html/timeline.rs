@@ -12,7 +12,7 @@ use crate::text::fmt_ms;
 /// add up to more (a mock at speed reports simulated times).
 pub(crate) fn span(run: &RunRecord) -> u64 {
     run.total_ms
-        .max(run.delay_ms.unwrap_or(0) + run.execution_ms.unwrap_or(0))
+        .max(run.delay_ms.unwrap_or(0).saturating_add(run.execution_ms.unwrap_or(0)))
 }
 
 /// The job's bar, scaled so `scale_ms` fills the width.
@@ -21,7 +21,7 @@ pub(crate) fn job(run: &RunRecord, scale_ms: u64) -> Markup {
     let pct = |ms: u64| format!("{:.2}%", ms as f64 * 100.0 / scale);
     let queue = run.delay_ms.unwrap_or(0);
     let exec = run.execution_ms.unwrap_or(0);
-    let rest = run.total_ms.saturating_sub(queue + exec);
+    let rest = run.total_ms.saturating_sub(queue.saturating_add(exec));
     let segments = [
         ("seg-queue", queue, "queued"),
         ("seg-run", exec, "running"),
@@ -69,7 +69,7 @@ pub(crate) fn nodes(nodes: &[NodeTiming]) -> Markup {
                                 _ => { (n.class_type) }
                             }
                         }
-                        td { span.bar.cached[n.cached] style={ "width:" ((n.ms * 160 / slowest).max(1)) "px" } {} }
+                        td { span.bar.cached[n.cached] style={ "width:" ((n.ms.saturating_mul(160) / slowest).max(1)) "px" } {} }
                         td { @if n.cached { "cached" } @else { (fmt_ms(n.ms)) } }
                     }
                 }
