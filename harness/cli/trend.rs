@@ -21,6 +21,10 @@ pub(crate) struct TrendArgs {
     /// Flag a snapshot similarity below baseline minus this.
     #[arg(long, default_value_t = 0.02)]
     similarity_drop: f64,
+    /// A latency is flagged only when it also grew by more than this (ratios
+    /// of millisecond-scale times are noise).
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    latency_floor: std::time::Duration,
     /// Exit 0 even when something is flagged (report only).
     #[arg(long)]
     no_fail: bool,
@@ -48,6 +52,7 @@ impl TrendArgs {
             baseline_runs: self.baseline_runs,
             latency_ratio: self.latency_ratio,
             similarity_drop: self.similarity_drop,
+            latency_floor_ms: self.latency_floor.as_millis() as u64,
         };
         let trends = crate::results::trend::analyse(&lines, &opts);
         print!("{}", crate::results::trend::render(&trends));

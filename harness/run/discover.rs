@@ -39,7 +39,7 @@ pub fn discover(root: &Path) -> Result<Vec<PathBuf>, SetupError> {
         return Err(SetupError::invalid(
             "HARNESS_SCENARIOS",
             format!(
-                "scenario folder {} does not exist",
+                "scenario folder {} does not exist: `endpoint-harness init` makes one with a starter scenario, or set HARNESS_SCENARIOS (`--scenarios`) to yours",
                 crate::paths::display_path(root).display()
             ),
         ));

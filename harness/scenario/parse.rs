@@ -358,7 +358,7 @@ impl Cx<'_> {
             {
                 self.val_err(
                     &format!("{key}.{i}"),
-                    format!("`{t}` in `{key}` must be a word of letters, digits, `-`, `_` or `.`"),
+                    format!("`{t}` in `{key}` must be one word of ASCII letters, digits, `-`, `_` or `.` (no spaces, no accented letters)"),
                     None,
                 );
             }
@@ -391,7 +391,10 @@ impl Cx<'_> {
             Err(e) => {
                 self.val_err(
                     path,
-                    format!("`{path}`: `{text}` is not a duration ({e})"),
+                    format!(
+                        "`{path}`: `{text}` is not a duration: {}",
+                        crate::text::duration_error(text, &e)
+                    ),
                     Some("write durations like `90s`, `10m` or `1h 30m`".into()),
                 );
                 None

@@ -194,7 +194,12 @@ pub(crate) async fn logs(
         })
         .collect();
     let cut = b.worker.cut_logs_after;
-    let stream = async_stream(events, cut);
+    // A mock in real time holds the stream open for live lines, as RunPod
+    // does; a fast-forwarded one (the embedded mock) ends it after the
+    // history, so a red trial's evidence costs milliseconds, not the
+    // client's quiet wait.
+    let live = m.opts.speed <= 1.0;
+    let stream = async_stream(events, cut, live);
     Ok(Response::builder()
         .status(200)
         .header("content-type", "text/event-stream")
@@ -208,6 +213,7 @@ pub(crate) async fn logs(
 fn async_stream(
     events: Vec<Bytes>,
     cut: Option<usize>,
+    live: bool,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let n = cut.unwrap_or(usize::MAX).min(events.len());
     let history = futures_util::stream::iter(events.into_iter().take(n).map(Ok));
@@ -222,11 +228,13 @@ fn async_stream(
                     "injected: the log stream was cut",
                 ))
             }))
-        } else {
+        } else if live {
             Box::pin(futures_util::stream::once(async {
                 tokio::time::sleep(LIVE_WAIT).await;
                 Ok(Bytes::from_static(b": the mock has no live lines\n\n"))
             }))
+        } else {
+            Box::pin(futures_util::stream::empty())
         };
     futures_util::StreamExt::chain(history, tail)
 }
