@@ -64,6 +64,26 @@ pub(crate) fn fmt_ms(ms: u64) -> String {
     }
 }
 
+/// Why `text` is not a duration, in words rather than the parser's own
+/// ("expected number at 0"): what is missing or wrong, where.
+pub(crate) fn duration_error(text: &str, e: &humantime::DurationError) -> String {
+    use humantime::DurationError as E;
+    let at = |i: usize| text.get(..i).filter(|p| !p.trim().is_empty());
+    match e {
+        E::Empty => "it is empty".into(),
+        E::NumberExpected(i) => match at(*i) {
+            None => "it does not start with a number".into(),
+            Some(before) => format!("a number is missing after `{}`", before.trim()),
+        },
+        E::InvalidCharacter(i) => {
+            let c = text.get(*i..).and_then(|r| r.chars().next()).unwrap_or('?');
+            format!("`{c}` (character {}) is not part of a duration", i + 1)
+        }
+        E::UnknownUnit { unit, .. } => format!("`{unit}` is not a unit (use ms, s, m, h or d)"),
+        E::NumberOverflow => "the number is too large".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,22 +114,3 @@ mod tests {
     }
 }
 
-/// Why `text` is not a duration, in words rather than the parser's own
-/// ("expected number at 0"): what is missing or wrong, where.
-pub(crate) fn duration_error(text: &str, e: &humantime::DurationError) -> String {
-    use humantime::DurationError as E;
-    let at = |i: usize| text.get(..i).filter(|p| !p.trim().is_empty());
-    match e {
-        E::Empty => "it is empty".into(),
-        E::NumberExpected(i) => match at(*i) {
-            None => "it does not start with a number".into(),
-            Some(before) => format!("a number is missing after `{}`", before.trim()),
-        },
-        E::InvalidCharacter(i) => {
-            let c = text.get(*i..).and_then(|r| r.chars().next()).unwrap_or('?');
-            format!("`{c}` (character {}) is not part of a duration", i + 1)
-        }
-        E::UnknownUnit { unit, .. } => format!("`{unit}` is not a unit (use ms, s, m, h or d)"),
-        E::NumberOverflow => "the number is too large".into(),
-    }
-}
