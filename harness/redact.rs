@@ -7,15 +7,40 @@ use std::sync::RwLock;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Registers a secret value (an API key) to be replaced by `[REDACTED]` everywhere.
+/// Registers a secret value (an API key, a password, a token) to be replaced
+/// by `[REDACTED]` everywhere, whatever its length: one of 6 characters or
+/// more wherever it appears, a shorter one where it stands as a word of its own
+/// (so a 4-character password is redacted without mangling every word that
+/// contains its letters).
 pub fn register_secret(secret: &str) {
-    // Very short values would redact ordinary words; a real key is long.
-    if secret.len() >= 6 {
-        let mut s = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-        if !s.iter().any(|x| x == secret) {
-            s.push(secret.to_string());
-        }
+    if secret.is_empty() {
+        return;
     }
+    let mut s = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !s.iter().any(|x| x == secret) {
+        s.push(secret.to_string());
+        // Longest first: a secret that contains another is redacted whole.
+        s.sort_by_key(|x| std::cmp::Reverse(x.len()));
+    }
+}
+
+/// Below this length a secret is redacted only where it stands alone.
+const SHORT: usize = 6;
+
+/// `text` with every standalone occurrence of `word` (not touching a letter,
+/// digit or `_` on either side) replaced; None when there is none.
+fn replace_word(text: &str, word: &str) -> Option<String> {
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut splice = Splice::new(text);
+    let mut from = 0;
+    while let Some(k) = text[from..].find(word) {
+        let (start, end) = (from + k, from + k + word.len());
+        if !is_word(text[..start].chars().next_back()) && !is_word(text[end..].chars().next()) {
+            splice.redact(start, end);
+        }
+        from = end;
+    }
+    splice.finish()
 }
 
 /// Query parameters whose values are credentials in presigned URLs (S3, GCS, Azure SAS).
@@ -148,8 +173,13 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     {
         let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
         for s in secrets.iter() {
-            if out.contains(s.as_str()) {
+            if !out.contains(s.as_str()) {
+                continue;
+            }
+            if s.len() >= SHORT {
                 out = Cow::Owned(out.replace(s.as_str(), "[REDACTED]"));
+            } else if let Some(r) = replace_word(&out, s) {
+                out = Cow::Owned(r);
             }
         }
     }
@@ -183,6 +213,21 @@ mod tests {
             url_for_display("https://h/p.png?sig=1"),
             "https://h/p.png?[query redacted]"
         );
+    }
+
+    /// A short secret (a 4-character proxy password) is redacted where it
+    /// stands alone, and never cuts into other words; a key echoed at any
+    /// offset of a long error survives no cut (redacted first, cut after).
+    #[test]
+    fn short_secrets_and_secrets_at_any_offset() {
+        register_secret("pw9z");
+        assert_eq!(redact("user me, password pw9z; pw9zx stays, xpw9z too"), "user me, password [REDACTED]; pw9zx stays, xpw9z too");
+        register_secret("rpa_OFFSETKEY_0123456789");
+        for at in [0, 1, 250, 290, 299, 300, 301, 2000] {
+            let text = format!("{}rpa_OFFSETKEY_0123456789 tail", "x".repeat(at));
+            let head = crate::text::truncate(&redact(&text), 300);
+            assert!(!head.contains("rpa_"), "at {at}");
+        }
     }
 
     #[test]

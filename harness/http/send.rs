@@ -40,6 +40,10 @@ impl Auth {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
                 crate::redact::register_secret(pair);
                 crate::redact::register_secret(&encoded);
+                // The password alone is as secret as the pair.
+                if let Some((_, password)) = pair.split_once(':') {
+                    crate::redact::register_secret(password);
+                }
                 format!("Basic {encoded}")
             }
         };
@@ -291,7 +295,8 @@ pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
 pub(crate) fn snippet(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let one = crate::text::one_line(&text);
-    redact(crate::text::truncate(one.trim(), 300).as_str()).into_owned()
+    // Redacted first, cut after: a cut through a secret would leave its start.
+    crate::text::truncate(redact(one.trim()).as_ref(), 300)
 }
 
 /// An id escaped for use as one path segment: `/`, `?`, `#`, `%` and anything
@@ -321,6 +326,16 @@ mod tests {
         assert_eq!(segment("abc-123-u1"), "abc-123-u1");
         assert_eq!(segment("../cancel/x?y#z"), "..%2Fcancel%2Fx%3Fy%23z");
         assert_eq!(segment("狐"), "%E7%8B%90");
+    }
+
+    #[test]
+    fn a_key_at_any_offset_never_survives_the_cut() {
+        crate::redact::register_secret("rpa_SNIPPETKEY_0123456789");
+        for at in [0, 1, 250, 290, 295, 299, 300, 301, 2000] {
+            let text = format!("{}rpa_SNIPPETKEY_0123456789 tail", "x".repeat(at));
+            let shown = snippet(text.as_bytes());
+            assert!(!shown.contains("rpa_SNIP") && !shown.contains("SNIPPETKEY"), "at {at}: {shown}");
+        }
     }
 
     #[test]

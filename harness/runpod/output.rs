@@ -285,8 +285,8 @@ fn short(v: &Value) -> String {
 }
 
 fn short_str(s: &str) -> String {
-    let cut = crate::text::truncate(s, 60);
-    format!("{:?}", crate::redact::redact(&cut))
+    // Redacted first, cut after: a cut through a secret would leave its start.
+    format!("{:?}", crate::text::truncate(&crate::redact::redact(s), 60))
 }
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ fn trend_flags_a_regression_with_exit_1() {
     let (code, out, err) = cli(&["trend", "--history", &path.to_string_lossy()]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains("total p95 5.0s vs baseline 1.0s (x5.00 > x1.5)"),
+        out.contains("total p95 5.0s vs baseline 1.0s (x5.00 > x1.5, +4.0s > 1.0s)"),
         "{out}"
     );
     assert!(err.contains("1 unreadable line(s)"), "{err}");

@@ -31,14 +31,10 @@ fn python() -> Option<PathBuf> {
 }
 
 #[test]
+#[ignore = "needs Python with the runpod package, which .ci/run installs (HARNESS_PYTHON): cargo test --test it -- --ignored"]
 fn scenarios_run_against_a_local_rp_serve_api_worker() {
     let Some(py) = python() else {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v.is_empty() || v == "false"),
-            "CI must provide the runpod package (.ci/run)"
-        );
-        eprintln!("skipped: no Python with the runpod package");
-        return;
+        panic!("no Python with the runpod package: set HARNESS_PYTHON to one (.ci/run installs it into .venv)");
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -20,14 +20,10 @@ fn python() -> Option<PathBuf> {
 }
 
 #[test]
+#[ignore = "needs Python with the runpod package, which .ci/run installs (HARNESS_PYTHON): cargo test --test it -- --ignored"]
 fn the_official_runpod_sdk_works_against_the_standalone_mock() {
     let Some(py) = python() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide the runpod SDK (.ci/run installs it into .venv)"
-        );
-        eprintln!("skipped: no Python with the runpod package (run .ci/run or set HARNESS_PYTHON)");
-        return;
+        panic!("no Python with the runpod package: set HARNESS_PYTHON to one (.ci/run installs it into .venv)");
     };
     let key = "sdk-test-key-123456";
     let mut mock = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"))

@@ -400,10 +400,11 @@ fn conclude(s: &Scenario, target: &str, run: Run<'_>, health: Vec<crate::model::
             format!("{failed_jobs} of {} failed: {}", report.submitted, kinds(&report)),
         ));
     }
-    // A failure outranks every stop (the cost cap, Ctrl-C, a refused submission).
+    // A failure outranks every stop that is not red itself: a red stop (a
+    // refused submission, Ctrl-C) keeps its own verdict, never a green one.
     let verdict = match (&stopped, failures.is_empty(), misses.is_empty()) {
+        (Some((_, v, _)), _, _) if !v.is_success() => *v,
         (_, false, _) => Verdict::Failed,
-        (Some((_, v, _)), true, _) if *v != Verdict::Passed => *v,
         (_, true, false) => Verdict::OverBudget,
         _ => Verdict::Passed,
     };

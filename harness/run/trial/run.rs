@@ -76,8 +76,10 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
         }
     }
     // A failure outranks every stop: a run that failed its checks and was then
-    // refused by the cost cap, cut by a deadline or a dead endpoint is red.
+    // refused by the cost cap (ignored) is failed; a red stop (a deadline, a
+    // dead endpoint) keeps its own red verdict.
     let verdict = match (&all.stop, all.failures.is_empty(), budget.misses.is_empty()) {
+        (Some(stop), _, _) if !stop.verdict().is_success() => stop.verdict(),
         (_, false, _) => Verdict::Failed,
         (Some(stop), true, _) => stop.verdict(),
         (None, true, false) => Verdict::OverBudget,

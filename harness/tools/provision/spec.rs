@@ -148,7 +148,31 @@ pub fn load(path: &Path, image: Option<String>) -> Result<Spec, SpecError> {
         }
         None => None,
     };
-    resolve(path, file, hub.unwrap_or_default(), image)
+    let spec = resolve(path, file, hub.unwrap_or_default(), image)?;
+    // The endpoint's env holds bucket keys and tokens, and a worker may log
+    // its env: those values are registered as secrets.
+    for (k, v) in &spec.env {
+        if secret_env(k, v) {
+            crate::redact::register_secret(v.trim());
+        }
+    }
+    Ok(spec)
+}
+
+/// Whether an env value is treated as secret: any value of a key named like a
+/// credential (`*KEY*`, `*TOKEN*`, `*SECRET*`, `*PASS*`, `*AUTH*`,
+/// `*CREDENTIAL*`, `*PRIVATE*`), and any long value that is not a plain word,
+/// number or boolean (`COMFY_LOG_LEVEL: DEBUG` is not; redacting `false`
+/// everywhere would break the reports' JSON).
+fn secret_env(key: &str, value: &str) -> bool {
+    let v = value.trim();
+    let literal = v.parse::<f64>().is_ok() || ["true", "false", "null", "yes", "no", "on", "off"].contains(&v.to_ascii_lowercase().as_str());
+    if v.is_empty() || literal {
+        return false;
+    }
+    let k = key.to_ascii_uppercase();
+    let named = ["KEY", "TOKEN", "SECRET", "PASS", "AUTH", "CREDENTIAL", "PRIVATE"].iter().any(|w| k.contains(w));
+    named || (v.len() >= 12 && !v.chars().all(|c| c.is_ascii_alphabetic() || c == '_'))
 }
 
 /// What a Hub file's `config` contributes.
@@ -450,5 +474,19 @@ mod tests {
         std::fs::write(&p, "image: x\nhub: tests.json\n").unwrap();
         let e = load(&p, None).unwrap_err();
         assert!(e.to_string().contains("selects GPUs by pool"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod secret_env_tests {
+    #[test]
+    fn credentials_are_secret_and_plain_settings_are_not() {
+        use super::secret_env;
+        assert!(secret_env("BUCKET_SECRET_ACCESS_KEY", "abc"));
+        assert!(secret_env("HF_TOKEN", "hf_x1"));
+        assert!(secret_env("WEBHOOK", "https://hooks.example/abc123"));
+        assert!(!secret_env("COMFY_LOG_LEVEL", "DEBUG"));
+        assert!(!secret_env("REFRESH_WORKER", "false"));
+        assert!(!secret_env("API_KEY_COUNT", "3"));
     }
 }
