@@ -19,7 +19,7 @@ mod timing;
 mod verdict;
 mod worker;
 
-pub use check::{CheckFailure, ImageFormat, ImageInfo};
+pub use check::{collapse, CheckFailure, ImageFormat, ImageInfo};
 pub use fingerprint::{ClassField, ClassKey, Fingerprint, UNKNOWN as UNKNOWN_FIELD};
 pub use job::{ImageRecord, OutputShape, ProgressSeen, RunRecord, Seen, PROGRESS_KEPT};
 pub use load::{ColdStart, HealthPoint, LoadPoint, LoadReport, LoadSpread};

@@ -38,6 +38,9 @@ pub(crate) struct Settings {
     pub mocks: PathBuf,
     /// `HARNESS_MAX_IN_FLIGHT`.
     pub max_in_flight: usize,
+    /// `HARNESS_MAX_OUTPUT_ITEMS` and `HARNESS_MAX_OUTPUT_BYTES`: how much of
+    /// one job's output is fetched and kept.
+    pub output_limits: crate::runpod::output::Limits,
     /// `HARNESS_MOCK_SPEED`.
     pub mock_speed: f64,
     /// How long a job may sit IN_QUEUE before `/health` is asked whether any worker can start.
@@ -94,6 +97,15 @@ impl Settings {
                     |n: &usize| *n > 0,
                 )?
                 .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            output_limits: crate::runpod::output::Limits {
+                items: v
+                    .number("HARNESS_MAX_OUTPUT_ITEMS", "a positive integer", |n: &usize| *n > 0)?
+                    .unwrap_or(crate::runpod::output::DEFAULT_MAX_ITEMS),
+                bytes: v
+                    .number("HARNESS_MAX_OUTPUT_BYTES", "a positive number of bytes", |n: &u64| *n > 0)?
+                    .unwrap_or(crate::runpod::output::DEFAULT_MAX_BYTES),
+                expected: None,
+            },
             mock_speed: v
                 .number("HARNESS_MOCK_SPEED", "a positive number", |n: &f64| {
                     *n > 0.0 && n.is_finite()

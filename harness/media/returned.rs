@@ -52,6 +52,10 @@ pub enum ItemProblem {
     /// The download failed.
     #[error("{0}")]
     Download(String),
+    /// Not fetched or kept: past the item or byte cap of one job, or past
+    /// what `expect` allows (the count fails without it).
+    #[error("not fetched: {0}")]
+    NotFetched(String),
 }
 
 /// One file as the worker returned it.

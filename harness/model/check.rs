@@ -31,6 +31,56 @@ impl CheckFailure {
     }
 }
 
+/// Runs of three or more failures alike but for their numbers (image 3, 4,
+/// ... 119 not fetched) become one, saying how many and up to which: a
+/// hostile output of hundreds of items gives one line, not hundreds.
+pub fn collapse(failures: Vec<CheckFailure>) -> Vec<CheckFailure> {
+    fn shape(f: &CheckFailure) -> String {
+        let mut s = String::new();
+        for part in [&f.check, &f.expected, &f.actual] {
+            let mut digits = false;
+            for c in part.chars() {
+                if c.is_ascii_digit() {
+                    if !digits {
+                        s.push('#');
+                    }
+                    digits = true;
+                } else {
+                    digits = false;
+                    s.push(c);
+                }
+            }
+            s.push('\u{1f}');
+        }
+        s
+    }
+    let mut out: Vec<CheckFailure> = Vec::new();
+    let mut run: Vec<CheckFailure> = Vec::new();
+    let flush = |run: &mut Vec<CheckFailure>, out: &mut Vec<CheckFailure>| {
+        if run.len() >= 3 {
+            let last = run.last().map(|f| f.check.clone()).unwrap_or_default();
+            let mut first = run.swap_remove(0);
+            first.check = format!(
+                "{} (and {} more alike, up to {last})",
+                first.check,
+                run.len()
+            );
+            out.push(first);
+        } else {
+            out.append(run);
+        }
+        run.clear();
+    };
+    for f in failures {
+        if run.last().is_some_and(|l| shape(l) != shape(&f)) {
+            flush(&mut run, &mut out);
+        }
+        run.push(f);
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 impl fmt::Display for CheckFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -103,4 +153,35 @@ pub struct ImageInfo {
     pub neighbour_correlation: Option<f64>,
     /// Why the image could not be read, if it could not.
     pub problem: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_alike_but_for_their_numbers_become_one_line() {
+        let mut v: Vec<CheckFailure> = (0..120)
+            .map(|i| {
+                CheckFailure::new(
+                    format!("image {i} (x_{i}.png)"),
+                    "a readable image",
+                    "not fetched: past the cap of 64 items",
+                )
+            })
+            .collect();
+        v.insert(0, CheckFailure::new("image count", "1", "120"));
+        v.push(CheckFailure::new("warnings", "none", "1"));
+        let c = collapse(v);
+        assert_eq!(c.len(), 3, "{c:?}");
+        assert_eq!(
+            c[1].check,
+            "image 0 (x_0.png) (and 119 more alike, up to image 119 (x_119.png))"
+        );
+        let two = vec![
+            CheckFailure::new("image 1", "a", "b"),
+            CheckFailure::new("image 2", "a", "b"),
+        ];
+        assert_eq!(collapse(two.clone()), two, "two stay two");
+    }
 }

@@ -276,6 +276,7 @@ impl Ctx {
             target,
             in_flight: self.in_flight.clone(),
             fingerprints: self.fingerprints.clone(),
+            output_limits: self.settings.output_limits,
             reports_dir: self.settings.reports.clone(),
             snapshots: self.snapshots.clone(),
             watch: crate::runpod::job::Watch {

@@ -51,9 +51,40 @@ pub trait Download: Send + Sync {
     fn download<'a>(&'a self, url: &'a str) -> futures_util::future::BoxFuture<'a, Result<Vec<u8>, EndpointError>>;
 }
 
+/// How much of one job's output is fetched and kept: a hostile or broken
+/// endpoint (hundreds of large presigned URLs) must not exhaust memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Items fetched at most (`HARNESS_MAX_OUTPUT_ITEMS`).
+    pub items: usize,
+    /// Bytes kept at most, all items together (`HARNESS_MAX_OUTPUT_BYTES`).
+    pub bytes: u64,
+    /// Items the scenario can accept at most (`expect` counts): one more is
+    /// fetched to show what came, the rest are counted, not fetched.
+    pub expected: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { items: DEFAULT_MAX_ITEMS, bytes: DEFAULT_MAX_BYTES, expected: None }
+    }
+}
+
+/// Items of one job fetched at most, by default.
+pub const DEFAULT_MAX_ITEMS: usize = 64;
+/// Bytes of one job kept at most, by default (512 MiB).
+pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Reads `output` from a COMPLETED job; URLs are fetched through `target`.
 /// Takes the value so each base64 text becomes its file's bytes in place.
 pub async fn decode(output: Option<Value>, target: &dyn Download) -> Result<Output, OutputError> {
+    decode_within(output, target, &Limits::default()).await
+}
+
+/// [`decode`] within `limits`: items past the item cap, the byte cap or what
+/// `expect` allows are counted but neither fetched nor kept (their base64 is
+/// dropped at once), each marked [`ItemProblem::NotFetched`].
+pub async fn decode_within(output: Option<Value>, target: &dyn Download, limits: &Limits) -> Result<Output, OutputError> {
     let mut obj = match output {
         None | Some(Value::Null) => return Err(OutputError::Missing),
         Some(Value::Object(o)) => o,
@@ -77,6 +108,8 @@ pub async fn decode(output: Option<Value>, target: &dyn Download) -> Result<Outp
     if !lists.is_empty() {
         let no_images = obj.get("status").and_then(Value::as_str) == Some(SUCCESS_NO_IMAGES);
         let mut out = Vec::new();
+        let mut kept: u64 = 0;
+        let fetch_at_most = limits.expected.map_or(limits.items, |e| e.saturating_add(1).min(limits.items));
         for (list, items) in lists {
             let items = match items {
                 Value::Array(items) => items,
@@ -90,7 +123,35 @@ pub async fn decode(output: Option<Value>, target: &dyn Download) -> Result<Outp
                 }
             };
             for (i, item) in items.into_iter().enumerate() {
-                out.push(image_item(list, i, item, target).await);
+                let filename = item.get("filename").and_then(Value::as_str).map_or_else(|| format!("image-{i}"), str::to_string);
+                let why = if out.len() >= fetch_at_most {
+                    Some(if fetch_at_most < limits.items {
+                        format!("past the {} item(s) `expect` allows", limits.expected.unwrap_or(0))
+                    } else {
+                        format!("past the cap of {} items a job (HARNESS_MAX_OUTPUT_ITEMS)", limits.items)
+                    })
+                } else if kept >= limits.bytes {
+                    Some(format!("past the cap of {} bytes a job (HARNESS_MAX_OUTPUT_BYTES)", limits.bytes))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    drop(item);
+                    out.push(Returned { filename, transport: Transport::Base64, declared_mime: None, bytes: Err(ItemProblem::NotFetched(why)) });
+                    continue;
+                }
+                let mut r = image_item(list, i, item, target).await;
+                if let Ok(b) = &r.bytes {
+                    kept = kept.saturating_add(b.len() as u64);
+                    if kept > limits.bytes {
+                        r.bytes = Err(ItemProblem::NotFetched(format!(
+                            "{} bytes take the job past the cap of {} bytes (HARNESS_MAX_OUTPUT_BYTES)",
+                            b.len(),
+                            limits.bytes
+                        )));
+                    }
+                }
+                out.push(r);
             }
         }
         let shape = if no_images && out.is_empty() {
@@ -306,6 +367,39 @@ mod tests {
 
     fn target() -> Nowhere {
         Nowhere(crate::runpod::Client::new("http://127.0.0.1:9/v2/x", None).unwrap())
+    }
+
+    /// Serves every URL as `size` bytes and counts the downloads.
+    struct Counting {
+        size: usize,
+        n: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Download for Counting {
+        fn download<'a>(&'a self, _url: &'a str) -> futures_util::future::BoxFuture<'a, Result<Vec<u8>, EndpointError>> {
+            self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Box::pin(async move { Ok(vec![0u8; self.size]) })
+        }
+    }
+
+    /// 120 presigned URLs of 1 MB each: at most the item cap is fetched, only
+    /// one past what `expect` allows, and the byte cap stops the rest; every
+    /// item is still counted.
+    #[test]
+    fn hundreds_of_urls_are_fetched_only_within_the_caps() {
+        let items: Vec<Value> = (0..120).map(|i| json!({"filename": format!("{i}.png"), "type": "s3_url", "data": format!("https://b.s3/{i}.png?X-Amz-Signature=s")})).collect();
+        let out = json!({"images": items, "status": "success"});
+        let go = |limits: Limits| {
+            let t = Counting { size: 1 << 20, n: Default::default() };
+            let o = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(decode_within(Some(out.clone()), &t, &limits)).unwrap();
+            let kept: usize = o.images.iter().filter_map(|r| r.bytes.as_ref().ok()).map(Vec::len).sum();
+            (o.images.len(), t.n.into_inner(), kept)
+        };
+        assert_eq!(go(Limits::default()), (120, 64, 64 << 20));
+        assert_eq!(go(Limits { expected: Some(1), ..Limits::default() }), (120, 2, 2 << 20));
+        let (n, fetched, kept) = go(Limits { bytes: 5 << 20, ..Limits::default() });
+        assert_eq!((n, fetched), (120, 5), "full after five: the rest are not fetched");
+        assert_eq!(kept, 5 << 20);
     }
 
     fn run(v: Value) -> Result<Output, OutputError> {

@@ -116,3 +116,34 @@ fn a_job_gone_after_it_was_seen_running_is_a_ttl_expiry() {
         out.stdout
     );
 }
+
+/// Forty presigned URLs and a cap of eight: eight are fetched, the trial
+/// fails, and the thirty-two not fetched are one line, not thirty-two.
+#[test]
+fn an_output_past_the_item_cap_fails_in_one_line() {
+    let (out, report) = run_one(
+        "workflow: sdxl.json\nmock: s3-url\nset:\n  \"Empty Latent Image.batch_size\": 40\n  \"Empty Latent Image.width\": 64\n  \"Empty Latent Image.height\": 64\nexpect:\n  images: {count: 40, width: 64, height: 64}\n",
+        &[("HARNESS_MAX_OUTPUT_ITEMS", "8")],
+    );
+    assert_ne!(out.code, 0, "{}", out.all());
+    let failures = report["scenarios"][0]["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let f = &failures[0];
+    assert!(
+        f["check"].as_str().unwrap().contains("(and 31 more alike"),
+        "{f}"
+    );
+    assert!(
+        f["actual"]
+            .as_str()
+            .unwrap()
+            .contains("HARNESS_MAX_OUTPUT_ITEMS"),
+        "{f}"
+    );
+    // Within what `expect` allows, the same output passes.
+    let (out, _) = run_one(
+        "workflow: sdxl.json\nmock: s3-url\nset:\n  \"Empty Latent Image.batch_size\": 40\n  \"Empty Latent Image.width\": 64\n  \"Empty Latent Image.height\": 64\nexpect:\n  images: {count: 40, width: 64, height: 64}\n",
+        &[("HARNESS_MAX_OUTPUT_ITEMS", "40")],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+}

@@ -54,6 +54,7 @@ async fn run_on(s: &Scenario, env: &TrialEnv, sim: Option<Arc<SimClock>>) -> Sce
         target: env.target.clone(),
         in_flight: Arc::new(tokio::sync::Semaphore::new(load.concurrency as usize)),
         fingerprints: env.fingerprints.clone(),
+        output_limits: env.output_limits,
         reports_dir: env.reports_dir.clone(),
         snapshots: env.snapshots.clone(),
         watch: Watch {

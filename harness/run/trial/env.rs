@@ -29,6 +29,8 @@ pub struct TrialEnv {
     pub commit: Option<String>,
     /// Worker fingerprints read so far in the run.
     pub fingerprints: Arc<super::fingerprint::Fingerprints>,
+    /// How much of one job's output is fetched and kept.
+    pub output_limits: crate::runpod::output::Limits,
 }
 
 impl TrialEnv {

@@ -198,6 +198,16 @@ fn record(
     }
 }
 
+/// The most files `expect` accepts (stills and videos together), when it says.
+fn expected_items(s: &Scenario) -> Option<usize> {
+    let stills = s.expect.images.count.max?;
+    let videos = match &s.expect.videos {
+        None => 0,
+        Some(v) => v.count.max?,
+    };
+    Some(stills as usize + videos as usize)
+}
+
 /// Decodes and checks the output of a COMPLETED job; returns it for recording.
 async fn check_output(
     s: &Scenario,
@@ -206,7 +216,8 @@ async fn check_output(
     output: Option<Value>,
     one: &mut OneRun,
 ) -> Option<output::Output> {
-    let out = match output::decode(output, env.target.as_ref()).await {
+    let limits = output::Limits { expected: expected_items(s), ..env.output_limits };
+    let out = match output::decode_within(output, env.target.as_ref(), &limits).await {
         Ok(o) => o,
         Err(e) => {
             one.failures.push(CheckFailure::new(

@@ -56,6 +56,7 @@ pub async fn run(s: &Scenario, env: &TrialEnv) -> ScenarioReport {
             break;
         }
     }
+    all.failures = crate::model::collapse(std::mem::take(&mut all.failures));
     let budget = budget::evaluate(&s.budget, &all.timings);
     let strict = env.snapshots.strict || env.snapshots.ci;
     for (kind, what) in unchecked(&all.runs, &budget) {
