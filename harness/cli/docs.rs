@@ -126,7 +126,7 @@ fn environment() -> String {
 fn commands(mut cmd: clap::Command) -> String {
     cmd.build();
     let mut out = format!(
-        "{GENERATED}\n\n# The `endpoint-harness` command\n\n`cargo install --path .` puts it on PATH; inside this repository `cargo run -- <command>` runs the same. Every command answers `--help`. Exit codes: 0 success, 1 a failure the command reports (a failing scenario, a stale page, a regression), 2 bad arguments or setup.\n"
+        "{GENERATED}\n\n# The `endpoint-harness` command\n\n`cargo install --locked --path .` puts it on PATH; inside this repository `cargo run -- <command>` runs the same. Every command answers `--help`. Exit codes: 0 success, 1 a failure the command reports (a failing scenario, a stale page, a regression), 2 bad arguments or setup.\n"
     );
     for sub in cmd.get_subcommands() {
         command(

@@ -116,3 +116,127 @@ fn every_page_is_in_the_summary_and_every_link_leads_somewhere() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every repository path the docs and README name exists, every relative
+/// link resolves, and the counts they state are what the repository holds:
+/// docs that disagree with the code are a defect a newcomer trips on.
+#[test]
+fn every_path_link_and_count_in_the_docs_is_true() {
+    use std::path::Path;
+    let tops = [
+        "harness/",
+        "tests/",
+        "benches/",
+        "scenarios/",
+        "mocks/",
+        "docs/",
+        "schemas/",
+        "snapshots/",
+        "crates/",
+        "fuzz/",
+        "src/",
+        ".ci/",
+    ];
+    // Files `init` writes into a user's repository, named by the guide to it.
+    let theirs = [
+        "scenarios/starter/composite.yaml",
+        "scenarios/starter/workflows/composite_api.json",
+    ];
+    let mut pages: Vec<std::path::PathBuf> = vec!["README.md".into()];
+    let mut stack = vec![std::path::PathBuf::from("docs/src")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                // The reference pages are generated from the code (tested above).
+                if !p.ends_with("reference") {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "md") {
+                pages.push(p);
+            }
+        }
+    }
+    let code = regex::Regex::new(r"`([^`\s]+)`").unwrap();
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    let mut wrong = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for c in code.captures_iter(line) {
+                let p = &c[1];
+                if !tops.iter().any(|t| p.starts_with(t))
+                    || p.contains(['<', '>', '*', '{', '}', '$', '…'])
+                    || theirs.contains(&p)
+                {
+                    continue;
+                }
+                let path = p
+                    .split([':', '#'])
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(['.', ',', ';', ')']);
+                if !Path::new(path).exists() {
+                    wrong.push(format!(
+                        "{}:{}: `{p}` does not exist",
+                        page.display(),
+                        n + 1
+                    ));
+                }
+            }
+            for c in link.captures_iter(line) {
+                let l = &c[1];
+                if l.starts_with("http") || l.starts_with('#') || l.starts_with("mailto") {
+                    continue;
+                }
+                let target = page.parent().unwrap().join(l.split('#').next().unwrap());
+                if !target.exists() {
+                    wrong.push(format!(
+                        "{}:{}: link {l} does not resolve",
+                        page.display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The counts the reliability page states.
+    let page = std::fs::read_to_string("docs/src/features/reliability.md").unwrap();
+    let fixtures = std::fs::read_dir("tests/fixtures/invalid")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        .count();
+    assert!(
+        page.contains(&format!("| {fixtures} fixtures,")),
+        "reliability.md must say {fixtures} fixtures"
+    );
+    let verdicts = std::fs::read_to_string("tests/it/snapshots/it__selftest__verdicts.snap")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("== "))
+        .count();
+    assert!(
+        page.contains(&format!("| {verdicts} verdicts and messages pinned")),
+        "reliability.md must say {verdicts} verdicts"
+    );
+    let pairs = endpoint_harness::snapshot::corpus::load(Path::new("tests/fixtures/drift"))
+        .unwrap()
+        .pairs
+        .len();
+    for doc in [
+        "README.md",
+        "docs/src/guide/snapshots.md",
+        "docs/src/features/drift-corpus.md",
+    ] {
+        let text = std::fs::read_to_string(doc).unwrap();
+        for m in regex::Regex::new(r"(\d+) pairs")
+            .unwrap()
+            .captures_iter(&text)
+        {
+            let n: usize = m[1].parse().unwrap();
+            assert!(n <= pairs, "{doc} says {n} pairs; the corpus holds {pairs}");
+        }
+    }
+}
