@@ -25,10 +25,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `--version`: the release and the commit it was built from, so a CI log
+/// says exactly which build judged the endpoint.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ENDPOINT_HARNESS_BUILD_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "endpoint-harness",
-    version,
+    version = VERSION,
     about = "Regression tests for RunPod serverless ComfyUI endpoints"
 )]
 pub(crate) struct Cli {

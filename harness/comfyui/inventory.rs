@@ -8,6 +8,7 @@ mod defs;
 mod preflight;
 mod pyrepr;
 mod pyvalue;
+pub mod set_types;
 mod validate;
 mod worker_text;
 

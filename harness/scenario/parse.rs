@@ -482,10 +482,27 @@ impl Cx<'_> {
         set: &serde_json::Map<String, Value>,
     ) -> Vec<((String, String), String)> {
         let mut set_by = Vec::new();
+        let inv: Option<&Inventory> = match self.opts.inventory {
+            Some(i) => Some(i),
+            None => crate::comfyui::inventory::set_types::core(),
+        };
         for (key, value) in set {
             let path = format!("set.{key}");
             match workflow::apply_override(graph, key, value.clone()) {
-                Ok(target) => set_by.push((target, path)),
+                Ok(target) => {
+                    let class = graph
+                        .get(&target.0)
+                        .and_then(|n| n.get("class_type"))
+                        .and_then(Value::as_str);
+                    if let (Some(inv), Some(class)) = (inv, class) {
+                        if let Some((why, help)) = crate::comfyui::inventory::set_types::mismatch(
+                            inv, class, &target.1, value,
+                        ) {
+                            self.val_err(&path, why, Some(help.into()));
+                        }
+                    }
+                    set_by.push((target, path))
+                }
                 Err(p) => self.key_err(&path, p.message, p.help),
             }
         }

@@ -224,3 +224,18 @@ fn snapshot_orphans_fail_ci_and_pending_lists() {
         "{err}"
     );
 }
+
+/// `--version` names the release and the commit it was built from.
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let (code, out, _) = cli(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(&format!(
+            "endpoint-harness {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("(commit )"), "{out}");
+}
