@@ -225,16 +225,14 @@ fn every_path_link_and_count_in_the_docs_is_true() {
         .unwrap()
         .pairs
         .len();
+    let stated = regex::Regex::new(r"(\d+) pairs").unwrap();
     for doc in [
         "README.md",
         "docs/src/guide/snapshots.md",
         "docs/src/features/drift-corpus.md",
     ] {
         let text = std::fs::read_to_string(doc).unwrap();
-        for m in regex::Regex::new(r"(\d+) pairs")
-            .unwrap()
-            .captures_iter(&text)
-        {
+        for m in stated.captures_iter(&text) {
             let n: usize = m[1].parse().unwrap();
             assert!(n <= pairs, "{doc} says {n} pairs; the corpus holds {pairs}");
         }
