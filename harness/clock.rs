@@ -219,6 +219,19 @@ impl Drop for Woken {
     }
 }
 
+/// Runs blocking work (a full decode, snapshot reads, a file lock, a child
+/// process) without holding up the other tasks of an async worker: on a
+/// multi-thread runtime the worker hands its other tasks to another thread
+/// while this runs (`block_in_place`), so an in-flight job's polls are not
+/// delayed by another job's decode; on a current-thread runtime, or outside
+/// one, it runs as is.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,3 +285,4 @@ mod tests {
         );
     }
 }
+

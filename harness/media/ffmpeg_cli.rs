@@ -29,6 +29,9 @@ pub(crate) fn available() -> bool {
     })
 }
 
+/// How long one ffmpeg decode may take before it is killed.
+const FFMPEG_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Frames `wanted` (sorted, 0-based, in presentation order) of `bytes`.
 pub(crate) fn frames(bytes: &[u8], wanted: &[u64]) -> Result<Vec<(u64, RgbImage)>, FramesError> {
     let staged = tempfile::Builder::new()
@@ -52,6 +55,18 @@ pub(crate) fn frames(bytes: &[u8], wanted: &[u64]) -> Result<Vec<(u64, RgbImage)
         .map_err(|e| FramesError::NoDecoder(format!("pixels not checked: cannot run ffmpeg ({e})")))?;
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
+    // A decode that hangs (a hostile file, a stuck ffmpeg) is killed after
+    // FFMPEG_LIMIT: the pipe then ends and the read below returns.
+    let child = std::sync::Arc::new(std::sync::Mutex::new(child));
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = {
+        let child = child.clone();
+        std::thread::spawn(move || {
+            if finished.recv_timeout(FFMPEG_LIMIT) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+            }
+        })
+    };
     // stderr is drained on its own thread so a chatty ffmpeg cannot block on a full pipe
     let errors = std::thread::spawn(move || {
         let mut s = String::new();
@@ -73,7 +88,9 @@ pub(crate) fn frames(bytes: &[u8], wanted: &[u64]) -> Result<Vec<(u64, RgbImage)
         }
     };
     drop(stdout);
-    let status = child.wait();
+    let status = child.lock().unwrap_or_else(|e| e.into_inner()).wait();
+    let _ = done.send(());
+    let _ = watchdog.join();
     let errors = errors.join().unwrap_or_default();
     read?;
     match status {

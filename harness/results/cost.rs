@@ -239,7 +239,9 @@ impl Costs {
     /// nothing else is in flight, so the first price is learnt before the cap is spent.
     pub async fn reserve(self: &Arc<Self>, expected: f64) -> Result<Reservation, CapRefused> {
         loop {
-            match self.attempt(expected) {
+            // The ledger is shared between processes under a file lock: a
+            // blocking wait, kept off the async worker.
+            match crate::clock::blocking(|| self.attempt(expected)) {
                 Attempt::Granted(r) => return Ok(r),
                 Attempt::Refused(why) => return Err(CapRefused(why)),
                 Attempt::Wait => tokio::time::sleep(std::time::Duration::from_millis(50)).await,

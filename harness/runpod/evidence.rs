@@ -98,7 +98,7 @@ impl Rollout {
 }
 
 /// The management API of one endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EndpointApi {
     http: reqwest::Client,
     base: String,
@@ -106,9 +106,17 @@ pub struct EndpointApi {
     key: String,
 }
 
+/// Never the key: a `{:?}` in a log or a panic message must not leak it.
+impl std::fmt::Debug for EndpointApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointApi").field("base", &self.base).field("endpoint", &self.endpoint).field("key", &"[REDACTED]").finish()
+    }
+}
+
 impl EndpointApi {
     /// The endpoint `endpoint` under `base` (`https://api.runpod.io`), with `key`.
     pub fn new(base: &str, endpoint: &str, key: &str) -> Option<Self> {
+        crate::redact::register_secret(key);
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
@@ -397,6 +405,13 @@ mod tests {
         let b = r.feed(b"ta: {\"source\":\"system\",\"line\":\"two\",\"ts\":\"2026-12-07T04:00:01.000Z\"}\r\n\r\n");
         assert_eq!((b[0].source.as_str(), b[0].line.as_str()), ("system", "two"));
         assert!(r.feed(b"event: ping\n\n").is_empty());
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let api = EndpointApi::new("https://api.runpod.io", "abc", "rpa_DEBUGKEY_0123456789").unwrap();
+        let shown = format!("{api:?}");
+        assert!(!shown.contains("DEBUGKEY") && shown.contains("[REDACTED]"), "{shown}");
     }
 
     #[test]

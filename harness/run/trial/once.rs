@@ -234,10 +234,15 @@ async fn check_output(
         .iter()
         .map(|w| crate::redact::redact(w).into_owned())
         .collect();
-    let found = super::inspect::inspect_all(s, env, index, &out, &mut one.record, &mut one.failures);
-    one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
     let provenance = env.provenance(one.record.fingerprint.as_ref()).await;
-    let compared = super::inspect::compare_snapshots(s, env, index, &found, &provenance, &mut one.failures);
+    // Decoding, checking and comparing are CPU and file work: off the async
+    // worker, so the other jobs' polls are not held up behind them.
+    let (found, compared) = crate::clock::blocking(|| {
+        let found = super::inspect::inspect_all(s, env, index, &out, &mut one.record, &mut one.failures);
+        let compared = super::inspect::compare_snapshots(s, env, index, &found, &provenance, &mut one.failures);
+        (found, compared)
+    });
+    one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
     one.snapshots = compared.records;
     one.reviews = compared.reviews;
     one.notes = compared.notes;
