@@ -18,8 +18,22 @@ use std::path::Path;
 
 use crate::model::{RunReport, ScenarioReport};
 
-/// Writes every report file for `report` under `dir`.
+/// Writes every report file for `report` under `dir`, and appends the
+/// summary to `GITHUB_STEP_SUMMARY` when it is set.
 pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
+    let summary = write_files(dir, report)?;
+    // Set but empty (a shard that leaves the summary to the merge): none.
+    if let Some(path) = crate::settings::Env::process().get("GITHUB_STEP_SUMMARY") {
+        if let Ok(mut f) = fs::OpenOptions::new().append(true).create(true).open(path) {
+            let _ = f.write_all(crate::redact::redact(&summary).as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// Writes every report file for `report` under `dir` (not the step summary);
+/// returns the Markdown summary.
+pub fn write_files(dir: &Path, report: &RunReport) -> std::io::Result<String> {
     fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
     crate::paths::atomic_write(
@@ -43,13 +57,7 @@ pub fn write_all(dir: &Path, report: &RunReport) -> std::io::Result<()> {
         &dir.join("index.html"),
         crate::redact::redact(&html::render(report, &history)).as_bytes(),
     )?;
-    // Set but empty (a shard that leaves the summary to the merge): none.
-    if let Some(path) = crate::settings::Env::process().get("GITHUB_STEP_SUMMARY") {
-        if let Ok(mut f) = fs::OpenOptions::new().append(true).create(true).open(path) {
-            let _ = f.write_all(crate::redact::redact(&summary).as_bytes());
-        }
-    }
-    Ok(())
+    Ok(summary)
 }
 
 /// Deletes files under `dir/images/` that `report` does not refer to (and folders

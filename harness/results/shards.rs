@@ -199,6 +199,24 @@ pub fn build(reports: &Path, run: Option<&str>) -> Result<RunReport, MergeError>
     Ok(report)
 }
 
+/// Under nextest, after each trial process writes its fragment: the reports
+/// rebuilt from every fragment of the run so far, so the last process to
+/// finish leaves the whole run's `index.html` and `report.json` (no stale
+/// report after `cargo nextest run`). Builds take turns under a lock, so a
+/// build that read fewer fragments never lands after one that read more.
+/// Images are not pruned here: a trial still running may be saving its own.
+pub fn build_so_far(reports: &Path, run_id: &str) -> Result<RunReport, MergeError> {
+    let dir = fragments_dir(reports, run_id);
+    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("report.lock")).map_err(io(&dir))?;
+    lock.lock().map_err(io(&dir))?;
+    let f = read_fragments(&dir)?;
+    let mut report = RunReport::new(&f.info, f.scenarios);
+    report.cost = summarise(f.cost, &report);
+    // The step summary is the run's to write once (`report build`, a merge).
+    crate::results::report::write_files(reports, &report).map_err(io(reports))?;
+    Ok(report)
+}
+
 fn summarise(cost: Option<CostSummary>, report: &RunReport) -> Option<CostSummary> {
     cost.map(|mut c| {
         c.total = crate::model::CostSummary::total_of(report.scenarios.iter().filter_map(|s| s.cost));

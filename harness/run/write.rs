@@ -1,5 +1,7 @@
 //! Writing the run's reports: at the end of an in-process run (and on Ctrl-C),
-//! or, under nextest, this process's fragment (`report build` makes the reports).
+//! or, under nextest, this process's fragment and the reports rebuilt from
+//! every fragment so far (the last process leaves the whole run's;
+//! `report build` makes them once more and prunes old images).
 
 use super::ctx::Ctx;
 use crate::model::{CostSummary, RunReport, ScenarioReport};
@@ -26,7 +28,12 @@ pub(crate) fn write_reports(ctx: &Ctx) {
             &ctx.info,
             &mine,
             cost_summary(ctx, &[]).as_ref(),
-        ),
+        )
+        .and_then(|_| {
+            crate::results::shards::build_so_far(dir, &ctx.info.run_id)
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        }),
         None => {
             let mut report = RunReport::new(&ctx.info, mine.clone());
             report.cost = cost_summary(ctx, &report.scenarios);

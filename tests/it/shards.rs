@@ -136,8 +136,12 @@ fn sharded_runs_of_the_suite_and_the_fault_matrix_merge_into_one_report() {
                 ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
             ];
             nextest_like(&env, &format!("{label}-shard-{shard}"), &mine);
-            // The processes wrote fragments only: no reports, no step summary.
-            assert!(!reports.join("report.json").exists());
+            // The processes wrote fragments, and the last one the whole
+            // shard's reports; none wrote the step summary.
+            assert_eq!(
+                names_in(&json(&reports.join("report.json"))),
+                mine.iter().cloned().collect::<BTreeSet<_>>()
+            );
             assert!(!summary.exists(), "a trial process wrote the step summary");
             let history = std::fs::read_to_string(reports.join("history.jsonl")).unwrap();
             assert_eq!(
@@ -268,7 +272,12 @@ fn fragments_merge_directly_and_names_that_sanitise_alike_both_survive() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "run.json" && n != "fragments.jsonl" && !n.ends_with(".claimed"))
+        .filter(|n| {
+            n != "run.json"
+                && n != "fragments.jsonl"
+                && n != "report.lock"
+                && !n.ends_with(".claimed")
+        })
         .collect();
     assert!(files.is_empty(), "{files:?}");
     // A fragment folder is a valid merge input too.
@@ -458,5 +467,39 @@ fn a_compare_of_two_runs_with_one_changed_seed_names_exactly_that_scenario() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// After a nextest run, with no `report build`, `index.html` and
+/// `report.json` show the whole run: the last process rebuilt them from every
+/// fragment. A second run replaces the first's report, not adds to it.
+#[test]
+fn the_last_nextest_process_leaves_the_whole_runs_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let env = [
+        ("HARNESS_REPORTS", reports.display().to_string()),
+        ("HARNESS_SCENARIOS", "scenarios/sdxl".to_string()),
+        ("NEXTEST", "1".to_string()),
+    ];
+    let names = listed("scenarios/sdxl", &[]);
+    assert!(names.len() >= 3, "{names:?}");
+    nextest_like(&env, "first-run", &names);
+    let report = json(&reports.join("report.json"));
+    assert_eq!(
+        names_in(&report),
+        names.iter().cloned().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(report["run_id"], "first-run");
+    let html = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(
+        names.iter().all(|n| html.contains(n.as_str())),
+        "every scenario in index.html"
+    );
+    nextest_like(&env, "second-run", &names[..1]);
+    let report = json(&reports.join("report.json"));
+    assert_eq!(
+        (report["run_id"].as_str(), names_in(&report).len()),
+        (Some("second-run"), 1)
     );
 }
