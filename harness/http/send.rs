@@ -174,6 +174,23 @@ impl Http {
         Ok((status, retry_after, bytes))
     }
 
+    /// Opens a streamed GET (a log stream): the answer once its status is
+    /// 2xx, for the caller to read chunk by chunk within its own bounds.
+    pub(crate) async fn stream(&self, url: &str, accept: &str, timeout: Duration, op: &str) -> Result<reqwest::Response, EndpointError> {
+        let err = |kind| EndpointError { op: op.to_string(), job: None, kind };
+        let resp = tokio::time::timeout(timeout, self.authed.get(url).header(reqwest::header::ACCEPT, accept).send())
+            .await
+            .map_err(|_| err(ErrorKind::Timeout(timeout)))?
+            .map_err(|e| err(transport(e)))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let body = read_capped(resp).await.unwrap_or_default();
+        Err(err(check_status(status, retry_after, &body).err().unwrap_or(ErrorKind::Status { status: status.as_u16(), body: String::new() })))
+    }
+
     /// Downloads a URL without any credentials (presigned URLs carry their own).
     pub(crate) async fn download(&self, url: &str) -> Result<Vec<u8>, EndpointError> {
         let op = format!("GET {}", crate::redact::url_for_display(url));

@@ -97,13 +97,14 @@ impl Rollout {
     }
 }
 
-/// The management API of one endpoint.
+/// The management API of one endpoint, through the one HTTP stack every
+/// RunPod call uses (`http::send`): its key registered for redaction and sent
+/// as a sensitive header, answers capped in size, errors redacted.
 #[derive(Clone)]
 pub struct EndpointApi {
-    http: reqwest::Client,
+    http: crate::http::send::Http,
     base: String,
     endpoint: String,
-    key: String,
 }
 
 /// Never the key: a `{:?}` in a log or a panic message must not leak it.
@@ -117,15 +118,11 @@ impl EndpointApi {
     /// The endpoint `endpoint` under `base` (`https://api.runpod.io`), with `key`.
     pub fn new(base: &str, endpoint: &str, key: &str) -> Option<Self> {
         crate::redact::register_secret(key);
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .ok()?;
+        let http = crate::http::send::Http::new(&crate::http::send::Auth::Bearer(key.to_string())).ok()?;
         Some(EndpointApi {
             http,
             base: base.trim_end_matches('/').to_string(),
             endpoint: endpoint.to_string(),
-            key: key.to_string(),
         })
     }
 
@@ -138,16 +135,10 @@ impl EndpointApi {
     }
 
     async fn get_json(&self, what: &'static str, url: String) -> Result<Value, EvidenceError> {
-        let resp = self
-            .http
-            .get(url)
-            .bearer_auth(&self.key)
-            .timeout(Duration::from_secs(10))
-            .send()
+        self.http
+            .json(reqwest::Method::GET, &url, None, Duration::from_secs(10), what, None)
             .await
-            .map_err(|e| transport(what, e))?;
-        check(what, resp.status())?;
-        resp.json().await.map_err(|e| transport(what, e))
+            .map_err(|e| evidence_error(what, e))
     }
 
     /// Every worker the endpoint lists, with what it says of each.
@@ -276,19 +267,13 @@ impl EndpointApi {
             bounds.tail
         );
         let started = Instant::now();
-        let resp = match tokio::time::timeout(
-            bounds.time,
-            self.http.get(url).bearer_auth(&self.key).header("accept", "text/event-stream").send(),
-        )
-        .await
-        {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Some(StreamNote::text(format!("worker logs not read: {}", transport("the log stream", e)))),
-            Err(_) => return Some(StreamNote::text("worker logs not read: no answer within the time allowed".into())),
+        let resp = match self.http.stream(&url, "text/event-stream", bounds.time, "the worker's log stream").await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = evidence_error("the worker's log stream", e);
+                return Some(StreamNote::text(format!("worker logs not read: {e}")));
+            }
         };
-        if let Err(e) = check("the worker's log stream", resp.status()) {
-            return Some(StreamNote::text(format!("worker logs not read: {e}")));
-        }
         let mut reader = SseReader::default();
         let mut resp = resp;
         let mut read = 0usize;
@@ -338,13 +323,16 @@ impl StreamNote {
     }
 }
 
-/// The status's error, if it is one.
-fn check(what: &'static str, status: reqwest::StatusCode) -> Result<(), EvidenceError> {
-    match status.as_u16() {
-        200..=299 => Ok(()),
-        s @ (401 | 403) => Err(EvidenceError::Forbidden { what, status: s }),
-        404 => Err(EvidenceError::NotFound { what }),
-        s => Err(EvidenceError::Status { what, status: s }),
+/// The shared stack's error as what a management read says of it.
+fn evidence_error(what: &'static str, e: crate::http::EndpointError) -> EvidenceError {
+    use crate::http::ErrorKind;
+    match e.kind {
+        ErrorKind::Unauthorized => EvidenceError::Forbidden { what, status: 403 },
+        ErrorKind::NotFound(_) => EvidenceError::NotFound { what },
+        ErrorKind::RateLimited(_) => EvidenceError::Status { what, status: 429 },
+        ErrorKind::Status { status, .. } => EvidenceError::Status { what, status },
+        ErrorKind::Timeout(d) => EvidenceError::Transport { what, detail: format!("no answer within {}", humantime::format_duration(d)) },
+        other => EvidenceError::Transport { what, detail: crate::redact::redact(&other.to_string()).into_owned() },
     }
 }
 
