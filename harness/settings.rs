@@ -28,6 +28,11 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// Exit code when discovery finds nothing or the environment is invalid.
 pub const EXIT_SETUP: u8 = 2;
 
+/// Files of one job's output fetched at most, by default.
+pub const DEFAULT_MAX_OUTPUT_ITEMS: usize = 64;
+/// Bytes of one job's output kept at most, by default (512 MiB).
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Settings read from the environment.
 pub(crate) struct Settings {
     /// `HARNESS_SCENARIOS`.
@@ -38,9 +43,10 @@ pub(crate) struct Settings {
     pub mocks: PathBuf,
     /// `HARNESS_MAX_IN_FLIGHT`.
     pub max_in_flight: usize,
-    /// `HARNESS_MAX_OUTPUT_ITEMS` and `HARNESS_MAX_OUTPUT_BYTES`: how much of
-    /// one job's output is fetched and kept.
-    pub output_limits: crate::runpod::output::Limits,
+    /// `HARNESS_MAX_OUTPUT_ITEMS`: files of one job's output fetched at most.
+    pub max_output_items: usize,
+    /// `HARNESS_MAX_OUTPUT_BYTES`: bytes of one job's output kept at most.
+    pub max_output_bytes: u64,
     /// `HARNESS_MOCK_SPEED`.
     pub mock_speed: f64,
     /// How long a job may sit IN_QUEUE before `/health` is asked whether any worker can start.
@@ -97,15 +103,12 @@ impl Settings {
                     |n: &usize| *n > 0,
                 )?
                 .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-            output_limits: crate::runpod::output::Limits {
-                items: v
-                    .number("HARNESS_MAX_OUTPUT_ITEMS", "a positive integer", |n: &usize| *n > 0)?
-                    .unwrap_or(crate::runpod::output::DEFAULT_MAX_ITEMS),
-                bytes: v
-                    .number("HARNESS_MAX_OUTPUT_BYTES", "a positive number of bytes", |n: &u64| *n > 0)?
-                    .unwrap_or(crate::runpod::output::DEFAULT_MAX_BYTES),
-                expected: None,
-            },
+            max_output_items: v
+                .number("HARNESS_MAX_OUTPUT_ITEMS", "a positive integer", |n: &usize| *n > 0)?
+                .unwrap_or(DEFAULT_MAX_OUTPUT_ITEMS),
+            max_output_bytes: v
+                .number("HARNESS_MAX_OUTPUT_BYTES", "a positive number of bytes", |n: &u64| *n > 0)?
+                .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
             mock_speed: v
                 .number("HARNESS_MOCK_SPEED", "a positive number", |n: &f64| {
                     *n > 0.0 && n.is_finite()

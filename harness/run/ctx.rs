@@ -276,7 +276,11 @@ impl Ctx {
             target,
             in_flight: self.in_flight.clone(),
             fingerprints: self.fingerprints.clone(),
-            output_limits: self.settings.output_limits,
+            output_limits: crate::runpod::output::Limits {
+                items: self.settings.max_output_items,
+                bytes: self.settings.max_output_bytes,
+                expected: None,
+            },
             reports_dir: self.settings.reports.clone(),
             snapshots: self.snapshots.clone(),
             watch: crate::runpod::job::Watch {

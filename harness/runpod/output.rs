@@ -71,9 +71,9 @@ impl Default for Limits {
 }
 
 /// Items of one job fetched at most, by default.
-pub const DEFAULT_MAX_ITEMS: usize = 64;
+pub const DEFAULT_MAX_ITEMS: usize = crate::settings::DEFAULT_MAX_OUTPUT_ITEMS;
 /// Bytes of one job kept at most, by default (512 MiB).
-pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024 * 1024;
+pub const DEFAULT_MAX_BYTES: u64 = crate::settings::DEFAULT_MAX_OUTPUT_BYTES;
 
 /// Reads `output` from a COMPLETED job; URLs are fetched through `target`.
 /// Takes the value so each base64 text becomes its file's bytes in place.
