@@ -283,10 +283,18 @@ pub(crate) async fn system_stats(
     Path(endpoint): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    m.comfy(&headers, &endpoint, "system_stats")?;
+    // The same stack the behaviour's workers print at start-up: a job's
+    // fingerprint (and so its reference class) is the same on both faces.
+    let b = m.admit(&headers, &endpoint, "comfyui/system_stats")?;
+    let w = &b.worker;
+    let gpu = w
+        .gpu
+        .as_deref()
+        .unwrap_or(crate::mock::manage::evidence::DEFAULT_GPU);
     Ok(Json(json!({
-        "system": {"os": "posix", "comfyui_version": "0.3.64", "python_version": "mock", "embedded_python": false, "argv": ["main.py", "--mock"]},
-        "devices": [],
+        "system": {"os": "posix", "comfyui_version": w.comfyui.as_deref().unwrap_or("0.3.64"), "pytorch_version": w.torch.as_deref().unwrap_or("2.11.0+cu130"),
+                   "python_version": "mock", "embedded_python": false, "argv": ["main.py", "--mock"]},
+        "devices": [{"name": format!("cuda:0 {gpu} : cudaMallocAsync"), "type": "cuda", "index": 0}],
     }))
     .into_response())
 }

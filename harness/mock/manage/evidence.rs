@@ -24,7 +24,7 @@ use crate::mock::runpod::jobs::{Job, Phase, Store};
 use crate::mock::state::{error, Answer, Mock};
 
 /// The GPU type the workers list names when the behaviour does not say.
-const DEFAULT_GPU: &str = "NVIDIA A40";
+pub(crate) const DEFAULT_GPU: &str = "NVIDIA A40";
 
 /// How long a log stream stays open after its history, waiting for live lines
 /// that never come (the client stops reading first).
