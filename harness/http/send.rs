@@ -130,6 +130,19 @@ impl Http {
         Ok((status, bytes))
     }
 
+    /// One request, whatever its status: the status, `Retry-After` and the
+    /// capped body (the management API reads its own problem bodies).
+    pub(crate) async fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+        op: &str,
+    ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), EndpointError> {
+        self.send(method, url, body.map_or(RawBody::None, RawBody::Json), timeout, op, None).await
+    }
+
     /// One request: status, `Retry-After` and the capped body.
     async fn send(
         &self,

@@ -46,3 +46,18 @@ pub fn discover(root: &Path) -> Result<Vec<PathBuf>, SetupError> {
     }
     Ok(crate::paths::yaml_files(root))
 }
+
+#[cfg(test)]
+mod tests {
+    /// An empty folder points a newcomer at `init`.
+    #[test]
+    fn a_missing_scenario_folder_points_at_init() {
+        let e = super::discover(std::path::Path::new("no-such-folder-here"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not exist") && e.contains("endpoint-harness init"),
+            "{e}"
+        );
+    }
+}

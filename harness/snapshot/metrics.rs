@@ -291,3 +291,18 @@ pub fn diff_image(expected: &DynamicImage, actual: &DynamicImage) -> RgbImage {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The figure and the band's floor read as two numbers, not a subtraction
+    /// ("psnr 8.4 dB below the fail band's 48.5" read as 8.4 dB below it).
+    #[test]
+    fn a_reason_names_the_figure_and_the_floor_it_is_under() {
+        let m = Metrics { psnr: Some(8.4), ssim: Some(0.5), block_diff: Some(9.0), ..Metrics::default() };
+        let Judgement::Fail(why) = judge(&crate::scenario::SnapshotSpec::tolerant(), &m) else { panic!("a fail") };
+        assert_eq!(why[0], "psnr 8.4 dB, under the fail band's floor of 48.5 dB");
+        assert!(why.iter().all(|w| !w.contains(" below ")), "{why:?}");
+    }
+}

@@ -23,7 +23,7 @@ pub enum ManagerError {
     NotHttp(String),
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
-    Client(reqwest::Error),
+    Client(crate::http::ClientError),
 }
 
 /// How a management call failed.
@@ -105,7 +105,9 @@ impl std::fmt::Display for WorkerSummary {
 /// A management API client.
 #[derive(Clone)]
 pub struct Manager {
-    http: reqwest::Client,
+    /// The one HTTP stack every RunPod call goes through (`http::send`):
+    /// the key as a sensitive header, registered for redaction; bodies capped.
+    http: crate::http::send::Http,
     base: String,
     key: String,
     /// Attempts for an idempotent call.
@@ -121,11 +123,7 @@ impl Manager {
             return Err(ManagerError::NotHttp(crate::redact::url_for_display(base).to_string()));
         }
         crate::redact::register_secret(key);
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(ManagerError::Client)?;
+        let http = crate::http::send::Http::new(&crate::http::send::Auth::Bearer(key.to_string())).map_err(ManagerError::Client)?;
         Ok(Manager {
             http,
             base: base.trim_end_matches('/').to_string(),
@@ -152,30 +150,17 @@ impl Manager {
         body: Option<&Value>,
     ) -> Result<(u16, Value), ApiError> {
         let shown = format!("{method} {path}");
-        let mut req = self
+        let body = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
+        let (status, retry_after, bytes) = self
             .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.map_err(|e| ApiError::Unknown {
-            call: shown.clone(),
-            detail: redact(&crate::text::one_line(&e.without_url().to_string())).into_owned(),
-        })?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = resp.bytes().await.map_err(|e| ApiError::Unknown {
-            call: shown.clone(),
-            detail: format!(
-                "answer {status} cut short: {}",
-                redact(&e.without_url().to_string())
-            ),
-        })?;
+            .exchange(method, &format!("{}{path}", self.base), body, Duration::from_secs(30), &shown)
+            .await
+            .map_err(|e| ApiError::Unknown {
+                call: shown.clone(),
+                detail: redact(&crate::text::one_line(&e.kind.to_string())).into_owned(),
+            })?;
+        let status = status.as_u16();
+        let retry_after = retry_after.map(|d| d.as_secs());
         let json: Value = if bytes.is_empty() {
             Value::Null
         } else {
@@ -300,20 +285,10 @@ impl Manager {
 
     /// What the endpoint's runtime `/health` answers, as one line (for errors).
     pub async fn health(&self, endpoint_url: &str) -> String {
-        let resp = self
-            .http
-            .get(format!("{endpoint_url}/health"))
-            .bearer_auth(&self.key)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
-        match resp {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let body = r.bytes().await.unwrap_or_default();
-                format!("{status} {}", crate::http::send::snippet(&body))
-            }
-            Err(e) => format!("no answer: {}", redact(&e.without_url().to_string())),
+        let url = format!("{endpoint_url}/health");
+        match self.http.exchange(reqwest::Method::GET, &url, None, Duration::from_secs(10), "GET /health").await {
+            Ok((status, _, body)) => format!("{} {}", status.as_u16(), crate::http::send::snippet(&body)),
+            Err(e) => format!("no answer: {}", redact(&e.kind.to_string())),
         }
     }
 
