@@ -43,8 +43,23 @@ pub(crate) async fn gather(api: &EndpointApi, runs: &mut [RunRecord], verdict: V
         let since = submitted.checked_sub(Duration::from_secs(5)).unwrap_or(submitted);
         let until = submitted + Duration::from_millis(r.total_ms) + Duration::from_secs(5);
         let until = until.min(SystemTime::now() + Duration::from_secs(5));
-        r.worker_logs = Some(api.logs(&worker, since, until, LogBounds::default()).await);
+        let mut logs = api.logs(&worker, since, until, LogBounds::default()).await;
+        if let Some(job) = &r.job_id {
+            keep_own_lines(&mut logs, job);
+        }
+        r.worker_logs = Some(logs);
     }
+}
+
+/// Drops the lines that name another job: a worker that runs jobs side by
+/// side (the mock, a worker with concurrency) interleaves their lines in the
+/// job's window. Lines that name no job (ComfyUI's own, a traceback) stay.
+pub(crate) fn keep_own_lines(logs: &mut crate::model::WorkerLogs, job: &str) {
+    use std::sync::OnceLock;
+    static ID: OnceLock<regex::Regex> = OnceLock::new();
+    let id = ID.get_or_init(|| regex::Regex::new(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:-[a-z]+\d+)?\b").expect("a valid pattern"));
+    let own = job.get(..36).unwrap_or(job);
+    logs.lines.retain(|l| id.find_iter(&l.line).all(|m| m.as_str().starts_with(own)));
 }
 
 /// The message lines for a red trial: each logged job's last lines.
@@ -80,3 +95,32 @@ pub(crate) fn describe(runs: &[RunRecord], out: &mut String) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{LogLine, WorkerLogs};
+
+    /// Two jobs on one worker: each job's lines, and the lines of no job, stay;
+    /// the other job's go.
+    #[test]
+    fn a_jobs_log_keeps_its_own_lines_and_drops_another_jobs() {
+        let (mine, theirs) = ("13dd39fe-d221-4191-a7b2-0a7d1669d6e0-u1", "7b2c0a41-9d3e-4c55-8e1f-2a6b7c8d9e0f-u1");
+        let line = |t: &str| LogLine { ts: "2026-12-07T00:00:00.000Z".into(), source: "container".into(), line: t.into() };
+        let mut logs = WorkerLogs {
+            lines: vec![
+                line(&format!("worker-comfyui - Job received: {mine}")),
+                line(&format!("worker-comfyui - Job received: {theirs}")),
+                line("got prompt"),
+                line(&format!("worker-comfyui - Job {theirs} completed")),
+                line("torch.OutOfMemoryError: CUDA out of memory"),
+                line(&format!("worker-comfyui - Job {mine} failed")),
+            ],
+            ..WorkerLogs::default()
+        };
+        super::keep_own_lines(&mut logs, mine);
+        let kept: Vec<&str> = logs.lines.iter().map(|l| l.line.as_str()).collect();
+        assert_eq!(kept.len(), 4, "{kept:?}");
+        assert!(kept.iter().all(|l| !l.contains(theirs)), "{kept:?}");
+    }
+}
+
