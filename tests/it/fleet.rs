@@ -146,6 +146,24 @@ fn a_worker_on_another_gpu_is_judged_across_classes_then_verifies_strictly() {
         out.contains("no reference for class gpu=NVIDIA H100 80GB HBM3"),
         "{out}"
     );
+    // The HTML says the figures the verdict used, the job's stack and the class.
+    let html = std::fs::read_to_string(f.reports.join("index.html")).unwrap();
+    assert!(
+        html.contains("judged against class gpu=NVIDIA GeForce RTX 4090"),
+        "the class in the snapshot caption"
+    );
+    assert!(
+        html.contains("8x8 cells") && html.contains("psnr"),
+        "the cross-class figures"
+    );
+    assert!(
+        !html.contains("bits, similarity"),
+        "no gradient-hash heading"
+    );
+    assert!(
+        html.contains("on GPU NVIDIA H100 80GB HBM3"),
+        "the job line names the stack"
+    );
     // Another seed, and a black frame, fail on the new class.
     let (code, report, out) = f.run("h100-drift", 43, &[("CI", "true")]);
     assert_eq!(
