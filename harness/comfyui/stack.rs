@@ -228,6 +228,33 @@ VAE load device: cuda:0, offload device: cpu, dtype: torch.bfloat16";
         assert!(!read_line(&mut fp, "got prompt"));
     }
 
+    /// What a real ComfyUI 0.3.64 printed and answered on this kind of machine
+    /// (CPU, torch 2.11.0+cu130, started with `--cpu --disable-metadata`).
+    #[test]
+    fn a_real_comfyui_on_cpu() {
+        let log = "Checkpoint files will always be loaded safely.
+Total VRAM 24105 MB, total RAM 24105 MB
+pytorch version: 2.11.0+cu130
+Set vram state to: DISABLED
+Device: cpu
+Using sub quadratic optimization for attention, if you have memory or speed issues try using: --use-split-cross-attention
+Python version: 3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0]
+ComfyUI version: 0.3.64
+ComfyUI frontend version: 1.27.10
+Starting server";
+        let mut fp = Fingerprint::default();
+        for l in log.lines() {
+            read_line(&mut fp, l);
+        }
+        assert_eq!((fp.gpu.as_str(), fp.torch.as_str(), fp.cuda.as_str()), ("cpu", "2.11.0+cu130", "13.0"));
+        assert_eq!((fp.vram.as_str(), fp.attention.as_str(), fp.comfyui.as_str()), ("DISABLED", "sub quadratic", "0.3.64"));
+        let stats: Value = serde_json::from_str(r#"{"system": {"os": "posix", "ram_total": 25276182528, "ram_free": 23717957632, "comfyui_version": "0.3.64", "required_frontend_version": "1.27.10", "installed_templates_version": "0.1.95", "required_templates_version": "0.1.95", "python_version": "3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0]", "pytorch_version": "2.11.0+cu130", "embedded_python": false, "argv": ["main.py", "--cpu", "--disable-metadata", "--listen", "127.0.0.1", "--port", "8188"]}, "devices": [{"name": "cpu", "type": "cpu", "index": null, "vram_total": 25276182528, "vram_free": 23717957632, "torch_vram_total": 25276182528, "torch_vram_free": 23717957632}]}"#).unwrap();
+        let fp = from_system_stats(&stats);
+        assert_eq!((fp.gpu.as_str(), fp.comfyui.as_str(), fp.torch.as_str(), fp.vram.as_str()), ("cpu", "0.3.64", "2.11.0+cu130", "DISABLED"));
+        // The attention backend is not in /system_stats unless a flag chose it.
+        assert_eq!(fp.attention, "unknown");
+    }
+
     #[test]
     fn system_stats_and_its_command_line() {
         let v = serde_json::json!({
