@@ -480,6 +480,11 @@ fn the_last_nextest_process_leaves_the_whole_runs_report() {
     let env = [
         ("HARNESS_REPORTS", reports.display().to_string()),
         ("HARNESS_SCENARIOS", "scenarios/sdxl".to_string()),
+        // Candidates go to a scratch folder, never into the repository's references.
+        (
+            "HARNESS_SNAPSHOT_DIR",
+            tmp.path().join("snapshots").display().to_string(),
+        ),
         ("NEXTEST", "1".to_string()),
     ];
     let names = listed("scenarios/sdxl", &[]);
