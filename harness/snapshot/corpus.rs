@@ -94,29 +94,11 @@ fn image(dir: &Path, file: &str) -> Result<(DynamicImage, Vec<u8>), CorpusError>
 
 /// Judges every pair under `spec`, with the default image checks on each candidate.
 pub fn judge_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Result<Vec<Judged>, CorpusError> {
-    let expect = ImageExpect {
-        color: None,
-        alpha: None,
-        max_bytes: None,
-        count: crate::scenario::CountRange { min: 0, max: None },
-        format: None,
-        width: None,
-        height: None,
-        not_blank: true,
-        not_noise: true,
-    };
     let mut out = Vec::new();
     for pair in &corpus.pairs {
         let (reference, _) = image(dir, &pair.reference)?;
         let (candidate, bytes) = image(dir, &pair.candidate)?;
-        let returned = crate::media::Returned {
-            filename: pair.candidate.clone(),
-            transport: crate::media::Transport::Base64,
-            declared_mime: None,
-            bytes: Ok(bytes),
-        };
-        let info = crate::media::inspect_keeping(0, &returned, false).info;
-        let check = crate::checks::images(&expect, &[info]).first().map(|f| f.check.clone());
+        let check = default_check(&pair.candidate, bytes);
         let (metrics, band) = if reference.width() == candidate.width() && reference.height() == candidate.height() {
             let m = measure(&reference, &candidate);
             let band = judge(spec, &m).rank();
@@ -276,21 +258,19 @@ pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Res
     let checked = |img: &DynamicImage| -> bool {
         let mut bytes = Vec::new();
         let _ = img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png);
-        let returned = crate::media::Returned {
-            filename: "x.png".into(),
-            transport: crate::media::Transport::Base64,
-            declared_mime: None,
-            bytes: Ok(bytes),
-        };
-        let info = crate::media::inspect_keeping(0, &returned, false).info;
-        crate::checks::images(&default_expect(), &[info]).is_empty()
+        default_check("drifted.png", bytes).is_none()
+    };
+    let across = |a: &DynamicImage, b: &DynamicImage| {
+        let mut m = measure(a, b);
+        super::metrics::add_coarse(a, b, &mut m);
+        m
     };
     for base in &bases {
         let (reference, _) = image(dir, base)?;
         for (k, strength) in DRIFT_STRENGTHS.iter().enumerate() {
             for seed in 1..=2u64 {
                 let drifted = DynamicImage::ImageRgb8(gpu_drift(&reference.to_rgb8(), *strength, seed * 100 + k as u64));
-                let m = measure(&reference, &drifted);
+                let m = across(&reference, &drifted);
                 let outcome = if checked(&drifted) { judge_across(spec, &m).rank() } else { 2 };
                 let name = base.trim_end_matches(".png");
                 out.push(Across { id: format!("{name} ~ drift {strength} #{seed}"), kind: "drift", metrics: Some(m), outcome });
@@ -299,14 +279,15 @@ pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Res
     }
     for pair in corpus.pairs.iter().filter(|p| p.class == "regression") {
         let (reference, _) = image(dir, &pair.reference)?;
-        let (candidate, _) = image(dir, &pair.candidate)?;
+        let (candidate, bytes) = image(dir, &pair.candidate)?;
+        let passes_checks = default_check(&pair.candidate, bytes).is_none();
         let kind = if changes_composition(pair) { "composition" } else { "unseen" };
         let drifted = DynamicImage::ImageRgb8(gpu_drift(&candidate.to_rgb8(), 1.0, 7));
         let (metrics, outcome) = if reference.width() != drifted.width() || reference.height() != drifted.height() {
             (None, 2)
         } else {
-            let m = measure(&reference, &drifted);
-            let o = if checked(&candidate) { judge_across(spec, &m).rank() } else { 2 };
+            let m = across(&reference, &drifted);
+            let o = if passes_checks { judge_across(spec, &m).rank() } else { 2 };
             (Some(m), o)
         };
         out.push(Across { id: format!("{} ~ drift 1.0", pair.id), kind, metrics, outcome });
@@ -314,8 +295,10 @@ pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Res
     Ok(out)
 }
 
-fn default_expect() -> ImageExpect {
-    ImageExpect {
+/// The first default image check (not blank, not noise) a file fails, if any:
+/// what a scenario with no `expect.images` would say of it.
+fn default_check(filename: &str, bytes: Vec<u8>) -> Option<String> {
+    let expect = ImageExpect {
         color: None,
         alpha: None,
         max_bytes: None,
@@ -325,7 +308,15 @@ fn default_expect() -> ImageExpect {
         height: None,
         not_blank: true,
         not_noise: true,
-    }
+    };
+    let returned = crate::media::Returned {
+        filename: filename.to_string(),
+        transport: crate::media::Transport::Base64,
+        declared_mime: None,
+        bytes: Ok(bytes),
+    };
+    let info = crate::media::inspect_keeping(0, &returned, false).info;
+    crate::checks::images(&expect, &[info]).first().map(|f| f.check.clone())
 }
 
 /// The cross-class tier as a Markdown report: per kind, pairs per outcome;

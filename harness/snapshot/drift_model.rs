@@ -11,28 +11,18 @@
 
 use image::RgbImage;
 
-/// splitmix64: a small, seedable generator (the figures must be reproducible).
-struct Rng(u64);
+/// The mock renderer's seedable generator (the figures must be reproducible).
+use endpoint_harness_pixels::SplitMix as Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in -1..1.
-    fn signed(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
+/// Uniform in -1..1.
+fn signed(rng: &mut Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
 }
 
 /// White noise blurred by three box passes of `radius` (about a Gaussian),
 /// scaled so its largest magnitude is 1.
 fn smooth_field(w: usize, h: usize, radius: usize, rng: &mut Rng) -> Vec<f64> {
-    let mut f: Vec<f64> = (0..w * h).map(|_| rng.signed()).collect();
+    let mut f: Vec<f64> = (0..w * h).map(|_| signed(rng)).collect();
     for _ in 0..3 {
         f = box_blur(&f, w, h, radius);
     }
@@ -76,8 +66,8 @@ pub fn gpu_drift(img: &RgbImage, strength: f64, seed: u64) -> RgbImage {
             t.into_iter().map(|v| v / sd * strength * 1.5).collect()
         })
         .collect();
-    let gain: Vec<f64> = (0..3).map(|_| 1.0 + rng.signed() * 0.03 * strength / 2.0).collect();
-    let offset: Vec<f64> = (0..3).map(|_| rng.signed() * 3.0 * strength / 2.0).collect();
+    let gain: Vec<f64> = (0..3).map(|_| 1.0 + signed(&mut rng) * 0.03 * strength / 2.0).collect();
+    let offset: Vec<f64> = (0..3).map(|_| signed(&mut rng) * 3.0 * strength / 2.0).collect();
     let at = |x: usize, y: usize, c: usize| f64::from(img.get_pixel(x as u32, y as u32).0[c]);
     RgbImage::from_fn(w as u32, h as u32, |x, y| {
         let (x, y) = (x as usize, y as usize);
@@ -109,7 +99,8 @@ mod tests {
         let img = RgbImage::from_fn(128, 96, |x, y| image::Rgb([(x * 2) as u8, (y * 2) as u8, ((x * y) % 251) as u8]));
         let a = image::DynamicImage::ImageRgb8(img.clone());
         let b = image::DynamicImage::ImageRgb8(gpu_drift(&img, 1.0, 7));
-        let m = super::super::metrics::measure(&a, &b);
+        let mut m = super::super::metrics::measure(&a, &b);
+        super::super::metrics::add_coarse(&a, &b, &mut m);
         let psnr = m.psnr.unwrap();
         assert!(psnr < 40.0, "drift moved pixels: {psnr}");
         assert!(m.coarse_psnr.unwrap() > super::super::metrics::ACROSS_COARSE_PSNR, "{m:?}");

@@ -67,6 +67,11 @@ fn full(a: &DynamicImage, b: &DynamicImage, m: &mut Metrics) {
     m.mean_diff = Some(d.mean);
     m.max_diff = Some(d.max);
     m.block_diff = Some(d.block_max);
+}
+
+/// Adds the coarse figures (8x8 cells) the cross-class judgment reads; left
+/// out of [`measure`] so a comparison within a class does not pay for them.
+pub fn add_coarse(a: &DynamicImage, b: &DynamicImage, m: &mut Metrics) {
     let (ca, cb) = (coarse(a), coarse(b));
     m.coarse_psnr = Some(coarse_psnr(&ca, &cb));
     m.coarse_corr = coarse_corr(&ca, &cb);
@@ -77,7 +82,15 @@ const COARSE: usize = 8;
 
 /// The image averaged down to 8x8 cells of RGB (each cell the mean of its area).
 pub fn coarse(img: &DynamicImage) -> Vec<[f64; 3]> {
-    let rgb = img.to_rgb8();
+    // Borrowed when the image is RGB already (a decoded PNG usually is).
+    let owned;
+    let rgb = match img {
+        DynamicImage::ImageRgb8(b) => b,
+        other => {
+            owned = other.to_rgb8();
+            &owned
+        }
+    };
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     let mut cells = vec![[0.0f64; 3]; COARSE * COARSE];
     if w == 0 || h == 0 {

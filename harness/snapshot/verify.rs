@@ -172,12 +172,7 @@ impl Slot<'_> {
     fn within(&self, reference: Reference, cand: Candidate, out: &mut Outcome) -> SnapshotRecord {
         let closest = match self.closest(vec![reference], cand, false) {
             Ok(c) => c,
-            Err((shown, failure)) => {
-                let mut rec = self.record(shown);
-                rec.outcome = "mismatched".into();
-                out.failures.push(failure);
-                return rec;
-            }
+            Err(unread) => return self.unreadable(unread, out),
         };
         let mut rec = self.record(closest.reference.shown());
         rec.metrics = Some(closest.metrics.clone());
@@ -221,12 +216,7 @@ impl Slot<'_> {
     fn across(&self, others: Vec<Reference>, cand: Candidate, out: &mut Outcome) -> SnapshotRecord {
         let closest = match self.closest(others, cand, true) {
             Ok(c) => c,
-            Err((shown, failure)) => {
-                let mut rec = self.record(shown);
-                rec.outcome = "mismatched".into();
-                out.failures.push(failure);
-                return rec;
-            }
+            Err(unread) => return self.unreadable(unread, out),
         };
         let mut rec = self.record(closest.reference.shown());
         rec.metrics = Some(closest.metrics.clone());
@@ -275,6 +265,14 @@ impl Slot<'_> {
                 "mismatched".into()
             }
         };
+        rec
+    }
+
+    /// The record of an image or reference that could not be read: a mismatch.
+    fn unreadable(&self, (shown, failure): (String, CheckFailure), out: &mut Outcome) -> SnapshotRecord {
+        let mut rec = self.record(shown);
+        rec.outcome = "mismatched".into();
+        out.failures.push(failure);
         rec
     }
 
@@ -335,7 +333,10 @@ impl Slot<'_> {
             let why = format!("a {w}x{h} image where the reference is {rw}x{rh}: the size changed");
             return (Metrics::default(), Judgement::Fail(vec![why]));
         }
-        let m = measure_with(reference, img, cand.thumb);
+        let mut m = measure_with(reference, img, cand.thumb);
+        if across {
+            super::metrics::add_coarse(reference, img, &mut m);
+        }
         let judgement = match self.spec.compare {
             CompareMode::Exact if !across => match m.differing_pixels.unwrap_or(0) {
                 0 => Judgement::Pass,

@@ -102,7 +102,8 @@ fn card(id: usize, p: &Pending, root: &Path) -> Markup {
     let expected = p.reference.as_deref().and_then(decode);
     let figures = match (&expected, &actual) {
         (Some(e), Some(a)) if e.width() == a.width() && e.height() == a.height() => {
-            let m = measure(e, a);
+            let mut m = measure(e, a);
+            crate::snapshot::metrics::add_coarse(e, a, &mut m);
             format!(
                 "psnr {:.1} dB · ssim {:.4} · worst block {:.2} levels · 8x8 cells {:.1} dB",
                 m.psnr.unwrap_or(100.0),

@@ -9,11 +9,13 @@
 pub mod diff;
 pub mod pairs;
 
-/// SplitMix64: tiny, fast, deterministic; quality is ample for test patterns.
-struct SplitMix(u64);
+/// SplitMix64: tiny, fast, deterministic; quality is ample for test patterns
+/// (and for the harness's drift model, which must be reproducible).
+pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -22,11 +24,11 @@ impl SplitMix {
     }
 
     fn byte(&mut self) -> u8 {
-        (self.next() >> 56) as u8
+        (self.next_u64() >> 56) as u8
     }
 
     fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 }
 
@@ -83,7 +85,7 @@ pub fn pattern(w: u32, h: u32, seed: u64) -> Vec<u8> {
 pub fn add_noise(rgb: &mut [u8], nonce: u64) {
     let mut rng = SplitMix(nonce | 1);
     for c in rgb.iter_mut() {
-        let r = rng.next() % 100;
+        let r = rng.next_u64() % 100;
         let delta: i16 = match r {
             0 => -2,
             1 => 2,
