@@ -8,7 +8,9 @@
 #                           the binary (seconds, no compile): EH_VERSION is a
 #                           version to pin (0.1.0), a wheel file, or empty (latest)
 #   action/run.sh run       run the scenarios: EH_TARGET, EH_PARTITION,
-#                           EH_SCENARIOS, EH_REPORTS, EH_MAX_COST, EH_CAPABILITIES;
+#                           EH_SCENARIOS, EH_REPORTS, EH_MAX_COST, EH_CAPABILITIES,
+#                           EH_LINT (`true`: `check` first), EH_SUMMARY (`false`:
+#                           no step summary, for shards merged later);
 #                           RUNPOD_API_KEY and RUNPOD_ENDPOINT_ID from secrets.
 #                           Exits non-zero on red; the summary is appended to
 #                           GITHUB_STEP_SUMMARY by endpoint-harness itself.
@@ -38,6 +40,12 @@ case "${1:-}" in
     if [ -n "${EH_REPORTS:-}" ]; then args+=(--reports "$EH_REPORTS"); fi
     if [ -n "${EH_MAX_COST:-}" ]; then export HARNESS_MAX_COST="$EH_MAX_COST"; fi
     if [ -n "${EH_CAPABILITIES:-}" ]; then export HARNESS_CAPABILITIES="$EH_CAPABILITIES"; fi
+    if [ "${EH_SUMMARY:-true}" = "false" ]; then export GITHUB_STEP_SUMMARY=""; fi
+    if [ "${EH_LINT:-true}" = "true" ]; then
+      check=(check)
+      if [ -n "${EH_SCENARIOS:-}" ]; then check+=("$EH_SCENARIOS"); fi
+      "${EH_BIN:-endpoint-harness}" "${check[@]}"
+    fi
     # A live target without its secrets fails (on CI always): never a green mock run.
     exec "${EH_BIN:-endpoint-harness}" "${args[@]}"
     ;;

@@ -13,9 +13,10 @@ pub(crate) struct InitArgs {
     /// The folder to make ready (default: the current one).
     #[arg(default_value = ".")]
     dir: PathBuf,
-    /// What the CI workflow gives `cargo install --locked` to install
-    /// endpoint-harness (e.g. `--git URL endpoint-harness`); default: a
-    /// repository variable, ENDPOINT_HARNESS_INSTALL.
+    /// Build endpoint-harness in CI with `cargo install --locked ARGS` (e.g.
+    /// `--git URL endpoint-harness` for a fork, `--path ../eh` for a checkout)
+    /// instead of the default: the released GitHub Action, which installs a
+    /// prebuilt wheel of this version.
     #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
     install: Option<String>,
     /// Overwrite the starter files if they exist.

@@ -47,12 +47,41 @@ fn install_line(install: Option<&str>) -> (String, String) {
     }
 }
 
+/// The Action this release's workflow uses, `owner/name@vX.Y.Z`, when this
+/// package's repository is on GitHub.
+fn action_ref(repository: &str, version: &str) -> Option<String> {
+    let path = repository.trim_end_matches('/').trim_end_matches(".git");
+    let path = path.strip_prefix("https://github.com/")?;
+    let mut parts = path.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(owner), Some(name), None) if !owner.is_empty() && !name.is_empty() => {
+            Some(format!("{owner}/{name}@v{version}"))
+        }
+        _ => None,
+    }
+}
+
+/// The CI workflow: by default one that uses the released Action (a wheel,
+/// no compile); with `install` (or a repository off GitHub) one that builds
+/// with `cargo install --locked`, for a fork or a checkout of one's own.
+fn workflow(install: Option<&str>) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match (install, action_ref(env!("CARGO_PKG_REPOSITORY"), version)) {
+        (None, Some(action)) => include_str!("init/workflow-action.yml")
+            .replace("{{action}}", &action)
+            .replace("{{version}}", version),
+        _ => {
+            let (line, note) = install_line(install);
+            include_str!("init/workflow.yml")
+                .replace("{{install}}", &line)
+                .replace("{{install_note}}", &note)
+        }
+    }
+}
+
 /// Writes the starter files into `dir`; the files written, relative to it.
 pub fn init(dir: &Path, install: Option<&str>, force: bool) -> Result<Vec<PathBuf>, InitError> {
-    let (line, note) = install_line(install);
-    let workflow = include_str!("init/workflow.yml")
-        .replace("{{install}}", &line)
-        .replace("{{install_note}}", &note);
+    let workflow = workflow(install);
     let schema = format!(
         "{}\n",
         serde_json::to_string_pretty(&crate::tools::schema::scenario()).expect("schema serialises")
@@ -108,6 +137,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_action_is_named_by_the_github_repository_and_version() {
+        assert_eq!(
+            action_ref("https://github.com/o/n", "1.2.3").as_deref(),
+            Some("o/n@v1.2.3")
+        );
+        assert_eq!(action_ref("https://github.com/o/n.git/", "1.0.0").as_deref(), Some("o/n@v1.0.0"));
+        assert_eq!(action_ref("https://gitlab.com/o/n", "1.0.0"), None);
+        assert_eq!(action_ref("https://github.com/o", "1.0.0"), None);
+        assert_eq!(action_ref("", "1.0.0"), None);
+    }
+
+    #[test]
     fn writes_once_keeps_a_gitignore_and_refuses_to_overwrite() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join(".gitignore"), "target/").unwrap();
@@ -121,6 +162,10 @@ mod tests {
         let e = init(tmp.path(), None, false).unwrap_err();
         assert!(e.to_string().contains(STARTER), "{e}");
         init(tmp.path(), None, true).unwrap();
+        let wf = std::fs::read_to_string(tmp.path().join(WORKFLOW)).unwrap();
+        let action = action_ref(env!("CARGO_PKG_REPOSITORY"), env!("CARGO_PKG_VERSION")).unwrap();
+        assert!(wf.contains(&format!("uses: {action}")), "{wf}");
+        assert!(!wf.contains("cargo install") && !wf.contains("{{action") && !wf.contains("{{version"), "{wf}");
         let ignore2 = std::fs::read_to_string(tmp.path().join(".gitignore")).unwrap();
         assert_eq!(ignore, ignore2, "appended once");
     }
