@@ -30,7 +30,7 @@ pub const EXIT_SETUP: u8 = 2;
 
 /// Files of one job's output fetched at most, by default.
 pub const DEFAULT_MAX_OUTPUT_ITEMS: usize = 64;
-/// Bytes of one job's output kept at most, by default (512 MiB).
+/// Bytes of one job's output fetched at most, by default (512 MiB).
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Settings read from the environment.
@@ -45,7 +45,7 @@ pub(crate) struct Settings {
     pub max_in_flight: usize,
     /// `HARNESS_MAX_OUTPUT_ITEMS`: files of one job's output fetched at most.
     pub max_output_items: usize,
-    /// `HARNESS_MAX_OUTPUT_BYTES`: bytes of one job's output kept at most.
+    /// `HARNESS_MAX_OUTPUT_BYTES`: bytes of one job's output fetched at most.
     pub max_output_bytes: u64,
     /// `HARNESS_MOCK_SPEED`.
     pub mock_speed: f64,

@@ -27,7 +27,7 @@ pub mod verify;
 pub use config::{Candidate, Config, Mode, Pixels};
 pub use provenance::Provenance;
 pub use review::{calibrate, orphans, pending, resolve_pending, suggest};
-pub use verify::verify;
+pub use verify::{verify, Verifier};
 
 #[cfg(test)]
 mod tests;

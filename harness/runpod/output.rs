@@ -57,7 +57,7 @@ pub trait Download: Send + Sync {
 pub struct Limits {
     /// Items fetched at most (`HARNESS_MAX_OUTPUT_ITEMS`).
     pub items: usize,
-    /// Bytes kept at most, all items together (`HARNESS_MAX_OUTPUT_BYTES`).
+    /// Bytes fetched at most, all items together (`HARNESS_MAX_OUTPUT_BYTES`).
     pub bytes: u64,
     /// Items the scenario can accept at most (`expect` counts): one more is
     /// fetched to show what came, the rest are counted, not fetched.
@@ -72,7 +72,7 @@ impl Default for Limits {
 
 /// Items of one job fetched at most, by default.
 pub const DEFAULT_MAX_ITEMS: usize = crate::settings::DEFAULT_MAX_OUTPUT_ITEMS;
-/// Bytes of one job kept at most, by default (512 MiB).
+/// Bytes of one job fetched at most, by default (512 MiB).
 pub const DEFAULT_MAX_BYTES: u64 = crate::settings::DEFAULT_MAX_OUTPUT_BYTES;
 
 /// Reads `output` from a COMPLETED job; URLs are fetched through `target`.
@@ -81,98 +81,158 @@ pub async fn decode(output: Option<Value>, target: &dyn Download) -> Result<Outp
     decode_within(output, target, &Limits::default()).await
 }
 
-/// [`decode`] within `limits`: items past the item cap, the byte cap or what
-/// `expect` allows are counted but neither fetched nor kept (their base64 is
-/// dropped at once), each marked [`ItemProblem::NotFetched`].
+/// [`decode`] within `limits`, every file collected (a recording keeps them
+/// all); a check reads them one at a time with [`Stream`] instead.
 pub async fn decode_within(output: Option<Value>, target: &dyn Download, limits: &Limits) -> Result<Output, OutputError> {
-    let mut obj = match output {
-        None | Some(Value::Null) => return Err(OutputError::Missing),
-        Some(Value::Object(o)) => o,
-        Some(other) => {
-            return Err(OutputError::Unrecognised(format!(
-                "`output` is {} rather than an object",
-                short(&other)
-            )))
-        }
-    };
-    let warnings = warnings(obj.get("errors"));
-    if let Some(p) = crate::runpod::wire::JobProgress::from_map(&obj) {
-        return Err(OutputError::Unrecognised(format!(
-            "`output` is a progress update ({p}), not a result: the worker reported the job finished while its output still held progress"
-        )));
+    let mut stream = Stream::open(output, target, limits).await?;
+    let mut images = Vec::new();
+    while let Some(r) = stream.next(target).await {
+        images.push(r);
     }
-    let lists: Vec<(&'static str, Value)> = ["images", "videos"]
-        .into_iter()
-        .filter_map(|k| obj.get_mut(k).map(Value::take).map(|v| (k, v)))
-        .collect();
-    if !lists.is_empty() {
-        let no_images = obj.get("status").and_then(Value::as_str) == Some(SUCCESS_NO_IMAGES);
-        let mut out = Vec::new();
-        let mut kept: u64 = 0;
-        let fetch_at_most = limits.expected.map_or(limits.items, |e| e.saturating_add(1).min(limits.items));
-        for (list, items) in lists {
-            let items = match items {
-                Value::Array(items) => items,
+    Ok(Output {
+        shape: stream.shape(),
+        images,
+        warnings: stream.warnings,
+    })
+}
+
+/// One job's `output`, its files fetched one at a time: the caller inspects
+/// and drops each before the next is fetched, so a job of hundreds of large
+/// files needs the memory of one. Items past the item cap, the byte cap or
+/// what `expect` allows are counted but neither fetched nor kept (their
+/// base64 is dropped at once), each marked [`ItemProblem::NotFetched`].
+pub struct Stream {
+    /// `output.errors[]`: non-fatal problems the worker reported.
+    pub warnings: Vec<String>,
+    shape: Shape,
+    /// The lists still to read, in order (`images` before `videos`).
+    lists: std::collections::VecDeque<(&'static str, std::iter::Enumerate<std::vec::IntoIter<Value>>)>,
+    /// The pre-5.0 `message`'s file, read when the stream opened.
+    legacy: Option<Returned>,
+    limits: Limits,
+    fetch_at_most: usize,
+    /// Items given so far.
+    given: usize,
+    /// Bytes fetched or decoded so far, all items together.
+    fetched: u64,
+}
+
+impl Stream {
+    /// Reads the shape of `output` (every list is checked to be a list before
+    /// any file is read); the pre-5.0 `message` is read at once.
+    pub async fn open(output: Option<Value>, target: &dyn Download, limits: &Limits) -> Result<Stream, OutputError> {
+        let mut obj = match output {
+            None | Some(Value::Null) => return Err(OutputError::Missing),
+            Some(Value::Object(o)) => o,
+            Some(other) => {
+                return Err(OutputError::Unrecognised(format!(
+                    "`output` is {} rather than an object",
+                    short(&other)
+                )))
+            }
+        };
+        let warnings = warnings(obj.get("errors"));
+        if let Some(p) = crate::runpod::wire::JobProgress::from_map(&obj) {
+            return Err(OutputError::Unrecognised(format!(
+                "`output` is a progress update ({p}), not a result: the worker reported the job finished while its output still held progress"
+            )));
+        }
+        let mut stream = Stream {
+            warnings,
+            shape: Shape::Images,
+            lists: Default::default(),
+            legacy: None,
+            limits: *limits,
+            fetch_at_most: limits.expected.map_or(limits.items, |e| e.saturating_add(1).min(limits.items)),
+            given: 0,
+            fetched: 0,
+        };
+        let mut any_list = false;
+        for list in ["images", "videos"] {
+            let Some(items) = obj.get_mut(list).map(Value::take) else { continue };
+            any_list = true;
+            match items {
+                Value::Array(items) => stream.lists.push_back((list, items.into_iter().enumerate())),
                 // A worker that has no videos may write `videos: null`.
-                Value::Null if list == "videos" => continue,
+                Value::Null if list == "videos" => {}
                 other => {
                     return Err(OutputError::Unrecognised(format!(
                         "`output.{list}` is {} rather than a list",
                         short(&other)
                     )))
                 }
-            };
-            for (i, item) in items.into_iter().enumerate() {
-                let filename = item.get("filename").and_then(Value::as_str).map_or_else(|| format!("image-{i}"), str::to_string);
-                let why = if out.len() >= fetch_at_most {
-                    Some(if fetch_at_most < limits.items {
-                        format!("past the {} item(s) `expect` allows", limits.expected.unwrap_or(0))
-                    } else {
-                        format!("past the cap of {} items a job (HARNESS_MAX_OUTPUT_ITEMS)", limits.items)
-                    })
-                } else if kept >= limits.bytes {
-                    Some(format!("past the cap of {} bytes a job (HARNESS_MAX_OUTPUT_BYTES)", limits.bytes))
-                } else {
-                    None
-                };
-                if let Some(why) = why {
-                    drop(item);
-                    out.push(Returned { filename, transport: Transport::Base64, declared_mime: None, bytes: Err(ItemProblem::NotFetched(why)) });
-                    continue;
-                }
-                let mut r = image_item(list, i, item, target).await;
-                if let Ok(b) = &r.bytes {
-                    kept = kept.saturating_add(b.len() as u64);
-                    if kept > limits.bytes {
-                        r.bytes = Err(ItemProblem::NotFetched(format!(
-                            "{} bytes take the job past the cap of {} bytes (HARNESS_MAX_OUTPUT_BYTES)",
-                            b.len(),
-                            limits.bytes
-                        )));
-                    }
-                }
-                out.push(r);
             }
         }
-        let shape = if no_images && out.is_empty() {
-            Shape::NoImages
-        } else {
-            Shape::Images
+        if any_list {
+            let no_images = obj.get("status").and_then(Value::as_str) == Some(SUCCESS_NO_IMAGES);
+            if no_images && stream.lists.iter().all(|(_, items)| items.len() == 0) {
+                stream.shape = Shape::NoImages;
+            }
+            return Ok(stream);
+        }
+        if let Some(message) = obj.get_mut("message").map(Value::take) {
+            stream.legacy = Some(legacy(&obj, message, target).await?);
+            stream.shape = Shape::LegacyMessage;
+            return Ok(stream);
+        }
+        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        Err(OutputError::Unrecognised(format!(
+            "`output` has neither `images`, `videos` nor `message` (keys: {})",
+            keys.join(", ")
+        )))
+    }
+
+    /// Which shape the worker used.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The next file, fetched now; None after the last.
+    pub async fn next(&mut self, target: &dyn Download) -> Option<Returned> {
+        if let Some(r) = self.legacy.take() {
+            self.given += 1;
+            return Some(r);
+        }
+        let (list, i, item) = loop {
+            let (list, items) = self.lists.front_mut()?;
+            match items.next() {
+                Some((i, item)) => break (*list, i, item),
+                None => {
+                    self.lists.pop_front();
+                }
+            }
         };
-        return Ok(Output {
-            shape,
-            images: out,
-            warnings,
-        });
+        let filename = item.get("filename").and_then(Value::as_str).map_or_else(|| format!("image-{i}"), str::to_string);
+        let limits = &self.limits;
+        let why = if self.given >= self.fetch_at_most {
+            Some(if self.fetch_at_most < limits.items {
+                format!("past the {} item(s) `expect` allows", limits.expected.unwrap_or(0))
+            } else {
+                format!("past the cap of {} items a job (HARNESS_MAX_OUTPUT_ITEMS)", limits.items)
+            })
+        } else if self.fetched >= limits.bytes {
+            Some(format!("past the cap of {} bytes a job (HARNESS_MAX_OUTPUT_BYTES)", limits.bytes))
+        } else {
+            None
+        };
+        self.given += 1;
+        if let Some(why) = why {
+            drop(item);
+            return Some(Returned { filename, transport: Transport::Base64, declared_mime: None, bytes: Err(ItemProblem::NotFetched(why)) });
+        }
+        let mut r = image_item(list, i, item, target).await;
+        if let Ok(b) = &r.bytes {
+            self.fetched = self.fetched.saturating_add(b.len() as u64);
+            if self.fetched > limits.bytes {
+                r.bytes = Err(ItemProblem::NotFetched(format!(
+                    "{} bytes take the job past the cap of {} bytes (HARNESS_MAX_OUTPUT_BYTES)",
+                    b.len(),
+                    limits.bytes
+                )));
+            }
+        }
+        Some(r)
     }
-    if let Some(message) = obj.get_mut("message").map(Value::take) {
-        return legacy(&obj, message, warnings, target).await;
-    }
-    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    Err(OutputError::Unrecognised(format!(
-        "`output` has neither `images`, `videos` nor `message` (keys: {})",
-        keys.join(", ")
-    )))
 }
 
 fn warnings(errors: Option<&Value>) -> Vec<String> {
@@ -191,12 +251,7 @@ fn warnings(errors: Option<&Value>) -> Vec<String> {
 }
 
 /// The pre-5.0 shape: `{message: <base64 | data URI | URL>, status: success}`.
-async fn legacy(
-    obj: &serde_json::Map<String, Value>,
-    message: Value,
-    warnings: Vec<String>,
-    target: &dyn Download,
-) -> Result<Output, OutputError> {
+async fn legacy(obj: &serde_json::Map<String, Value>, message: Value, target: &dyn Download) -> Result<Returned, OutputError> {
     let Value::String(text) = message else {
         return Err(OutputError::Unrecognised(format!(
             "`output.message` is {}",
@@ -215,15 +270,11 @@ async fn legacy(
     } else {
         decode_base64_owned(text)
     };
-    Ok(Output {
-        shape: Shape::LegacyMessage,
-        images: vec![Returned {
-            filename: "message".into(),
-            transport: Transport::Message,
-            declared_mime,
-            bytes,
-        }],
-        warnings,
+    Ok(Returned {
+        filename: "message".into(),
+        transport: Transport::Message,
+        declared_mime,
+        bytes,
     })
 }
 
@@ -400,6 +451,28 @@ mod tests {
         let (n, fetched, kept) = go(Limits { bytes: 5 << 20, ..Limits::default() });
         assert_eq!((n, fetched), (120, 5), "full after five: the rest are not fetched");
         assert_eq!(kept, 5 << 20);
+    }
+
+    /// A stream fetches each file only when asked for it, so its caller holds
+    /// one file at a time; the shape and warnings are known before any fetch.
+    #[test]
+    fn a_stream_fetches_each_file_only_when_asked() {
+        let items: Vec<Value> = (0..3).map(|i| json!({"filename": format!("{i}.png"), "type": "s3_url", "data": format!("https://b.s3/{i}.png")})).collect();
+        let t = Counting { size: 10, n: Default::default() };
+        let fetched = || t.n.load(std::sync::atomic::Ordering::Relaxed);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let limits = Limits { bytes: 25, ..Limits::default() };
+            let mut s = Stream::open(Some(json!({"images": items, "errors": ["w"]})), &t, &limits).await.unwrap();
+            assert_eq!((fetched(), s.shape(), s.warnings.clone()), (0, Shape::Images, vec!["w".to_string()]));
+            assert_eq!(s.next(&t).await.unwrap().bytes.unwrap().len(), 10);
+            assert_eq!(fetched(), 1);
+            assert!(s.next(&t).await.unwrap().bytes.is_ok());
+            let third = s.next(&t).await.unwrap();
+            assert!(matches!(third.bytes, Err(ItemProblem::NotFetched(_))), "30 bytes pass the cap of 25");
+            assert!(s.next(&t).await.is_none());
+            assert_eq!(fetched(), 3);
+        });
     }
 
     fn run(v: Value) -> Result<Output, OutputError> {

@@ -98,7 +98,7 @@ pub const VARS: &[Var] = &[
     var("HARNESS_MOCKS", Run, "`mocks`", "a folder of mock behaviours of your own, added to the built-in ones (a file named like a built-in one replaces it)", "tests/mocks"),
     var("HARNESS_PARTITION", Run, "unset", "`hash:K/N`: run only the K-th of N shards of the scenarios (by a stable hash of each name), as nextest's `--partition`; each shard writes its own reports for `report merge`", "hash:2/3"),
     var("HARNESS_MAX_OUTPUT_ITEMS", Run, "`64`", "files of one job's output fetched at most; the rest are counted, not fetched, and fail the trial (also past what `expect` allows)", "200"),
-    var("HARNESS_MAX_OUTPUT_BYTES", Run, "`536870912` (512 MiB)", "bytes of one job's output kept at most, all files together; past it the rest are not fetched and the trial fails", "2147483648"),
+    var("HARNESS_MAX_OUTPUT_BYTES", Run, "`536870912` (512 MiB)", "bytes of one job's output fetched at most, all files together (they are read one at a time, so this bounds the transfer, not the memory); past it the rest are not fetched and the trial fails", "2147483648"),
     var("HARNESS_MAX_IN_FLIGHT", Run, "`4`", "jobs in flight at once across the trial threads of one process", "8"),
     var("HARNESS_MOCK_SPEED", Run, "`100`", "simulated seconds per real second in the embedded mock (load runs use a virtual clock instead)", "10"),
     var("HARNESS_MOCK_API_KEY", Run, "random per run", "the embedded mock's API key (tests plant a recognisable secret with it)", "test-key-123"),

@@ -41,36 +41,93 @@ pub fn verify(
     images: &[Option<Candidate>],
     provenance: &Provenance,
 ) -> Outcome {
-    let mut out = Outcome::default();
-    if spec.compare == CompareMode::Off {
-        return out;
+    let mut v = Verifier::new(cfg, scenario, spec, provenance);
+    for img in images {
+        v.next(*img);
     }
-    let fields = cfg.fields(spec);
-    let class = cfg.job_class(spec, &provenance.fingerprint);
-    let sets = cfg.sets(scenario, &fields);
-    let own = sets.iter().find(|s| s.class == class).cloned();
-    let write_dir = cfg.class_dir(scenario, &class, &sets);
-    // The count is a fact of the graph, not of the hardware: any class's count holds.
-    if let Some(set) = own.as_ref().or(sets.first()) {
-        let have = reference_count(&set.dir);
-        if have > 0 && have != images.len() && cfg.mode == Mode::Verify {
-            out.failures.push(CheckFailure::new(
-                "snapshot count",
-                format!("{have} image(s), as in {}", crate::paths::display_path(&set.dir).display()),
-                format!("{} image(s)", images.len()),
-            ));
+    v.finish()
+}
+
+/// [`verify`] one image at a time, in order: a job's stills are judged as they
+/// are read, so no more than one of them is held decoded (a job of a hundred
+/// large images stays within a small multiple of one). The count and, in
+/// update mode, the references beyond it are settled by [`Verifier::finish`].
+pub struct Verifier<'a> {
+    cfg: &'a Config,
+    scenario: &'a str,
+    spec: &'a SnapshotSpec,
+    provenance: &'a Provenance,
+    /// None when the scenario compares nothing.
+    classes: Option<Classes>,
+    seen: usize,
+    out: Outcome,
+}
+
+/// The job's class, the reference sets on disk and where `update` writes.
+struct Classes {
+    class: ClassKey,
+    sets: Vec<RefSet>,
+    own: Option<RefSet>,
+    write_dir: PathBuf,
+    /// References of the count-giving set before any was judged, and its folder.
+    have: Option<(usize, PathBuf)>,
+}
+
+impl<'a> Verifier<'a> {
+    /// Reads the scenario's reference sets once.
+    pub fn new(cfg: &'a Config, scenario: &'a str, spec: &'a SnapshotSpec, provenance: &'a Provenance) -> Self {
+        let classes = (spec.compare != CompareMode::Off).then(|| {
+            let fields = cfg.fields(spec);
+            let class = cfg.job_class(spec, &provenance.fingerprint);
+            let sets = cfg.sets(scenario, &fields);
+            let own = sets.iter().find(|s| s.class == class).cloned();
+            let write_dir = cfg.class_dir(scenario, &class, &sets);
+            // The count is a fact of the graph, not of the hardware: any class's count holds.
+            let have = own.as_ref().or(sets.first()).map(|set| (reference_count(&set.dir), set.dir.clone()));
+            Classes { class, sets, own, write_dir, have }
+        });
+        Verifier { cfg, scenario, spec, provenance, classes, seen: 0, out: Outcome::default() }
+    }
+
+    /// Judges the next image (None: a returned still that did not read, which
+    /// still counts).
+    pub fn next(&mut self, img: Option<Candidate>) {
+        let i = self.seen;
+        self.seen += 1;
+        let (Some(c), Some(cand)) = (&self.classes, img) else { return };
+        let slot = Slot {
+            cfg: self.cfg,
+            scenario: self.scenario,
+            spec: self.spec,
+            i,
+            provenance: self.provenance,
+            class: &c.class,
+            write_dir: &c.write_dir,
+        };
+        let rec = slot.judge(c.own.as_ref(), &c.sets, cand, &mut self.out);
+        self.out.records.push(rec);
+    }
+
+    /// The verdicts, with the count against the references' first.
+    pub fn finish(mut self) -> Outcome {
+        let Some(c) = &self.classes else { return self.out };
+        if let Some((have, dir)) = &c.have {
+            if *have > 0 && *have != self.seen && self.cfg.mode == Mode::Verify {
+                self.out.failures.insert(
+                    0,
+                    CheckFailure::new(
+                        "snapshot count",
+                        format!("{have} image(s), as in {}", crate::paths::display_path(dir).display()),
+                        format!("{} image(s)", self.seen),
+                    ),
+                );
+            }
         }
+        if self.cfg.mode == Mode::Update {
+            drop_beyond(&c.write_dir, self.seen);
+        }
+        self.out
     }
-    for (i, img) in images.iter().enumerate() {
-        let Some(cand) = img else { continue };
-        let slot = Slot { cfg, scenario, spec, i, provenance, class: &class, write_dir: &write_dir };
-        let rec = slot.judge(own.as_ref(), &sets, *cand, &mut out);
-        out.records.push(rec);
-    }
-    if cfg.mode == Mode::Update {
-        drop_beyond(&write_dir, images.len());
-    }
-    out
 }
 
 /// Drops references (and candidates) beyond the new count, so a smaller batch

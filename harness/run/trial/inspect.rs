@@ -1,65 +1,103 @@
-//! Every returned file of a COMPLETED job, by what its bytes are: stills
-//! inspected and held to `expect.images`, animations and videos probed,
-//! sampled and held to `expect.videos`; each saved under `reports/images/`;
-//! then references compared (a video's sampled frames under
-//! `<scenario>/video-<n>/`).
+//! Every returned file of a COMPLETED job, one at a time as it is read: a
+//! still inspected (sampled while it streams), saved under `reports/images/`
+//! and judged against its reference before the next file is fetched; an
+//! animation or video probed, sampled, saved and its snapshot frames judged
+//! (under `<scenario>/video-<n>/`). Only the small facts are kept (sizes,
+//! thumbnails, verdicts), so a job of hundreds of large files needs the memory
+//! of one. The counts and `expect` are judged when the last file is in.
 
 use image::{DynamicImage, RgbImage};
 
 use super::env::TrialEnv;
 use super::save::{image_ext, save_image};
 use crate::checks;
-use crate::media::{self, Kind};
-use crate::model::{CheckFailure, ImageRecord, RunRecord, SnapshotRecord, VideoRecord};
-use crate::runpod::output;
-use crate::scenario::Scenario;
+use crate::media::{self, Kind, Returned};
+use crate::model::{CheckFailure, ImageInfo, RunRecord, SnapshotRecord, VideoInfo, VideoRecord};
+use crate::scenario::{CompareMode, Scenario};
 use crate::snapshot;
 
-/// The pixels (decoded, or decodable on demand) and the sampled thumbnail of
-/// one returned still, when it read.
-pub(crate) type Decoded<'a> = Option<(snapshot::Pixels<'a>, RgbImage)>;
-
-/// What was decoded: stills in order, and each video's sampled frames.
-pub(crate) struct Found<'a> {
-    pub(crate) stills: Vec<Decoded<'a>>,
-    pub(crate) videos: Vec<Vec<(u64, RgbImage)>>,
+/// What the reference comparison of one job found.
+#[derive(Default)]
+pub(crate) struct Compared {
+    pub(crate) records: Vec<SnapshotRecord>,
+    /// Images in the review band that do not fail the scenario.
+    pub(crate) reviews: Vec<String>,
+    /// Passes worth saying (judged against another class's reference).
+    pub(crate) notes: Vec<String>,
 }
 
-/// Inspects and saves every returned file, and checks them.
-pub(crate) fn inspect_all<'a>(
-    s: &Scenario,
-    env: &TrialEnv,
+/// Inspects, saves and judges one job's files as they come.
+pub(crate) struct Inspector<'a> {
+    s: &'a Scenario,
+    env: &'a TrialEnv,
     index: u32,
-    out: &'a output::Output,
-    record: &mut RunRecord,
-    failures: &mut Vec<CheckFailure>,
-) -> Found<'a> {
-    let mut found = Found { stills: Vec::new(), videos: Vec::new() };
-    let mut infos = Vec::new();
-    let mut vinfos = Vec::new();
-    // A load run keeps the files of its first job only.
-    let keep = s.load.is_none() || index == 0;
-    for (i, returned) in out.images.iter().enumerate() {
+    provenance: &'a snapshot::Provenance,
+    /// A load run keeps the files of its first job only.
+    keep: bool,
+    /// Calibration across repeats keeps every run's pixels.
+    calibrating: bool,
+    /// The stills' references, when this job's are compared.
+    stills: Option<snapshot::Verifier<'a>>,
+    /// Whether this job's references are compared at all.
+    comparing: bool,
+    /// Files seen so far (their index in the output).
+    seen: usize,
+    infos: Vec<ImageInfo>,
+    vinfos: Vec<VideoInfo>,
+    /// The videos' snapshot verdicts (said after the stills').
+    videos: snapshot::verify::Outcome,
+    /// Decoded stills, for calibration across repeats.
+    pub(crate) pixels: Vec<DynamicImage>,
+}
+
+impl<'a> Inspector<'a> {
+    pub(crate) fn new(s: &'a Scenario, env: &'a TrialEnv, index: u32, provenance: &'a snapshot::Provenance) -> Self {
+        // Later repeats are verified too, but only the first may write
+        // references; a load run compares its first job only.
+        let comparing = s.snapshot.compare != CompareMode::Off
+            && (index == 0 || (env.snapshots.mode == snapshot::Mode::Verify && s.load.is_none()));
+        Inspector {
+            s,
+            env,
+            index,
+            provenance,
+            keep: s.load.is_none() || index == 0,
+            calibrating: s.snapshot.compare != CompareMode::Off && s.repeat > 1,
+            stills: comparing.then(|| snapshot::Verifier::new(&env.snapshots, &s.name, &s.snapshot, provenance)),
+            comparing,
+            seen: 0,
+            infos: Vec::new(),
+            vinfos: Vec::new(),
+            videos: Default::default(),
+            pixels: Vec::new(),
+        }
+    }
+
+    /// Inspects, saves and judges the next file; its bytes can go afterwards.
+    pub(crate) fn take(&mut self, returned: &Returned, record: &mut RunRecord) {
+        let (s, env, i) = (self.s, self.env, self.seen);
+        self.seen += 1;
         if let Some(video) = moving(s, i, returned) {
-            let file = returned.bytes.as_ref().ok().filter(|_| keep).and_then(|b| {
+            let file = returned.bytes.as_ref().ok().filter(|_| self.keep).and_then(|b| {
                 let ext = video.info.container.as_deref();
-                save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
+                save_image(&env.reports_dir, &s.name, self.index, i, &returned.filename, b, ext)
             });
             let strip = video.thumbs.iter().map(crate::png::data_uri).collect();
-            vinfos.push(video.info.clone());
-            found.videos.push(video.frames);
+            if self.comparing {
+                self.video_snapshots(&video.frames);
+            }
+            self.vinfos.push(video.info.clone());
             record.videos.push(VideoRecord { info: video.info, file, strip });
-            continue;
+            return;
         }
         // A PNG is sampled while it streams, without a pixel buffer; a snapshot
         // decodes it in full only when it needs more than the thumbnail (a
-        // mismatch, a reference to write). Calibration across repeats keeps
-        // every run's pixels, so those are decoded at once.
-        let calibrating = s.snapshot.compare != crate::scenario::CompareMode::Off && s.repeat > 1;
-        let inspected = crate::media::inspect_keeping(i, returned, calibrating);
-        let file = returned.bytes.as_ref().ok().filter(|_| keep).and_then(|b| {
+        // mismatch, a reference to write). Calibration keeps every run's
+        // pixels, so those are decoded at once.
+        let inspected = crate::media::inspect_keeping(i, returned, self.calibrating);
+        let file = returned.bytes.as_ref().ok().filter(|_| self.keep).and_then(|b| {
             let ext = image_ext(inspected.info.format);
-            save_image(&env.reports_dir, &s.name, index, i, &returned.filename, b, ext)
+            save_image(&env.reports_dir, &s.name, self.index, i, &returned.filename, b, ext)
         });
         let thumbnail = inspected.thumb.as_ref().map(crate::png::data_uri);
         let pixels = match (inspected.pixels, inspected.info.width.zip(inspected.info.height), &returned.bytes) {
@@ -67,22 +105,79 @@ pub(crate) fn inspect_all<'a>(
             (None, Some(size), Ok(bytes)) => Some(snapshot::Pixels::lazy(size, bytes)),
             _ => None,
         };
-        found.stills.push(pixels.zip(inspected.thumb));
-        infos.push(inspected.info.clone());
-        record.images.push(ImageRecord { info: inspected.info, file, thumbnail });
-    }
-    let mut found_failures = checks::images(&s.expect.images, &infos);
-    if !vinfos.is_empty() && infos.len() < s.expect.images.count.min as usize {
-        for f in found_failures.iter_mut().filter(|f| f.check == "image count") {
-            f.actual = format!("{} (and {} animation(s) or video(s): check them with `expect.videos`)", f.actual, vinfos.len());
+        let candidate = pixels.zip(inspected.thumb);
+        if let Some(v) = &mut self.stills {
+            v.next(candidate.as_ref().map(|(pixels, thumb)| snapshot::Candidate { pixels, thumb }));
         }
+        if self.calibrating {
+            self.pixels.extend(candidate.and_then(|(p, _)| p.into_image()));
+        }
+        self.infos.push(inspected.info.clone());
+        record.images.push(crate::model::ImageRecord { info: inspected.info, file, thumbnail });
     }
-    found_failures.extend(checks::unreadable(&vinfos));
-    if let Some(v) = &s.expect.videos {
-        found_failures.extend(checks::videos(v, &vinfos));
+
+    /// A video's snapshot frames against `<scenario>/video-<n>/`.
+    fn video_snapshots(&mut self, frames: &[(u64, RgbImage)]) {
+        let j = self.vinfos.len();
+        let wanted = snapshot_frames(self.s, frames.last().map(|(i, _)| i + 1).unwrap_or(0));
+        let picked: Vec<(snapshot::Pixels, RgbImage)> = frames
+            .iter()
+            .filter(|(i, _)| wanted.contains(i))
+            .map(|(_, f)| {
+                let pixels = DynamicImage::ImageRgb8(f.clone());
+                let thumb = crate::media::sample::sample(&pixels).thumb;
+                (snapshot::Pixels::from(pixels), thumb)
+            })
+            .collect();
+        if picked.is_empty() {
+            return;
+        }
+        let refs: Vec<Option<snapshot::Candidate>> =
+            picked.iter().map(|(pixels, thumb)| Some(snapshot::Candidate { pixels, thumb })).collect();
+        let name = format!("{}/video-{j}", self.s.name);
+        let snap = snapshot::verify(&self.env.snapshots, &name, &self.s.snapshot, &refs, self.provenance);
+        self.videos.failures.extend(snap.failures.into_iter().map(|mut f: CheckFailure| {
+            f.check = format!("video {j}: {}", f.check);
+            f
+        }));
+        self.videos.records.extend(snap.records);
+        self.videos.reviews.extend(snap.reviews.into_iter().map(|r| format!("video {j}: {r}")));
+        self.videos.notes.extend(snap.notes.into_iter().map(|r| format!("video {j}: {r}")));
     }
-    failures.extend(found_failures);
-    found
+
+    /// The checks on what came (counts, sizes, formats, `expect.videos`),
+    /// then the references' verdicts: stills first, then each video's.
+    pub(crate) fn finish(self, failures: &mut Vec<CheckFailure>) -> (Compared, Vec<DynamicImage>) {
+        let s = self.s;
+        let mut found = checks::images(&s.expect.images, &self.infos);
+        if !self.vinfos.is_empty() && self.infos.len() < s.expect.images.count.min as usize {
+            for f in found.iter_mut().filter(|f| f.check == "image count") {
+                f.actual = format!(
+                    "{} (and {} animation(s) or video(s): check them with `expect.videos`)",
+                    f.actual,
+                    self.vinfos.len()
+                );
+            }
+        }
+        found.extend(checks::unreadable(&self.vinfos));
+        if let Some(v) = &s.expect.videos {
+            found.extend(checks::videos(v, &self.vinfos));
+        }
+        failures.extend(found);
+        let mut compared = Compared::default();
+        if let Some(v) = self.stills {
+            let snap = v.finish();
+            failures.extend(snap.failures);
+            compared.records = snap.records;
+            compared.reviews = snap.reviews;
+            compared.notes = snap.notes;
+        }
+        failures.extend(self.videos.failures);
+        compared.records.extend(self.videos.records);
+        compared.reviews.extend(self.videos.reviews);
+        compared.notes.extend(self.videos.notes);
+        (compared, self.pixels)
+    }
 }
 
 /// The file as an animation or video, when it is one (a one-frame animation is a still).
@@ -114,65 +209,3 @@ fn snapshot_frames(s: &Scenario, frames: u64) -> Vec<u64> {
     }
 }
 
-/// What the reference comparison of one job found.
-#[derive(Default)]
-pub(crate) struct Compared {
-    pub(crate) records: Vec<SnapshotRecord>,
-    /// Images in the review band that do not fail the scenario.
-    pub(crate) reviews: Vec<String>,
-    /// Passes worth saying (judged against another class's reference).
-    pub(crate) notes: Vec<String>,
-}
-
-/// Compares stills, then each video's snapshot frames, with their references.
-pub(crate) fn compare_snapshots(
-    s: &Scenario,
-    env: &TrialEnv,
-    index: u32,
-    found: &Found,
-    provenance: &snapshot::Provenance,
-    failures: &mut Vec<CheckFailure>,
-) -> Compared {
-    let mut compared = Compared::default();
-    // Later repeats are verified too, but only the first may write references;
-    // a load run compares its first job only.
-    if index != 0 && (env.snapshots.mode != snapshot::Mode::Verify || s.load.is_some()) {
-        return compared;
-    }
-    let refs: Vec<Option<snapshot::Candidate>> = found
-        .stills
-        .iter()
-        .map(|d| d.as_ref().map(|(pixels, thumb)| snapshot::Candidate { pixels, thumb }))
-        .collect();
-    let snap = snapshot::verify(&env.snapshots, &s.name, &s.snapshot, &refs, provenance);
-    failures.extend(snap.failures);
-    compared.records = snap.records;
-    compared.reviews = snap.reviews;
-    compared.notes = snap.notes;
-    for (j, frames) in found.videos.iter().enumerate() {
-        let wanted = snapshot_frames(s, frames.last().map(|(i, _)| i + 1).unwrap_or(0));
-        let picked: Vec<(snapshot::Pixels, RgbImage)> = frames
-            .iter()
-            .filter(|(i, _)| wanted.contains(i))
-            .map(|(_, f)| {
-                let pixels = DynamicImage::ImageRgb8(f.clone());
-                let thumb = crate::media::sample::sample(&pixels).thumb;
-                (snapshot::Pixels::from(pixels), thumb)
-            })
-            .collect();
-        if picked.is_empty() {
-            continue;
-        }
-        let refs: Vec<Option<snapshot::Candidate>> =
-            picked.iter().map(|(pixels, thumb)| Some(snapshot::Candidate { pixels, thumb })).collect();
-        let snap = snapshot::verify(&env.snapshots, &format!("{}/video-{j}", s.name), &s.snapshot, &refs, provenance);
-        failures.extend(snap.failures.into_iter().map(|mut f: CheckFailure| {
-            f.check = format!("video {j}: {}", f.check);
-            f
-        }));
-        compared.records.extend(snap.records);
-        compared.reviews.extend(snap.reviews.into_iter().map(|r| format!("video {j}: {r}")));
-        compared.notes.extend(snap.notes.into_iter().map(|r| format!("video {j}: {r}")));
-    }
-    compared
-}

@@ -13,7 +13,7 @@ use crate::checks;
 use crate::runpod::job::Finished;
 use crate::model::{CheckFailure, RunRecord, SnapshotRecord, Timing};
 use crate::runpod::output;
-use crate::scenario::{CompareMode, ExpectedStatus, Mode, Scenario};
+use crate::scenario::{ExpectedStatus, Mode, Scenario};
 use crate::targets::JobRequest;
 use crate::runpod::wire::JobState;
 
@@ -208,7 +208,8 @@ fn expected_items(s: &Scenario) -> Option<usize> {
     Some(stills as usize + videos as usize)
 }
 
-/// Decodes and checks the output of a COMPLETED job; returns it for recording.
+/// Decodes and checks the output of a COMPLETED job, one file at a time;
+/// returns it for recording (only then are the files kept).
 async fn check_output(
     s: &Scenario,
     env: &TrialEnv,
@@ -217,7 +218,8 @@ async fn check_output(
     one: &mut OneRun,
 ) -> Option<output::Output> {
     let limits = output::Limits { expected: expected_items(s), ..env.output_limits };
-    let out = match output::decode_within(output, env.target.as_ref(), &limits).await {
+    let target = env.target.as_ref();
+    let mut stream = match output::Stream::open(output, target, &limits).await {
         Ok(o) => o,
         Err(e) => {
             one.failures.push(CheckFailure::new(
@@ -228,27 +230,30 @@ async fn check_output(
             return None;
         }
     };
-    one.record.output_shape = Some(out.shape);
-    one.record.warnings = out
+    one.record.output_shape = Some(stream.shape());
+    one.record.warnings = stream
         .warnings
         .iter()
         .map(|w| crate::redact::redact(w).into_owned())
         .collect();
     let provenance = env.provenance(one.record.fingerprint.as_ref()).await;
-    // Decoding, checking and comparing are CPU and file work: off the async
-    // worker, so the other jobs' polls are not held up behind them.
-    let (found, compared) = crate::clock::blocking(|| {
-        let found = super::inspect::inspect_all(s, env, index, &out, &mut one.record, &mut one.failures);
-        let compared = super::inspect::compare_snapshots(s, env, index, &found, &provenance, &mut one.failures);
-        (found, compared)
-    });
-    one.failures.extend(checks::warnings(s.expect.warnings, &out.warnings));
+    let recording = env.record.is_some() && index == 0;
+    let mut kept = Vec::new();
+    let mut inspector = super::inspect::Inspector::new(s, env, index, &provenance);
+    while let Some(returned) = stream.next(target).await {
+        // Decoding, checking and comparing are CPU and file work: off the
+        // async worker, so the other jobs' polls are not held up behind them.
+        crate::clock::blocking(|| inspector.take(&returned, &mut one.record));
+        if recording {
+            kept.push(returned);
+        }
+    }
+    let (compared, pixels) = crate::clock::blocking(|| inspector.finish(&mut one.failures));
+    one.failures.extend(checks::warnings(s.expect.warnings, &stream.warnings));
     one.snapshots = compared.records;
     one.reviews = compared.reviews;
     one.notes = compared.notes;
     // Kept only for calibration across repeats.
-    if s.repeat > 1 && s.snapshot.compare != CompareMode::Off {
-        one.pixels = found.stills.into_iter().flatten().filter_map(|(p, _)| p.into_image()).collect();
-    }
-    Some(out)
+    one.pixels = pixels;
+    recording.then(|| output::Output { shape: stream.shape(), images: kept, warnings: stream.warnings })
 }
