@@ -40,6 +40,16 @@ pub struct Pair {
     pub candidate: String,
     /// How the candidate was made.
     pub how: String,
+    /// Measured corpora (`gpu_corpus.py`): `within` when reference and
+    /// candidate are of one class (a rerun, cudnn.benchmark), `across` when a
+    /// fleet would see them as two classes (another device, dtype or attention
+    /// backend). None in the CPU corpus.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Measured corpora, regressions: `within` when only a reference of the
+    /// job's own class can see it (steps ±1, cfg ±0.5), `both` otherwise.
+    #[serde(default)]
+    pub visible: Option<String>,
 }
 
 /// What the harness made of one pair with a scenario's settings.
@@ -291,6 +301,37 @@ pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Res
             (Some(m), o)
         };
         out.push(Across { id: format!("{} ~ drift 1.0", pair.id), kind, metrics, outcome });
+    }
+    Ok(out)
+}
+
+/// The cross-class tier on a measured corpus (`gpu_corpus.py`: pairs made on
+/// another device, dtype or attention backend, no model): each `across` pair
+/// judged as a new class's image against the other class's reference. Benign
+/// pairs are `drift` (must not fail), regressions `composition` (must fail)
+/// or, when only a same-class reference can see them, `unseen`.
+pub fn judge_measured_across(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Result<Vec<Across>, CorpusError> {
+    use super::metrics::judge_across;
+    let mut out = Vec::new();
+    for pair in corpus.pairs.iter().filter(|p| p.tier.as_deref() == Some("across")) {
+        let kind = match (pair.class.as_str(), pair.visible.as_deref()) {
+            ("benign", _) => "drift",
+            ("regression", Some("within")) => "unseen",
+            ("regression", _) => "composition",
+            _ => continue,
+        };
+        let (reference, _) = image(dir, &pair.reference)?;
+        let (candidate, bytes) = image(dir, &pair.candidate)?;
+        let passes_checks = default_check(&pair.candidate, bytes).is_none();
+        let (metrics, outcome) = if reference.width() != candidate.width() || reference.height() != candidate.height() {
+            (None, 2)
+        } else {
+            let mut m = measure(&reference, &candidate);
+            super::metrics::add_coarse(&reference, &candidate, &mut m);
+            let o = if passes_checks { judge_across(spec, &m).rank() } else { 2 };
+            (Some(m), o)
+        };
+        out.push(Across { id: pair.id.clone(), kind, metrics, outcome });
     }
     Ok(out)
 }

@@ -105,3 +105,78 @@ fn the_cross_class_tier_fails_compositions_and_never_drift() {
         "docs/src/features/drift-corpus.md is stale: paste the table this test prints"
     );
 }
+
+/// Every measured corpus that `tests/comfyui/diffusion/gpu_corpus.sh` made
+/// (`tests/fixtures/drift-gpu*/`: the same graphs on several devices, dtypes
+/// and attention backends, and composition changes made there), judged by
+/// both tiers: within a class, `within` pairs pass and every regression
+/// fails; across classes, no benign pair fails and at least 95% of the
+/// composition changes do. The CPU proof of the script is always there; a
+/// GPU run's folder is picked up as soon as it is added.
+#[test]
+fn measured_corpora_are_judged_by_both_tiers() {
+    let mut dirs: Vec<_> = std::fs::read_dir("tests/fixtures")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("drift-gpu"))
+                && p.join("corpus.json").is_file()
+        })
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no tests/fixtures/drift-gpu*/corpus.json");
+    let spec = SnapshotSpec::tolerant();
+    for dir in dirs {
+        let c = corpus::load(&dir).unwrap();
+        let within: Vec<corpus::Judged> = corpus::judge_all(&dir, &c, &spec)
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.pair.tier.as_deref() == Some("within"))
+            .collect();
+        let within_report = corpus::report(&within, &spec);
+        let across = corpus::judge_measured_across(&dir, &c, &spec).unwrap();
+        let across_report = corpus::across_report(&across);
+        println!(
+            "{}: within a class\n\n{within_report}\n{}: across classes\n\n{across_report}",
+            dir.display(),
+            dir.display()
+        );
+        let wrong_within: Vec<&str> = within
+            .iter()
+            .filter(|j| (j.pair.class == "benign") != (j.outcome() == 0))
+            .filter(|j| j.pair.class != "gray")
+            .map(|j| j.pair.id.as_str())
+            .collect();
+        assert!(
+            wrong_within.is_empty(),
+            "{}: within a class, wrong: {wrong_within:?}",
+            dir.display()
+        );
+        let red: Vec<&str> = across
+            .iter()
+            .filter(|j| j.kind == "drift" && j.outcome == 2)
+            .map(|j| j.id.as_str())
+            .collect();
+        assert!(
+            red.is_empty(),
+            "{}: benign pairs failed across classes: {red:?}\n{across_report}",
+            dir.display()
+        );
+        let comp: Vec<&corpus::Across> =
+            across.iter().filter(|j| j.kind == "composition").collect();
+        assert!(
+            comp.len() >= 10,
+            "{}: {} composition pairs",
+            dir.display(),
+            comp.len()
+        );
+        let caught = comp.iter().filter(|j| j.outcome == 2).count() as f64 / comp.len() as f64;
+        assert!(
+            caught >= 0.95,
+            "{}: composition changes failed: {caught:.3}\n{across_report}",
+            dir.display()
+        );
+    }
+}
