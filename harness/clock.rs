@@ -232,9 +232,54 @@ pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// Runs a short helper process the harness starts for itself (`ffmpeg
+/// -version`, `git rev-parse`) with its stdout captured, killed past `limit`
+/// (a stuck or hostile executable must not hang a run): its exit status and
+/// stdout, or None when it could not start or ran out of time.
+pub(crate) fn output_within(cmd: &mut std::process::Command, limit: Duration) -> Option<(std::process::ExitStatus, Vec<u8>)> {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let out = reader.join().unwrap_or_default();
+    Some((status?, out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A helper that hangs is killed at its limit; one that answers is read.
+    #[test]
+    fn a_helper_process_is_killed_at_its_limit() {
+        let started = Instant::now();
+        let hung = output_within(std::process::Command::new("sleep").arg("30"), std::time::Duration::from_millis(200));
+        assert!(hung.is_none());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "killed, not waited for");
+        let (status, out) = output_within(std::process::Command::new("echo").arg("hi"), std::time::Duration::from_secs(10)).unwrap();
+        assert!(status.success());
+        assert_eq!(out, b"hi\n");
+    }
 
     /// Three tasks sleeping different virtual amounts wake in virtual-time
     /// order, and no real time passes.

@@ -20,12 +20,9 @@ pub(crate) fn program() -> std::ffi::OsString {
 pub(crate) fn available() -> bool {
     static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FOUND.get_or_init(|| {
-        Command::new(program())
-            .arg("-version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        let mut cmd = Command::new(program());
+        cmd.arg("-version").stderr(Stdio::null());
+        crate::clock::output_within(&mut cmd, std::time::Duration::from_secs(10)).is_some_and(|(s, _)| s.success())
     })
 }
 

@@ -35,13 +35,12 @@ fn git_commit() -> Option<String> {
     if let Some(sha) = crate::settings::Env::process().get("GITHUB_SHA") {
         return Some(sha);
     }
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
+    let mut git = std::process::Command::new("git");
+    git.args(["rev-parse", "--short=12", "HEAD"])
+        .stderr(std::process::Stdio::null());
+    let (status, out) = crate::clock::output_within(&mut git, std::time::Duration::from_secs(10))?;
+    status
         .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .then(|| String::from_utf8_lossy(&out).trim().to_string())
         .filter(|s| !s.is_empty())
 }
