@@ -141,51 +141,32 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 MADE_BY = "tests/comfyui/diffusion/gpu_corpus.py"
 CPU_CORPUS = os.path.join(REPO, "tests", "fixtures", "drift", "corpus.json")
 
-TINY = "sd15-random-tiny.safetensors"
-TINY_B = "sd15-random-tiny-b.safetensors"
-FULL = "sd15-random.safetensors"
-TINY_LORA = "sd15-random-tiny-lora.safetensors"
+# The checkpoints, the bases and the regressions' choices are make_corpus.py's
+# own (imported, so they cannot drift apart): the images compare with the CPU
+# corpus's. make_corpus.py needs only numpy and Pillow at import.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_corpus  # noqa: E402
 
+TINY, TINY_B, FULL, TINY_LORA = make_corpus.TINY, make_corpus.TINY_B, make_corpus.FULL, make_corpus.TINY_LORA
 # Model files -> (models subfolder, the make_checkpoint.py command that builds them).
-CHECKPOINTS = {
-    TINY: ("checkpoints", "make_checkpoint.py --variant tiny --seed 0"),
-    TINY_B: ("checkpoints", "make_checkpoint.py --variant tiny --seed 1"),
-    FULL: ("checkpoints", "make_checkpoint.py --variant full --seed 0"),
-    TINY_LORA: ("loras", "make_checkpoint.py --variant tiny --seed 0 --lora (written next to the tiny checkpoint)"),
-}
+CHECKPOINTS = make_corpus.CHECKPOINTS
 
-# A, B and D are make_corpus.py's bases, unchanged, so the images compare
-# with the CPU corpus. E is base C's sampler settings (euler_ancestral) on the
-# tiny checkpoint, for the device-side noise of ancestral samplers. F (only
-# with --full) is the full-size checkpoint at SD1.5's own 512x512.
-BASES = {
-    "A": {"ckpt": TINY, "lora": None, "width": 128, "height": 128, "batch_size": 1,
-          "seed": 42, "steps": 4, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
-          "positive": "a red fox in snow", "negative": "blurry"},
-    "B": {"ckpt": TINY, "lora": {"name": TINY_LORA, "strength_model": 1.0, "strength_clip": 1.0},
-          "width": 128, "height": 128, "batch_size": 1,
-          "seed": 7, "steps": 12, "cfg": 6.0, "sampler_name": "dpmpp_2m", "scheduler": "karras", "denoise": 1.0,
-          "positive": "a lighthouse at dusk, oil painting", "negative": "blurry, low quality"},
-    "D": {"ckpt": TINY, "lora": None, "width": 256, "height": 256, "batch_size": 1,
-          "seed": 11, "steps": 4, "cfg": 7.0, "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0,
-          "positive": "a mountain lake at sunrise", "negative": "blurry"},
-    "E": {"ckpt": TINY, "lora": None, "width": 128, "height": 128, "batch_size": 1,
-          "seed": 3, "steps": 6, "cfg": 7.5, "sampler_name": "euler_ancestral", "scheduler": "normal",
-          "denoise": 1.0, "positive": "a bowl of ramen on a wooden table", "negative": "blurry"},
-    "F": {"ckpt": FULL, "lora": None, "width": 512, "height": 512, "batch_size": 1,
-          "seed": 5, "steps": 8, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
-          "positive": "a castle on a hill at night", "negative": "blurry"},
-}
+# A, B and D are make_corpus.py's bases, unchanged. E is base C's sampler
+# settings (euler_ancestral) on the tiny checkpoint, for the device-side noise
+# of ancestral samplers. F (only with --full) is the full-size checkpoint at
+# SD1.5's own 512x512.
+BASES = {b: make_corpus.BASES[b] for b in ("A", "B", "D")}
+BASES["E"] = dict(make_corpus.BASES["C"], ckpt=TINY)
+BASES["F"] = {"ckpt": FULL, "lora": None, "width": 512, "height": 512, "batch_size": 1,
+              "seed": 5, "steps": 8, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
+              "positive": "a castle on a hill at night", "negative": "blurry"}
 QUICK_BASES = ["A"]
 DEFAULT_BASES = ["A", "B", "D", "E"]
 REGRESSION_BASES = ["A", "B"]
 ANCESTRAL = {"E"}
 
-# Per-base choices for the regressions (the same words as make_corpus.py's OTHER).
-OTHER = {
-    "A": {"word": ("snow", "rain"), "ckpt": TINY_B},
-    "B": {"word": ("dusk", "dawn"), "ckpt": TINY_B},
-}
+# Per-base choices for the regressions: make_corpus.py's (the prompt word, the other checkpoint).
+OTHER = make_corpus.OTHER
 
 FP32 = ["--fp32-unet", "--fp32-vae", "--fp32-text-enc"]
 SDPA = ["--use-pytorch-cross-attention"]
@@ -231,9 +212,8 @@ REF = "fp32"
 REGRESSION_CONFIG = "default"
 
 
-def noise_seed(base):
-    # make_corpus.py's seeds, so base A's noise image is the CPU corpus's A-noise.png.
-    return 1000 + "ABCDEFGHIJKLMNOPQRSTUVWXYZ".index(base)
+# make_corpus.py's seeds, so base A's noise image is the CPU corpus's A-noise.png.
+noise_seed = make_corpus.noise_seed
 
 
 def changed(s, **kw):
