@@ -13,7 +13,7 @@
 //! change the large images' side and the probe's job count.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{json, Value};
 
@@ -68,13 +68,9 @@ fn run(dir: &Path, mock: &MockProcess, loads: &[Load]) -> (Vec<(String, Vec<f64>
         )
         .unwrap();
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_endpoint-harness"));
-    cmd.arg("run").stdout(Stdio::null()).stderr(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HARNESS_") || k.starts_with("RUNPOD_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = common::suite_command();
+    common::scrub_env(&mut cmd);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let reports = dir.join("r");
     cmd.env("HARNESS_PROGRESS", "off")
         .env("HARNESS_LOAD", "1")

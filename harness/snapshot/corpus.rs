@@ -260,7 +260,6 @@ pub struct Across {
 /// reference of the first class.
 pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Result<Vec<Across>, CorpusError> {
     use super::drift_model::gpu_drift;
-    use super::metrics::judge_across;
     let mut out = Vec::new();
     let mut bases: Vec<&str> = corpus.pairs.iter().map(|p| p.reference.as_str()).collect();
     bases.sort();
@@ -270,20 +269,14 @@ pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Res
         let _ = img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png);
         default_check("drifted.png", bytes).is_none()
     };
-    let across = |a: &DynamicImage, b: &DynamicImage| {
-        let mut m = measure(a, b);
-        super::metrics::add_coarse(a, b, &mut m);
-        m
-    };
     for base in &bases {
         let (reference, _) = image(dir, base)?;
         for (k, strength) in DRIFT_STRENGTHS.iter().enumerate() {
             for seed in 1..=2u64 {
                 let drifted = DynamicImage::ImageRgb8(gpu_drift(&reference.to_rgb8(), *strength, seed * 100 + k as u64));
-                let m = across(&reference, &drifted);
-                let outcome = if checked(&drifted) { judge_across(spec, &m).rank() } else { 2 };
+                let (metrics, outcome) = judge_one_across(spec, &reference, &drifted, checked(&drifted));
                 let name = base.trim_end_matches(".png");
-                out.push(Across { id: format!("{name} ~ drift {strength} #{seed}"), kind: "drift", metrics: Some(m), outcome });
+                out.push(Across { id: format!("{name} ~ drift {strength} #{seed}"), kind: "drift", metrics, outcome });
             }
         }
     }
@@ -293,16 +286,22 @@ pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Res
         let passes_checks = default_check(&pair.candidate, bytes).is_none();
         let kind = if changes_composition(pair) { "composition" } else { "unseen" };
         let drifted = DynamicImage::ImageRgb8(gpu_drift(&candidate.to_rgb8(), 1.0, 7));
-        let (metrics, outcome) = if reference.width() != drifted.width() || reference.height() != drifted.height() {
-            (None, 2)
-        } else {
-            let m = across(&reference, &drifted);
-            let o = if passes_checks { judge_across(spec, &m).rank() } else { 2 };
-            (Some(m), o)
-        };
+        let (metrics, outcome) = judge_one_across(spec, &reference, &drifted, passes_checks);
         out.push(Across { id: format!("{} ~ drift 1.0", pair.id), kind, metrics, outcome });
     }
     Ok(out)
+}
+
+/// One image of another class against a reference: its figures (none: another
+/// size, which fails) and the cross-class outcome; a failed default check fails.
+fn judge_one_across(spec: &SnapshotSpec, reference: &DynamicImage, candidate: &DynamicImage, passes_checks: bool) -> (Option<Metrics>, u8) {
+    if reference.width() != candidate.width() || reference.height() != candidate.height() {
+        return (None, 2);
+    }
+    let mut m = measure(reference, candidate);
+    super::metrics::add_coarse(reference, candidate, &mut m);
+    let outcome = if passes_checks { super::metrics::judge_across(spec, &m).rank() } else { 2 };
+    (Some(m), outcome)
 }
 
 /// The cross-class tier on a measured corpus (`gpu_corpus.py`: pairs made on
@@ -311,7 +310,6 @@ pub fn judge_across_all(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Res
 /// pairs are `drift` (must not fail), regressions `composition` (must fail)
 /// or, when only a same-class reference can see them, `unseen`.
 pub fn judge_measured_across(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -> Result<Vec<Across>, CorpusError> {
-    use super::metrics::judge_across;
     let mut out = Vec::new();
     for pair in corpus.pairs.iter().filter(|p| p.tier.as_deref() == Some("across")) {
         let kind = match (pair.class.as_str(), pair.visible.as_deref()) {
@@ -323,14 +321,7 @@ pub fn judge_measured_across(dir: &Path, corpus: &Corpus, spec: &SnapshotSpec) -
         let (reference, _) = image(dir, &pair.reference)?;
         let (candidate, bytes) = image(dir, &pair.candidate)?;
         let passes_checks = default_check(&pair.candidate, bytes).is_none();
-        let (metrics, outcome) = if reference.width() != candidate.width() || reference.height() != candidate.height() {
-            (None, 2)
-        } else {
-            let mut m = measure(&reference, &candidate);
-            super::metrics::add_coarse(&reference, &candidate, &mut m);
-            let o = if passes_checks { judge_across(spec, &m).rank() } else { 2 };
-            (Some(m), o)
-        };
+        let (metrics, outcome) = judge_one_across(spec, &reference, &candidate, passes_checks);
         out.push(Across { id: pair.id.clone(), kind, metrics, outcome });
     }
     Ok(out)

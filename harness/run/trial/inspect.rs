@@ -36,10 +36,8 @@ pub(crate) struct Inspector<'a> {
     keep: bool,
     /// Calibration across repeats keeps every run's pixels.
     calibrating: bool,
-    /// The stills' references, when this job's are compared.
+    /// The stills' references, when this job's are compared (videos are too, then).
     stills: Option<snapshot::Verifier<'a>>,
-    /// Whether this job's references are compared at all.
-    comparing: bool,
     /// Files seen so far (their index in the output).
     seen: usize,
     infos: Vec<ImageInfo>,
@@ -64,7 +62,6 @@ impl<'a> Inspector<'a> {
             keep: s.load.is_none() || index == 0,
             calibrating: s.snapshot.compare != CompareMode::Off && s.repeat > 1,
             stills: comparing.then(|| snapshot::Verifier::new(&env.snapshots, &s.name, &s.snapshot, provenance)),
-            comparing,
             seen: 0,
             infos: Vec::new(),
             vinfos: Vec::new(),
@@ -83,7 +80,7 @@ impl<'a> Inspector<'a> {
                 save_image(&env.reports_dir, &s.name, self.index, i, &returned.filename, b, ext)
             });
             let strip = video.thumbs.iter().map(crate::png::data_uri).collect();
-            if self.comparing {
+            if self.stills.is_some() {
                 self.video_snapshots(&video.frames);
             }
             self.vinfos.push(video.info.clone());

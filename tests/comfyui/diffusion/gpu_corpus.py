@@ -408,21 +408,20 @@ def package_versions():
 # ---------------------------------------------------------------- images
 
 
-def pixels(png):
-    import numpy as np
-    from PIL import Image
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+# make_corpus.py's: the same decode and the same PNG encoding (its noise
+# image is written with compress_level 4, so A-noise.png is byte-identical).
+pixels = make_corpus.pixels
 
 
 def diff(a, b):
+    """make_corpus.py's max and mean level differences, and the PSNR (None: identical)."""
     import numpy as np
-    pa, pb = pixels(a), pixels(b)
-    if pa.shape != pb.shape:
+    mx, mean = make_corpus.diff(a, b)
+    if mx is None:
         return None, None, None
-    d = np.abs(pa - pb)
-    mse = float((d.astype(np.float64) ** 2).mean())
+    mse = float(((pixels(a) - pixels(b)).astype(np.float64) ** 2).mean())
     psnr = None if mse == 0 else round(10 * math.log10(255.0 ** 2 / mse), 2)
-    return int(d.max()), round(float(d.mean()), 4), psnr
+    return mx, mean, psnr
 
 
 def blank(png):
@@ -431,10 +430,7 @@ def blank(png):
 
 
 def png_bytes(arr, compress_level=4):
-    from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+    return make_corpus.png_bytes(arr, compress_level)
 
 
 def sha256_file(path):
